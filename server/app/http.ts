@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Logger } from '../lib/logger.ts';
+import { installErrorHandler } from './errors.ts';
+
+export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
+
+export interface HttpOptions {
+  logger: Logger;
+  publicUrl: string;
+  trustProxy: boolean;
+  /** Folder with the built web app (index.html + assets); missing in API-only tests. */
+  webDist: string;
+  ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+const bodyLimit = 64 * 1024;
+
+export async function createHttpApp(options: HttpOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    trustProxy: options.trustProxy,
+    bodyLimit,
+    // Request logs carry method, path and status; link tokens never travel in URLs, and the logger
+    // redacts cookies and authorization headers.
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  const secureCookies = options.publicUrl.startsWith('https://');
+  await app.register(fastifyCookie);
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: secureCookies ? '__Host-csrf' : 'csrf',
+    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure: secureCookies, signed: false },
+    getToken: (request) => request.headers['x-csrf-token'] as string | undefined,
+  });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'self'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: secureCookies,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+
+  // CSRF on every state-changing API call: the browser app fetches a token and sends it back in
+  // the x-csrf-token header; the secret sits in a SameSite=Strict cookie.
+  app.addHook('onRequest', (request, reply, done) => {
+    const unsafe = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS';
+    if (unsafe && (request.url.startsWith('/api/') || request.url.startsWith('/dev/api/'))) return app.csrfProtection(request, reply, done);
+    done();
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'TotalOne Signup API',
+        version: '1.0.0',
+        description:
+          'Self-service onboarding of Microsoft CSP partners. Every state-changing call needs the `x-csrf-token` header from `GET /api/csrf-token` and the cookie that call sets.',
+      },
+      servers: [{ url: options.publicUrl }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { docExpansion: 'list', deepLinking: false },
+  });
+
+  app.get(
+    '/api/csrf-token',
+    { schema: { tags: ['session'], summary: 'A token for the x-csrf-token header of state-changing calls', response: { 200: z.object({ token: z.string() }) } } },
+    async (_request, reply) => ({ token: reply.generateCsrf() }),
+  );
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const result = await options.ready();
+    return reply.status(result.ok ? 200 : 503).send({ status: result.ok ? 'ready' : 'not ready', checks: result.checks });
+  });
+
+  return app;
+}
+
+/** Serves the built browser app; unknown page paths get index.html (client-side routes). */
+export async function serveWebApp(app: App, webDist: string): Promise<void> {
+  const root = resolve(webDist);
+  const index = join(root, 'index.html');
+  if (!existsSync(index)) {
+    app.log.warn({ webDist: root }, 'web app not built: run `npm run build:web`; only the API is served');
+    return;
+  }
+  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: false, maxAge: '1h', immutable: false });
+  const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/help', '/support', '/dev/mail'];
+  for (const page of pages) {
+    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'));
+  }
+}

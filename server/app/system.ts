@@ -1,0 +1,180 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'kysely';
+import type { Config } from '../config/config.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { deriveKey } from '../lib/crypto.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { findFreePort } from '../lib/net.ts';
+import { createAuditService } from '../modules/audit/audit.service.ts';
+import { startMailCatcher, type MailCatcher } from '../modules/mail/mail.catcher.ts';
+import { sendEmailJob } from '../modules/mail/mail.jobs.ts';
+import { createMailRepo } from '../modules/mail/mail.repo.ts';
+import { registerDevMailRoutes } from '../modules/mail/mail.routes.ts';
+import { createMailService } from '../modules/mail/mail.service.ts';
+import { createSmtpTransport, type MailTransport } from '../modules/mail/mail.transport.ts';
+import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
+import { expireLinksJob } from '../modules/signup/signup.jobs.ts';
+import { createSignupRepo } from '../modules/signup/signup.repo.ts';
+import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
+import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
+import { createHttpApp, serveWebApp, type App } from './http.ts';
+
+// Wiring: builds every part the configuration asks for, in dependency order, and stops them in
+// reverse. Tests start the same system with their own configuration; nothing here knows tests.
+
+export interface SystemOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** An already opened PGlite (tests load a migrated template into memory). */
+  pglite?: PGlite;
+  mailTransport?: MailTransport;
+  limits?: SignupLimits;
+  webDist?: string;
+}
+
+export interface System {
+  config: Readonly<Config>;
+  publicUrl: string;
+  url: string | undefined;
+  database: DatabaseHandle;
+  queue: JobQueue;
+  app: App | undefined;
+  catcher: MailCatcher | undefined;
+  services: ReturnType<typeof buildServices>;
+  close(): Promise<void>;
+}
+
+export const jobDefinitions = [sendEmailJob, expireLinksJob];
+
+function buildServices(deps: { database: DatabaseHandle; queue: JobQueue; transport: MailTransport; clock: Clock; logger: Logger; appSecret: Buffer; publicUrl: string; config: Readonly<Config>; limits?: SignupLimits }) {
+  const { database, queue, clock, logger, config } = deps;
+  const db = database.db;
+  const audit = createAuditService({ db, clock });
+  const rateLimits = createRateLimitService({ db, clock, keyHashKey: deriveKey(deps.appSecret, 'rate-limit-keys') });
+  const mail = createMailService({
+    db,
+    repo: createMailRepo(),
+    queue,
+    transport: deps.transport,
+    clock,
+    logger,
+    sealKey: deriveKey(deps.appSecret, 'outbox-seal'),
+    from: config.mail.from,
+    context: { publicUrl: deps.publicUrl, supportEmail: config.mail.supportEmail },
+  });
+  const signup = createSignupService({
+    db,
+    repo: createSignupRepo(),
+    mail,
+    audit,
+    rateLimits,
+    clock,
+    logger,
+    tokenHashKey: deriveKey(deps.appSecret, 'link-token-hash'),
+    sessionHashKey: deriveKey(deps.appSecret, 'session-hash'),
+    links: config.links,
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  });
+  return { audit, rateLimits, mail, signup };
+}
+
+export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
+  const logger = overrides.logger ?? createLogger({ level: config.log.level });
+  const clock = overrides.clock ?? systemClock;
+  const stack: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const stop of stack.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const appSecret = config.appSecret ?? demoSecret(config.database.dataDir);
+    const port = config.http.port === 0 && config.roles.includes('web') ? await findFreePort(config.http.host) : config.http.port;
+    const publicUrl = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
+
+    const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), logger });
+    stack.push(() => database.close());
+    await migrateToLatest(database.db);
+
+    const queue = createJobQueue(database, logger);
+    await queue.start(jobDefinitions);
+    stack.push(() => queue.stop({ graceful: true, timeoutMs: 5000 }));
+
+    let catcher: MailCatcher | undefined;
+    let transport = overrides.mailTransport;
+    if (!transport) {
+      let smtpUrl = config.mail.smtpUrl;
+      if (!smtpUrl) {
+        catcher = await startMailCatcher({ port: config.mail.catcherSmtpPort, host: '127.0.0.1' });
+        stack.push(() => catcher!.close());
+        smtpUrl = catcher.smtpUrl;
+      }
+      transport = createSmtpTransport(smtpUrl);
+      const created = transport;
+      stack.push(() => created.close());
+    }
+
+    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+
+    if (config.roles.includes('worker')) {
+      await queue.work(sendEmailJob, { batchSize: 10, pollingIntervalSeconds: 0.5 }, (payload) => services.mail.deliver(payload.outboxId));
+      await queue.work(expireLinksJob, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
+        const expired = await services.signup.expireLapsedLinks();
+        if (expired > 0) logger.info({ expired }, 'signup links expired');
+      });
+      await queue.boss.schedule(expireLinksJob.name, '*/15 * * * *', {});
+    }
+
+    let app: App | undefined;
+    let url: string | undefined;
+    if (config.roles.includes('web')) {
+      app = await createHttpApp({
+        logger,
+        publicUrl,
+        trustProxy: config.http.trustProxy,
+        webDist: overrides.webDist ?? 'web/dist',
+        ready: async () => {
+          try {
+            await sql`SELECT 1`.execute(database.db);
+            return { ok: true, checks: { database: 'ok' } };
+          } catch {
+            return { ok: false, checks: { database: 'unreachable' } };
+          }
+        },
+      });
+      registerSignupRoutes(app, { signup: services.signup, publicUrl });
+      if (catcher) registerDevMailRoutes(app, catcher);
+      await serveWebApp(app, overrides.webDist ?? 'web/dist');
+      await app.listen({ host: config.http.host, port });
+      const started = app;
+      stack.push(() => started.close());
+      url = `http://${config.http.host}:${port}`;
+    }
+
+    return { config, publicUrl, url, database, queue, app, catcher, services, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The demo keeps a random application secret in its data folder (mode 0600). */
+function demoSecret(dataDir: string): Buffer {
+  const dir = resolve(dataDir);
+  const path = join(dir, 'app-secret');
+  if (existsSync(path)) return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  mkdirSync(dir, { recursive: true });
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32)));
+  writeFileSync(path, secret.toString('base64'), { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return secret;
+}

@@ -1,0 +1,165 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../lib/logger.ts';
+import { migrationProvider } from './migrations/index.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: repository functions accept both. */
+export type DbOrTx = Db | Tx;
+
+/** What pg-boss needs to run SQL on our database (its `db` option). */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+}
+
+export interface DatabaseHandle {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** Set when pg-boss should use its own pool on a PostgreSQL server. */
+  connectionString: string | undefined;
+  /** Set on PGlite: pg-boss runs through the same single session. */
+  bossExecutor: SqlExecutor | undefined;
+  pglite: PGlite | undefined;
+  close(): Promise<void>;
+}
+
+// int8 (counts, bigserial) as a JavaScript number on both back-ends: PGlite would give a number
+// and node-postgres a string otherwise. Values stay far below 2^53.
+const INT8 = 20;
+const pgTypes = {
+  getTypeParser: (oid: number, format?: any) => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
+};
+
+export interface OpenDatabaseOptions {
+  url?: string | undefined;
+  dataDir?: string | undefined;
+  poolSize?: number;
+  /** An already opened PGlite (tests load a migrated template into memory). */
+  pglite?: PGlite;
+  logger?: Logger;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 20, types: pgTypes });
+    pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kind: 'postgres',
+      db,
+      connectionString: options.url,
+      bossExecutor: undefined,
+      pglite: undefined,
+      close: () => db.destroy(),
+    };
+  }
+
+  let releaseLock = () => {};
+  let pglite = options.pglite;
+  if (!pglite) {
+    const dataDir = resolve(options.dataDir ?? './data');
+    const pgliteDir = join(dataDir, 'pglite');
+    mkdirSync(pgliteDir, { recursive: true });
+    releaseLock = takeExclusiveLock(join(dataDir, 'pglite.lock'));
+    try {
+      pglite = await PGlite.create(pgliteDir, { parsers: { [types.INT8]: (v: string) => Number(v) } });
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const owned = !options.pglite;
+  const session = pglite;
+  return {
+    kind: 'pglite',
+    db,
+    connectionString: undefined,
+    bossExecutor: pgliteExecutor(session),
+    pglite: session,
+    close: async () => {
+      await db.destroy();
+      if (owned) await session.close();
+      releaseLock();
+    },
+  };
+}
+
+/** pg-boss on PGlite: parameter-less SQL may hold several statements, so it goes through exec(). */
+export function pgliteExecutor(pglite: PGlite): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      if (!values || values.length === 0) {
+        const results = await pglite.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      }
+      const result = await pglite.query(text, values);
+      return { rows: result.rows as any[] };
+    },
+  };
+}
+
+/** pg-boss inside one of our transactions, so a job is enqueued only if the transaction commits. */
+export function transactionExecutor(tx: DbOrTx): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      const result = await tx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows as any[] };
+    },
+  };
+}
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * PGlite does not lock its data folder and a second process would silently lose writes, so the
+ * folder gets a lock file holding our pid. A lock left by a process that is gone is taken over.
+ */
+function takeExclusiveLock(path: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        rmSync(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(path, 'utf8').trim());
+      if (holder && isAlive(holder)) {
+        throw new Error(
+          `The data folder is in use by another process (pid ${holder}, lock file ${path}). ` +
+            'PGlite allows one process at a time: stop the other one, or set DATABASE_URL to share a PostgreSQL server.',
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`Could not take the lock file ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,133 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Table types for Kysely. Keep in step with migrations/.
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T = Record<string, unknown>> = ColumnType<T, string, string>;
+
+export const partnerStates = [
+  'registered',
+  'email_verified',
+  'link_sent',
+  'connecting',
+  'connected',
+  'syncing',
+  'active',
+  'link_expired',
+  'sync_failed',
+  'suspended',
+] as const;
+export type PartnerState = (typeof partnerStates)[number];
+
+export interface PartnersTable {
+  id: Generated<string>;
+  reference: string;
+  state: PartnerState;
+  legal_name: string;
+  country: string;
+  street: string;
+  postal_code: string;
+  city: string;
+  tax_id: string;
+  website: string | null;
+  mpn_id: string;
+  entra_domain: string;
+  email_verified_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ContactsTable {
+  id: Generated<string>;
+  partner_id: string;
+  role: 'primary' | 'secondary';
+  first_name: string;
+  last_name: string;
+  job_title: string;
+  email: string;
+  phone: string;
+  created_at: CreatedAt;
+}
+
+export type TokenPurpose = 'email_verification' | 'signup_link';
+
+export interface OneTimeTokensTable {
+  id: Generated<string>;
+  partner_id: string;
+  purpose: TokenPurpose;
+  token_hash: string;
+  expires_at: Timestamp;
+  issued_by: string;
+  created_at: CreatedAt;
+  claimed_at: Timestamp | null;
+  claimed_session_hash: string | null;
+  spent_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  partner_id: string | null;
+  template: string;
+  to_address: string;
+  cc_addresses: Json<string[]>;
+  params: Json;
+  sealed_secrets: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  last_error: string | null;
+  message_id: string;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  actor_type: 'partner' | 'operator' | 'system' | 'anonymous';
+  actor_id: string | null;
+  partner_id: string | null;
+  action: string;
+  details: Json;
+  ip: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
+export interface SupportRequestsTable {
+  id: Generated<string>;
+  reference: string;
+  partner_id: string | null;
+  name: string;
+  email: string;
+  message: string;
+  signup_reference: string | null;
+  status: 'open' | 'handled';
+  ip: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  partners: PartnersTable;
+  contacts: ContactsTable;
+  one_time_tokens: OneTimeTokensTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+  rate_limits: RateLimitsTable;
+  support_requests: SupportRequestsTable;
+}
+
+export type Partner = Selectable<PartnersTable>;
+export type NewPartner = Insertable<PartnersTable>;
+export type PartnerUpdate = Updateable<PartnersTable>;
+export type Contact = Selectable<ContactsTable>;
+export type OneTimeToken = Selectable<OneTimeTokensTable>;
+export type OutboxMessage = Selectable<OutboxTable>;
+export type SupportRequest = Selectable<SupportRequestsTable>;

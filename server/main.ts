@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from './config/config.ts';
+import { startSystem } from './app/system.ts';
+
+// Entry point: read the configuration, start the roles it names, print where everything is.
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const system = await startSystem(config);
+  const lines = [`TotalOne Signup is running (${config.mode} mode, roles: ${config.roles.join(', ')}, database: ${system.database.kind}).`];
+  if (system.url) {
+    lines.push(`  Signup page      ${system.publicUrl}/signup`);
+    lines.push(`  API reference    ${system.publicUrl}/docs`);
+  }
+  if (system.catcher) lines.push(`  Demo inbox       ${system.publicUrl}/dev/mail   (SMTP catcher on port ${system.catcher.port})`);
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received, stopping...`);
+    await system.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('TotalOne Signup could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+// Email templates: each returns a subject, a plain-text part and an HTML part. Links are built from
+// the configured public URL; link tokens travel in the URL fragment (after #), which browsers never
+// send to a server, so they cannot end up in access logs or proxies.
+
+export interface MailContext {
+  publicUrl: string;
+  supportEmail: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+type Params = Record<string, unknown>;
+type Secrets = Record<string, string>;
+
+interface Block {
+  paragraphs: string[];
+  button?: { label: string; url: string };
+  after?: string[];
+}
+
+const templates = {
+  verify_email(p: Params, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/verify#token=${s.token}`;
+    return compose(`Confirm your email address for ${p.companyName}`, p, ctx, {
+      paragraphs: [
+        `Thank you for signing up ${p.companyName} for the TotalOne platform.`,
+        'Please confirm that this address belongs to you. As the primary contact you will receive every notification about your platform account, so it has to reach you.',
+      ],
+      button: { label: 'Verify email', url },
+      after: [
+        `This confirmation link is valid until ${formatDate(p.expiresAt)}.`,
+        'Once you confirm, a second email brings your personal signup link for connecting your Microsoft tenant.',
+        'If you did not sign up, ignore this message: nothing happens without a confirmation.',
+      ],
+    });
+  },
+
+  signup_link(p: Params, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/signup-link#token=${s.token}`;
+    return compose(`Your one-time signup link for ${p.companyName}`, p, ctx, {
+      paragraphs: [
+        'Your email address is confirmed. Below is your personal signup link for connecting your Microsoft Partner Center and Entra ID tenant to TotalOne.',
+        'Before you open it, finish preparing Microsoft (Step 2 of the guide): the service account with Global Administrator, Admin Agent and Incentives Administrator roles and multi-factor authentication, the Partner Center web app with its secret, and the Entra app registration with its Graph permissions and admin consent.',
+      ],
+      button: { label: 'Open my signup link', url },
+      after: [
+        `The link works once and expires on ${formatDate(p.expiresAt)} (48 hours after it was sent). After you start with it, it stays bound to that browser until the connection is complete.`,
+        'We recommend opening it in a private (incognito) browser window, so that your browser does not sign you in to Microsoft with your everyday account.',
+        `If the link expired or does not work, request a new one at ${ctx.publicUrl}/help or write to ${ctx.supportEmail}.`,
+      ],
+    });
+  },
+
+  signup_in_progress(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose('You already have a TotalOne signup in progress', p, ctx, {
+      paragraphs: [
+        `Someone (probably you) just submitted the TotalOne signup form with this address. A signup for ${p.companyName} is already in progress, so we did not start a second one.`,
+        p.verified
+          ? 'Your email is already confirmed. If you cannot find your signup link, request a new one: the previous link stops working at once.'
+          : 'Your email is not confirmed yet. Request a new confirmation email to continue where you stopped.',
+      ],
+      button: { label: 'Continue my signup', url: `${ctx.publicUrl}/help` },
+      after: [`Questions? Write to ${ctx.supportEmail} and mention your signup reference ${p.reference}.`],
+    });
+  },
+
+  company_already_registered(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose('Your company is already signing up for TotalOne', p, ctx, {
+      paragraphs: [
+        `We received a signup for the Entra domain ${p.entraDomain}, but that tenant already has a TotalOne signup under another contact, so we did not create a second one.`,
+        'Please ask the colleague who signed up to add you, or contact our support team and we will sort it out with you.',
+      ],
+      button: { label: 'Contact support', url: `${ctx.publicUrl}/support` },
+    });
+  },
+
+  signup_link_opened(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose('Your TotalOne signup link was just used', p, ctx, {
+      paragraphs: [
+        `Your signup link for ${p.companyName} was started in a browser on ${formatDate(p.claimedAt)}.`,
+        'From now on it works only in that browser, until your Microsoft tenant is connected.',
+        'If this was not you, contact support at once: we will cancel the link and send you a new one.',
+      ],
+      button: { label: 'Contact support', url: `${ctx.publicUrl}/support` },
+    });
+  },
+
+  support_request_received(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose(`We received your request (${p.reference})`, p, ctx, {
+      paragraphs: [
+        `Hello ${p.name}, thank you for contacting TotalOne support. Your request has the reference ${p.reference}.`,
+        'A member of our onboarding team will answer by email, usually within one business day.',
+        'Your message:',
+        String(p.message),
+      ],
+    });
+  },
+} satisfies Record<string, (p: Params, s: Secrets, ctx: MailContext) => RenderedMail>;
+
+export type TemplateName = keyof typeof templates;
+export const templateNames = Object.keys(templates) as TemplateName[];
+
+export function renderMail(template: string, params: Params, secrets: Secrets, ctx: MailContext): RenderedMail {
+  const render = (templates as Record<string, (p: Params, s: Secrets, c: MailContext) => RenderedMail>)[template];
+  if (!render) throw new Error(`Unknown email template "${template}"`);
+  return render(params, secrets, ctx);
+}
+
+function compose(subject: string, p: Params, ctx: MailContext, block: Block): RenderedMail {
+  const greeting = p.firstName ? `Hello ${p.firstName},` : 'Hello,';
+  const textParts = [greeting, '', ...block.paragraphs.flatMap((x) => [x, ''])];
+  if (block.button) textParts.push(`${block.button.label}: ${block.button.url}`, '');
+  for (const line of block.after ?? []) textParts.push(line, '');
+  textParts.push('The TotalOne onboarding team', `${ctx.publicUrl} · ${ctx.supportEmail}`);
+
+  const button = block.button
+    ? `<p style="margin:28px 0"><a href="${escapeHtml(block.button.url)}" style="background:#0b5cad;color:#ffffff;padding:12px 22px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(block.button.label)}</a></p>
+<p style="font-size:13px;color:#555">If the button does not work, copy this address into your browser:<br><span style="word-break:break-all">${escapeHtml(block.button.url)}</span></p>`
+    : '';
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="margin:0;background:#f3f5f8;font-family:Segoe UI,Arial,sans-serif;color:#1b1f24">
+<div style="max-width:560px;margin:0 auto;padding:32px 24px;background:#ffffff">
+<p style="font-size:20px;font-weight:700;color:#0b5cad;margin:0 0 24px">TotalOne</p>
+<p>${escapeHtml(greeting)}</p>
+${block.paragraphs.map((x) => `<p>${escapeHtml(x)}</p>`).join('\n')}
+${button}
+${(block.after ?? []).map((x) => `<p style="font-size:14px">${escapeHtml(x)}</p>`).join('\n')}
+<p style="margin-top:32px;font-size:13px;color:#555">The TotalOne onboarding team · ${escapeHtml(ctx.supportEmail)}</p>
+</div></body></html>`;
+  return { subject, text: textParts.join('\n'), html };
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function formatDate(value: unknown): string {
+  const date = new Date(String(value));
+  if (Number.isNaN(date.getTime())) return String(value);
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

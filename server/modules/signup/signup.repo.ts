@@ -1,0 +1,220 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../../db/database.ts';
+import type { Contact, OneTimeToken, Partner, PartnerState, TokenPurpose } from '../../db/schema.ts';
+import type { SignupData } from '../../../contracts/signup.ts';
+
+/** States in which a signup is still under way (a new signup with the same email continues it). */
+export const inProgressStates: PartnerState[] = ['registered', 'email_verified', 'link_sent', 'connecting', 'link_expired'];
+
+export function createSignupRepo() {
+  return {
+    /** Serialises signups that touch the same email or tenant domain, for this transaction only. */
+    async lock(tx: DbOrTx, key: string): Promise<void> {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(tx);
+    },
+
+    async findInProgressByPrimaryEmail(tx: DbOrTx, email: string): Promise<(Partner & { first_name: string }) | undefined> {
+      return tx
+        .selectFrom('partners')
+        .innerJoin('contacts', (join) => join.onRef('contacts.partner_id', '=', 'partners.id').on('contacts.role', '=', 'primary'))
+        .selectAll('partners')
+        .select('contacts.first_name')
+        .where('contacts.email', '=', email)
+        .where('partners.state', 'in', inProgressStates)
+        .orderBy('partners.created_at', 'desc')
+        .executeTakeFirst();
+    },
+
+    async findActiveByEntraDomain(tx: DbOrTx, domain: string): Promise<Partner | undefined> {
+      return tx
+        .selectFrom('partners')
+        .selectAll()
+        .where(sql<string>`lower(entra_domain)`, '=', domain.toLowerCase())
+        .where('state', '!=', 'suspended')
+        .executeTakeFirst();
+    },
+
+    async insertPartner(tx: DbOrTx, data: SignupData, reference: string, now: Date): Promise<Partner> {
+      const c = data.company;
+      const partner = await tx
+        .insertInto('partners')
+        .values({
+          reference,
+          state: 'registered',
+          legal_name: c.legalName,
+          country: c.country,
+          street: c.street,
+          postal_code: c.postalCode,
+          city: c.city,
+          tax_id: c.taxId,
+          website: c.website,
+          mpn_id: c.mpnId,
+          entra_domain: c.entraDomain,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const contacts = [{ role: 'primary' as const, ...data.primaryContact }, ...(data.secondaryContact ? [{ role: 'secondary' as const, ...data.secondaryContact }] : [])];
+      await tx
+        .insertInto('contacts')
+        .values(
+          contacts.map((contact) => ({
+            partner_id: partner.id,
+            role: contact.role,
+            first_name: contact.firstName,
+            last_name: contact.lastName,
+            job_title: contact.jobTitle,
+            email: contact.email,
+            phone: contact.phone,
+          })),
+        )
+        .execute();
+      return partner;
+    },
+
+    async findPartner(db: DbOrTx, id: string): Promise<Partner | undefined> {
+      return db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async findPartnerByReference(db: DbOrTx, reference: string): Promise<Partner | undefined> {
+      return db.selectFrom('partners').selectAll().where('reference', '=', reference).executeTakeFirst();
+    },
+
+    async contacts(db: DbOrTx, partnerId: string): Promise<{ primary: Contact; secondary: Contact | undefined }> {
+      const rows = await db.selectFrom('contacts').selectAll().where('partner_id', '=', partnerId).execute();
+      const primary = rows.find((r) => r.role === 'primary');
+      if (!primary) throw new Error(`Partner ${partnerId} has no primary contact`);
+      return { primary, secondary: rows.find((r) => r.role === 'secondary') };
+    },
+
+    async findPartnerIdByContactEmail(db: DbOrTx, email: string): Promise<string | undefined> {
+      const row = await db.selectFrom('contacts').select('partner_id').where('email', '=', email).orderBy('created_at', 'desc').executeTakeFirst();
+      return row?.partner_id;
+    },
+
+    /** Moves the partner only if it is in one of `from`; returns whether it moved. */
+    async moveState(tx: DbOrTx, partnerId: string, from: PartnerState[], to: PartnerState, now: Date, extra: { email_verified_at?: Date } = {}): Promise<boolean> {
+      const result = await tx
+        .updateTable('partners')
+        .set({ state: to, updated_at: now, ...extra })
+        .where('id', '=', partnerId)
+        .where('state', 'in', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async insertToken(tx: DbOrTx, row: { partnerId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date; issuedBy: string }): Promise<OneTimeToken> {
+      return tx
+        .insertInto('one_time_tokens')
+        .values({ partner_id: row.partnerId, purpose: row.purpose, token_hash: row.tokenHash, expires_at: row.expiresAt, issued_by: row.issuedBy })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    /** Revokes every link of this purpose that could still be used; returns how many. */
+    async revokeUsableTokens(tx: DbOrTx, partnerId: string, purpose: TokenPurpose, reason: string, now: Date): Promise<number> {
+      const result = await tx
+        .updateTable('one_time_tokens')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('partner_id', '=', partnerId)
+        .where('purpose', '=', purpose)
+        .where('revoked_at', 'is', null)
+        .where('spent_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async findToken(db: DbOrTx, tokenHash: string, purpose: TokenPurpose): Promise<OneTimeToken | undefined> {
+      return db.selectFrom('one_time_tokens').selectAll().where('token_hash', '=', tokenHash).where('purpose', '=', purpose).executeTakeFirst();
+    },
+
+    /** Spends a usable link in one conditional update: under any concurrency one caller wins. */
+    async spendToken(tx: DbOrTx, tokenHash: string, purpose: TokenPurpose, now: Date): Promise<OneTimeToken | undefined> {
+      return tx
+        .updateTable('one_time_tokens')
+        .set({ spent_at: now })
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** First claim of a signup link, bound to one browser session; one conditional update. */
+    async claimToken(tx: DbOrTx, tokenHash: string, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+      return tx
+        .updateTable('one_time_tokens')
+        .set({ claimed_at: now, claimed_session_hash: sessionHash })
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', 'signup_link')
+        .where('claimed_at', 'is', null)
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** The usable signup link this browser session claimed, if any. */
+    async findClaimedBySession(db: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+      return db
+        .selectFrom('one_time_tokens')
+        .selectAll()
+        .where('claimed_session_hash', '=', sessionHash)
+        .where('purpose', '=', 'signup_link')
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('claimed_at', 'desc')
+        .executeTakeFirst();
+    },
+
+    /** Partners whose latest signup link ran out unused: they move to link_expired. */
+    async expireLapsedLinks(tx: DbOrTx, now: Date): Promise<string[]> {
+      const rows = await tx
+        .updateTable('partners')
+        .set({ state: 'link_expired', updated_at: now })
+        .where('state', 'in', ['link_sent', 'connecting'])
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('one_time_tokens')
+                .select('one_time_tokens.id')
+                .whereRef('one_time_tokens.partner_id', '=', 'partners.id')
+                .where('one_time_tokens.purpose', '=', 'signup_link')
+                .where('one_time_tokens.revoked_at', 'is', null)
+                .where('one_time_tokens.spent_at', 'is', null)
+                .where('one_time_tokens.expires_at', '>', now),
+            ),
+          ),
+        )
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    async insertSupportRequest(
+      tx: DbOrTx,
+      row: { reference: string; partnerId: string | null; name: string; email: string; message: string; signupReference: string | null; ip: string | null },
+    ) {
+      return tx
+        .insertInto('support_requests')
+        .values({
+          reference: row.reference,
+          partner_id: row.partnerId,
+          name: row.name,
+          email: row.email,
+          message: row.message,
+          signup_reference: row.signupReference,
+          status: 'open',
+          ip: row.ip,
+        })
+        .returning(['id', 'reference'])
+        .executeTakeFirstOrThrow();
+    },
+  };
+}
+
+export type SignupRepo = ReturnType<typeof createSignupRepo>;

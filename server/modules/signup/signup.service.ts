@@ -1,0 +1,351 @@
+import type { Db, DbOrTx } from '../../db/database.ts';
+import type { Partner } from '../../db/schema.ts';
+import { HOUR, type Clock } from '../../lib/clock.ts';
+import { hmacHex, randomToken } from '../../lib/crypto.ts';
+import { ConflictError, GoneError, NotFoundError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { MailService } from '../mail/mail.service.ts';
+import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
+import type { SignupData } from '../../../contracts/signup.ts';
+import { linkStatus, newPartnerReference, newSupportReference } from './signup.fns.ts';
+import type { SignupRepo } from './signup.repo.ts';
+
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+export interface SignupLimits {
+  signupPerIp: Limit;
+  signupPerEmail: Limit;
+  resendPerEmail: Limit;
+  resendPerIp: Limit;
+  supportPerIp: Limit;
+}
+
+export const defaultSignupLimits: SignupLimits = {
+  signupPerIp: { name: 'signup:ip', max: 30, windowSeconds: 3600 },
+  signupPerEmail: { name: 'signup:email', max: 5, windowSeconds: 3600 },
+  resendPerEmail: { name: 'resend:email', max: 3, windowSeconds: 3600 },
+  resendPerIp: { name: 'resend:ip', max: 20, windowSeconds: 3600 },
+  supportPerIp: { name: 'support:ip', max: 10, windowSeconds: 3600 },
+};
+
+/** The one answer to every signup and resend request, whatever we know about the address. */
+export const acceptedMessages = {
+  signup: 'Thank you. If the details can be used, an email is on its way to the primary contact. Open it and press "Verify email" to continue.',
+  resendVerification: 'If this address belongs to a signup that still needs confirming, a new confirmation email is on its way. Earlier confirmation links no longer work.',
+  newSignupLink: 'If this address belongs to a confirmed signup that is not connected yet, a new signup link is on its way. Earlier signup links no longer work.',
+};
+
+export function createSignupService(deps: {
+  db: Db;
+  repo: SignupRepo;
+  mail: MailService;
+  audit: AuditService;
+  rateLimits: RateLimitService;
+  clock: Clock;
+  logger: Logger;
+  tokenHashKey: Buffer;
+  sessionHashKey: Buffer;
+  links: { signupTtlHours: number; verificationTtlHours: number };
+  limits?: SignupLimits;
+}) {
+  const { db, repo, mail, audit, clock } = deps;
+  const limits = deps.limits ?? defaultSignupLimits;
+  const hashToken = (token: string) => hmacHex(deps.tokenHashKey, token);
+  const hashSession = (session: string) => hmacHex(deps.sessionHashKey, session);
+
+  async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string) {
+    const now = clock.now();
+    await repo.revokeUsableTokens(tx, partner.id, 'email_verification', 'superseded', now);
+    const token = randomToken();
+    const expiresAt = new Date(now.getTime() + deps.links.verificationTtlHours * HOUR);
+    const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'email_verification', tokenHash: hashToken(token), expiresAt, issuedBy });
+    await mail.queue(tx, {
+      template: 'verify_email',
+      to: to.email,
+      partnerId: partner.id,
+      params: { firstName: to.first_name, companyName: partner.legal_name, expiresAt: expiresAt.toISOString() },
+      secrets: { token },
+      idempotencyKey: `verify:${row.id}`,
+    });
+    await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'verification_link.issued', details: { linkId: row.id, expiresAt, issuedBy } });
+  }
+
+  /** Issues a fresh signup link (revoking any earlier one) and emails it to the primary contact. */
+  async function issueSignupLink(tx: DbOrTx, partner: Partner, issuedBy: string, actor: { type: 'system' | 'operator' | 'anonymous'; id?: string; ip?: string }) {
+    const now = clock.now();
+    const revoked = await repo.revokeUsableTokens(tx, partner.id, 'signup_link', 'superseded', now);
+    const token = randomToken();
+    const expiresAt = new Date(now.getTime() + deps.links.signupTtlHours * HOUR);
+    const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'signup_link', tokenHash: hashToken(token), expiresAt, issuedBy });
+    await repo.moveState(tx, partner.id, ['email_verified', 'link_sent', 'connecting', 'link_expired'], 'link_sent', now);
+    const { primary } = await repo.contacts(tx, partner.id);
+    await mail.queue(tx, {
+      template: 'signup_link',
+      to: primary.email,
+      partnerId: partner.id,
+      params: { firstName: primary.first_name, companyName: partner.legal_name, expiresAt: expiresAt.toISOString() },
+      secrets: { token },
+      idempotencyKey: `signup-link:${row.id}`,
+    });
+    await audit.record(tx, {
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      ip: actor.ip ?? null,
+      partnerId: partner.id,
+      action: 'signup_link.issued',
+      details: { linkId: row.id, expiresAt, issuedBy, revokedPrevious: revoked },
+    });
+    return { expiresAt, linkId: row.id };
+  }
+
+  function explainUnusableLink(kind: 'verification' | 'signup', status: 'revoked' | 'spent' | 'expired' | 'claimed' | 'unknown'): never {
+    const noun = kind === 'verification' ? 'confirmation link' : 'signup link';
+    switch (status) {
+      case 'unknown':
+        throw new NotFoundError('LINK_UNKNOWN', `We do not recognise this ${noun}. Copy the whole link from the most recent email, or request a new one.`);
+      case 'revoked':
+        throw new GoneError('LINK_REVOKED', `This ${noun} was replaced by a newer one. Use the link in the most recent email from us.`);
+      case 'expired':
+        throw new GoneError('LINK_EXPIRED', `This ${noun} has expired. Request a new one and it will arrive within a few minutes.`);
+      case 'spent':
+        throw kind === 'verification'
+          ? new ConflictError('LINK_ALREADY_USED', 'This email address is already confirmed. Your signup link was sent in a second email; if it did not arrive, request a new one.')
+          : new GoneError('LINK_SPENT', 'This signup link was already used to connect your Microsoft tenant. It cannot be used again.');
+      case 'claimed':
+        throw new ConflictError(
+          'LINK_CLAIMED_ELSEWHERE',
+          'This signup link was already started in another browser, and it works only there. Continue in that browser, or request a new link (the old one then stops working).',
+        );
+    }
+  }
+
+  return {
+    issueSignupLink,
+
+    async submitSignup(data: SignupData, meta: RequestMeta): Promise<void> {
+      await deps.rateLimits.hit(
+        [
+          { limit: limits.signupPerIp, subject: meta.ip },
+          { limit: limits.signupPerEmail, subject: data.primaryContact.email },
+        ],
+        'Too many signups were submitted from here.',
+      );
+      const email = data.primaryContact.email;
+      await db.transaction().execute(async (tx) => {
+        await repo.lock(tx, `signup-email:${email}`);
+        await repo.lock(tx, `signup-domain:${data.company.entraDomain}`);
+        const now = clock.now();
+
+        const inProgress = await repo.findInProgressByPrimaryEmail(tx, email);
+        if (inProgress) {
+          await mail.queue(tx, {
+            template: 'signup_in_progress',
+            to: email,
+            partnerId: inProgress.id,
+            params: { firstName: data.primaryContact.firstName, companyName: inProgress.legal_name, reference: inProgress.reference, verified: inProgress.state !== 'registered' },
+          });
+          await audit.record(tx, { actorType: 'anonymous', partnerId: inProgress.id, action: 'signup.repeated', ip: meta.ip });
+          return;
+        }
+
+        const sameTenant = await repo.findActiveByEntraDomain(tx, data.company.entraDomain);
+        if (sameTenant) {
+          await mail.queue(tx, {
+            template: 'company_already_registered',
+            to: email,
+            partnerId: sameTenant.id,
+            params: { firstName: data.primaryContact.firstName, entraDomain: data.company.entraDomain },
+          });
+          await audit.record(tx, { actorType: 'anonymous', partnerId: sameTenant.id, action: 'signup.duplicate_tenant', ip: meta.ip });
+          return;
+        }
+
+        const partner = await repo.insertPartner(tx, data, newPartnerReference(), now);
+        await audit.record(tx, {
+          actorType: 'anonymous',
+          partnerId: partner.id,
+          action: 'signup.submitted',
+          ip: meta.ip,
+          details: { reference: partner.reference, hasSecondaryContact: data.secondaryContact !== null },
+        });
+        await issueVerification(tx, partner, { email, first_name: data.primaryContact.firstName }, 'signup');
+      });
+    },
+
+    async verifyEmail(token: string, meta: RequestMeta) {
+      const tokenHash = hashToken(token);
+      const result = await db.transaction().execute(async (tx) => {
+        const now = clock.now();
+        const spent = await repo.spendToken(tx, tokenHash, 'email_verification', now);
+        if (!spent) return undefined;
+        const partner = await repo.findPartner(tx, spent.partner_id);
+        if (!partner) throw new Error('verification link without partner');
+        await repo.moveState(tx, partner.id, ['registered'], 'email_verified', now, { email_verified_at: now });
+        await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'email.verified', ip: meta.ip, details: { linkId: spent.id } });
+        const { primary } = await repo.contacts(tx, partner.id);
+        const link = await issueSignupLink(tx, partner, 'email_verification', { type: 'system' });
+        return { companyName: partner.legal_name, signupLinkSentTo: primary.email, signupLinkExpiresAt: link.expiresAt.toISOString() };
+      });
+      if (result) return result;
+      const existing = await repo.findToken(db, tokenHash, 'email_verification');
+      const status = existing ? linkStatus(existing, clock.now()) : 'unknown';
+      // "open" here means another request spent it between our update and this read.
+      return explainUnusableLink('verification', status === 'open' || status === 'claimed' ? 'spent' : status);
+    },
+
+    async resendVerification(email: string, meta: RequestMeta): Promise<void> {
+      await deps.rateLimits.hit(
+        [
+          { limit: limits.resendPerIp, subject: meta.ip },
+          { limit: limits.resendPerEmail, subject: `verify:${email}` },
+        ],
+        'We have sent several emails to this address recently.',
+      );
+      await db.transaction().execute(async (tx) => {
+        await repo.lock(tx, `signup-email:${email}`);
+        const partner = await repo.findInProgressByPrimaryEmail(tx, email);
+        if (!partner || partner.state !== 'registered') {
+          await audit.record(tx, { actorType: 'anonymous', partnerId: partner?.id ?? null, action: 'verification_link.resend_ignored', ip: meta.ip });
+          return;
+        }
+        await issueVerification(tx, partner, { email, first_name: partner.first_name }, 'self-service');
+      });
+    },
+
+    async requestNewSignupLink(email: string, meta: RequestMeta): Promise<void> {
+      await deps.rateLimits.hit(
+        [
+          { limit: limits.resendPerIp, subject: meta.ip },
+          { limit: limits.resendPerEmail, subject: `link:${email}` },
+        ],
+        'We have sent several emails to this address recently.',
+      );
+      await db.transaction().execute(async (tx) => {
+        await repo.lock(tx, `signup-email:${email}`);
+        const partner = await repo.findInProgressByPrimaryEmail(tx, email);
+        if (!partner) {
+          await audit.record(tx, { actorType: 'anonymous', action: 'signup_link.request_ignored', ip: meta.ip });
+          return;
+        }
+        // Not confirmed yet: the helpful answer is a new confirmation email, which leads to the link.
+        if (partner.state === 'registered') {
+          await issueVerification(tx, partner, { email, first_name: partner.first_name }, 'self-service');
+          return;
+        }
+        await issueSignupLink(tx, partner, 'self-service', { type: 'anonymous', ip: meta.ip });
+      });
+    },
+
+    /** Read-only look at a signup link (GET/HEAD of the page and this call change nothing). */
+    async inspectSignupLink(token: string, session: string | undefined) {
+      const link = await repo.findToken(db, hashToken(token), 'signup_link');
+      if (!link) return explainUnusableLink('signup', 'unknown');
+      const status = linkStatus(link, clock.now());
+      const mine = session !== undefined && link.claimed_session_hash === hashSession(session);
+      if (status !== 'open' && !(status === 'claimed' && mine)) return explainUnusableLink('signup', status);
+      const partner = await repo.findPartner(db, link.partner_id);
+      if (!partner) return explainUnusableLink('signup', 'unknown');
+      return {
+        companyName: partner.legal_name,
+        reference: partner.reference,
+        expiresAt: new Date(link.expires_at).toISOString(),
+        status: mine ? ('claimed_here' as const) : ('open' as const),
+      };
+    },
+
+    /**
+     * Binds the signup link to this browser session. The first claim is one conditional update;
+     * the same session may claim again (resume), any other session is refused.
+     */
+    async claimSignupLink(token: string, session: string, meta: RequestMeta) {
+      const tokenHash = hashToken(token);
+      const sessionHash = hashSession(session);
+      const claimed = await db.transaction().execute(async (tx) => {
+        const now = clock.now();
+        const link = await repo.claimToken(tx, tokenHash, sessionHash, now);
+        if (!link) return undefined;
+        const partner = await repo.findPartner(tx, link.partner_id);
+        if (!partner) throw new Error('signup link without partner');
+        await repo.moveState(tx, partner.id, ['link_sent', 'link_expired'], 'connecting', now);
+        const { primary } = await repo.contacts(tx, partner.id);
+        await mail.queue(tx, {
+          template: 'signup_link_opened',
+          to: primary.email,
+          partnerId: partner.id,
+          params: { firstName: primary.first_name, companyName: partner.legal_name, claimedAt: now.toISOString() },
+          idempotencyKey: `link-claimed:${link.id}`,
+        });
+        await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'signup_link.claimed', ip: meta.ip, details: { linkId: link.id, userAgent: meta.userAgent.slice(0, 200) } });
+        return { link, partner };
+      });
+      const now = clock.now();
+      const resumed = claimed ?? (await (async () => {
+        const link = await repo.findToken(db, tokenHash, 'signup_link');
+        if (!link) return explainUnusableLink('signup', 'unknown');
+        const status = linkStatus(link, now);
+        if (status === 'claimed' && link.claimed_session_hash === sessionHash) {
+          const partner = await repo.findPartner(db, link.partner_id);
+          if (partner) return { link, partner };
+        }
+        return explainUnusableLink('signup', status === 'open' ? 'claimed' : status);
+      })());
+      return {
+        companyName: resumed.partner.legal_name,
+        reference: resumed.partner.reference,
+        state: resumed.partner.state === 'link_sent' || resumed.partner.state === 'link_expired' ? 'connecting' : resumed.partner.state,
+        linkExpiresAt: new Date(resumed.link.expires_at).toISOString(),
+        claimedAt: new Date(resumed.link.claimed_at ?? now).toISOString(),
+      };
+    },
+
+    /** The partner this browser session is working for, via the signup link it claimed. */
+    async currentSession(session: string | undefined) {
+      if (!session) throw new NotFoundError('NO_SIGNUP_SESSION', 'This browser has not started a signup link yet. Open the link from your email and press Start.');
+      const link = await repo.findClaimedBySession(db, hashSession(session), clock.now());
+      if (!link) throw new NotFoundError('NO_SIGNUP_SESSION', 'This browser has no active signup link. Open the most recent link from your email, or request a new one.');
+      const partner = await repo.findPartner(db, link.partner_id);
+      if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
+      return {
+        companyName: partner.legal_name,
+        reference: partner.reference,
+        state: partner.state,
+        linkExpiresAt: new Date(link.expires_at).toISOString(),
+        claimedAt: new Date(link.claimed_at ?? clock.now()).toISOString(),
+        partnerId: partner.id,
+      };
+    },
+
+    async expireLapsedLinks(): Promise<number> {
+      return db.transaction().execute(async (tx) => {
+        const ids = await repo.expireLapsedLinks(tx, clock.now());
+        for (const id of ids) await audit.record(tx, { actorType: 'system', partnerId: id, action: 'signup_link.expired' });
+        return ids.length;
+      });
+    },
+
+    async createSupportRequest(data: { name: string; email: string; message: string; signupReference: string | null }, meta: RequestMeta) {
+      await deps.rateLimits.hit([{ limit: limits.supportPerIp, subject: meta.ip }], 'Too many support requests were sent from here.');
+      return db.transaction().execute(async (tx) => {
+        const byReference = data.signupReference ? await repo.findPartnerByReference(tx, data.signupReference) : undefined;
+        const partnerId = byReference?.id ?? (await repo.findPartnerIdByContactEmail(tx, data.email)) ?? null;
+        const reference = newSupportReference();
+        const row = await repo.insertSupportRequest(tx, { reference, partnerId, ...data, ip: meta.ip });
+        await mail.queue(tx, {
+          template: 'support_request_received',
+          to: data.email,
+          partnerId,
+          params: { name: data.name, reference, message: data.message },
+          idempotencyKey: `support-ack:${row.id}`,
+        });
+        await audit.record(tx, { actorType: 'anonymous', partnerId, action: 'support_request.created', ip: meta.ip, details: { reference } });
+        return { reference };
+      });
+    },
+  };
+}
+
+export type SignupService = ReturnType<typeof createSignupService>;

@@ -1,0 +1,61 @@
+// A small HTTP client for integration tests that behaves like one browser: it keeps cookies and
+// sends the CSRF token the server handed out.
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class Browser {
+  private cookies = new Map<string, string>();
+  private csrf: string | undefined;
+
+  constructor(readonly baseUrl: string) {}
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  private remember(headers: Headers) {
+    for (const line of headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const index = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, index).trim(), pair!.slice(index + 1).trim());
+    }
+  }
+
+  private cookieHeader(): Record<string, string> {
+    if (this.cookies.size === 0) return {};
+    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+  }
+
+  async request<T = any>(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string>; csrf?: boolean } = {}): Promise<Response<T>> {
+    const unsafe = method !== 'GET' && method !== 'HEAD';
+    if (unsafe && init.csrf !== false && !this.csrf) {
+      const token = await this.request<{ token: string }>('GET', '/api/csrf-token');
+      this.csrf = token.body.token;
+    }
+    const headers: Record<string, string> = { ...this.cookieHeader(), ...(init.headers ?? {}) };
+    if (unsafe && init.csrf !== false && this.csrf) headers['x-csrf-token'] = this.csrf;
+    let body: string | undefined;
+    if (init.raw !== undefined) body = init.raw;
+    else if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
+    this.remember(response.headers);
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('application/json') && text) parsed = JSON.parse(text);
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  get<T = any>(path: string) {
+    return this.request<T>('GET', path);
+  }
+  post<T = any>(path: string, body?: unknown) {
+    return this.request<T>('POST', path, { body: body ?? {} });
+  }
+}

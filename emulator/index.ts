@@ -1,0 +1,154 @@
+// Public entry point of the Microsoft emulator. The app (embedded demo mode) and the tests
+// start it with startEmulator(); only base URLs tell production code where Microsoft is.
+import type { AddressInfo } from 'node:net';
+import { scenarioFacts, tenantFacts, totpCode, type TenantFacts } from './facts.ts';
+import { msalAuthorityMetadata } from './identity/discovery.ts';
+import { createSigningKey } from './identity/keys.ts';
+import { buildScenario } from './scenarios/index.ts';
+import { applyPatch, type PatchOperation, type PatchResult } from './scenarios/patch.ts';
+import type { Scenario } from './scenarios/types.ts';
+import { buildServer } from './server.ts';
+import { createState, resetState, type EventLogEntry, type RequestLogEntry, type TokenLogEntry } from './state.ts';
+
+export type * from './scenarios/types.ts';
+export type { PatchOperation, PatchResult } from './scenarios/patch.ts';
+export type { TenantFacts } from './facts.ts';
+export type { EventLogEntry, RequestLogEntry, TokenLogEntry } from './state.ts';
+export { listScenarios, buildScenario, buildScenarioTenant, buildReadyTenant } from './scenarios/index.ts';
+export { totpCode } from './facts.ts';
+export { GRAPH_APP_ID, GRAPH_RESOURCE, PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ROLES, GRAPH_SCOPES } from './microsoft-catalog.ts';
+export { completeSignIn, type SignInOptions, type SignInOutcome } from './testing/sign-in.ts';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** A built-in scenario name (default 'ready') or a full scenario object. */
+  scenario?: string | Scenario;
+  /** Injectable clock; admin "advance clock" adds an offset on top of it. */
+  now?: () => Date;
+  logger?: boolean;
+  /** Extra redirect URIs registered on every app of every loaded scenario (e.g. the app's callback). */
+  redirectUris?: string[];
+  /** Base URL to advertise when the emulator sits behind a proxy or listens on 0.0.0.0. */
+  publicBaseUrl?: string;
+}
+
+export interface MsalEmulatorConfig {
+  /** https authority on a host that is never contacted; MSAL requires https. */
+  authority: string;
+  knownAuthorities: string[];
+  /** JSON string for MSAL's `authorityMetadata`, pointing at the emulator's http endpoints. */
+  authorityMetadata: string;
+}
+
+export interface Emulator {
+  /** e.g. http://127.0.0.1:4010 (no trailing slash). */
+  readonly baseUrl: string;
+  /** Base URLs the product configures: identity host, Graph root, Partner Center root. */
+  readonly endpoints: { authorityHost: string; graph: string; partnerCenter: string; admin: string };
+  /** The running scenario (live: patches and Graph writes show here). */
+  readonly scenario: Scenario;
+  /** Facts of the first tenant: service account, app ids and secrets, Partner Center apps. */
+  readonly facts: TenantFacts;
+  readonly allFacts: TenantFacts[];
+  now(): Date;
+  loadScenario(nameOrScenario: string | Scenario): void;
+  /** Back to the loaded scenario; forgets sessions, tokens, logs, throttle windows and the clock offset. */
+  reset(): void;
+  patch(...operations: PatchOperation[]): PatchResult[];
+  advanceClock(seconds: number): void;
+  /** Current TOTP code of a user (default: the first tenant's service account). */
+  totp(upn?: string): string;
+  msalConfig(tenantId?: string): MsalEmulatorConfig;
+  readonly requests: readonly RequestLogEntry[];
+  readonly tokens: readonly TokenLogEntry[];
+  readonly events: readonly EventLogEntry[];
+  close(): Promise<void>;
+}
+
+function withRedirectUris(scenario: Scenario, uris: string[]): Scenario {
+  if (uris.length === 0) return scenario;
+  const copy = structuredClone(scenario);
+  for (const tenant of copy.tenants) {
+    for (const app of tenant.applications) {
+      const list = app.isPublicClient ? app.publicClientRedirectUris : app.webRedirectUris;
+      for (const uri of uris) if (!list.includes(uri)) list.push(uri);
+    }
+  }
+  return copy;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const clock = options.now ?? (() => new Date());
+  const extraUris = options.redirectUris ?? [];
+  const resolve = (s: string | Scenario): Scenario => withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : s, extraUris);
+  const key = await createSigningKey();
+  const state = createState(resolve(options.scenario ?? 'ready'), key, clock);
+
+  const controls = {
+    load(nameOrScenario: string | Scenario) {
+      resetState(state, resolve(nameOrScenario));
+      state.clockOffsetMs = 0;
+    },
+    reset() {
+      resetState(state);
+      state.clockOffsetMs = 0;
+    },
+    patch(...ops: PatchOperation[]) {
+      return ops.map((op) => applyPatch(state, op));
+    },
+    advanceClock(seconds: number) {
+      state.clockOffsetMs += seconds * 1000;
+    },
+  };
+
+  const app = buildServer(state, controls, options.logger ?? false);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const { port } = app.server.address() as AddressInfo;
+  const advertisedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  state.baseUrl = (options.publicBaseUrl ?? `http://${advertisedHost}:${port}`).replace(/\/+$/, '');
+
+  const firstTenant = () => {
+    const tenant = state.scenario.tenants[0];
+    if (!tenant) throw new Error('The running scenario has no tenant');
+    return tenant;
+  };
+
+  return {
+    get baseUrl() { return state.baseUrl; },
+    get endpoints() {
+      return { authorityHost: state.baseUrl, graph: `${state.baseUrl}/v1.0`, partnerCenter: `${state.baseUrl}/v1`, admin: `${state.baseUrl}/_emulator` };
+    },
+    get scenario() { return state.scenario; },
+    get facts() { return tenantFacts(firstTenant()); },
+    get allFacts() { return scenarioFacts(state.scenario); },
+    now: () => state.now(),
+    loadScenario: (s) => controls.load(s),
+    reset: () => controls.reset(),
+    patch: (...ops) => controls.patch(...ops),
+    advanceClock: (seconds) => controls.advanceClock(seconds),
+    totp(upn) {
+      const tenant = firstTenant();
+      const wanted = (upn ?? tenant.roles.serviceAccountUpn).toLowerCase();
+      const user = state.scenario.tenants.flatMap((t) => t.users).find((u) => u.userPrincipalName.toLowerCase() === wanted);
+      if (user?.mfa?.method !== 'totp') throw new Error(`${wanted} has no TOTP method in the running scenario`);
+      return totpCode(user.mfa.secret, state.now());
+    },
+    msalConfig(tenantId) {
+      const tid = tenantId ?? firstTenant().id;
+      return {
+        authority: `https://login.emulator.invalid/${tid}`,
+        knownAuthorities: ['login.emulator.invalid'],
+        authorityMetadata: msalAuthorityMetadata(state.baseUrl, tid),
+      };
+    },
+    get requests() { return state.requests; },
+    get tokens() { return state.tokens; },
+    get events() { return state.events; },
+    close: async () => { await app.close(); },
+  };
+}
+

@@ -1,0 +1,60 @@
+// Standalone emulator: npm run emulator -- --scenario ready --port 4010
+import { parseArgs } from 'node:util';
+import { listScenarios, startEmulator } from './index.ts';
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'ready' },
+    port: { type: 'string', default: '4010' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'redirect-uri': { type: 'string', multiple: true },
+    list: { type: 'boolean', default: false },
+    log: { type: 'boolean', default: false },
+  },
+});
+
+if (values.list) {
+  for (const s of listScenarios()) console.log(`${s.name.padEnd(32)} ${s.description}`);
+  process.exit(0);
+}
+
+const emulator = await startEmulator({
+  scenario: values.scenario,
+  port: Number(values.port),
+  host: values.host,
+  logger: values.log,
+  redirectUris: values['redirect-uri'] ?? [],
+});
+const f = emulator.facts;
+const base = emulator.baseUrl;
+console.log(`Microsoft emulator listening on ${base}  (scenario: ${emulator.scenario.name})
+  ${emulator.scenario.description}
+
+Endpoints
+  authorize        ${base}/${f.tenantId}/oauth2/v2.0/authorize
+  token            ${base}/${f.tenantId}/oauth2/v2.0/token   (v1: ${base}/${f.tenantId}/oauth2/token)
+  discovery        ${base}/${f.tenantId}/v2.0/.well-known/openid-configuration
+  Graph            ${base}/v1.0
+  Partner Center   ${base}/v1
+  admin            ${base}/_emulator
+
+Partner tenant     ${f.tenantId}  (${f.domains.join(', ')})
+Service account    ${f.serviceAccount.upn}
+  password         ${f.serviceAccount.password}
+  MFA              ${f.serviceAccount.mfa}${f.serviceAccount.totpSecret ? `  TOTP secret ${f.serviceAccount.totpSecret}  (current code: ${base}/_emulator/totp?upn=${encodeURIComponent(f.serviceAccount.upn)})` : ''}
+Total One app      client id ${f.totalOneApp.appId}
+  secret           ${f.totalOneApp.secret ?? '(none)'}  expires ${f.totalOneApp.secretEndDateTime ?? '-'}
+Partner Center     web app id ${f.partnerCenter.webAppId}
+  web app secret   ${f.partnerCenter.webAppSecret ?? '(none)'}
+  native app id    ${f.partnerCenter.nativeAppId}
+  MPN ID           ${f.partnerCenter.mpnId}, ${f.partnerCenter.customerCount} customers
+Redirect URIs      http://localhost/connect/microsoft/callback and http://localhost/callback (any port), plus --redirect-uri
+
+Scenarios: ${listScenarios().map((s) => s.name).join(', ')}  (--list for descriptions)`);
+
+const stop = async () => {
+  await emulator.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,185 @@
+// The shape of an emulated world. A scenario is plain data (JSON-compatible) so it can be
+// written as a file, sent to the admin API, cloned for every reset and patched by tests.
+// Everything the emulator answers is derived from it; nothing else holds directory facts.
+
+export type MfaMethod =
+  | { method: 'totp'; secret: string } // base32 secret, as an authenticator app would hold it
+  | { method: 'approve' } // push-style approval: the MFA page shows Approve / Deny buttons
+  | null; // no method registered
+
+export interface ScenarioUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string;
+  surname: string;
+  password: string;
+  /** ISO date; refresh tokens issued before it are revoked (AADSTS50173). */
+  passwordChangedAt: string;
+  accountEnabled: boolean;
+  mfa: MfaMethod;
+  /** Partner Center roles as shown in its Users page (informational, see README). */
+  partnerCenterRoles: string[];
+}
+
+export interface ScenarioGroup {
+  id: string;
+  displayName: string;
+  description: string;
+  /** Object ids of users or service principals. */
+  members: string[];
+}
+
+export interface ScenarioDirectoryRole {
+  id: string;
+  roleTemplateId: string;
+  displayName: string;
+  description: string;
+  members: string[];
+}
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName: string;
+  /** The secret value. Kept here because the emulator must verify it; Graph only shows the hint. */
+  secretText: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface ResourceAccess {
+  id: string;
+  type: 'Role' | 'Scope';
+}
+
+export interface RequiredResourceAccess {
+  resourceAppId: string;
+  resourceAccess: ResourceAccess[];
+}
+
+export interface ScenarioApplication {
+  id: string; // object id
+  appId: string; // client id
+  displayName: string;
+  signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
+  /** Public clients (e.g. the Partner Center native app) authenticate without a secret. */
+  isPublicClient: boolean;
+  webRedirectUris: string[];
+  publicClientRedirectUris: string[];
+  requiredResourceAccess: RequiredResourceAccess[];
+  passwordCredentials: PasswordCredential[];
+  createdDateTime: string;
+}
+
+export interface AppRoleDefinition {
+  id: string;
+  value: string;
+  displayName: string;
+  description: string;
+}
+
+export interface PermissionScopeDefinition {
+  id: string;
+  value: string;
+  adminConsentDisplayName: string;
+  adminConsentDescription: string;
+  type: 'User' | 'Admin';
+}
+
+export interface ScenarioServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  /** Resource APIs (Graph, Partner Center) carry their audience and permission catalogue. */
+  resourceUri?: string;
+  appRoles: AppRoleDefinition[];
+  oauth2PermissionScopes: PermissionScopeDefinition[];
+  appOwnerOrganizationId: string;
+}
+
+export interface ScenarioAppRoleAssignment {
+  id: string;
+  appRoleId: string;
+  principalId: string; // the client service principal
+  resourceId: string; // the resource service principal (e.g. Microsoft Graph)
+  createdDateTime: string;
+}
+
+export interface ScenarioPermissionGrant {
+  id: string;
+  clientId: string; // client service principal object id
+  consentType: 'AllPrincipals' | 'Principal';
+  principalId: string | null;
+  resourceId: string; // resource service principal object id
+  scope: string; // space separated
+}
+
+export interface PartnerCenterFaults {
+  /** The first N Partner Center requests answer 503 (transient outage). */
+  unavailableRequests: number;
+  /** Added latency for every Partner Center request, in milliseconds. */
+  latencyMs: number;
+  /** Zero-based customer page numbers that fail once with 500, then succeed. */
+  failPagesOnce: number[];
+}
+
+export type CustomerSource =
+  | { kind: 'generated'; count: number; seed: string }
+  | { kind: 'list'; customers: CustomerSpec[] };
+
+export interface CustomerSpec {
+  id: string; // Partner Center customer id = the customer's tenant id
+  companyName: string;
+  domain: string;
+  relationshipToPartner: 'reseller' | 'advisor' | 'none';
+}
+
+export interface PartnerCenterSetup {
+  mpnId: string;
+  companyName: string;
+  /** appId of the Entra app registered as Partner Center "Web App" (App ID + secret in step 2.10/2.11). */
+  webAppId: string;
+  /** appId of the Partner Center "Native App". */
+  nativeAppId: string;
+  throttle: { budget: number; windowSeconds: number };
+  faults: PartnerCenterFaults;
+  customers: CustomerSource;
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+export interface ScenarioTenant {
+  id: string;
+  displayName: string;
+  /** domains[0] is the initial *.onmicrosoft.com domain. */
+  domains: string[];
+  countryLetterCode: string;
+  securityDefaultsEnabled: boolean;
+  conditionalAccess: {
+    /** A policy demands MFA for every sign-in of this tenant's users. */
+    requireMfa: boolean;
+    /** A policy blocks interactive and refresh sign-ins of users (AADSTS53003). */
+    blockUserSignIn: boolean;
+  };
+  users: ScenarioUser[];
+  groups: ScenarioGroup[];
+  directoryRoles: ScenarioDirectoryRole[];
+  applications: ScenarioApplication[];
+  servicePrincipals: ScenarioServicePrincipal[];
+  appRoleAssignments: ScenarioAppRoleAssignment[];
+  oauth2PermissionGrants: ScenarioPermissionGrant[];
+  partnerCenter: PartnerCenterSetup;
+  /** Handy pointers for tests and the CLI: which objects play which role in the guide. */
+  roles: {
+    serviceAccountUpn: string;
+    totalOneAppId: string;
+    adminAgentsGroupId: string;
+  };
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Scenarios usually hold one partner tenant; tests may combine several. */
+  tenants: ScenarioTenant[];
+}

@@ -1,0 +1,48 @@
+import { lazy, Suspense, type ComponentType } from 'react';
+import { Layout } from './components/Layout.tsx';
+import { ConnectPage } from './pages/connect/ConnectPage.tsx';
+import { LandingPage } from './pages/LandingPage.tsx';
+import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { SignupLinkPage } from './pages/SignupLinkPage.tsx';
+import { VerifyPage } from './pages/VerifyPage.tsx';
+import { usePathname } from './router.tsx';
+
+// Pages with forms load zod, react-hook-form and the contracts (country list, phone metadata):
+// they come as separate chunks, so the link pages and the start page stay small.
+const SignupPage = lazy(() => import('./pages/SignupPage.tsx').then((m) => ({ default: m.SignupPage })));
+const HelpPage = lazy(() => import('./pages/HelpPage.tsx').then((m) => ({ default: m.HelpPage })));
+const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ default: m.SupportPage })));
+const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
+
+// The page paths the server answers with index.html (server/app/http.ts keeps the same list).
+const pages: Record<string, ComponentType> = {
+  '/': LandingPage,
+  '/signup': SignupPage,
+  '/verify': VerifyPage,
+  '/signup-link': SignupLinkPage,
+  '/connect': ConnectPage,
+  '/help': HelpPage,
+  '/support': SupportPage,
+  '/dev/mail': DevMailPage,
+};
+
+export function App() {
+  const pathname = usePathname();
+  const Page = pages[pathname] ?? NotFoundPage;
+  // The key gives every page a fresh state when the path changes (links, back, forward).
+  return (
+    <Layout pathname={pathname}>
+      <Suspense fallback={<PageLoading />}>
+        <Page key={pathname} />
+      </Suspense>
+    </Layout>
+  );
+}
+
+function PageLoading() {
+  return (
+    <p role="status" className="loading">
+      Loading the page…
+    </p>
+  );
+}

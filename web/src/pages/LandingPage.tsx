@@ -1,0 +1,147 @@
+import { useEffect } from 'react';
+import { Link, usePageTitle } from '../router.tsx';
+
+// What TotalOne Signup is and the three steps, in the partner's order of work.
+
+export function LandingPage() {
+  usePageTitle('Connect your CSP business to TotalOne');
+  useEffect(() => {
+    // Other pages link to a section here (/#prepare-microsoft).
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    target?.scrollIntoView();
+    // Most visitors continue to the form: fetch its code while they read.
+    const prefetch = setTimeout(() => void import('./SignupPage.tsx'), 2000);
+    return () => clearTimeout(prefetch);
+  }, []);
+
+  return (
+    <div className="stack stack--large">
+      <section className="hero" aria-labelledby="hero-title">
+        <p className="eyebrow">For Microsoft CSP partners</p>
+        <h1 id="hero-title">Connect your CSP business to TotalOne in three steps</h1>
+        <p className="lead">
+          TotalOne Signup is the self-service way onto the TotalOne platform. You register your company, prepare your Microsoft tenant, and connect
+          it through a one-time link. Then we import your customers from Partner Center and your team can start working.
+        </p>
+        <div className="hero__actions">
+          <Link to="/signup" className="button button--primary button--large">
+            Start signup
+          </Link>
+          <a href="#prepare-microsoft" className="button button--secondary button--large">
+            See what to prepare
+          </a>
+        </div>
+        <p className="muted">Step 1 takes about five minutes. Allow an hour for Step 2 if this is your first time.</p>
+      </section>
+
+      <ol className="step-cards" aria-label="The three steps">
+        <li className="card step-card">
+          <p className="step-card__number" aria-hidden="true">
+            1
+          </p>
+          <h2>Sign up</h2>
+          <p>Enter your company details and a primary contact. Confirm that contact's email address with the button in our first email.</p>
+          <p>A second email then brings your one-time signup link, valid for 48 hours.</p>
+        </li>
+        <li className="card step-card">
+          <p className="step-card__number" aria-hidden="true">
+            2
+          </p>
+          <h2>Prepare Microsoft</h2>
+          <p>Create a service account and two app registrations in your own tenant, so TotalOne can work with Partner Center and Microsoft Graph.</p>
+          <p>
+            <a href="#prepare-microsoft">The full checklist</a> is below.
+          </p>
+        </li>
+        <li className="card step-card">
+          <p className="step-card__number" aria-hidden="true">
+            3
+          </p>
+          <h2>Connect</h2>
+          <p>
+            Only when Step 2 is done, open the signup link in a private browser window, enter the app details and sign in with the service account.
+          </p>
+          <p>The link works once, in one browser.</p>
+        </li>
+      </ol>
+
+      <section className="card" id="prepare-microsoft" aria-labelledby="prepare-title" tabIndex={-1}>
+        <p className="eyebrow">Step 2</p>
+        <h2 id="prepare-title">What to prepare in Microsoft before you open the signup link</h2>
+        <p>
+          You need Global Administrator rights in your tenant and in Partner Center. Write each ID and secret down in a password manager as you go:
+          Step 3 asks for them.
+        </p>
+
+        <h3>A service account for TotalOne</h3>
+        <ul className="checklist">
+          <li>A new user used only by TotalOne, for example total.one@yourdomain.onmicrosoft.com, with a strong password that does not expire.</li>
+          <li>
+            Roles: <strong>Global Administrator</strong> in Microsoft 365, and in Partner Center <strong>Admin Agent</strong> and{' '}
+            <strong>Incentives administrator</strong> (entire organisation). Check that the account is a member of the AdminAgents security group.
+          </li>
+          <li>
+            <strong>Multi-factor authentication</strong> enforced and set up: sign in once with the new account in a private window and enrol, for
+            example with Microsoft Authenticator.
+          </li>
+        </ul>
+
+        <h3>Partner Center web app</h3>
+        <ul className="checklist">
+          <li>In Partner Center, Settings, then App management: note the web app's <strong>App ID</strong>.</li>
+          <li>
+            Create a new <strong>secret</strong> for it (two years is a good validity). Copy it without trailing spaces and note its expiry date. This
+            secret also protects your data in TotalOne: keep it safe, nobody can recover it for you.
+          </li>
+          <li>
+            Note the <strong>native app ID</strong> shown on the same page.
+          </li>
+        </ul>
+
+        <h3>An app registration in Microsoft Entra</h3>
+        <ul className="checklist">
+          <li>
+            In the Azure portal, App registrations, register a new app for TotalOne and note its <strong>Application (client) ID</strong>.
+          </li>
+          <li>
+            Under Certificates &amp; secrets, create a <strong>client secret</strong> and note its value.
+          </li>
+          <li>
+            Under API permissions, add these Microsoft Graph permissions:
+            <ul className="permission-list">
+              <li>
+                Application: <code>Directory.ReadWrite.All</code>, <code>Group.ReadWrite.All</code>, <code>RoleManagement.ReadWrite.Directory</code>,{' '}
+                <code>User.ReadWrite.All</code>
+              </li>
+              <li>
+                Delegated: <code>User.Read</code>
+              </li>
+            </ul>
+          </li>
+          <li>
+            <strong>Grant admin consent</strong> for your organisation.
+          </li>
+          <li>
+            Add the app as a member of the <strong>AdminAgents</strong> group, so it can act for your customers.
+          </li>
+        </ul>
+      </section>
+
+      <section className="card card--accent" aria-labelledby="connect-title">
+        <p className="eyebrow">Step 3</p>
+        <h2 id="connect-title">Connect through the one-time link</h2>
+        <ul className="checklist">
+          <li>Open the signup link from your email only after Step 2, within 48 hours, and preferably in a private (incognito) window, so your everyday Microsoft account does not sign in by itself.</li>
+          <li>Accept the terms, enter the Entra app and Partner Center app details, and sign in with the service account.</li>
+          <li>We check the connection, then import your customers. You receive an email when your TotalOne tenant is ready.</li>
+        </ul>
+        <p>
+          Link lost or expired? <Link to="/help">Request a new one</Link>. Stuck? <Link to="/support">Contact support</Link>.
+        </p>
+        <Link to="/signup" className="button button--primary">
+          Start signup
+        </Link>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+
+// A tiny client router on the History API: the server answers every page path with index.html,
+// so reload, back and forward all land here and render from `location.pathname`.
+
+const listeners = new Set<() => void>();
+const notify = () => listeners.forEach((listener) => listener());
+window.addEventListener('popstate', notify);
+
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function usePathname(): string {
+  return useSyncExternalStore(subscribe, () => normalise(location.pathname));
+}
+
+function normalise(pathname: string): string {
+  return pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+}
+
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  if (options.replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  window.scrollTo(0, 0);
+  notify();
+}
+
+/** An ordinary link that changes page without a reload; modified clicks still open new tabs. */
+export function Link({ to, onClick, ...rest }: { to: string } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'>) {
+  function handleClick(event: MouseEvent<HTMLAnchorElement>) {
+    onClick?.(event);
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (rest.target && rest.target !== '_self') return;
+    event.preventDefault();
+    navigate(to);
+  }
+  return <a href={to} onClick={handleClick} {...rest} />;
+}
+
+/** Sets the document title for the page, so each page is announced and listed by its own name. */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · TotalOne Signup`;
+  }, [title]);
+}

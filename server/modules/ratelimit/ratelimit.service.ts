@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.ts';
+import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hmacHex } from '../../lib/crypto.ts';
 import { RateLimitedError } from '../../lib/errors.ts';
@@ -17,23 +17,36 @@ export interface Limit {
 export function createRateLimitService(deps: { db: Db; clock: Clock; keyHashKey: Buffer }) {
   return {
     /** Counts one hit against every limit; throws RateLimitedError naming the wait if one is over. */
-    async hit(checks: Array<{ limit: Limit; subject: string }>, message: string): Promise<void> {
+    async hit(checks: Array<{ limit: Limit; subject: string }>, message: string, tx: DbOrTx = deps.db): Promise<void> {
       const now = deps.clock.now();
+      // One statement for all limits: one round trip, and inside the caller's transaction when given.
+      const rows = checks.map(({ limit, subject }) => ({
+        key: `${limit.name}:${hmacHex(deps.keyHashKey, subject.toLowerCase())}`,
+        windowSeconds: limit.windowSeconds,
+        max: limit.max,
+      }));
+      const unique = [...new Map(rows.map((r) => [r.key, r])).values()];
+      const windowOf = new Map(unique.map((r) => [r.key, r]));
+      const cutoff = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+      // Windows differ per limit; the CASE compares each row with its own cut-off.
+      const cutoffCase = sql`CASE ${sql.join(
+        unique.map((r) => sql`WHEN rate_limits.key = ${r.key} THEN ${cutoff(r.windowSeconds)}::timestamptz`),
+        sql` `,
+      )} END`;
+      const result = await tx
+        .insertInto('rate_limits')
+        .values(unique.map((r) => ({ key: r.key, window_start: now, hits: 1 })))
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            hits: sql`CASE WHEN rate_limits.window_start <= ${cutoffCase} THEN 1 ELSE rate_limits.hits + 1 END`,
+            window_start: sql`CASE WHEN rate_limits.window_start <= ${cutoffCase} THEN ${now}::timestamptz ELSE rate_limits.window_start END`,
+          }),
+        )
+        .returning(['key', 'hits', 'window_start'])
+        .execute();
       let retryAfter = 0;
-      for (const { limit, subject } of checks) {
-        const key = `${limit.name}:${hmacHex(deps.keyHashKey, subject.toLowerCase())}`;
-        const windowStartCutoff = new Date(now.getTime() - limit.windowSeconds * 1000);
-        const row = await deps.db
-          .insertInto('rate_limits')
-          .values({ key, window_start: now, hits: 1 })
-          .onConflict((oc) =>
-            oc.column('key').doUpdateSet({
-              hits: sql`CASE WHEN rate_limits.window_start <= ${windowStartCutoff} THEN 1 ELSE rate_limits.hits + 1 END`,
-              window_start: sql`CASE WHEN rate_limits.window_start <= ${windowStartCutoff} THEN ${now} ELSE rate_limits.window_start END`,
-            }),
-          )
-          .returning(['hits', 'window_start'])
-          .executeTakeFirstOrThrow();
+      for (const row of result) {
+        const limit = windowOf.get(row.key)!;
         if (row.hits > limit.max) {
           const resetsAt = new Date(row.window_start).getTime() + limit.windowSeconds * 1000;
           retryAfter = Math.max(retryAfter, Math.ceil((resetsAt - now.getTime()) / 1000));

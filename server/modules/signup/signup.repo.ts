@@ -9,8 +9,10 @@ export const inProgressStates: PartnerState[] = ['registered', 'email_verified',
 export function createSignupRepo() {
   return {
     /** Serialises signups that touch the same email or tenant domain, for this transaction only. */
-    async lock(tx: DbOrTx, key: string): Promise<void> {
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(tx);
+    async lock(tx: DbOrTx, ...keys: string[]): Promise<void> {
+      // Always in the same (sorted) order, so two transactions can never wait on each other.
+      const sorted = [...keys].sort();
+      await sql`SELECT ${sql.join(sorted.map((key) => sql`pg_advisory_xact_lock(hashtextextended(${key}, 0))`))}`.execute(tx);
     },
 
     async findInProgressByPrimaryEmail(tx: DbOrTx, email: string): Promise<(Partner & { first_name: string }) | undefined> {

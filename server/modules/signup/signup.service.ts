@@ -57,9 +57,9 @@ export function createSignupService(deps: {
   const hashToken = (token: string) => hmacHex(deps.tokenHashKey, token);
   const hashSession = (session: string) => hmacHex(deps.sessionHashKey, session);
 
-  async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string) {
+  async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string, options: { firstLink?: boolean } = {}) {
     const now = clock.now();
-    await repo.revokeUsableTokens(tx, partner.id, 'email_verification', 'superseded', now);
+    if (!options.firstLink) await repo.revokeUsableTokens(tx, partner.id, 'email_verification', 'superseded', now);
     const token = randomToken();
     const expiresAt = new Date(now.getTime() + deps.links.verificationTtlHours * HOUR);
     const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'email_verification', tokenHash: hashToken(token), expiresAt, issuedBy });
@@ -127,17 +127,18 @@ export function createSignupService(deps: {
     issueSignupLink,
 
     async submitSignup(data: SignupData, meta: RequestMeta): Promise<void> {
+      const email = data.primaryContact.email;
+      // Counted in its own short statement: inside the transaction, the per-IP row lock would
+      // serialise every signup from one network until commit.
       await deps.rateLimits.hit(
         [
           { limit: limits.signupPerIp, subject: meta.ip },
-          { limit: limits.signupPerEmail, subject: data.primaryContact.email },
+          { limit: limits.signupPerEmail, subject: email },
         ],
         'Too many signups were submitted from here.',
       );
-      const email = data.primaryContact.email;
       await db.transaction().execute(async (tx) => {
-        await repo.lock(tx, `signup-email:${email}`);
-        await repo.lock(tx, `signup-domain:${data.company.entraDomain}`);
+        await repo.lock(tx, `signup-email:${email}`, `signup-domain:${data.company.entraDomain}`);
         const now = clock.now();
 
         const inProgress = await repo.findInProgressByPrimaryEmail(tx, email);
@@ -172,7 +173,7 @@ export function createSignupService(deps: {
           ip: meta.ip,
           details: { reference: partner.reference, hasSecondaryContact: data.secondaryContact !== null },
         });
-        await issueVerification(tx, partner, { email, first_name: data.primaryContact.firstName }, 'signup');
+        await issueVerification(tx, partner, { email, first_name: data.primaryContact.firstName }, 'signup', { firstLink: true });
       });
     },
 

@@ -16,6 +16,10 @@ import { createMailRepo } from '../modules/mail/mail.repo.ts';
 import { registerDevMailRoutes } from '../modules/mail/mail.routes.ts';
 import { createMailService } from '../modules/mail/mail.service.ts';
 import { createSmtpTransport, type MailTransport } from '../modules/mail/mail.transport.ts';
+import { createConnectRepo } from '../modules/connect/connect.repo.ts';
+import { registerConnectRoutes } from '../modules/connect/connect.routes.ts';
+import { createConnectService } from '../modules/connect/connect.service.ts';
+import { loadLegalTexts } from '../modules/connect/connect.terms.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
 import { expireLinksJob } from '../modules/signup/signup.jobs.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
@@ -79,7 +83,8 @@ function buildServices(deps: { database: DatabaseHandle; queue: JobQueue; transp
     links: config.links,
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
-  return { audit, rateLimits, mail, signup };
+  const connect = createConnectService({ db, repo: createConnectRepo(), signup, audit, clock, legal: loadLegalTexts() });
+  return { audit, rateLimits, mail, signup, connect };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -152,6 +157,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         },
       });
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
+      registerConnectRoutes(app, { connect: services.connect, publicUrl });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

@@ -114,6 +114,18 @@ export interface SupportRequestsTable {
   created_at: CreatedAt;
 }
 
+export interface TermsAcceptancesTable {
+  id: Generated<number>;
+  partner_id: string;
+  contact_id: string;
+  document: 'terms_of_use' | 'privacy_policy';
+  version: string;
+  sha256: string;
+  accepted_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface Database {
   partners: PartnersTable;
   contacts: ContactsTable;
@@ -122,6 +134,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
   support_requests: SupportRequestsTable;
+  terms_acceptances: TermsAcceptancesTable;
 }
 
 export type Partner = Selectable<PartnersTable>;

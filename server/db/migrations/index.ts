@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.ts';
+import * as m0003 from './0003_terms_acceptances.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0003_terms_acceptances': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -310,7 +310,9 @@ export function createSignupService(deps: {
       if (!link) throw new NotFoundError('NO_SIGNUP_SESSION', 'This browser has no active signup link. Open the most recent link from your email, or request a new one.');
       const partner = await repo.findPartner(db, link.partner_id);
       if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
+      const { primary } = await repo.contacts(db, partner.id);
       return {
+        primaryContactId: primary.id,
         companyName: partner.legal_name,
         reference: partner.reference,
         state: partner.state,

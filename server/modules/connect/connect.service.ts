@@ -1,0 +1,77 @@
+import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { ConflictError } from '../../lib/errors.ts';
+import type { TermsAcceptance } from '../../../contracts/connect.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
+import type { ConnectRepo } from './connect.repo.ts';
+import type { LegalText } from './connect.terms.ts';
+
+// Step 3, connecting the partner's Microsoft tenant, through the browser session that claimed the
+// signup link. Nothing of this step is possible before the current Terms and Privacy Policy are
+// accepted.
+
+export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: SignupService; audit: AuditService; clock: Clock; legal: LegalText[] }) {
+  const { db, repo, signup, audit, clock, legal } = deps;
+
+  async function termsStatus(partnerId: string) {
+    const latest = await repo.latestAcceptances(db, partnerId);
+    const accepted = legal.every((doc) => latest.some((a) => a.document === doc.document && a.version === doc.version && a.sha256 === doc.sha256));
+    const acceptedAt = accepted ? latest.map((a) => new Date(a.accepted_at).getTime()).reduce((a, b) => Math.max(a, b), 0) : null;
+    return { accepted, acceptedAt: acceptedAt ? new Date(acceptedAt).toISOString() : null };
+  }
+
+  async function progress(session: string | undefined) {
+    const current = await signup.currentSession(session);
+    const terms = await termsStatus(current.partnerId);
+    return {
+      companyName: current.companyName,
+      reference: current.reference,
+      state: current.state,
+      linkExpiresAt: current.linkExpiresAt,
+      terms: { ...terms, documents: legal.map((d) => ({ document: d.document, version: d.version })) },
+    };
+  }
+
+  return {
+    legalTexts: () => legal,
+    progress,
+
+    async acceptTerms(session: string | undefined, input: TermsAcceptance, meta: RequestMeta) {
+      const current = await signup.currentSession(session);
+      for (const doc of legal) {
+        const sent = input.documents.find((d) => d.document === doc.document);
+        if (!sent || sent.version !== doc.version || sent.sha256 !== doc.sha256) {
+          throw new ConflictError(
+            'TERMS_CHANGED',
+            `The ${doc.title} shown to you is not the current version (${doc.version}). Reload the page, read the current text and accept again.`,
+          );
+        }
+      }
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        await repo.insertAcceptances(
+          tx,
+          legal.map((doc) => ({ partnerId: current.partnerId, contactId: current.primaryContactId, document: doc.document, version: doc.version, sha256: doc.sha256, acceptedAt: now, ip: meta.ip, userAgent: meta.userAgent })),
+        );
+        await audit.record(tx, {
+          actorType: 'partner',
+          actorId: current.primaryContactId,
+          partnerId: current.partnerId,
+          action: 'terms.accepted',
+          ip: meta.ip,
+          details: { documents: legal.map((d) => ({ document: d.document, version: d.version, sha256: d.sha256 })) },
+        });
+      });
+      return progress(session);
+    },
+
+    /** Guard for every later connect step: refuses until the current terms are accepted. */
+    async requireTermsAccepted(partnerId: string) {
+      const { accepted } = await termsStatus(partnerId);
+      if (!accepted) throw new ConflictError('TERMS_NOT_ACCEPTED', 'Accept the Terms of Use and the Privacy Policy first; the other connection steps open after that.');
+    },
+  };
+}
+
+export type ConnectService = ReturnType<typeof createConnectService>;

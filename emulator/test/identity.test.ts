@@ -242,6 +242,46 @@ describe('authorize pages', () => {
   });
 });
 
+describe('authorize edge cases', () => {
+  it('prompt=none: login_required (AADSTS50058) without a session, consent_required (65001) when consent is missing', async () => {
+    const f = e.facts;
+    const none = await fetch(authorizeUrl(e, { clientId: f.partnerCenter.webAppId, scope: PC_SCOPE, challenge: pkcePair().challenge, prompt: 'none' }), { redirect: 'manual' });
+    const location = new URL(none.headers.get('location')!);
+    assert.equal(location.searchParams.get('error'), 'login_required');
+    assert.match(location.searchParams.get('error_description')!, /^AADSTS50058: /);
+    // A session from a sign-in to another app, then a silent request needing new consent.
+    const first = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge }), username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => e.totp() });
+    const silent = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.partnerCenter.webAppId, scope: PC_SCOPE, challenge: pkcePair().challenge, prompt: 'none' }), username: '', password: '', cookie: first.cookie! });
+    assert.equal(silent.error, 'consent_required');
+    assert.match(silent.errorDescription!, /^AADSTS65001: /);
+  });
+
+  it('names an unknown user (AADSTS50034) and a disabled one (AADSTS50057) on the sign-in page', async () => {
+    const f = e.facts;
+    const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });
+    const unknown = await completeSignIn({ authorizeUrl: url(), username: `nobody@${f.domain}`, password: 'x' });
+    assert.match(unknown.pageError!, /AADSTS50034/);
+    e.patch({ op: 'setAccountEnabled', enabled: false });
+    const disabled = await completeSignIn({ authorizeUrl: url(), username: f.serviceAccount.upn, password: f.serviceAccount.password });
+    assert.match(disabled.pageError!, /AADSTS50057/);
+  });
+
+  it('v1 authorize with resource= and the v1 code redemption', async () => {
+    const f = e.facts;
+    const { verifier, challenge } = pkcePair();
+    const url = new URL(`${e.baseUrl}/${f.tenantId}/oauth2/authorize`);
+    url.search = new URLSearchParams({ client_id: f.totalOneApp.appId, response_type: 'code', redirect_uri: REDIRECT_URI, resource: 'https://graph.microsoft.com', code_challenge: challenge, code_challenge_method: 'S256' }).toString();
+    const out = await completeSignIn({ authorizeUrl: url.toString(), username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => e.totp() });
+    assert.ok(out.code, JSON.stringify(out));
+    const r = await postForm(`${e.baseUrl}/${f.tenantId}/oauth2/token`, { grant_type: 'authorization_code', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret!, code: out.code!, redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: 'https://graph.microsoft.com' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.resource, 'https://graph.microsoft.com');
+    assert.equal(r.body.scope, 'User.Read');
+    assert.ok(r.body.refresh_token);
+    assert.deepEqual(claims(r.body.access_token).amr, ['pwd', 'mfa']);
+  });
+});
+
 describe('refresh tokens', () => {
   it('rotates refresh tokens and can switch resource to Graph with consented scopes', async () => {
     const f = e.facts;

@@ -20,6 +20,22 @@ async function main() {
     lines.push(`  Signup page      ${system.publicUrl}/signup`);
     lines.push(`  API reference    ${system.publicUrl}/docs`);
   }
+  if (system.emulator) {
+    const facts = system.emulator.facts;
+    lines.push(`  Microsoft        ${system.emulator.baseUrl}   (built-in emulator, scenario "${config.emulator.scenario}")`);
+    lines.push('');
+    lines.push('Demo tenant (everything Step 2 of the guide prepares, ready to enter in Step 3):');
+    lines.push(`  Entra domain              ${facts.domain}   (tenant ${facts.tenantId})`);
+    lines.push(`  Service account           ${facts.serviceAccount.upn} / ${facts.serviceAccount.password}`);
+    if (facts.serviceAccount.mfa === 'totp') lines.push(`  MFA code                  ${system.emulator.baseUrl}/_emulator/totp   (changes every 30 s)`);
+    lines.push(`  Entra app client ID       ${facts.totalOneApp.appId}`);
+    if (facts.totalOneApp.secret) lines.push(`  Entra app client secret   ${facts.totalOneApp.secret}`);
+    lines.push(`  Partner Center web app    ${facts.partnerCenter.webAppId}`);
+    if (facts.partnerCenter.webAppSecret) lines.push(`  Partner Center secret     ${facts.partnerCenter.webAppSecret}`);
+    lines.push(`  Partner Center native app ${facts.partnerCenter.nativeAppId}`);
+    lines.push(`  MPN ID                    ${facts.partnerCenter.mpnId}`);
+    lines.push('');
+  }
   if (system.catcher) lines.push(`  Demo inbox       ${system.publicUrl}/dev/mail   (SMTP catcher on port ${system.catcher.port})`);
   console.log(lines.join('\n'));
 

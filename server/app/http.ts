@@ -95,6 +95,8 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
+    // Swagger UI's own policy asks browsers to upgrade to https, which breaks plain-http demos.
+    transformStaticCSP: (header) => (secureCookies ? header : header.replace(/\s*upgrade-insecure-requests;?/, '')),
     uiConfig: { docExpansion: 'list', deepLinking: false },
   });
 

@@ -26,6 +26,7 @@ import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
 import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
 import { createHttpApp, serveWebApp, type App } from './http.ts';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
 
 // Wiring: builds every part the configuration asks for, in dependency order, and stops them in
 // reverse. Tests start the same system with their own configuration; nothing here knows tests.
@@ -48,6 +49,10 @@ export interface System {
   queue: JobQueue;
   app: App | undefined;
   catcher: MailCatcher | undefined;
+  /** The built-in Microsoft emulator (demo mode only). */
+  emulator: Emulator | undefined;
+  /** The Microsoft endpoints this system talks to (the emulator's in the demo). */
+  microsoft: Config['microsoft'];
   services: ReturnType<typeof buildServices>;
   close(): Promise<void>;
 }
@@ -128,6 +133,21 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       stack.push(() => created.close());
     }
 
+    // The demo's Microsoft: the same client code talks to it, only the base URLs differ.
+    let emulator: Emulator | undefined;
+    let microsoft = config.microsoft;
+    if (config.emulator.start) {
+      emulator = await startEmulator({
+        port: config.emulator.port,
+        host: '127.0.0.1',
+        scenario: config.emulator.scenario,
+        redirectUris: [`${publicUrl}/api/connect/microsoft/callback`],
+      });
+      const started = emulator;
+      stack.push(() => started.close());
+      microsoft = { authorityHost: emulator.endpoints.authorityHost, graphUrl: emulator.endpoints.graph, partnerCenterUrl: emulator.endpoints.partnerCenter };
+    }
+
     const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, ...(overrides.limits ? { limits: overrides.limits } : {}) });
 
     if (config.roles.includes('worker')) {
@@ -166,7 +186,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       url = `http://${config.http.host}:${port}`;
     }
 
-    return { config, publicUrl, url, database, queue, app, catcher, services, close };
+    return { config, publicUrl, url, database, queue, app, catcher, emulator, microsoft, services, close };
   } catch (error) {
     await close();
     throw error;

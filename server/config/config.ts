@@ -33,6 +33,9 @@ const envSchema = z
     START_EMULATOR: bool.optional(),
     EMULATOR_PORT: port.default(4010),
     EMULATOR_SCENARIO: z.string().min(1).default('ready'),
+    MICROSOFT_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
+    MICROSOFT_GRAPH_URL: url.default('https://graph.microsoft.com/v1.0'),
+    PARTNER_CENTER_URL: url.default('https://api.partnercenter.microsoft.com/v1'),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
     TRUST_PROXY: bool.default(false),
@@ -61,6 +64,8 @@ export interface Config {
   appSecret: Buffer | undefined;
   mail: { smtpUrl: string | undefined; from: string; supportEmail: string; catcherSmtpPort: number };
   emulator: { start: boolean; port: number; scenario: string };
+  /** Where Microsoft is. In the demo the built-in emulator replaces all three at start-up. */
+  microsoft: { authorityHost: string; graphUrl: string; partnerCenterUrl: string };
   links: { signupTtlHours: number; verificationTtlHours: number };
 }
 
@@ -87,6 +92,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     appSecret: e.APP_SECRET ? Buffer.from(e.APP_SECRET, 'base64') : undefined,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, supportEmail: e.SUPPORT_EMAIL, catcherSmtpPort: e.MAIL_CATCHER_SMTP_PORT },
     emulator: { start: e.START_EMULATOR ?? e.APP_MODE === 'demo', port: e.EMULATOR_PORT, scenario: e.EMULATOR_SCENARIO },
+    microsoft: { authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL },
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
   });
 }

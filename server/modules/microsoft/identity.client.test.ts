@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { completeSignIn, startEmulator, type Emulator } from '../../../emulator/index.ts';
+import { MicrosoftIdentityError } from './microsoft.errors.ts';
+import { createIdentityClient, type IdentityClient } from './identity.client.ts';
+
+const redirectUri = 'http://localhost:3000/connect/microsoft/callback';
+const pcScope = 'https://api.partnercenter.microsoft.com/user_impersonation offline_access openid profile';
+
+describe('identity client against the emulator', () => {
+  let emulator: Emulator;
+  let identity: IdentityClient;
+  before(async () => {
+    emulator = await startEmulator({ scenario: 'ready' });
+    identity = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
+  });
+  after(() => emulator.close());
+
+  it('resolves a domain to the tenant id, and explains an unknown tenant', async () => {
+    assert.equal(await identity.resolveTenantId(emulator.facts.domain), emulator.facts.tenantId);
+    await assert.rejects(identity.resolveTenantId('nobody.onmicrosoft.com'), (error: unknown) => {
+      assert.ok(error instanceof MicrosoftIdentityError);
+      assert.equal(error.aadsts, 90002);
+      assert.match(error.message, /primary domain/);
+      return true;
+    });
+  });
+
+  it('gets an app-only Graph token with the four application roles', async () => {
+    const f = emulator.facts;
+    const token = await identity.clientCredentials({ tenant: f.domain, clientId: f.totalOneApp.appId, clientSecret: f.totalOneApp.secret!, scope: 'https://graph.microsoft.com/.default', context: 'Entra app' });
+    assert.deepEqual(new Set(token.accessClaims.roles as string[]), new Set(['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']));
+  });
+
+  it('maps a secret ID pasted as the secret to AADSTS7000215 with the portal fix', async () => {
+    const f = emulator.facts;
+    await assert.rejects(
+      identity.clientCredentials({ tenant: f.tenantId, clientId: f.totalOneApp.appId, clientSecret: f.totalOneApp.secretKeyId!, scope: 'https://graph.microsoft.com/.default', context: 'Entra app' }),
+      (error: unknown) => {
+        assert.ok(error instanceof MicrosoftIdentityError);
+        assert.equal(error.code, 'MICROSOFT_AADSTS7000215');
+        assert.match(error.message, /Certificates & secrets/);
+        return true;
+      },
+    );
+  });
+
+  it('signs in with code + PKCE + nonce, gets MFA tokens and a refresh token that refreshes', async () => {
+    const f = emulator.facts;
+    const request = await identity.beginSignIn({ tenant: f.domain, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, redirectUri, scope: pcScope });
+    const url = new URL(request.url);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(url.searchParams.get('prompt'), 'login');
+    const outcome = await completeSignIn({ authorizeUrl: request.url, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+    assert.ok(outcome.code, JSON.stringify(outcome));
+    const tokens = await identity.completeSignIn({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: outcome.redirectUrl!, state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier });
+    assert.ok(tokens.refreshToken);
+    assert.deepEqual(tokens.accessClaims.amr, ['pwd', 'mfa']);
+    assert.equal(tokens.idClaims?.tid, f.tenantId);
+    const refreshed = await identity.refresh({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, refreshToken: tokens.refreshToken!, scope: 'https://api.partnercenter.microsoft.com/user_impersonation offline_access', context: 'Partner Center' });
+    assert.ok(refreshed.accessToken);
+    assert.notEqual(refreshed.refreshToken, tokens.refreshToken, 'refresh tokens rotate');
+  });
+
+  it('refuses a callback with the wrong state or without the right PKCE verifier', async () => {
+    const f = emulator.facts;
+    const request = await identity.beginSignIn({ tenant: f.domain, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, redirectUri, scope: pcScope });
+    const outcome = await completeSignIn({ authorizeUrl: request.url, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+    const base = { tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: outcome.redirectUrl!, nonce: request.nonce };
+    await assert.rejects(identity.completeSignIn({ ...base, state: 'forged', codeVerifier: request.codeVerifier }));
+    await assert.rejects(identity.completeSignIn({ ...base, state: request.state, codeVerifier: 'x'.repeat(43) }), MicrosoftIdentityError);
+  });
+});

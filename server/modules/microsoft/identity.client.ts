@@ -1,0 +1,165 @@
+import * as oidc from 'openid-client';
+import { decodeJwt, type JWTPayload } from 'jose';
+import { UnavailableError } from '../../lib/errors.ts';
+import { MicrosoftIdentityError, aadstsCode } from './microsoft.errors.ts';
+
+// The Microsoft identity platform through a standards OAuth 2.0 / OpenID Connect client
+// (openid-client): authorization code with PKCE, state and nonce; refresh tokens (which we must
+// keep, so MSAL's hidden cache does not fit); client credentials. Only the authority host differs
+// between Microsoft and the emulator.
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | undefined;
+  expiresAt: Date;
+  scope: string;
+  /** Claims of the access token (v1 tokens for Graph and Partner Center carry amr, wids, roles). */
+  accessClaims: JWTPayload & Record<string, unknown>;
+  idClaims: (JWTPayload & Record<string, unknown>) | undefined;
+}
+
+export interface SignInRequest {
+  url: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: number; now?: () => Date }) {
+  const host = deps.authorityHost.replace(/\/+$/, '');
+  const now = deps.now ?? (() => new Date());
+  const configs = new Map<string, Promise<oidc.Configuration>>();
+  const tenants = new Map<string, string>();
+
+  /** Microsoft answers a domain's discovery with its tenant GUID as issuer; resolve that first. */
+  async function resolveTenantId(tenant: string): Promise<string> {
+    const key = tenant.toLowerCase();
+    const known = tenants.get(key);
+    if (known) return known;
+    let response: Response;
+    try {
+      response = await fetch(`${host}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`, { signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000) });
+    } catch {
+      throw new UnavailableError('MICROSOFT_UNREACHABLE', 'Microsoft\u2019s sign-in service could not be reached. Nothing was lost; please try again in a minute.');
+    }
+    const body = (await response.json().catch(() => ({}))) as { issuer?: string; error?: string; error_description?: string; error_codes?: number[] };
+    if (!response.ok || !body.issuer) {
+      throw new MicrosoftIdentityError(aadstsCode(body.error_description, body.error_codes) ?? 90002, body.error ?? 'invalid_tenant', body.error_description ?? '', `Tenant "${tenant}"`);
+    }
+    const id = /\/([0-9a-f-]{36})\/v2\.0\/?$/i.exec(body.issuer)?.[1];
+    if (!id) throw new MicrosoftIdentityError(90002, 'invalid_tenant', `Unexpected issuer ${body.issuer}`, `Tenant "${tenant}"`);
+    tenants.set(key, id);
+    return id;
+  }
+
+  async function configuration(tenantId: string, clientId: string, clientSecret: string): Promise<oidc.Configuration> {
+    const cacheKey = `${tenantId}|${clientId}|${clientSecret.length}|${clientSecret.slice(-4)}`;
+    let pending = configs.get(cacheKey);
+    if (!pending) {
+      const issuer = new URL(`${host}/${tenantId}/v2.0`);
+      pending = oidc
+        .discovery(issuer, clientId, { client_secret: clientSecret }, oidc.ClientSecretPost(clientSecret), {
+          // Plain http is the local emulator only; Microsoft itself is https.
+          ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+          timeout: Math.ceil((deps.timeoutMs ?? 15_000) / 1000),
+        })
+        .catch((error) => {
+          configs.delete(cacheKey);
+          throw translate(error, 'Microsoft sign-in');
+        });
+      configs.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  function toTokenSet(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): TokenSet {
+    return {
+      accessToken: response.access_token,
+      refreshToken: response.refresh_token,
+      expiresAt: new Date(now().getTime() + (response.expires_in ?? 3600) * 1000),
+      scope: response.scope ?? '',
+      accessClaims: decodeJwt(response.access_token) as TokenSet['accessClaims'],
+      idClaims: response.claims() as TokenSet['idClaims'],
+    };
+  }
+
+  return {
+    resolveTenantId,
+
+    /** App-only token: `scope` is `<resource>/.default`. */
+    async clientCredentials(input: { tenant: string; clientId: string; clientSecret: string; scope: string; context: string }): Promise<TokenSet> {
+      const tenantId = await resolveTenantId(input.tenant);
+      const config = await configuration(tenantId, input.clientId, input.clientSecret);
+      try {
+        return toTokenSet(await oidc.clientCredentialsGrant(config, { scope: input.scope }));
+      } catch (error) {
+        throw translate(error, input.context);
+      }
+    },
+
+    async beginSignIn(input: { tenant: string; clientId: string; clientSecret: string; redirectUri: string; scope: string; loginHint?: string }): Promise<SignInRequest & { tenantId: string }> {
+      const tenantId = await resolveTenantId(input.tenant);
+      const config = await configuration(tenantId, input.clientId, input.clientSecret);
+      const codeVerifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: input.redirectUri,
+        scope: input.scope,
+        response_type: 'code',
+        response_mode: 'query',
+        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+        // Always ask for the password: a browser's cached Microsoft identity must not slip in.
+        prompt: 'login',
+        ...(input.loginHint ? { login_hint: input.loginHint } : {}),
+      });
+      return { url: url.toString(), state, nonce, codeVerifier, tenantId };
+    },
+
+    /** Redeems the code; openid-client checks state, PKCE, the id token's signature, issuer, audience and nonce. */
+    async completeSignIn(input: { tenantId: string; clientId: string; clientSecret: string; callbackUrl: URL; state: string; nonce: string; codeVerifier: string }): Promise<TokenSet> {
+      const config = await configuration(input.tenantId, input.clientId, input.clientSecret);
+      try {
+        const response = await oidc.authorizationCodeGrant(config, input.callbackUrl, {
+          pkceCodeVerifier: input.codeVerifier,
+          expectedState: input.state,
+          expectedNonce: input.nonce,
+          idTokenExpected: true,
+        });
+        return toTokenSet(response);
+      } catch (error) {
+        throw translate(error, 'Microsoft sign-in');
+      }
+    },
+
+    async refresh(input: { tenantId: string; clientId: string; clientSecret: string; refreshToken: string; scope: string; context: string }): Promise<TokenSet> {
+      const config = await configuration(input.tenantId, input.clientId, input.clientSecret);
+      try {
+        return toTokenSet(await oidc.refreshTokenGrant(config, input.refreshToken, { scope: input.scope }));
+      } catch (error) {
+        throw translate(error, input.context);
+      }
+    },
+  };
+}
+
+export type IdentityClient = ReturnType<typeof createIdentityClient>;
+
+function translate(error: unknown, context: string): Error {
+  if (error instanceof MicrosoftIdentityError || error instanceof UnavailableError) return error;
+  if (error instanceof oidc.ResponseBodyError) {
+    const body = error.cause as { error_codes?: unknown };
+    return new MicrosoftIdentityError(aadstsCode(error.error_description, body.error_codes), error.error, error.error_description ?? '', context);
+  }
+  if (error instanceof oidc.AuthorizationResponseError) {
+    return new MicrosoftIdentityError(aadstsCode(error.error_description), error.error, error.error_description ?? '', context);
+  }
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  if (error instanceof TypeError || cause?.code === 'ECONNREFUSED' || (error as Error)?.name === 'TimeoutError') {
+    return new UnavailableError('MICROSOFT_UNREACHABLE', 'Microsoft\u2019s sign-in service could not be reached. Nothing was lost; please try again in a minute.');
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

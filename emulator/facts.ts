@@ -49,8 +49,9 @@ export function tenantFacts(tenant: ScenarioTenant): TenantFacts {
   };
 }
 
+/** Facts of the partner tenants (the operator's own tenant, if any, is described by keyVault facts). */
 export function scenarioFacts(scenario: Scenario): TenantFacts[] {
-  return scenario.tenants.map(tenantFacts);
+  return scenario.tenants.filter((t) => t.kind !== 'operator').map(tenantFacts);
 }
 
 /** The current 6-digit code an authenticator app would show for this secret. */

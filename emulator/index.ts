@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { scenarioFacts, tenantFacts, totpCode, type TenantFacts } from './facts.ts';
 import { msalAuthorityMetadata } from './identity/discovery.ts';
 import { createSigningKey } from './identity/keys.ts';
+import { DEFAULT_VAULT_KEY, withKeyVault } from './key-vault/operator.ts';
+import { startKeyVault, type KeyVaultListener } from './key-vault/server.ts';
 import { buildScenario } from './scenarios/index.ts';
 import { applyPatch, type PatchOperation, type PatchResult } from './scenarios/patch.ts';
 import type { Scenario } from './scenarios/types.ts';
@@ -33,6 +35,25 @@ export interface EmulatorOptions {
   redirectUris?: string[];
   /** Base URL to advertise when the emulator sits behind a proxy or listens on 0.0.0.0. */
   publicBaseUrl?: string;
+  /** Also serve Azure Key Vault keys on a second, https port (self-signed certificate). */
+  keyVault?: boolean | { port?: number };
+}
+
+/** What the product needs to use the emulated vault (Azure SDK: KeyClient / CryptographyClient). */
+export interface KeyVaultFacts {
+  /** https://127.0.0.1:<port> — the vault URL. */
+  vaultUrl: string;
+  /** Certificate to trust: tlsOptions: { ca } in the Azure SDK client options, or NODE_EXTRA_CA_CERTS. */
+  ca: string;
+  /** TotalOne's own tenant, which owns the vault. */
+  tenantId: string;
+  /** App with access to the vault's keys, and its secret (client credentials, scope https://vault.azure.net/.default). */
+  clientId: string;
+  clientSecret: string;
+  keyName: string;
+  /** Key id without version (newest version is used). */
+  keyId: string;
+  tokenEndpoint: string;
 }
 
 export interface MsalEmulatorConfig {
@@ -62,6 +83,8 @@ export interface Emulator {
   /** Current TOTP code of a user (default: the first tenant's service account). */
   totp(upn?: string): string;
   msalConfig(tenantId?: string): MsalEmulatorConfig;
+  /** Present when started with `keyVault`. */
+  readonly keyVault?: KeyVaultFacts;
   readonly requests: readonly RequestLogEntry[];
   readonly tokens: readonly TokenLogEntry[];
   readonly events: readonly EventLogEntry[];
@@ -83,7 +106,10 @@ function withRedirectUris(scenario: Scenario, uris: string[]): Scenario {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const clock = options.now ?? (() => new Date());
   const extraUris = options.redirectUris ?? [];
-  const resolve = (s: string | Scenario): Scenario => withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : s, extraUris);
+  const resolve = (s: string | Scenario): Scenario => {
+    const scenario = withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : s, extraUris);
+    return options.keyVault ? withKeyVault(scenario, clock()) : scenario;
+  };
   const key = await createSigningKey();
   const state = createState(resolve(options.scenario ?? 'ready'), key, clock);
 
@@ -110,6 +136,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port } = app.server.address() as AddressInfo;
   const advertisedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   state.baseUrl = (options.publicBaseUrl ?? `http://${advertisedHost}:${port}`).replace(/\/+$/, '');
+  let vault: KeyVaultListener | undefined;
+  if (options.keyVault) {
+    vault = await startKeyVault(state, { host, ...(typeof options.keyVault === 'object' && options.keyVault.port !== undefined ? { port: options.keyVault.port } : {}) });
+  }
+  const vaultFacts = (): KeyVaultFacts | undefined => {
+    const config = state.scenario.keyVault;
+    if (!vault || !config) return undefined;
+    const owner = state.scenario.tenants.find((t) => t.id === config.tenantId);
+    const app = owner?.applications.find((a) => a.appId === config.accessPolicies[0]?.appId);
+    const keyName = config.keyNames[0] ?? DEFAULT_VAULT_KEY;
+    return {
+      vaultUrl: vault.vaultUrl, ca: vault.ca, tenantId: config.tenantId, clientId: app?.appId ?? '', clientSecret: app?.passwordCredentials.at(-1)?.secretText ?? '',
+      keyName, keyId: `${vault.vaultUrl}/keys/${keyName}`, tokenEndpoint: `${state.baseUrl}/${config.tenantId}/oauth2/v2.0/token`,
+    };
+  };
 
   const firstTenant = () => {
     const tenant = state.scenario.tenants[0];
@@ -145,10 +186,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         authorityMetadata: msalAuthorityMetadata(state.baseUrl, tid),
       };
     },
+    get keyVault() { return vaultFacts(); },
     get requests() { return state.requests; },
     get tokens() { return state.tokens; },
     get events() { return state.events; },
-    close: async () => { await app.close(); },
+    close: async () => {
+      await vault?.close();
+      await app.close();
+    },
   };
 }
 

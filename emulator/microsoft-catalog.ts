@@ -65,6 +65,12 @@ export const PARTNER_CENTER_SCOPES: PermissionScopeDefinition[] = [
   scope('1cebfa2a-fb4d-419e-b5f9-839b4383e05a', 'user_impersonation', 'Access Partner Center PPE', 'User'),
 ];
 
+export const KEY_VAULT_APP_ID = 'cfa8b339-82a2-471a-a3c9-0fc0be7a4093';
+export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
+export const KEY_VAULT_SCOPES: PermissionScopeDefinition[] = [
+  scope('f53da476-18e3-4152-8e01-aec403e6edc0', 'user_impersonation', 'Have full access to the Azure Key Vault service', 'User'),
+];
+
 export interface FirstPartyResource {
   appId: string;
   displayName: string;
@@ -76,6 +82,7 @@ export interface FirstPartyResource {
 export const FIRST_PARTY_RESOURCES: FirstPartyResource[] = [
   { appId: GRAPH_APP_ID, displayName: 'Microsoft Graph', resourceUri: GRAPH_RESOURCE, appRoles: GRAPH_APP_ROLES, scopes: GRAPH_SCOPES },
   { appId: PARTNER_CENTER_APP_ID, displayName: 'Microsoft Partner Center', resourceUri: PARTNER_CENTER_RESOURCE, appRoles: [], scopes: PARTNER_CENTER_SCOPES },
+  { appId: KEY_VAULT_APP_ID, displayName: 'Azure Key Vault', resourceUri: KEY_VAULT_RESOURCE, appRoles: [], scopes: KEY_VAULT_SCOPES },
 ];
 
 /** Microsoft's own tenant: owner of the first-party service principals. */

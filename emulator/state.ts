@@ -72,7 +72,7 @@ export interface RefreshTokenRecord {
 
 export interface RequestLogEntry {
   at: string;
-  service: 'identity' | 'graph' | 'partner-center' | 'admin' | 'other';
+  service: 'identity' | 'graph' | 'partner-center' | 'key-vault' | 'admin' | 'other';
   method: string;
   path: string;
   status: number;

@@ -4,7 +4,7 @@
 import { clientSecretValue, newGuid } from '../ids.ts';
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ID, graphRoleId } from '../microsoft-catalog.ts';
 import { logEvent, type EmulatorState } from '../state.ts';
-import type { CustomerSpec, PartnerCenterFaults, ScenarioApplication, ScenarioTenant, ScenarioUser } from './types.ts';
+import type { CustomerSpec, KeyVaultKeyPermission, PartnerCenterFaults, ScenarioApplication, ScenarioTenant, ScenarioUser } from './types.ts';
 
 interface Target {
   /** Defaults to the scenario's first tenant. */
@@ -35,7 +35,8 @@ export type PatchOperation =
   | ({ op: 'addRedirectUri'; uri: string } & AppTarget)
   | ({ op: 'setCustomers'; count?: number; seed?: string; customers?: CustomerSpec[] } & Target)
   | ({ op: 'setThrottle'; budget: number; windowSeconds?: number } & Target)
-  | ({ op: 'setFaults'; faults: Partial<PartnerCenterFaults> } & Target);
+  | ({ op: 'setFaults'; faults: Partial<PartnerCenterFaults> } & Target)
+  | ({ op: 'setVaultAccess'; keyPermissions: KeyVaultKeyPermission[]; appId?: string } & Target);
 
 export interface PatchResult {
   op: PatchOperation['op'];
@@ -206,6 +207,16 @@ export function applyPatch(state: EmulatorState, op: PatchOperation): PatchResul
       tenant.partnerCenter.faults = { ...tenant.partnerCenter.faults, ...op.faults };
       state.faultCounters = { requests: 0, failedPages: new Set() };
       break;
+    case 'setVaultAccess': {
+      const vault = state.scenario.keyVault;
+      if (!vault) throw new PatchError('The running scenario has no Key Vault (start the emulator with keyVault: true)');
+      const appId = op.appId ?? vault.accessPolicies[0]?.appId;
+      if (!appId) throw new PatchError('setVaultAccess needs an appId');
+      const policy = vault.accessPolicies.find((p) => p.appId === appId);
+      if (policy) policy.keyPermissions = [...op.keyPermissions];
+      else vault.accessPolicies.push({ appId, keyPermissions: [...op.keyPermissions] });
+      break;
+    }
     default: {
       const unknown: never = op;
       throw new PatchError(`Unknown patch operation ${JSON.stringify(unknown)}`);

@@ -149,6 +149,8 @@ export interface PartnerCenterSetup {
 }
 
 export interface ScenarioTenant {
+  /** 'operator': TotalOne's own tenant (owner of the Key Vault), not a partner. Default 'partner'. */
+  kind?: 'partner' | 'operator';
   id: string;
   displayName: string;
   /** domains[0] is the initial *.onmicrosoft.com domain. */
@@ -177,9 +179,20 @@ export interface ScenarioTenant {
   };
 }
 
+export type KeyVaultKeyPermission = 'get' | 'list' | 'create' | 'rotate' | 'wrapKey' | 'unwrapKey' | 'encrypt' | 'decrypt';
+
+/** An Azure Key Vault (keys only) owned by one tenant of the scenario, with access policies. */
+export interface ScenarioKeyVault {
+  name: string;
+  tenantId: string;
+  keyNames: string[];
+  accessPolicies: Array<{ appId: string; keyPermissions: KeyVaultKeyPermission[] }>;
+}
+
 export interface Scenario {
   name: string;
   description: string;
   /** Scenarios usually hold one partner tenant; tests may combine several. */
   tenants: ScenarioTenant[];
+  keyVault?: ScenarioKeyVault;
 }

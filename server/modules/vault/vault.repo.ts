@@ -1,0 +1,108 @@
+import { sql, type Insertable } from 'kysely';
+import type { Db, DbOrTx } from '../../db/database.ts';
+import type { CredentialRow, CredentialsTable } from '../../db/schema.ts';
+import { ROOT_FIELD } from './vault.fns.ts';
+
+// The only queries on `credentials`. Other modules go through vault.service.ts.
+
+export type NewCredentialRow = Insertable<CredentialsTable>;
+export type MaskedRow = Pick<CredentialRow, 'field' | 'version' | 'hint' | 'expires_at' | 'created_at' | 'rotated_at'>;
+
+/** Every row of the partner (optionally of some fields), newest version of each field first. */
+export function allRows(db: DbOrTx, partnerId: string, fields?: string[]): Promise<CredentialRow[]> {
+  let query = db.selectFrom('credentials').selectAll().where('partner_id', '=', partnerId);
+  if (fields) query = query.where('field', 'in', fields);
+  return query.orderBy('field').orderBy('version', 'desc').execute();
+}
+
+/** The highest version of each field. */
+export function latestPerField<T extends { field: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => (seen.has(row.field) ? false : (seen.add(row.field), true)));
+}
+
+/** The partner's current rows (the highest version of each field). */
+export async function currentRows(db: DbOrTx, partnerId: string, fields?: string[]): Promise<CredentialRow[]> {
+  return latestPerField(await allRows(db, partnerId, fields));
+}
+
+/** A field and the root record in ONE statement, so both come from the same snapshot. */
+export function rowWithRoot(db: DbOrTx, partnerId: string, field: string): Promise<CredentialRow[]> {
+  return currentRows(db, partnerId, [...new Set([field, ROOT_FIELD])]);
+}
+
+export async function allRowIds(db: DbOrTx, partnerId: string): Promise<string[]> {
+  const rows = await db.selectFrom('credentials').select('id').where('partner_id', '=', partnerId).execute();
+  return rows.map((r) => r.id).sort();
+}
+
+/** Serialises credential writes of one partner: the caller's transaction holds the partner row. */
+export async function lockPartner(tx: DbOrTx, partnerId: string): Promise<boolean> {
+  const row = await tx.selectFrom('partners').select('id').where('id', '=', partnerId).forUpdate().executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertRows(tx: DbOrTx, rows: NewCredentialRow[]): Promise<void> {
+  if (rows.length > 0) await tx.insertInto('credentials').values(rows).execute();
+}
+
+/** Re-wraps a data key; only if the row still holds what we unwrapped. */
+export async function replaceWrappedKey(tx: DbOrTx, id: string, expected: Buffer, wrappedKey: Buffer, at: Date): Promise<boolean> {
+  const result = await tx
+    .updateTable('credentials')
+    .set({ wrapped_key: wrappedKey, rotated_at: at })
+    .where('id', '=', id)
+    .where('wrapped_key', '=', expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function deleteRows(tx: DbOrTx, ids: string[]): Promise<void> {
+  if (ids.length > 0) await tx.deleteFrom('credentials').where('id', 'in', ids).execute();
+}
+
+export function maskedRows(db: DbOrTx, partnerId: string): Promise<MaskedRow[]> {
+  return db
+    .selectFrom('credentials')
+    .select(['field', 'version', 'hint', 'expires_at', 'created_at', 'rotated_at'])
+    .where('partner_id', '=', partnerId)
+    .orderBy('field')
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+export type RootToRewrap = Pick<CredentialRow, 'id' | 'partner_id' | 'field' | 'version' | 'wrapped_key' | 'vault_key_version'>;
+
+/** Root records not yet on `activeVersion`, in id order after `afterId` (keyset pagination). */
+export function rootsNotOn(db: DbOrTx, activeVersion: string, afterId: string | null, limit: number): Promise<RootToRewrap[]> {
+  let query = db
+    .selectFrom('credentials')
+    .select(['id', 'partner_id', 'field', 'version', 'wrapped_key', 'vault_key_version'])
+    .where('wrapping', '=', 'vault')
+    .where('vault_key_version', '<>', activeVersion);
+  if (afterId) query = query.where('id', '>', afterId);
+  return query.orderBy('id').limit(limit).execute();
+}
+
+/** The conditional update of rotation: a row a concurrent writer changed is left alone. */
+export async function rewrapRoot(tx: DbOrTx, row: RootToRewrap, wrappedKey: Buffer, keyVersion: string, at: Date): Promise<boolean> {
+  const result = await tx
+    .updateTable('credentials')
+    .set({ wrapped_key: wrappedKey, vault_key_version: keyVersion, rotated_at: at })
+    .where('id', '=', row.id)
+    .where('wrapping', '=', 'vault')
+    .where('vault_key_version', '=', row.vault_key_version)
+    .where('wrapped_key', '=', row.wrapped_key)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function countRootsByVaultKeyVersion(db: Db | DbOrTx): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('credentials')
+    .select(['vault_key_version', sql<number>`count(*)::int`.as('n')])
+    .where('wrapping', '=', 'vault')
+    .groupBy('vault_key_version')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.vault_key_version ?? '', Number(r.n)]));
+}

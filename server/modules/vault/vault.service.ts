@@ -1,0 +1,352 @@
+import type { Db, DbOrTx } from '../../db/database.ts';
+import type { CredentialRow } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import * as fns from './vault.fns.ts';
+import { ROOT_FIELD, VaultIntegrityError, type RecordPlace } from './vault.fns.ts';
+import { vaultUnavailable, type VaultKeyProvider, type VaultKeyVersions } from './vault.keys.ts';
+import * as repo from './vault.repo.ts';
+
+// The only code that encrypts or decrypts credentials (CONVENTIONS 9; invariants in README.md).
+// Key operations (possibly network calls to Azure Key Vault) happen before a transaction opens:
+// `seal` does all the cryptography, `insertSealed` only writes bytes inside the caller's transaction.
+
+export interface CredentialInput {
+  field: string;
+  value: string;
+  expiresAt?: Date | null;
+}
+
+/** Ciphertext ready to be written; holds no plaintext and no unwrapped key. */
+export interface SealedCredentials {
+  readonly partnerId: string;
+  readonly rows: readonly repo.NewCredentialRow[];
+  /** Partner records re-wrapped because the root (and with it the partner key) changed. */
+  readonly rewraps: readonly { id: string; expected: Buffer; wrappedKey: Buffer }[];
+  /** Older versions the new rows supersede; deleted in the same transaction. */
+  readonly supersededIds: readonly string[];
+  /** Every credential row of the partner when sealing: anything else means a concurrent writer. */
+  readonly basisIds: readonly string[];
+}
+
+/** What operators and APIs may see of a credential. */
+export interface MaskedCredential {
+  field: string;
+  version: number;
+  hint: string | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  rotatedAt: Date | null;
+}
+
+export interface RotationSummary {
+  previousVersion: string | null;
+  activeVersion: string;
+  rewrapped: number;
+  failed: { partnerId: string; field: string; version: number; reason: string }[];
+  /** Root records per vault key version after the run. */
+  recordsByKeyVersion: Record<string, number>;
+}
+
+export interface VaultStatus extends VaultKeyVersions {
+  provider: 'local' | 'azure';
+  recordsByKeyVersion: Record<string, number>;
+}
+
+export interface Vault {
+  seal(partnerId: string, credentials: CredentialInput[]): Promise<SealedCredentials>;
+  insertSealed(tx: DbOrTx, sealed: SealedCredentials): Promise<MaskedCredential[]>;
+  open(partnerId: string, field: string): Promise<string>;
+  replace(partnerId: string, credential: CredentialInput): Promise<MaskedCredential>;
+  masked(partnerId: string, db?: DbOrTx): Promise<MaskedCredential[]>;
+  rotate(options?: { batchSize?: number }): Promise<RotationSummary>;
+  rewrapToActive(options?: { batchSize?: number }): Promise<RotationSummary>;
+  retire(version: string): Promise<void>;
+  status(): Promise<VaultStatus>;
+}
+
+export interface VaultDeps {
+  db: Db;
+  keys: VaultKeyProvider;
+  clock: Clock;
+  logger: Logger;
+}
+
+const CONCURRENT_CHANGE = 'VAULT_CONCURRENT_CHANGE';
+
+export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
+  /** Every call to the key provider: anything that is not an integrity failure fails closed as unavailable. */
+  async function withKeys<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof UnavailableError || error instanceof VaultIntegrityError) throw error;
+      logger.error({ err: error, operation: what, provider: keys.kind }, 'vault key provider failed');
+      throw vaultUnavailable(`the ${keys.kind === 'azure' ? 'Azure Key Vault' : 'local key file'} did not answer`);
+    }
+  }
+
+  const placeOf = (row: Pick<CredentialRow, 'partner_id' | 'field' | 'version'>): RecordPlace => ({ partnerId: row.partner_id, field: row.field, version: row.version });
+  const encryptedOf = (row: CredentialRow) => ({ ciphertext: bytes(row.ciphertext), iv: bytes(row.iv), authTag: bytes(row.auth_tag) });
+
+  async function rootDataKey(root: CredentialRow): Promise<Buffer> {
+    if (root.wrapping !== 'vault' || !root.vault_key_version) throw new VaultIntegrityError();
+    const keyVersion = root.vault_key_version;
+    return withKeys('unwrap', () => keys.unwrap({ wrappedKey: bytes(root.wrapped_key), keyVersion }));
+  }
+
+  async function partnerKeyFrom(root: CredentialRow): Promise<Buffer> {
+    const rootSecret = fns.decryptValue(await rootDataKey(root), encryptedOf(root), placeOf(root));
+    return fns.derivePartnerKey(rootSecret, root.partner_id);
+  }
+
+  async function decryptRow(row: CredentialRow, root: CredentialRow | undefined): Promise<string> {
+    if (row.field === ROOT_FIELD) return fns.decryptValue(await rootDataKey(row), encryptedOf(row), placeOf(row));
+    if (row.wrapping !== 'partner' || !root) throw new VaultIntegrityError();
+    const dataKey = fns.unwrapWithPartnerKey(await partnerKeyFrom(root), bytes(row.wrapped_key), placeOf(row));
+    return fns.decryptValue(dataKey, encryptedOf(row), placeOf(row));
+  }
+
+  function toMasked(row: repo.MaskedRow | repo.NewCredentialRow): MaskedCredential {
+    return {
+      field: row.field,
+      version: row.version,
+      hint: row.hint ?? null,
+      expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+      createdAt: new Date(row.created_at ?? clock.now()),
+      rotatedAt: row.rotated_at ? new Date(row.rotated_at) : null,
+    };
+  }
+
+  async function seal(partnerId: string, credentials: CredentialInput[]): Promise<SealedCredentials> {
+    validateInput(credentials);
+    // One statement, one snapshot: the rows we build on and the basis checked at insert agree.
+    const all = await repo.allRows(db, partnerId);
+    const existing = repo.latestPerField(all);
+    const basisIds = all.map((row) => row.id).sort();
+    const current = new Map(existing.map((row) => [row.field, row]));
+    const currentRoot = current.get(ROOT_FIELD);
+    const newRoot = credentials.find((c) => c.field === ROOT_FIELD);
+    const now = clock.now();
+    const rows: repo.NewCredentialRow[] = [];
+    const rewraps: { id: string; expected: Buffer; wrappedKey: Buffer }[] = [];
+    const nextVersion = (field: string) => (current.get(field)?.version ?? 0) + 1;
+
+    let partnerKey: Buffer;
+    if (newRoot) {
+      const place = { partnerId, field: ROOT_FIELD, version: nextVersion(ROOT_FIELD) };
+      const dataKey = fns.newDataKey();
+      const encrypted = fns.encryptValue(dataKey, newRoot.value, place);
+      const wrapped = await withKeys('wrap', () => keys.wrap(dataKey));
+      rows.push(newRow(place, encrypted, wrapped.wrappedKey, 'vault', wrapped.keyVersion, newRoot, now));
+      partnerKey = fns.derivePartnerKey(newRoot.value, partnerId);
+      // The partner key changes with the root: records not replaced now move to the new key.
+      const kept = existing.filter((row) => row.field !== ROOT_FIELD && !credentials.some((c) => c.field === row.field));
+      if (kept.length > 0) {
+        if (!currentRoot) throw new VaultIntegrityError();
+        const oldPartnerKey = await partnerKeyFrom(currentRoot);
+        for (const row of kept) {
+          const dataKeyOfRow = fns.unwrapWithPartnerKey(oldPartnerKey, bytes(row.wrapped_key), placeOf(row));
+          rewraps.push({ id: row.id, expected: bytes(row.wrapped_key), wrappedKey: fns.wrapWithPartnerKey(partnerKey, dataKeyOfRow, placeOf(row)) });
+        }
+      }
+    } else {
+      if (!currentRoot) {
+        throw new ConflictError('VAULT_NO_ROOT', `The Partner Center web app secret (${ROOT_FIELD}) must be stored first: every other credential of the partner is encrypted under a key derived from it.`);
+      }
+      partnerKey = await partnerKeyFrom(currentRoot);
+    }
+
+    for (const credential of credentials) {
+      if (credential.field === ROOT_FIELD) continue;
+      const place = { partnerId, field: credential.field, version: nextVersion(credential.field) };
+      const dataKey = fns.newDataKey();
+      const encrypted = fns.encryptValue(dataKey, credential.value, place);
+      rows.push(newRow(place, encrypted, fns.wrapWithPartnerKey(partnerKey, dataKey, place), 'partner', null, credential, now));
+    }
+    const replacedFields = new Set(credentials.map((c) => c.field));
+    const supersededIds = existing.filter((row) => replacedFields.has(row.field)).map((row) => row.id);
+    // Older versions than the current ones should not exist; if they do, they go too.
+    const stale = basisIds.filter((id) => !existing.some((row) => row.id === id));
+    return Object.freeze({ partnerId, rows, rewraps, supersededIds: [...supersededIds, ...stale], basisIds });
+  }
+
+  async function insertSealed(tx: DbOrTx, sealed: SealedCredentials): Promise<MaskedCredential[]> {
+    if (!(await repo.lockPartner(tx, sealed.partnerId))) throw new NotFoundError('PARTNER_NOT_FOUND', 'The partner no longer exists.');
+    const ids = await repo.allRowIds(tx, sealed.partnerId);
+    if (ids.length !== sealed.basisIds.length || ids.some((id, i) => id !== sealed.basisIds[i])) throw concurrentChange();
+    await repo.deleteRows(tx, [...sealed.supersededIds]);
+    await repo.insertRows(tx, [...sealed.rows]);
+    const at = clock.now();
+    for (const rewrap of sealed.rewraps) {
+      if (!(await repo.replaceWrappedKey(tx, rewrap.id, rewrap.expected, rewrap.wrappedKey, at))) throw concurrentChange();
+    }
+    logger.info({ partnerId: sealed.partnerId, fields: sealed.rows.map((r) => `${r.field}@${r.version}`), rewrapped: sealed.rewraps.length }, 'credentials stored');
+    return sealed.rows.map(toMasked);
+  }
+
+  async function open(partnerId: string, field: string): Promise<string> {
+    fns.assertField(field);
+    // One retry: a root replaced between our read and the unwrap is found on the second read.
+    for (let attempt = 0; ; attempt++) {
+      const rows = await repo.rowWithRoot(db, partnerId, field);
+      const row = rows.find((r) => r.field === field);
+      if (!row) throw new NotFoundError('CREDENTIAL_NOT_FOUND', `No ${field} is stored for this partner.`);
+      try {
+        return await decryptRow(row, rows.find((r) => r.field === ROOT_FIELD));
+      } catch (error) {
+        if (attempt > 0 || !(error instanceof AppError)) throw error;
+        const again = await repo.rowWithRoot(db, partnerId, field);
+        const unchanged = again.length === rows.length && again.every((r, i) => r.id === rows[i]!.id && bytes(r.wrapped_key).equals(bytes(rows[i]!.wrapped_key)));
+        if (unchanged) {
+          if (error instanceof VaultIntegrityError) logger.error({ partnerId, field, version: row.version }, 'stored credential failed its integrity check');
+          throw error;
+        }
+      }
+    }
+  }
+
+  async function replace(partnerId: string, credential: CredentialInput): Promise<MaskedCredential> {
+    for (let attempt = 1; ; attempt++) {
+      const sealed = await seal(partnerId, [credential]);
+      try {
+        const [masked] = await db.transaction().execute((tx) => insertSealed(tx, sealed));
+        return masked!;
+      } catch (error) {
+        const retryable = (error instanceof ConflictError && error.code === CONCURRENT_CHANGE) || isUniqueViolation(error);
+        if (!retryable || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function masked(partnerId: string, from: DbOrTx = db): Promise<MaskedCredential[]> {
+    const rows = await repo.maskedRows(from, partnerId);
+    return repo.latestPerField(rows).map(toMasked);
+  }
+
+  async function rewrapToActive(options: { batchSize?: number } = {}, previousVersion: string | null = null): Promise<RotationSummary> {
+    const batchSize = options.batchSize ?? 100;
+    let activeVersion = await withKeys('currentVersion', () => keys.currentVersion());
+    let rewrapped = 0;
+    const failed: RotationSummary['failed'] = [];
+    const failedIds = new Set<string>();
+    // Passes over the roots not on the active version; a row a concurrent writer changed is
+    // simply seen again on the next pass. Rows that cannot be unwrapped are reported, not retried.
+    for (let pass = 0; pass < 5; pass++) {
+      let cursor: string | null = null;
+      let movedThisPass = 0;
+      let pending = 0;
+      for (;;) {
+        activeVersion = await withKeys('currentVersion', () => keys.currentVersion());
+        const batch = await repo.rootsNotOn(db, activeVersion, cursor, batchSize);
+        if (batch.length === 0) break;
+        cursor = batch.at(-1)!.id;
+        const updates: { row: repo.RootToRewrap; wrappedKey: Buffer; keyVersion: string }[] = [];
+        for (const row of batch) {
+          if (failedIds.has(row.id)) continue;
+          try {
+            const dataKey = await withKeys('unwrap', () => keys.unwrap({ wrappedKey: bytes(row.wrapped_key), keyVersion: row.vault_key_version! }));
+            const wrapped = await withKeys('wrap', () => keys.wrap(dataKey));
+            // Check the new wrap before it replaces the only copy of the old one.
+            const check = await withKeys('unwrap', () => keys.unwrap(wrapped));
+            if (!check.equals(dataKey)) throw new VaultIntegrityError();
+            updates.push({ row, ...wrapped });
+          } catch (error) {
+            if (error instanceof UnavailableError) throw error;
+            failedIds.add(row.id);
+            failed.push({ partnerId: row.partner_id, field: row.field, version: row.version, reason: error instanceof AppError ? error.code : 'UNEXPECTED' });
+          }
+        }
+        const at = clock.now();
+        const moved = await db.transaction().execute(async (tx) => {
+          let n = 0;
+          for (const u of updates) if (await repo.rewrapRoot(tx, { ...u.row, wrapped_key: bytes(u.row.wrapped_key) }, u.wrappedKey, u.keyVersion, at)) n++;
+          return n;
+        });
+        movedThisPass += moved;
+        pending += updates.length - moved;
+        logger.info({ batch: batch.length, moved, activeVersion }, 'vault rotation batch');
+      }
+      rewrapped += movedThisPass;
+      if (pending === 0) break;
+    }
+    const recordsByKeyVersion = await repo.countRootsByVaultKeyVersion(db);
+    if (failed.length > 0) logger.error({ failed }, 'vault rotation left records it could not unwrap');
+    return { previousVersion, activeVersion, rewrapped, failed, recordsByKeyVersion };
+  }
+
+  return {
+    seal,
+    insertSealed,
+    open,
+    replace,
+    masked,
+    rewrapToActive: (options) => rewrapToActive(options),
+    async rotate(options) {
+      const { previous, active } = await withKeys('rotate', () => keys.rotate());
+      logger.info({ previous, active, provider: keys.kind }, 'vault key rotated; re-wrapping root records');
+      return rewrapToActive(options, previous);
+    },
+    async retire(version) {
+      const versions = await withKeys('versions', () => keys.versions());
+      if (version === versions.active) throw new ConflictError('VAULT_KEY_ACTIVE', `Vault key version ${version} is the active version. Rotate first, then retire it.`);
+      const inUse = (await repo.countRootsByVaultKeyVersion(db))[version] ?? 0;
+      if (inUse > 0) {
+        throw new ConflictError('VAULT_KEY_IN_USE', `Vault key version ${version} still wraps ${inUse} record(s). Run \`npm run vault:rotate\` until none remain, then retire it.`, { records: inUse });
+      }
+      await withKeys('retire', () => keys.retire(version));
+      // A seal that wrapped under the old version just before rotation could commit in between.
+      const after = (await repo.countRootsByVaultKeyVersion(db))[version] ?? 0;
+      if (after > 0) logger.error({ version, records: after }, 'records were written under a vault key version while it was being retired');
+      logger.info({ version, provider: keys.kind }, 'vault key version retired');
+    },
+    async status() {
+      const versions = await withKeys('versions', () => keys.versions());
+      return { provider: keys.kind, ...versions, recordsByKeyVersion: await repo.countRootsByVaultKeyVersion(db) };
+    },
+  };
+}
+
+function newRow(place: RecordPlace, encrypted: fns.EncryptedValue, wrappedKey: Buffer, wrapping: 'vault' | 'partner', vaultKeyVersion: string | null, input: CredentialInput, now: Date): repo.NewCredentialRow {
+  return {
+    partner_id: place.partnerId,
+    field: place.field,
+    version: place.version,
+    ciphertext: encrypted.ciphertext,
+    iv: encrypted.iv,
+    auth_tag: encrypted.authTag,
+    wrapped_key: wrappedKey,
+    wrapping,
+    vault_key_version: vaultKeyVersion,
+    hint: fns.hintFor(place.field, input.value),
+    expires_at: input.expiresAt ?? null,
+    created_at: now,
+    rotated_at: null,
+  };
+}
+
+function validateInput(credentials: CredentialInput[]): void {
+  const problems = credentials.flatMap((c, i) => {
+    const out: { path: string; message: string }[] = [];
+    if (!fns.FIELD_PATTERN.test(c.field)) out.push({ path: `credentials.${i}.field`, message: `must match ${fns.FIELD_PATTERN}` });
+    if (typeof c.value !== 'string' || c.value.length === 0) out.push({ path: `credentials.${i}.value`, message: 'must not be empty' });
+    if (credentials.findIndex((other) => other.field === c.field) !== i) out.push({ path: `credentials.${i}.field`, message: 'appears twice' });
+    return out;
+  });
+  if (credentials.length === 0) problems.push({ path: 'credentials', message: 'nothing to store' });
+  if (problems.length > 0) throw new ValidationError('The credentials to store are not valid.', problems);
+}
+
+function concurrentChange(): ConflictError {
+  return new ConflictError(CONCURRENT_CHANGE, "The partner's credentials changed while these were being prepared. Try again.");
+}
+
+/** PGlite returns bytea as Uint8Array, node-postgres as Buffer. */
+function bytes(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

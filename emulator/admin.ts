@@ -14,6 +14,8 @@ export interface AdminControls {
   reset(): void;
   patch(...ops: PatchOperation[]): unknown[];
   advanceClock(seconds: number): void;
+  /** Vault URL, CA certificate and access app, when the Key Vault listener runs. */
+  keyVault(): object | undefined;
 }
 
 export function registerAdmin(app: FastifyInstance, state: EmulatorState, controls: AdminControls): void {
@@ -32,6 +34,7 @@ export function registerAdmin(app: FastifyInstance, state: EmulatorState, contro
     },
   }));
   app.get('/_emulator/scenarios', () => ({ value: listScenarios() }));
+  app.get('/_emulator/key-vault', (_request, reply) => controls.keyVault() ?? reply.status(404).send({ error: 'The Key Vault listener is not running (start with keyVault: true or --key-vault)' }));
   app.get('/_emulator/scenario', () => state.scenario);
   app.get('/_emulator/facts', () => ({ value: scenarioFacts(state.scenario) }));
 

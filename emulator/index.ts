@@ -111,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return options.keyVault ? withKeyVault(scenario, clock()) : scenario;
   };
   const key = await createSigningKey();
+  let vault: KeyVaultListener | undefined;
   const state = createState(resolve(options.scenario ?? 'ready'), key, clock);
 
   const controls = {
@@ -128,6 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     advanceClock(seconds: number) {
       state.clockOffsetMs += seconds * 1000;
     },
+    keyVault: (): KeyVaultFacts | undefined => vaultFacts(),
   };
 
   const app = buildServer(state, controls, options.logger ?? false);
@@ -136,11 +138,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port } = app.server.address() as AddressInfo;
   const advertisedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   state.baseUrl = (options.publicBaseUrl ?? `http://${advertisedHost}:${port}`).replace(/\/+$/, '');
-  let vault: KeyVaultListener | undefined;
   if (options.keyVault) {
     vault = await startKeyVault(state, { host, ...(typeof options.keyVault === 'object' && options.keyVault.port !== undefined ? { port: options.keyVault.port } : {}) });
   }
-  const vaultFacts = (): KeyVaultFacts | undefined => {
+  function vaultFacts(): KeyVaultFacts | undefined {
     const config = state.scenario.keyVault;
     if (!vault || !config) return undefined;
     const owner = state.scenario.tenants.find((t) => t.id === config.tenantId);
@@ -150,7 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       vaultUrl: vault.vaultUrl, ca: vault.ca, tenantId: config.tenantId, clientId: app?.appId ?? '', clientSecret: app?.passwordCredentials.at(-1)?.secretText ?? '',
       keyName, keyId: `${vault.vaultUrl}/keys/${keyName}`, tokenEndpoint: `${state.baseUrl}/${config.tenantId}/oauth2/v2.0/token`,
     };
-  };
+  }
 
   const firstTenant = () => {
     const tenant = state.scenario.tenants[0];

@@ -10,6 +10,8 @@ const { values } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true },
     list: { type: 'boolean', default: false },
     log: { type: 'boolean', default: false },
+    'key-vault': { type: 'boolean', default: false },
+    'key-vault-port': { type: 'string', default: '4011' },
   },
 });
 
@@ -24,6 +26,7 @@ const emulator = await startEmulator({
   host: values.host,
   logger: values.log,
   redirectUris: values['redirect-uri'] ?? [],
+  keyVault: values['key-vault'] ? { port: Number(values['key-vault-port']) } : false,
 });
 const f = emulator.facts;
 const base = emulator.baseUrl;
@@ -50,6 +53,11 @@ Partner Center     web app id ${f.partnerCenter.webAppId}
   MPN ID           ${f.partnerCenter.mpnId}, ${f.partnerCenter.customerCount} customers
 Redirect URIs      http://localhost/connect/microsoft/callback and http://localhost/callback (any port), plus --redirect-uri
 
+${emulator.keyVault ? `Key Vault          ${emulator.keyVault.vaultUrl}  key ${emulator.keyVault.keyName}  (CA certificate: ${base}/_emulator/key-vault)
+  vault tenant     ${emulator.keyVault.tenantId}
+  client id        ${emulator.keyVault.clientId}
+  client secret    ${emulator.keyVault.clientSecret}
+` : ''}
 Scenarios: ${listScenarios().map((s) => s.name).join(', ')}  (--list for descriptions)`);
 
 const stop = async () => {

@@ -19,6 +19,7 @@ describe('admin API', () => {
     const list = await getJson(`${e.baseUrl}/_emulator/scenarios`);
     assert.ok(list.body.value.some((s: any) => s.name === 'large-partner'));
     assert.doesNotMatch(e.baseUrl, /\/$/);
+    assert.equal((await getJson(`${e.baseUrl}/_emulator/key-vault`)).status, 404, 'no Key Vault unless asked for');
   });
 
   it('loads a scenario, patches it, and resets', async () => {

@@ -101,6 +101,13 @@ describe('Key Vault keys', () => {
     e.patch({ op: 'setVaultAccess', keyPermissions: ['get', 'list', 'create', 'rotate', 'wrapKey', 'unwrapKey', 'encrypt', 'decrypt'] });
   });
 
+  it('publishes the vault facts on the admin API', async () => {
+    const r = await fetch(`${e.baseUrl}/_emulator/key-vault`);
+    const body = await r.json();
+    assert.equal(body.vaultUrl, kv.vaultUrl);
+    assert.match(body.ca, /^-----BEGIN CERTIFICATE-----/);
+  });
+
   it('keeps the partner facts separate from the operator tenant that owns the vault', () => {
     assert.equal(e.allFacts.length, 1);
     assert.notEqual(e.facts.tenantId, kv.tenantId);

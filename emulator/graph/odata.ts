@@ -4,8 +4,14 @@ import { graphErrors } from './errors.ts';
 
 type GraphObject = Record<string, unknown>;
 
+/** Properties Graph only returns when $select names them; presenters list them under this key. */
+export const NON_DEFAULT = '@emulator.nonDefault';
+
 export function applySelect(obj: GraphObject, select: string | undefined): GraphObject {
-  if (!select) return obj;
+  if (!select) {
+    const hidden = (obj[NON_DEFAULT] as string[] | undefined) ?? [];
+    return Object.fromEntries(Object.entries(obj).filter(([k]) => k !== NON_DEFAULT && !hidden.includes(k)));
+  }
   const wanted = select.split(',').map((s) => s.trim()).filter(Boolean);
   const out: GraphObject = {};
   // Items of directoryObject collections keep their @odata.type, as Graph does.

@@ -22,6 +22,7 @@ export function toUser(u: ScenarioUser, withType = false): GraphObject {
     userPrincipalName: u.userPrincipalName,
     id: u.id,
     accountEnabled: u.accountEnabled,
+    '@emulator.nonDefault': ['accountEnabled'],
   };
 }
 

@@ -227,7 +227,9 @@ async function passwordGrant(state: EmulatorState, version: Version, segment: st
 
 async function handleToken(state: EmulatorState, request: FastifyRequest, reply: FastifyReply, version: Version) {
   const { tenant: segment } = request.params as { tenant: string };
-  const body = (request.body ?? {}) as Form;
+  // Entra reads only form bodies: a JSON body looks like a request without parameters.
+  const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  const body = (isForm ? request.body ?? {} : {}) as Form;
   const correlationId = (request.headers['client-request-id'] as string | undefined) ?? randomUUID();
   reply.header('cache-control', 'no-store, no-cache').header('pragma', 'no-cache').header('x-ms-request-id', randomUUID());
   if (correlationId) reply.header('client-request-id', correlationId);

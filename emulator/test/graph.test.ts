@@ -68,8 +68,10 @@ describe('users, organization and memberships', () => {
     assert.equal(me.body['@odata.context'], `${e.baseUrl}/v1.0/$metadata#users/$entity`);
     assert.equal(me.body.userPrincipalName, e.facts.serviceAccount.upn);
     assert.equal(me.body.id, e.facts.serviceAccount.id);
-    const selected = await getJson(graph('/me?$select=id,displayName'), bearer(token));
-    assert.deepEqual(Object.keys(selected.body).sort(), ['@odata.context', 'displayName', 'id']);
+    assert.equal(me.body.accountEnabled, undefined, 'not in the default property set');
+    const selected = await getJson(graph('/me?$select=id,displayName,accountEnabled'), bearer(token));
+    assert.deepEqual(Object.keys(selected.body).sort(), ['@odata.context', 'accountEnabled', 'displayName', 'id']);
+    assert.equal(selected.body.accountEnabled, true);
   });
 
   it('/me/memberOf and /me/transitiveMemberOf list the Global Administrator role and AdminAgents', async () => {

@@ -118,6 +118,15 @@ describe('client credentials', () => {
     assert.equal(aadCode(noSecret.body), 7000218);
   });
 
+  it('reads form bodies only: a JSON body misses grant_type (AADSTS900144)', async () => {
+    const f = e.facts;
+    const r = await fetch(tokenUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret, scope: 'https://graph.microsoft.com/.default' }) });
+    assert.equal(r.status, 400);
+    const body = await r.json();
+    assert.equal(aadCode(body), 900144);
+    assert.match(body.error_description, /'grant_type'/);
+  });
+
   it('demands <resource>/.default (AADSTS1002012) and a known resource (AADSTS500011)', async () => {
     const f = e.facts;
     const base = { grant_type: 'client_credentials', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret! };

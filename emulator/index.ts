@@ -7,6 +7,7 @@ import { createSigningKey } from './identity/keys.ts';
 import { DEFAULT_VAULT_KEY, withKeyVault } from './key-vault/operator.ts';
 import { startKeyVault, type KeyVaultListener } from './key-vault/server.ts';
 import { buildScenario } from './scenarios/index.ts';
+import { parseScenario } from './scenarios/schema.ts';
 import { applyPatch, type PatchOperation, type PatchResult } from './scenarios/patch.ts';
 import type { Scenario } from './scenarios/types.ts';
 import { buildServer } from './server.ts';
@@ -18,6 +19,7 @@ export type { TenantFacts } from './facts.ts';
 export type { EventLogEntry, RequestLogEntry, TokenLogEntry } from './state.ts';
 export { listScenarios, buildScenario, buildScenarioTenant, buildReadyTenant } from './scenarios/index.ts';
 export { totpCode } from './facts.ts';
+export { parseScenario } from './scenarios/schema.ts';
 export { GRAPH_APP_ID, GRAPH_RESOURCE, PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ROLES, GRAPH_SCOPES } from './microsoft-catalog.ts';
 export { completeSignIn, type SignInOptions, type SignInOutcome } from './testing/sign-in.ts';
 
@@ -107,7 +109,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clock = options.now ?? (() => new Date());
   const extraUris = options.redirectUris ?? [];
   const resolve = (s: string | Scenario): Scenario => {
-    const scenario = withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : s, extraUris);
+    const scenario = withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : parseScenario(s), extraUris);
     return options.keyVault ? withKeyVault(scenario, clock()) : scenario;
   };
   const key = await createSigningKey();

@@ -1,6 +1,7 @@
 // Standalone emulator: npm run emulator -- --scenario ready --port 4010
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { listScenarios, startEmulator } from './index.ts';
+import { buildScenario, listScenarios, startEmulator } from './index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -9,6 +10,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'redirect-uri': { type: 'string', multiple: true },
     list: { type: 'boolean', default: false },
+    dump: { type: 'boolean', default: false },
     log: { type: 'boolean', default: false },
     'key-vault': { type: 'boolean', default: false },
     'key-vault-port': { type: 'string', default: '4011' },
@@ -20,8 +22,16 @@ if (values.list) {
   process.exit(0);
 }
 
+// --dump prints a built-in scenario as JSON: a starting point for a scenario file.
+if (values.dump) {
+  console.log(JSON.stringify(buildScenario(values.scenario, new Date()), null, 2));
+  process.exit(0);
+}
+
+// --scenario takes a built-in name or the path of a JSON scenario file.
+const scenario = values.scenario.endsWith('.json') ? JSON.parse(readFileSync(values.scenario, 'utf8')) : values.scenario;
 const emulator = await startEmulator({
-  scenario: values.scenario,
+  scenario,
   port: Number(values.port),
   host: values.host,
   logger: values.log,

@@ -28,6 +28,12 @@ describe('admin API', () => {
     assert.equal(e.scenario.name, 'no-admin-consent');
     const unknown = await sendJson('POST', `${e.baseUrl}/_emulator/scenario`, { name: 'nope' });
     assert.equal(unknown.status, 400);
+    const broken = structuredClone(e.scenario) as any;
+    broken.tenants[0].users[0].mfa = { method: 'sms' };
+    const invalid = await sendJson('POST', `${e.baseUrl}/_emulator/scenario`, { scenario: broken });
+    assert.equal(invalid.status, 400);
+    assert.match(invalid.body.error, /^Invalid scenario: tenants\.0\.users\.0\.mfa/);
+    assert.equal(e.scenario.name, 'no-admin-consent', 'a rejected scenario leaves the running one in place');
     const patched = await sendJson('POST', `${e.baseUrl}/_emulator/scenario/patch`, { operations: [{ op: 'grantAdminConsent' }, { op: 'addClientSecret', displayName: 'rotated' }] });
     assert.equal(patched.status, 200);
     assert.equal(patched.body.results[1].secret.secretText.length, 40);

@@ -1,0 +1,284 @@
+import { AppError, UnavailableError } from '../../lib/errors.ts';
+import type { MicrosoftHttp, MicrosoftRequest, MicrosoftResponse } from './microsoft.http.ts';
+
+// Microsoft Graph v1.0: the reads the preflight needs and the writes "we set up Entra for you"
+// will need. Typed with only the properties we use. Every refusal becomes a GraphError whose
+// message says what to fix; lookups by id answer null for "does not exist".
+
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+export interface GraphUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string | null;
+  accountEnabled?: boolean;
+}
+
+/** An item of memberOf / transitiveMemberOf: a group or a directory role (or an administrative unit). */
+export interface GraphDirectoryObject {
+  '@odata.type': string;
+  id: string;
+  displayName?: string | null;
+  /** Directory roles only. */
+  roleTemplateId?: string;
+}
+
+export interface GraphGroup {
+  id: string;
+  displayName: string;
+}
+
+export interface GraphPasswordCredential {
+  keyId: string;
+  displayName: string | null;
+  /** First three characters of the secret value. */
+  hint: string | null;
+  startDateTime: string | null;
+  endDateTime: string | null;
+}
+
+export interface GraphRequiredResourceAccess {
+  resourceAppId: string;
+  resourceAccess: Array<{ id: string; type: 'Role' | 'Scope' }>;
+}
+
+export interface GraphApplication {
+  id: string;
+  appId: string;
+  displayName: string;
+  passwordCredentials: GraphPasswordCredential[];
+  requiredResourceAccess: GraphRequiredResourceAccess[];
+}
+
+export interface GraphServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  appRoles?: Array<{ id: string; value: string | null }>;
+  oauth2PermissionScopes?: Array<{ id: string; value: string }>;
+}
+
+export interface GraphAppRoleAssignment {
+  id: string;
+  appRoleId: string;
+  principalId: string;
+  resourceId: string;
+  resourceDisplayName?: string | null;
+}
+
+export interface GraphPermissionGrant {
+  id: string;
+  clientId: string;
+  consentType: 'AllPrincipals' | 'Principal';
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+export interface GraphOrganization {
+  id: string;
+  displayName: string;
+  verifiedDomains: Array<{ name: string; isDefault: boolean; isInitial: boolean }>;
+}
+
+interface GraphCollection<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+}
+
+interface GraphErrorBody {
+  error?: { code?: string; message?: string; innerError?: { 'request-id'?: string } };
+}
+
+const adviceByCode: Record<string, string> = {
+  Authorization_RequestDenied:
+    'The Total One app is not allowed to do this. In the Entra admin center open App registrations > the app > API permissions, make sure the four Microsoft Graph application permissions are listed and press "Grant admin consent".',
+  InvalidAuthenticationToken: 'The access token was refused (expired or not meant for Microsoft Graph). Run the step again to get a fresh token.',
+  Request_ResourceNotFound: 'The object does not exist in this tenant. Check that the ID belongs to the tenant you entered.',
+};
+
+/** A refusal by Microsoft Graph, in plain words. `status` is ours (400 refused, 503 unavailable); `graphStatus` is Graph's. */
+export class GraphError extends AppError {
+  constructor(
+    readonly graphStatus: number,
+    readonly graphCode: string,
+    readonly graphMessage: string,
+    context: string,
+    readonly graphRequestId?: string,
+  ) {
+    const advice = adviceByCode[graphCode];
+    const said = graphMessage ? ` Microsoft said: "${graphMessage}"` : '';
+    super(graphStatus === 429 || graphStatus >= 500 ? 503 : 400, `MICROSOFT_GRAPH_${graphCode}`, `${context}: ${advice ?? `Microsoft Graph answered ${graphStatus} (${graphCode}).${said}`}`, {
+      graphStatus,
+      graphCode,
+      ...(graphRequestId ? { graphRequestId } : {}),
+      ...(graphStatus === 429 || graphStatus >= 500 ? { retryAfterSeconds: 30 } : {}),
+    });
+  }
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp }) {
+  const root = deps.graphUrl.replace(/\/+$/, '');
+  const origin = new URL(root).origin;
+
+  async function call<T>(path: string, context: string, request: Omit<MicrosoftRequest, 'token'> & { token: string }): Promise<MicrosoftResponse<T>> {
+    const url = path.startsWith('http') ? path : `${root}${path}`;
+    const response = await deps.http.requestJson<T>(url, request);
+    if (response.status >= 400) throw toGraphError(response as MicrosoftResponse<unknown>, context);
+    return response;
+  }
+
+  async function get<T>(token: string, path: string, context: string): Promise<T> {
+    return (await call<T>(path, context, { token })).body;
+  }
+
+  /** GET that answers null when Graph says the object does not exist. */
+  async function find<T>(token: string, path: string, context: string): Promise<T | null> {
+    try {
+      return await get<T>(token, path, context);
+    } catch (error) {
+      if (error instanceof GraphError && error.graphStatus === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Follows @odata.nextLink, only ever to Graph's own host (the token must not travel elsewhere). */
+  async function all<T>(token: string, path: string, context: string): Promise<T[]> {
+    const items: T[] = [];
+    let next: string | undefined = path;
+    for (let page = 0; next; page++) {
+      if (page >= 1000) throw new UnavailableError('MICROSOFT_GRAPH_PAGING', `${context}: Microsoft Graph kept sending more pages; please try again later.`);
+      const body: GraphCollection<T> = await get<GraphCollection<T>>(token, next, context);
+      items.push(...(body.value ?? []));
+      const link = body['@odata.nextLink'];
+      if (link && new URL(link, root).origin !== origin) throw new GraphError(502, 'UnexpectedNextLink', 'The next page link points outside Microsoft Graph.', context);
+      next = link;
+    }
+    return items;
+  }
+
+  function servicePrincipal(token: string, appId: string): Promise<GraphServicePrincipal | null> {
+    return find<GraphServicePrincipal>(token, `/servicePrincipals(appId=${quote(encodeURIComponent(appId))})?$select=id,appId,displayName,appRoles,oauth2PermissionScopes`, 'Reading the app\u2019s service principal');
+  }
+
+  return {
+    user(token: string, idOrUpn: string): Promise<GraphUser | null> {
+      return find<GraphUser>(token, `/users/${encodeURIComponent(idOrUpn)}?$select=id,userPrincipalName,displayName,accountEnabled`, 'Reading the service account');
+    },
+
+    /** Groups and directory roles the object belongs to, directly or through nested groups. */
+    transitiveMemberOf(token: string, userId: string, options: { pageSize?: number } = {}): Promise<GraphDirectoryObject[]> {
+      const top = options.pageSize ? `?$top=${options.pageSize}` : '';
+      return all<GraphDirectoryObject>(token, `/users/${encodeURIComponent(userId)}/transitiveMemberOf${top}`, 'Reading the service account\u2019s roles and groups');
+    },
+
+    async groupByDisplayName(token: string, name: string): Promise<GraphGroup | null> {
+      const body = await get<GraphCollection<GraphGroup>>(token, `/groups?$filter=${encodeURIComponent(`displayName eq ${quote(name)}`)}&$select=id,displayName`, `Looking up the ${name} group`);
+      return body.value[0] ?? null;
+    },
+
+    /** Which of `groupIds` (at most 20) the object is a member of, transitively. */
+    async checkMemberGroups(token: string, objectId: string, groupIds: string[]): Promise<string[]> {
+      const response = await call<{ value: string[] }>(`/directoryObjects/${encodeURIComponent(objectId)}/checkMemberGroups`, 'Checking group membership', {
+        token, method: 'POST', body: { groupIds }, idempotent: true,
+      });
+      return response.body.value;
+    },
+
+    application(token: string, appId: string): Promise<GraphApplication | null> {
+      return find<GraphApplication>(token, `/applications(appId=${quote(encodeURIComponent(appId))})?$select=id,appId,displayName,passwordCredentials,requiredResourceAccess`, 'Reading the app registration');
+    },
+
+    servicePrincipal,
+
+    /** App roles (application permissions) granted to this service principal. */
+    appRoleAssignments(token: string, spId: string): Promise<GraphAppRoleAssignment[]> {
+      return all<GraphAppRoleAssignment>(token, `/servicePrincipals/${encodeURIComponent(spId)}/appRoleAssignments`, 'Reading the app\u2019s granted permissions');
+    },
+
+    /** Delegated permission grants (consents) given to this client service principal. */
+    oauth2PermissionGrants(token: string, clientSpId: string): Promise<GraphPermissionGrant[]> {
+      return all<GraphPermissionGrant>(token, `/oauth2PermissionGrants?$filter=${encodeURIComponent(`clientId eq ${quote(clientSpId)}`)}`, 'Reading the app\u2019s delegated consents');
+    },
+
+    async organization(token: string): Promise<GraphOrganization | null> {
+      const body = await get<GraphCollection<GraphOrganization>>(token, '/organization?$select=id,displayName,verifiedDomains', 'Reading the organization');
+      return body.value[0] ?? null;
+    },
+
+    /** Needs Policy.Read.All, which the guide's four permissions do not include. */
+    securityDefaults(token: string): Promise<{ isEnabled: boolean }> {
+      return get<{ isEnabled: boolean }>(token, '/policies/identitySecurityDefaultsEnforcementPolicy', 'Reading the security defaults');
+    },
+
+    /** Adds a user or service principal to a group; already being a member is not an error. */
+    async addGroupMember(token: string, groupId: string, objectId: string): Promise<{ added: boolean }> {
+      try {
+        await call(`/groups/${encodeURIComponent(groupId)}/members/$ref`, 'Adding a member to the group', {
+          token, method: 'POST', body: { '@odata.id': `${root}/directoryObjects/${objectId}` },
+        });
+        return { added: true };
+      } catch (error) {
+        if (error instanceof GraphError && error.graphStatus === 400 && /already exist/i.test(error.graphMessage)) return { added: false };
+        throw error;
+      }
+    },
+
+    /** Grants an application permission (app role of `resourceSpId`) to `principalSpId`; an existing grant is not an error. */
+    async grantAppRole(token: string, resourceSpId: string, principalSpId: string, appRoleId: string): Promise<{ created: boolean; assignment?: GraphAppRoleAssignment }> {
+      try {
+        const response = await call<GraphAppRoleAssignment>(`/servicePrincipals/${encodeURIComponent(resourceSpId)}/appRoleAssignedTo`, 'Granting an application permission', {
+          token, method: 'POST', body: { principalId: principalSpId, resourceId: resourceSpId, appRoleId },
+        });
+        return { created: true, assignment: response.body };
+      } catch (error) {
+        if (error instanceof GraphError && error.graphStatus === 400 && /already exists/i.test(error.graphMessage)) return { created: false };
+        throw error;
+      }
+    },
+
+    /** Creates the service principal (enterprise application) of an app; returns the existing one if there is one. */
+    async createServicePrincipal(token: string, appId: string): Promise<GraphServicePrincipal> {
+      try {
+        return (await call<GraphServicePrincipal>('/servicePrincipals', 'Creating the app\u2019s service principal', { token, method: 'POST', body: { appId } })).body;
+      } catch (error) {
+        if (error instanceof GraphError && error.graphStatus === 409) {
+          const existing = await servicePrincipal(token, appId);
+          if (existing) return existing;
+        }
+        throw error;
+      }
+    },
+
+    /** Admin consent for delegated scopes (space-separated `scope`) of `resourceSpId` to `clientSpId`. */
+    async createDelegatedGrant(
+      token: string,
+      grant: { clientSpId: string; resourceSpId: string; scope: string; consentType?: 'AllPrincipals' | 'Principal'; principalId?: string },
+    ): Promise<{ created: boolean; grant?: GraphPermissionGrant }> {
+      const consentType = grant.consentType ?? 'AllPrincipals';
+      try {
+        const response = await call<GraphPermissionGrant>('/oauth2PermissionGrants', 'Granting admin consent for delegated permissions', {
+          token, method: 'POST',
+          body: { clientId: grant.clientSpId, resourceId: grant.resourceSpId, scope: grant.scope, consentType, ...(consentType === 'Principal' ? { principalId: grant.principalId } : {}) },
+        });
+        return { created: true, grant: response.body };
+      } catch (error) {
+        if (error instanceof GraphError && error.graphStatus === 409) return { created: false };
+        throw error;
+      }
+    },
+  };
+}
+
+export type GraphClient = ReturnType<typeof createGraphClient>;
+
+function toGraphError(response: MicrosoftResponse<unknown>, context: string): GraphError {
+  const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as GraphErrorBody;
+  const code = body.error?.code ?? (response.status === 429 ? 'TooManyRequests' : `HTTP${response.status}`);
+  const requestId = body.error?.innerError?.['request-id'] ?? response.headers.get('request-id') ?? undefined;
+  return new GraphError(response.status, code, body.error?.message ?? '', context, requestId);
+}

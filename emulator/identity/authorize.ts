@@ -105,6 +105,11 @@ function advance(state: EmulatorState, request: FastifyRequest, reply: FastifyRe
   if (tenant.conditionalAccess.blockUserSignIn) return errorToApp(reply, state, tx.request, aadsts.blockedByConditionalAccess());
   if (mfaRequired(tenant, user) && !tx.mfaDone) {
     if (!user.mfa) return errorToApp(reply, state, tx.request, aadsts.mfaRegistrationRequired());
+    // A silent request cannot show the MFA page.
+    if (tx.request.prompt === 'none') {
+      const needMfa = aadsts.mfaRequired(tx.request.resource ?? tx.request.scopes.join(' '));
+      return errorToApp(reply, state, tx.request, new AadstsError(needMfa.code, 'interaction_required', needMfa.message));
+    }
     return html(reply, mfaPage({ action: actionUrl(tx, 'mfa'), ctx: tx.id, upn: user.userPrincipalName, method: user.mfa.method, error }));
   }
   let requests: ResourceRequest[];
@@ -151,6 +156,7 @@ function finish(state: EmulatorState, reply: FastifyReply, tx: AuthTransaction, 
     authTime: effective.authTime, mfa: effective.mfa, sessionId: effective.id, expiresAt: nowMs + CODE_TTL_MS, redeemed: false,
   });
   state.transactions.delete(tx.id);
+  for (const [value, issued] of state.codes) if (issued.expiresAt < nowMs) state.codes.delete(value);
   logEvent(state, 'authorize.code_issued', { clientId: tx.request.clientId, userPrincipalName: user.userPrincipalName, mfa: effective.mfa }, tenant.id);
   reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(effective.id)}; Path=/; HttpOnly; SameSite=Lax`);
   return returnToApp(reply, tx.request, { code, session_state: effective.id });

@@ -265,6 +265,21 @@ describe('authorize edge cases', () => {
     assert.match(silent.errorDescription!, /^AADSTS65001: /);
   });
 
+  it('prompt=none: interaction_required (AADSTS50076) when the session lacks the MFA a new policy demands', async () => {
+    e.loadScenario('no-mfa');
+    const f = e.facts;
+    const first = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge }), username: f.serviceAccount.upn, password: f.serviceAccount.password });
+    assert.ok(first.code);
+    e.patch({ op: 'setMfa', method: 'approve' });
+    const silent = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge, prompt: 'none' }), username: '', password: '', cookie: first.cookie! });
+    assert.equal(silent.error, 'interaction_required');
+    assert.match(silent.errorDescription!, /^AADSTS50076: /);
+    // Interactively, the same session goes straight to the MFA step.
+    const interactive = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge }), username: '', password: '', cookie: first.cookie! });
+    assert.deepEqual(interactive.pages, ['Verify your identity']);
+    assert.ok(interactive.code);
+  });
+
   it('names an unknown user (AADSTS50034) and a disabled one (AADSTS50057) on the sign-in page', async () => {
     const f = e.facts;
     const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });

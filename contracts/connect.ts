@@ -37,3 +37,78 @@ export const connectProgressSchema = z.object({
   }),
 });
 export type ConnectProgress = z.infer<typeof connectProgressSchema>;
+
+const guid = (label: string, where: string) =>
+  z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .toLowerCase()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: `${label} is a GUID like 1b2c3d4e-0000-4a5b-8c9d-0123456789ab; copy it from ${where}.` });
+
+const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Copy/paste adds spaces; a GUID in a secret field is the secret's ID, not its value. */
+const secretValue = (label: string, where: string) =>
+  z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .min(1, { error: `${label} is required.` })
+    .max(256, { error: `${label} can be at most 256 characters; check that only the secret was pasted.` })
+    .refine((v) => !GUID_PATTERN.test(v), { error: `This looks like the secret\u2019s ID, not its value. In ${where}, copy the Value column (shown only right after the secret is created), or create a new secret.` })
+    .refine((v) => v.length >= 16 && !/\s/.test(v), { error: `${label} is too short or contains spaces; paste the whole value exactly as Microsoft showed it.` });
+
+export const tenantInput = z
+  .string({ error: 'Tenant is required.' })
+  .trim()
+  .toLowerCase()
+  .max(100)
+  .refine((v) => GUID_PATTERN.test(v) || /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9-]+)+$/.test(v), {
+    error: 'Enter your tenant\u2019s primary domain (e.g. contoso.onmicrosoft.com) or its Tenant ID (a GUID from the Entra admin center > Overview).',
+  });
+
+export const entraAppSchema = z.object({
+  tenant: tenantInput,
+  clientId: guid('Web App Client ID', 'Entra admin center > App registrations > your app > Overview ("Application (client) ID")'),
+  clientSecret: secretValue('Client secret', 'Entra admin center > App registrations > your app > Certificates & secrets'),
+});
+export type EntraAppInput = z.input<typeof entraAppSchema>;
+
+export const partnerCenterAppSchema = z
+  .object({
+    webAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app'),
+    webAppSecret: secretValue('Web App Secret', 'Partner Center > Account settings > App management > Web app > Keys'),
+    secretExpiresOn: z.iso.date({ error: 'Enter the secret\u2019s expiry date as shown in Partner Center (YYYY-MM-DD).' }),
+    nativeAppId: guid('Native App ID', 'Partner Center > Account settings > App management > Native app'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.webAppId === v.nativeAppId) {
+      ctx.addIssue({ code: 'custom', path: ['nativeAppId'], message: 'The Native App ID must differ from the Web App ID: Partner Center shows two separate apps, copy each from its own section.' });
+    }
+  });
+export type PartnerCenterAppInput = z.input<typeof partnerCenterAppSchema>;
+
+export const preflightCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['passed', 'failed', 'warning', 'unknown']),
+  required: z.boolean(),
+  found: z.string(),
+  fix: z.string().optional(),
+});
+export type PreflightCheckView = z.infer<typeof preflightCheckSchema>;
+
+export const connectStepSchema = z.enum(['terms', 'entra_app', 'partner_center_app', 'sign_in', 'preflight', 'done']);
+
+export const connectStateSchema = connectProgressSchema.extend({
+  step: connectStepSchema,
+  entraApp: z.object({ tenant: z.string(), tenantId: z.string(), clientId: z.string(), secretHint: z.string() }).nullable(),
+  partnerCenterApp: z.object({ webAppId: z.string(), nativeAppId: z.string(), secretHint: z.string(), secretExpiresOn: z.string() }).nullable(),
+  signIn: z
+    .object({ upn: z.string().nullable(), mfaPerformed: z.boolean(), signedInAt: z.iso.datetime().nullable(), error: z.object({ code: z.string(), message: z.string() }).nullable() })
+    .nullable(),
+  preflight: z.object({ ranAt: z.iso.datetime(), allRequiredPassed: z.boolean(), checks: z.array(preflightCheckSchema) }).nullable(),
+  committedAt: z.iso.datetime().nullable(),
+});
+export type ConnectState = z.infer<typeof connectStateSchema>;
+
+export const signInStartSchema = z.object({ authorizeUrl: z.string() });

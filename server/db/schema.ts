@@ -144,6 +144,51 @@ export interface CredentialsTable {
   rotated_at: Timestamp | null;
 }
 
+export interface MicrosoftConnectionsTable {
+  partner_id: string;
+  tenant_input: string | null;
+  tenant_id: string | null;
+  entra_app_id: string | null;
+  entra_secret_hint: string | null;
+  entra_validated_at: Timestamp | null;
+  pending_entra_secret: string | null;
+  partner_center_web_app_id: string | null;
+  partner_center_native_app_id: string | null;
+  partner_center_secret_hint: string | null;
+  partner_center_secret_expires_on: ColumnType<string | null, string | null, string | null>;
+  partner_center_validated_at: Timestamp | null;
+  service_account_object_id: string | null;
+  service_account_upn: string | null;
+  mfa_performed: boolean | null;
+  signed_in_at: Timestamp | null;
+  sign_in_error: Json<{ code: string; message: string }> | null;
+  graph_delegated: boolean | null;
+  last_preflight_run_id: string | null;
+  committed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface OAuthSignInsTable {
+  state_hash: string;
+  partner_id: string;
+  session_hash: string;
+  tenant_id: string;
+  sealed_checks: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface PreflightRunsTable {
+  id: Generated<string>;
+  partner_id: string;
+  triggered_by: string;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  checks: Json<unknown[]>;
+  all_required_passed: boolean;
+}
+
 export interface Database {
   partners: PartnersTable;
   contacts: ContactsTable;
@@ -153,6 +198,9 @@ export interface Database {
   rate_limits: RateLimitsTable;
   support_requests: SupportRequestsTable;
   terms_acceptances: TermsAcceptancesTable;
+  microsoft_connections: MicrosoftConnectionsTable;
+  oauth_sign_ins: OAuthSignInsTable;
+  preflight_runs: PreflightRunsTable;
   credentials: CredentialsTable;
 }
 

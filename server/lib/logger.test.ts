@@ -23,3 +23,19 @@ describe('logger redaction', () => {
     assert.match(text, /\[redacted\]/);
   });
 });
+
+describe('request serializer', () => {
+  it('drops query strings from logged URLs', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination });
+    logger.info({ req: { method: 'GET', url: '/api/connect/microsoft/callback?code=SECRETCODE&state=abc', ip: '127.0.0.1' } }, 'incoming request');
+    assert.ok(!lines.join('').includes('SECRETCODE'));
+    assert.match(lines.join(''), /microsoft\/callback"/);
+  });
+});

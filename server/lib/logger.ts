@@ -33,6 +33,10 @@ export function createLogger(options: { level: string; destination?: Destination
       redact: { paths: redactPaths, censor: '[redacted]' },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: {
+        // Query strings can carry an OAuth code or state (Microsoft's redirect back): never logged.
+        req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({ method: req.method, url: String(req.url ?? '').split('?')[0], remoteAddress: req.ip }),
+      },
     },
     options.destination,
   );

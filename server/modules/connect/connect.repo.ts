@@ -1,7 +1,58 @@
 import type { DbOrTx } from '../../db/database.ts';
 
+import type { Selectable, Updateable } from 'kysely';
+import type { MicrosoftConnectionsTable, PreflightRunsTable } from '../../db/schema.ts';
+
+export type Connection = Selectable<MicrosoftConnectionsTable>;
+export type PreflightRun = Selectable<PreflightRunsTable>;
+
 export function createConnectRepo() {
   return {
+    async connection(db: DbOrTx, partnerId: string): Promise<Connection | undefined> {
+      return db.selectFrom('microsoft_connections').selectAll().where('partner_id', '=', partnerId).executeTakeFirst();
+    },
+
+    /** Creates the row on first use; every later step updates it. */
+    async saveConnection(db: DbOrTx, partnerId: string, changes: Updateable<MicrosoftConnectionsTable> & { updated_at: Date }): Promise<void> {
+      await db
+        .insertInto('microsoft_connections')
+        .values({ partner_id: partnerId, ...changes } as any)
+        .onConflict((oc) => oc.column('partner_id').doUpdateSet(changes as any))
+        .execute();
+    },
+
+    async insertSignIn(db: DbOrTx, row: { stateHash: string; partnerId: string; sessionHash: string; tenantId: string; sealedChecks: string; createdAt: Date; expiresAt: Date }) {
+      await db
+        .insertInto('oauth_sign_ins')
+        .values({ state_hash: row.stateHash, partner_id: row.partnerId, session_hash: row.sessionHash, tenant_id: row.tenantId, sealed_checks: row.sealedChecks, created_at: row.createdAt, expires_at: row.expiresAt })
+        .execute();
+    },
+
+    /** Uses a sign-in's state once: one conditional update, so a replayed callback finds nothing. */
+    async consumeSignIn(db: DbOrTx, stateHash: string, now: Date) {
+      return db
+        .updateTable('oauth_sign_ins')
+        .set({ consumed_at: now })
+        .where('state_hash', '=', stateHash)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async insertPreflightRun(db: DbOrTx, row: { partnerId: string; triggeredBy: string; startedAt: Date; finishedAt: Date; checks: unknown[]; allRequiredPassed: boolean }): Promise<string> {
+      const inserted = await db
+        .insertInto('preflight_runs')
+        .values({ partner_id: row.partnerId, triggered_by: row.triggeredBy, started_at: row.startedAt, finished_at: row.finishedAt, checks: JSON.stringify(row.checks), all_required_passed: row.allRequiredPassed })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return inserted.id;
+    },
+
+    async preflightRun(db: DbOrTx, id: string): Promise<PreflightRun | undefined> {
+      return db.selectFrom('preflight_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     async insertAcceptances(
       tx: DbOrTx,
       rows: Array<{ partnerId: string; contactId: string; document: 'terms_of_use' | 'privacy_policy'; version: string; sha256: string; acceptedAt: Date; ip: string; userAgent: string }>,

@@ -33,9 +33,53 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
     };
   }
 
+  /** The whole wizard as this browser sees it: which step is next and what each step found. */
+  async function state(session: string | undefined) {
+    const base = await progress(session);
+    const current = await signup.currentSession(session);
+    const connection = await repo.connection(db, current.partnerId);
+    const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
+    const step = !base.terms.accepted
+      ? 'terms'
+      : connection?.committed_at
+        ? 'done'
+        : !connection?.entra_validated_at
+          ? 'entra_app'
+          : !connection.partner_center_validated_at
+            ? 'partner_center_app'
+            : !connection.signed_in_at
+              ? 'sign_in'
+              : 'preflight';
+    const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+    return {
+      ...base,
+      step: step as 'terms' | 'entra_app' | 'partner_center_app' | 'sign_in' | 'preflight' | 'done',
+      entraApp:
+        connection?.entra_validated_at && connection.tenant_id && connection.entra_app_id
+          ? { tenant: connection.tenant_input ?? connection.tenant_id, tenantId: connection.tenant_id, clientId: connection.entra_app_id, secretHint: `${connection.entra_secret_hint ?? ''}…` }
+          : null,
+      partnerCenterApp:
+        connection?.partner_center_validated_at && connection.partner_center_web_app_id && connection.partner_center_native_app_id
+          ? {
+              webAppId: connection.partner_center_web_app_id,
+              nativeAppId: connection.partner_center_native_app_id,
+              secretHint: `${connection.partner_center_secret_hint ?? ''}…`,
+              secretExpiresOn: String(connection.partner_center_secret_expires_on ?? ''),
+            }
+          : null,
+      signIn:
+        connection && (connection.signed_in_at || connection.sign_in_error || connection.service_account_upn)
+          ? { upn: connection.service_account_upn, mfaPerformed: connection.mfa_performed === true, signedInAt: iso(connection.signed_in_at), error: connection.sign_in_error ?? null }
+          : null,
+      preflight: run ? { ranAt: iso(run.finished_at)!, allRequiredPassed: run.all_required_passed, checks: run.checks as never } : null,
+      committedAt: iso(connection?.committed_at),
+    };
+  }
+
   return {
     legalTexts: () => legal,
     progress,
+    state,
 
     async acceptTerms(session: string | undefined, input: TermsAcceptance, meta: RequestMeta) {
       const current = await signup.currentSession(session);

@@ -159,6 +159,20 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
+    /** Spends the link this session claimed; one conditional update, so only one commit wins. */
+    async spendClaimedLink(tx: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+      return tx
+        .updateTable('one_time_tokens')
+        .set({ spent_at: now })
+        .where('claimed_session_hash', '=', sessionHash)
+        .where('purpose', '=', 'signup_link')
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     /** The usable signup link this browser session claimed, if any. */
     async findClaimedBySession(db: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
       return db

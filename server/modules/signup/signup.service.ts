@@ -1,5 +1,5 @@
 import type { Db, DbOrTx } from '../../db/database.ts';
-import type { Partner } from '../../db/schema.ts';
+import type { Partner, PartnerState } from '../../db/schema.ts';
 import { HOUR, type Clock } from '../../lib/clock.ts';
 import { hmacHex, randomToken } from '../../lib/crypto.ts';
 import { ConflictError, GoneError, NotFoundError } from '../../lib/errors.ts';
@@ -125,6 +125,15 @@ export function createSignupService(deps: {
 
   return {
     issueSignupLink,
+
+    /** Step 3 completes: the link this browser claimed is spent (inside the caller's transaction). */
+    async spendClaimedLink(tx: DbOrTx, session: string, now: Date) {
+      const link = await repo.spendClaimedLink(tx, hashSession(session), now);
+      if (link) await audit.record(tx, { actorType: 'partner', partnerId: link.partner_id, action: 'signup_link.spent', details: { linkId: link.id } });
+      return link;
+    },
+
+    moveState: (tx: DbOrTx, partnerId: string, from: PartnerState[], to: PartnerState) => repo.moveState(tx, partnerId, from, to, clock.now()),
 
     async submitSignup(data: SignupData, meta: RequestMeta): Promise<void> {
       const email = data.primaryContact.email;
@@ -313,6 +322,7 @@ export function createSignupService(deps: {
       const { primary } = await repo.contacts(db, partner.id);
       return {
         primaryContactId: primary.id,
+        entraDomain: partner.entra_domain,
         companyName: partner.legal_name,
         reference: partner.reference,
         state: partner.state,

@@ -1,0 +1,283 @@
+import type { Db } from '../../db/database.ts';
+import { MINUTE, type Clock } from '../../lib/clock.ts';
+import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
+import { AppError, ConflictError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { PreflightCheckView } from '../../../contracts/connect.ts';
+import type { JobQueue } from '../../jobs/queue.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { IdentityClient, TokenSet } from '../microsoft/identity.client.ts';
+import { MicrosoftIdentityError, aadstsCode, adviceFor } from '../microsoft/microsoft.errors.ts';
+import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
+import { syncCustomersJob } from '../sync/sync.jobs.ts';
+import type { Vault } from '../vault/vault.service.ts';
+import type { ConnectRepo, Connection } from './connect.repo.ts';
+import type { ConnectService } from './connect.service.ts';
+import { GRAPH_APP_SCOPE, fields } from './connect.wizard.ts';
+
+// Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
+// nonce, prompt=login, MFA required), the preflight checks, and the commit that completes Step 3.
+
+export const PARTNER_CENTER_USER_SCOPE = 'https://api.partnercenter.microsoft.com/user_impersonation offline_access openid profile';
+export const GRAPH_USER_SCOPE = 'https://graph.microsoft.com/User.Read offline_access';
+const SIGN_IN_LIFETIME = 15 * MINUTE;
+
+export interface PreflightInput {
+  graphAppToken: string;
+  partnerCenterUserToken: string;
+  partnerCenterUserClaims: Record<string, unknown>;
+  serviceAccountObjectId: string;
+  entraAppId: string;
+  partnerCenterWebAppId: string;
+  entraSecretHint: string;
+  partnerCenterSecretHint: string;
+}
+
+export interface PreflightRunner {
+  gather(input: PreflightInput): Promise<PreflightCheckView[]>;
+}
+
+/** Unknown and failed never count; a warning (e.g. a secret expiring soon) does not block. */
+export function requiredChecksPassed(checks: PreflightCheckView[]): boolean {
+  return checks.length > 0 && checks.every((c) => !c.required || c.status === 'passed' || c.status === 'warning');
+}
+
+export function createConnectSignIn(deps: {
+  db: Db;
+  repo: ConnectRepo;
+  signup: SignupService;
+  connect: ConnectService;
+  audit: AuditService;
+  identity: IdentityClient;
+  vault: Vault;
+  preflight: PreflightRunner;
+  queue: JobQueue;
+  clock: Clock;
+  logger: Logger;
+  sealKey: Buffer;
+  stateHashKey: Buffer;
+  redirectUri: string;
+}) {
+  const { db, repo, signup, connect, audit, identity, vault, clock } = deps;
+  const hashState = (state: string) => hmacHex(deps.stateHashKey, `state:${state}`);
+  const bindSession = (sessionId: string) => hmacHex(deps.stateHashKey, `session:${sessionId}`);
+
+  async function readyConnection(sessionId: string | undefined) {
+    const current = await signup.currentSession(sessionId);
+    await connect.requireTermsAccepted(current.partnerId);
+    const connection = await repo.connection(db, current.partnerId);
+    if (!connection?.partner_center_validated_at || !connection.tenant_id || !connection.partner_center_web_app_id) {
+      throw new ConflictError('STEP_ORDER', 'Enter and check the Entra app and the Partner Center app first; the Microsoft sign-in comes after them.');
+    }
+    return { current, connection: connection as Connection & { tenant_id: string; partner_center_web_app_id: string } };
+  }
+
+  async function recordSignInError(partnerId: string, code: string, message: string) {
+    await repo.saveConnection(db, partnerId, { sign_in_error: JSON.stringify({ code, message }), updated_at: clock.now() });
+  }
+
+  /** Tokens for the checks: an app-only Graph token and a fresh Partner Center user token. */
+  async function preflightTokens(connection: Connection) {
+    const [entraSecret, webAppSecret, refreshToken] = await Promise.all([
+      vault.open(connection.partner_id, fields.entraSecret),
+      vault.open(connection.partner_id, fields.partnerCenterSecret),
+      vault.open(connection.partner_id, fields.partnerCenterRefreshToken),
+    ]);
+    const graph = await identity.clientCredentials({ tenant: connection.tenant_id!, clientId: connection.entra_app_id!, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+    const partnerCenter = await identity.refresh({
+      tenantId: connection.tenant_id!,
+      clientId: connection.partner_center_web_app_id!,
+      clientSecret: webAppSecret,
+      refreshToken,
+      scope: PARTNER_CENTER_USER_SCOPE,
+      context: 'Partner Center sign-in',
+    });
+    // Microsoft rotates refresh tokens: keep the newest one.
+    if (partnerCenter.refreshToken && partnerCenter.refreshToken !== refreshToken) {
+      await vault.replace(connection.partner_id, { field: fields.partnerCenterRefreshToken, value: partnerCenter.refreshToken });
+    }
+    return { graph, partnerCenter };
+  }
+
+  async function runPreflight(partnerId: string, triggeredBy: string, tokens?: { graph: TokenSet; partnerCenter: TokenSet }) {
+    const connection = await repo.connection(db, partnerId);
+    if (!connection?.signed_in_at) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft with the service account first; the checks run after that.');
+    const startedAt = clock.now();
+    const { graph, partnerCenter } = tokens ?? (await preflightTokens(connection));
+    const checks = await deps.preflight.gather({
+      graphAppToken: graph.accessToken,
+      partnerCenterUserToken: partnerCenter.accessToken,
+      partnerCenterUserClaims: partnerCenter.accessClaims,
+      serviceAccountObjectId: connection.service_account_object_id!,
+      entraAppId: connection.entra_app_id!,
+      partnerCenterWebAppId: connection.partner_center_web_app_id!,
+      entraSecretHint: connection.entra_secret_hint ?? '',
+      partnerCenterSecretHint: connection.partner_center_secret_hint ?? '',
+    });
+    const allRequiredPassed = requiredChecksPassed(checks);
+    await db.transaction().execute(async (tx) => {
+      const runId = await repo.insertPreflightRun(tx, { partnerId, triggeredBy, startedAt, finishedAt: clock.now(), checks, allRequiredPassed });
+      await repo.saveConnection(tx, partnerId, { last_preflight_run_id: runId, updated_at: clock.now() });
+      await audit.record(tx, {
+        actorType: triggeredBy === 'partner' ? 'partner' : 'system',
+        partnerId,
+        action: 'preflight.ran',
+        details: { runId, allRequiredPassed, failed: checks.filter((c) => c.status === 'failed').map((c) => c.id), warnings: checks.filter((c) => c.status === 'warning').map((c) => c.id) },
+      });
+    });
+    return { checks, allRequiredPassed };
+  }
+
+  return {
+    runPreflight,
+
+    /** Step 4a: where to send the browser. State, nonce and PKCE verifier wait in the database, sealed. */
+    async startSignIn(sessionId: string | undefined) {
+      const { current, connection } = await readyConnection(sessionId);
+      const webAppSecret = await vault.open(current.partnerId, fields.partnerCenterSecret);
+      const request = await identity.beginSignIn({
+        tenant: connection.tenant_id,
+        clientId: connection.partner_center_web_app_id,
+        clientSecret: webAppSecret,
+        redirectUri: deps.redirectUri,
+        scope: PARTNER_CENTER_USER_SCOPE,
+      });
+      const now = clock.now();
+      await repo.insertSignIn(db, {
+        stateHash: hashState(request.state),
+        partnerId: current.partnerId,
+        sessionHash: bindSession(sessionId!),
+        tenantId: request.tenantId,
+        sealedChecks: seal(deps.sealKey, JSON.stringify({ nonce: request.nonce, codeVerifier: request.codeVerifier, state: request.state }), `oauth:${current.partnerId}`),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + SIGN_IN_LIFETIME),
+      });
+      return { authorizeUrl: request.url };
+    },
+
+    /**
+     * Step 4b: Microsoft's redirect back. Whatever happens, the browser goes back to the wizard; the
+     * outcome is stored with the connection (never in the URL).
+     */
+    async completeSignIn(sessionId: string | undefined, callbackUrl: URL, meta: RequestMeta): Promise<void> {
+      const current = await signup.currentSession(sessionId);
+      const params = callbackUrl.searchParams;
+      const state = params.get('state') ?? '';
+      const signIn = state ? await repo.consumeSignIn(db, hashState(state), clock.now()) : undefined;
+      if (!signIn || signIn.partner_id !== current.partnerId || signIn.session_hash !== bindSession(sessionId!)) {
+        await recordSignInError(current.partnerId, 'SIGN_IN_STATE', 'This sign-in answer does not belong to a sign-in started in this browser, or it was already used or is older than 15 minutes. Press "Sign in with Microsoft" again.');
+        return;
+      }
+      const microsoftError = params.get('error');
+      if (microsoftError) {
+        const description = params.get('error_description') ?? '';
+        const code = aadstsCode(description);
+        const advice = adviceFor(code);
+        const cancelled = microsoftError === 'access_denied' && !advice;
+        await recordSignInError(
+          current.partnerId,
+          code ? `AADSTS${code}` : microsoftError.toUpperCase(),
+          cancelled
+            ? 'The permissions were not accepted. TotalOne needs them to work with your Partner Center: sign in again and press Accept on the consent page.'
+            : advice
+              ? `${advice.problem} ${advice.fix}`
+              : `Microsoft ended the sign-in: ${description.split('\n')[0] || microsoftError}.`,
+        );
+        return;
+      }
+      const checks = JSON.parse(unseal(deps.sealKey, signIn.sealed_checks, `oauth:${current.partnerId}`)) as { nonce: string; codeVerifier: string; state: string };
+      const connection = await repo.connection(db, current.partnerId);
+      if (!connection?.partner_center_web_app_id || !connection.tenant_id) {
+        await recordSignInError(current.partnerId, 'STEP_ORDER', 'The Partner Center app is missing; enter it again before signing in.');
+        return;
+      }
+      const webAppSecret = await vault.open(current.partnerId, fields.partnerCenterSecret);
+      let tokens: TokenSet;
+      try {
+        tokens = await identity.completeSignIn({ tenantId: signIn.tenant_id, clientId: connection.partner_center_web_app_id, clientSecret: webAppSecret, callbackUrl, state: checks.state, nonce: checks.nonce, codeVerifier: checks.codeVerifier });
+      } catch (error) {
+        if (!(error instanceof AppError)) deps.logger.warn({ err: error }, 'Microsoft sign-in could not be completed');
+        const message = error instanceof AppError ? error.message : 'Microsoft\u2019s answer could not be verified (state, PKCE, signature, issuer, audience or nonce). Press "Sign in with Microsoft" again.';
+        await recordSignInError(current.partnerId, error instanceof AppError ? error.code : 'SIGN_IN_INVALID', message);
+        return;
+      }
+      const tenant = String(tokens.idClaims?.tid ?? tokens.accessClaims.tid ?? '');
+      if (tenant !== connection.tenant_id) {
+        await recordSignInError(current.partnerId, 'WRONG_TENANT', 'You signed in with an account from another tenant. Sign in with the service account of your own tenant (e.g. total.one@yourdomain.onmicrosoft.com); an InPrivate/incognito window keeps other Microsoft accounts out.');
+        return;
+      }
+      const amr = (tokens.accessClaims.amr as string[] | undefined) ?? [];
+      const upn = String(tokens.accessClaims.upn ?? tokens.idClaims?.preferred_username ?? '');
+      const objectId = String(tokens.accessClaims.oid ?? tokens.idClaims?.oid ?? '');
+      if (!amr.includes('mfa')) {
+        await repo.saveConnection(db, current.partnerId, { service_account_upn: upn, mfa_performed: false, updated_at: clock.now() });
+        await recordSignInError(
+          current.partnerId,
+          'MFA_REQUIRED',
+          `${upn || 'The account'} signed in without multi-factor authentication, and Partner Center requires it. Enforce MFA for the service account: in the Entra admin center > Protection > Conditional Access, require multi-factor authentication for it (or turn on per-user MFA in the Microsoft 365 admin center), register an authenticator, then sign in again.`,
+        );
+        await audit.record(db, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.sign_in_refused', ip: meta.ip, details: { reason: 'mfa_missing', upn } });
+        return;
+      }
+      if (!tokens.refreshToken) {
+        await recordSignInError(current.partnerId, 'NO_REFRESH_TOKEN', 'Microsoft did not grant offline access. Sign in again and accept every permission on the consent page.');
+        return;
+      }
+      // A Graph token for the same account (Microsoft issues one refresh token valid for several APIs).
+      let graphRefresh: string | undefined;
+      try {
+        const graph = await identity.refresh({ tenantId: connection.tenant_id, clientId: connection.partner_center_web_app_id, clientSecret: webAppSecret, refreshToken: tokens.refreshToken, scope: GRAPH_USER_SCOPE, context: 'Graph' });
+        graphRefresh = graph.refreshToken;
+      } catch (error) {
+        if (!(error instanceof MicrosoftIdentityError)) throw error;
+        deps.logger.info({ aadsts: error.aadsts }, 'no delegated Graph token for the service account; app-only Graph is used');
+      }
+      const sealed = await vault.seal(current.partnerId, [
+        { field: fields.partnerCenterRefreshToken, value: tokens.refreshToken },
+        ...(graphRefresh ? [{ field: fields.graphRefreshToken, value: graphRefresh }] : []),
+      ]);
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        await vault.insertSealed(tx, sealed);
+        await repo.saveConnection(tx, current.partnerId, {
+          service_account_object_id: objectId,
+          service_account_upn: upn,
+          mfa_performed: true,
+          signed_in_at: now,
+          sign_in_error: null,
+          graph_delegated: graphRefresh !== undefined,
+          updated_at: now,
+        });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.signed_in', ip: meta.ip, details: { upn, amr, tenantId: tenant } });
+      });
+      await runPreflight(current.partnerId, 'partner').catch((error) => deps.logger.warn({ err: error }, 'preflight after sign-in failed; the partner can run it again'));
+    },
+
+    async rerunPreflight(sessionId: string | undefined) {
+      const current = await signup.currentSession(sessionId);
+      await connect.requireTermsAccepted(current.partnerId);
+      return runPreflight(current.partnerId, 'partner');
+    },
+
+    /** Step 6: everything required passed -> spend the link, connected, sync enqueued. */
+    async commit(sessionId: string | undefined, meta: RequestMeta) {
+      const current = await signup.currentSession(sessionId);
+      await connect.requireTermsAccepted(current.partnerId);
+      const connection = await repo.connection(db, current.partnerId);
+      const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
+      if (!connection?.signed_in_at || !run) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft and run the checks first; the connection is completed after they pass.');
+      if (!run.all_required_passed) throw new ConflictError('PREFLIGHT_NOT_PASSED', 'Some required checks have not passed yet. Fix them in Microsoft as described, run the checks again, then complete the connection.');
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        const spent = await signup.spendClaimedLink(tx, sessionId!, now);
+        if (!spent) throw new ConflictError('LINK_NOT_USABLE', 'Your signup link expired or was replaced before the connection was completed. Request a new link; what you entered so far is kept.');
+        await repo.saveConnection(tx, current.partnerId, { committed_at: now, updated_at: now });
+        await signup.moveState(tx, current.partnerId, ['connecting', 'link_sent', 'link_expired'], 'connected');
+        await deps.queue.enqueue(syncCustomersJob, { partnerId: current.partnerId, reason: 'first_connect' }, { tx, singletonKey: current.partnerId });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.committed', ip: meta.ip, details: { preflightRunId: run.id, tenantId: connection.tenant_id } });
+      });
+    },
+  };
+}
+
+export type ConnectSignIn = ReturnType<typeof createConnectSignIn>;

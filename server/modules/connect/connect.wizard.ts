@@ -1,0 +1,206 @@
+import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
+import { ConflictError, ValidationError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { EntraAppInput, PartnerCenterAppInput } from '../../../contracts/connect.ts';
+import { entraAppSchema, partnerCenterAppSchema } from '../../../contracts/connect.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { IdentityClient } from '../microsoft/identity.client.ts';
+import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
+import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
+import type { Vault } from '../vault/vault.service.ts';
+import type { ConnectRepo, Connection } from './connect.repo.ts';
+import type { ConnectService } from './connect.service.ts';
+
+// Steps 2 and 3 of the connect wizard: the Entra app and the Partner Center app, each validated
+// live against Microsoft before the partner moves on. Secrets go into the vault at once (the Entra
+// secret waits sealed until the Partner Center secret, the root of the partner's keys, arrives).
+
+export const GRAPH_APP_SCOPE = 'https://graph.microsoft.com/.default';
+export const PARTNER_CENTER_APP_SCOPE = 'https://api.partnercenter.microsoft.com/.default';
+export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All'];
+
+export const fields = {
+  entraSecret: 'entra_client_secret',
+  partnerCenterSecret: 'partner_center_web_app_secret',
+  partnerCenterRefreshToken: 'partner_center_refresh_token',
+  graphRefreshToken: 'graph_refresh_token',
+} as const;
+
+/** Looks up an app registration in the partner's tenant (Graph, app-only token). */
+export interface AppDirectory {
+  application(token: string, appId: string): Promise<{ appId: string; displayName?: string; isPublicClient: boolean } | undefined>;
+}
+
+export function createConnectWizard(deps: {
+  db: Db;
+  repo: ConnectRepo;
+  signup: SignupService;
+  connect: ConnectService;
+  audit: AuditService;
+  identity: IdentityClient;
+  vault: Vault;
+  directory: AppDirectory;
+  clock: Clock;
+  logger: Logger;
+  sealKey: Buffer;
+}) {
+  const { db, repo, signup, connect, audit, identity, vault, clock } = deps;
+
+  /** Microsoft's answer to a field, as a field error the form shows next to that field. */
+  function asFieldError(error: unknown, fieldsByCode: Record<number, string>, fallbackField: string): never {
+    if (error instanceof MicrosoftIdentityError) {
+      const field = (error.aadsts !== undefined ? fieldsByCode[error.aadsts] : undefined) ?? fallbackField;
+      throw new ValidationError(error.message, [{ path: field, message: error.message }]);
+    }
+    throw error;
+  }
+
+  async function partnerTenantId(domain: string): Promise<string | undefined> {
+    try {
+      return await identity.resolveTenantId(domain);
+    } catch (error) {
+      if (error instanceof MicrosoftIdentityError) return undefined;
+      throw error;
+    }
+  }
+
+  async function session(sessionId: string | undefined) {
+    const current = await signup.currentSession(sessionId);
+    await connect.requireTermsAccepted(current.partnerId);
+    return current;
+  }
+
+  return {
+    async saveEntraApp(sessionId: string | undefined, raw: EntraAppInput, meta: RequestMeta) {
+      const current = await session(sessionId);
+      const input = entraAppSchema.parse(raw);
+      const tenantId = await identity.resolveTenantId(input.tenant).catch((error) => asFieldError(error, {}, 'tenant'));
+      const signedUpTenant = await partnerTenantId(current.entraDomain);
+      if (signedUpTenant && signedUpTenant !== tenantId) {
+        throw new ValidationError('This is not the tenant you signed up with.', [
+          { path: 'tenant', message: `You signed up with ${current.entraDomain}, but this tenant is a different one. Enter ${current.entraDomain} or its Tenant ID, or contact support if your company moved to another tenant.` },
+        ]);
+      }
+      const token = await identity
+        .clientCredentials({ tenant: tenantId, clientId: input.clientId, clientSecret: input.clientSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' })
+        .catch((error) => asFieldError(error, { 700016: 'clientId', 7000215: 'clientSecret', 7000222: 'clientSecret', 90002: 'tenant' }, 'clientSecret'));
+      const roles = new Set((token.accessClaims.roles as string[] | undefined) ?? []);
+      const missing = REQUIRED_GRAPH_ROLES.filter((role) => !roles.has(role));
+      if (missing.length > 0) {
+        const none = missing.length === REQUIRED_GRAPH_ROLES.length;
+        throw new ValidationError(`The Entra app is missing Microsoft Graph application permissions: ${missing.join(', ')}.`, [
+          {
+            path: 'clientId',
+            message:
+              `This app lacks the application permission${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (or admin consent for ${missing.length > 1 ? 'them' : 'it'}). ` +
+              'In the Entra admin center open App registrations > this app > API permissions, add them under Microsoft Graph > Application permissions and press "Grant admin consent".' +
+              (none ? ' If you entered the Partner Center web app here by mistake, use the app you registered for TotalOne instead.' : ''),
+          },
+        ]);
+      }
+
+      const now = clock.now();
+      const existing = await repo.connection(db, current.partnerId);
+      // With the vault root already stored, the secret goes straight into the vault.
+      const sealedInVault = existing?.partner_center_validated_at ? await vault.seal(current.partnerId, [{ field: fields.entraSecret, value: input.clientSecret }]) : undefined;
+      await db.transaction().execute(async (tx) => {
+        if (sealedInVault) await vault.insertSealed(tx, sealedInVault);
+        await repo.saveConnection(tx, current.partnerId, {
+          tenant_input: input.tenant,
+          tenant_id: tenantId,
+          entra_app_id: input.clientId,
+          entra_secret_hint: input.clientSecret.slice(0, 3),
+          entra_validated_at: now,
+          pending_entra_secret: sealedInVault ? null : seal(deps.sealKey, input.clientSecret, `pending-entra:${current.partnerId}`),
+          last_preflight_run_id: null,
+          updated_at: now,
+        });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.entra_app_validated', ip: meta.ip, details: { tenantId, clientId: input.clientId, roles: [...roles] } });
+      });
+    },
+
+    async savePartnerCenterApp(sessionId: string | undefined, raw: PartnerCenterAppInput, meta: RequestMeta) {
+      const current = await session(sessionId);
+      const input = partnerCenterAppSchema.parse(raw);
+      const connection = await repo.connection(db, current.partnerId);
+      if (!connection?.entra_validated_at || !connection.tenant_id || !connection.entra_app_id) {
+        throw new ConflictError('STEP_ORDER', 'Enter and check the Entra app first; the Partner Center app comes next.');
+      }
+      const tenantId = connection.tenant_id;
+      const entraAppId = connection.entra_app_id;
+      if (input.webAppId === entraAppId) {
+        throw new ValidationError('The Web App ID is the Entra app\u2019s ID.', [
+          { path: 'webAppId', message: 'This is the ID of the Entra app you entered in the previous step. The Partner Center web app has its own ID: Partner Center > Account settings > App management > Web app.' },
+        ]);
+      }
+      if (input.nativeAppId === entraAppId) {
+        throw new ValidationError('The Native App ID is the Entra app\u2019s ID.', [
+          { path: 'nativeAppId', message: 'This is the ID of the Entra app from the previous step. Copy the Native App ID from Partner Center > Account settings > App management > Native app.' },
+        ]);
+      }
+
+      // Resolve both IDs in the partner's directory, so IDs in the wrong field get a precise answer.
+      const entraSecret = await entraSecretOf(connection);
+      const graphToken = await identity.clientCredentials({ tenant: tenantId, clientId: entraAppId, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+      const [webApp, nativeApp] = await Promise.all([deps.directory.application(graphToken.accessToken, input.webAppId), deps.directory.application(graphToken.accessToken, input.nativeAppId)]);
+      if (!webApp) {
+        throw new ValidationError('No app with this Web App ID exists in your tenant.', [
+          { path: 'webAppId', message: 'No app with this ID exists in your tenant. Copy the Web App ID from Partner Center > Account settings > App management > Web app.' },
+        ]);
+      }
+      if (webApp.isPublicClient) {
+        throw new ValidationError('The Web App ID belongs to a native app.', [
+          { path: 'webAppId', message: `This ID belongs to a native (public client) app${webApp.displayName ? ` ("${webApp.displayName}")` : ''}. It goes in the Native App ID field; the Web App ID is in Partner Center > Account settings > App management > Web app.` },
+        ]);
+      }
+      if (!nativeApp) {
+        throw new ValidationError('No app with this Native App ID exists in your tenant.', [
+          { path: 'nativeAppId', message: 'No app with this ID exists in your tenant. Copy the Native App ID from Partner Center > Account settings > App management > Native app.' },
+        ]);
+      }
+      const expiresOn = new Date(`${input.secretExpiresOn}T23:59:59Z`);
+      if (expiresOn.getTime() < clock.now().getTime()) {
+        throw new ValidationError('The Web App Secret has expired.', [
+          { path: 'secretExpiresOn', message: 'This date is in the past: the secret has expired. Create a new key in Partner Center > Account settings > App management > Web app > Add key, and enter it with its new expiry date.' },
+        ]);
+      }
+      await identity
+        .clientCredentials({ tenant: tenantId, clientId: input.webAppId, clientSecret: input.webAppSecret, scope: PARTNER_CENTER_APP_SCOPE, context: 'Partner Center web app' })
+        .catch((error) => asFieldError(error, { 700016: 'webAppId', 7000215: 'webAppSecret', 7000222: 'webAppSecret' }, 'webAppSecret'));
+
+      const sealed = await vault.seal(current.partnerId, [
+        { field: fields.partnerCenterSecret, value: input.webAppSecret, expiresAt: expiresOn },
+        { field: fields.entraSecret, value: entraSecret },
+      ]);
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        await vault.insertSealed(tx, sealed);
+        await repo.saveConnection(tx, current.partnerId, {
+          partner_center_web_app_id: input.webAppId,
+          partner_center_native_app_id: input.nativeAppId,
+          partner_center_secret_hint: input.webAppSecret.slice(0, 3),
+          partner_center_secret_expires_on: input.secretExpiresOn,
+          partner_center_validated_at: now,
+          pending_entra_secret: null,
+          last_preflight_run_id: null,
+          updated_at: now,
+        });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.partner_center_app_validated', ip: meta.ip, details: { webAppId: input.webAppId, nativeAppId: input.nativeAppId, secretExpiresOn: input.secretExpiresOn } });
+      });
+    },
+  };
+
+  async function entraSecretOf(connection: Connection): Promise<string> {
+    if (connection.pending_entra_secret) return unseal(deps.sealKey, connection.pending_entra_secret, `pending-entra:${connection.partner_id}`);
+    return vault.open(connection.partner_id, fields.entraSecret);
+  }
+}
+
+export type ConnectWizard = ReturnType<typeof createConnectWizard>;
+
+/** The browser session a Microsoft sign-in belongs to, without revealing the session id. */
+export function sessionBinding(key: Buffer, sessionId: string): string {
+  return hmacHex(key, `oauth:${sessionId}`);
+}

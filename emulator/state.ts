@@ -28,6 +28,10 @@ export interface AuthTransaction {
   userId?: string;
   passwordDone: boolean;
   mfaDone: boolean;
+  /** The consent page was shown once; a later step must not show it again. */
+  consentShown?: boolean;
+  /** The browser's existing session, when the sign-in reuses it (SSO). */
+  session?: Session;
   createdAt: number;
 }
 

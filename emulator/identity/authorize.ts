@@ -125,8 +125,8 @@ function advance(state: EmulatorState, request: FastifyRequest, reply: FastifyRe
     if (tx.request.prompt === 'none') return errorToApp(reply, state, tx.request, new AadstsError(65001, 'consent_required', aadsts.consentMissing(app.appId, app.displayName).message));
     const admin = isGlobalAdmin(tenant, user.id);
     if (!admin && missing.some((m) => needsAdminConsent(m.request, m.missing))) return errorToApp(reply, state, tx.request, aadstsMore.adminApprovalRequired());
-    if (!(tx as ConsentableTx).consentShown) {
-      (tx as ConsentableTx).consentShown = true;
+    if (!tx.consentShown) {
+      tx.consentShown = true;
       const permissions = requests.flatMap((r) => r.permissions.map((value) => {
         const def = r.resource.oauth2PermissionScopes.find((s) => s.value === value);
         return { resourceName: r.resource.displayName, value, description: def?.adminConsentDisplayName ?? value };
@@ -137,16 +137,12 @@ function advance(state: EmulatorState, request: FastifyRequest, reply: FastifyRe
   return finish(state, reply, tx, tenant, user);
 }
 
-interface ConsentableTx extends AuthTransaction {
-  consentShown?: boolean;
-  consentGiven?: boolean;
-}
-
 function finish(state: EmulatorState, reply: FastifyReply, tx: AuthTransaction, tenant: ScenarioTenant, user: ScenarioUser): FastifyReply {
   const nowMs = state.now().getTime();
   const sessionId = randomUUID();
   const session: Session = { id: sessionId, tenantId: tenant.id, userId: user.id, authTime: Math.floor(nowMs / 1000), mfa: tx.mfaDone };
-  const existing = (tx as AuthTransaction & { session?: Session }).session;
+  // Keep the browser's session unless this sign-in is a different user or added MFA to it.
+  const existing = tx.session;
   const effective = existing && existing.userId === user.id && (existing.mfa || !tx.mfaDone) ? existing : session;
   state.sessions.set(effective.id, effective);
   const code = opaqueToken(48);
@@ -185,7 +181,8 @@ function startAuthorize(state: EmulatorState, request: FastifyRequest, reply: Fa
   if (!multi && !tenant) return showError(reply, state, aadsts.tenantNotFound(segment));
   const req = parseAuthorizeRequest(segment, q, version);
   if (!req.clientId) return showError(reply, state, aadsts.missingParameter('client_id'));
-  const found = tenant ? (() => { const app = findApp(tenant, req.clientId); return app ? { tenant, app } : undefined; })() : findAppAnywhere(state.scenario, req.clientId);
+  const registeredApp = tenant ? findApp(tenant, req.clientId) : undefined;
+  const found = tenant ? (registeredApp ? { tenant, app: registeredApp } : undefined) : findAppAnywhere(state.scenario, req.clientId);
   if (!found) return showError(reply, state, aadsts.appNotFound(req.clientId, tenant?.id ?? segment));
   if (!req.redirectUri) return showError(reply, state, aadsts.missingParameter('redirect_uri'));
   try {
@@ -199,12 +196,12 @@ function startAuthorize(state: EmulatorState, request: FastifyRequest, reply: Fa
   // which demands it for SPAs only) so the product cannot ship without it.
   if (!req.codeChallenge || req.codeChallengeMethod !== 'S256') return errorToApp(reply, state, req, aadsts.pkceRequired());
 
-  const tx: AuthTransaction & { session?: Session } = {
+  const tx: AuthTransaction = {
     id: opaqueToken(24), request: req, ...(tenant ? { tenantId: tenant.id } : {}), passwordDone: false, mfaDone: false, createdAt: state.now().getTime(),
   };
   const sessionId = cookieValue(request, SESSION_COOKIE);
   const session = sessionId ? state.sessions.get(sessionId) : undefined;
-  const reuseSession = session && (!tenant || session.tenantId === tenant.id) && req.prompt !== 'login' && req.prompt !== 'select_account';
+  const reuseSession = session && sessionStillValid(state, session) && (!tenant || session.tenantId === tenant.id) && req.prompt !== 'login' && req.prompt !== 'select_account';
   if (reuseSession) {
     tx.tenantId = session.tenantId;
     tx.userId = session.userId;
@@ -217,6 +214,12 @@ function startAuthorize(state: EmulatorState, request: FastifyRequest, reply: Fa
   pruneTransactions(state);
   state.transactions.set(tx.id, tx);
   return advance(state, request, reply, tx);
+}
+
+/** A password change or a disabled account ends the browser session, as on Entra. */
+function sessionStillValid(state: EmulatorState, session: Session): boolean {
+  const user = tenantById(state.scenario, session.tenantId)?.users.find((u) => u.id === session.userId);
+  return !!user && user.accountEnabled && Date.parse(user.passwordChangedAt) <= session.authTime * 1000;
 }
 
 function pruneTransactions(state: EmulatorState): void {
@@ -280,7 +283,7 @@ export function registerAuthorize(app: FastifyInstance, state: EmulatorState): v
   });
 
   app.post('/:tenant/consent', (request, reply) => {
-    const tx = transactionFrom(state, request) as ConsentableTx | undefined;
+    const tx = transactionFrom(state, request);
     if (!tx || !tx.passwordDone || !tx.tenantId) return showError(reply, state, expiredMessage);
     const body = request.body as Record<string, string>;
     if (body.action !== 'accept') {
@@ -292,7 +295,6 @@ export function registerAuthorize(app: FastifyInstance, state: EmulatorState): v
     const app = findApp(tenant, tx.request.clientId)!;
     const forOrganization = body.consent_org === 'on' && isGlobalAdmin(tenant, user.id);
     for (const r of resourceRequests(tenant, app, tx.request)) recordConsent(state, tenant, app, user.id, r, forOrganization);
-    tx.consentGiven = true;
     return finish(state, reply, tx, tenant, user);
   });
 

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 export type OAuthErrorName =
   | 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client'
   | 'unsupported_grant_type' | 'invalid_scope' | 'interaction_required' | 'consent_required'
-  | 'login_required' | 'access_denied' | 'temporarily_unavailable' | 'server_error' | 'invalid_resource';
+  | 'login_required' | 'access_denied' | 'temporarily_unavailable' | 'server_error' | 'invalid_resource'
+  | 'unsupported_response_type';
 
 export class AadstsError extends Error {
   constructor(
@@ -106,6 +107,6 @@ export const aadsts = {
 
 export const aadstsMore = {
   adminApprovalRequired: () => new AadstsError(90094, 'access_denied', 'The grant requires admin permission.'),
-  unsupportedResponseType: (value: string) => new AadstsError(700054, 'invalid_request' as OAuthErrorName, `response_type '${value}' is not enabled for the application.`),
+  unsupportedResponseType: (value: string) => new AadstsError(700054, 'unsupported_response_type', `response_type '${value}' is not enabled for the application.`),
   publicClientNotAllowed: () => new AadstsError(700027, 'unauthorized_client', 'Client assertion failed signature validation: a public client cannot use the client credentials grant.'),
 };

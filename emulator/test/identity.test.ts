@@ -280,6 +280,18 @@ describe('authorize edge cases', () => {
     assert.ok(interactive.code);
   });
 
+  it('ends the browser session when the password changes', async () => {
+    const f = e.facts;
+    const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });
+    const first = await completeSignIn({ authorizeUrl: url(), username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => e.totp() });
+    assert.deepEqual((await completeSignIn({ authorizeUrl: url(), username: '', password: '', cookie: first.cookie! })).pages, []);
+    e.advanceClock(5);
+    e.patch({ op: 'changePassword', password: 'Changed#Pass99' });
+    const after = await completeSignIn({ authorizeUrl: url(), username: f.serviceAccount.upn, password: 'Changed#Pass99', totp: () => e.totp(), cookie: first.cookie! });
+    assert.equal(after.pages[0], 'Sign in to your account');
+    assert.ok(after.code);
+  });
+
   it('names an unknown user (AADSTS50034) and a disabled one (AADSTS50057) on the sign-in page', async () => {
     const f = e.facts;
     const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });

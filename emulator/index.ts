@@ -84,6 +84,7 @@ export interface Emulator {
   advanceClock(seconds: number): void;
   /** Current TOTP code of a user (default: the first tenant's service account). */
   totp(upn?: string): string;
+  /** MSAL settings for a tenant (default: first tenant); 'organizations' gives a multi-tenant authority. */
   msalConfig(tenantId?: string): MsalEmulatorConfig;
   /** Present when started with `keyVault`. */
   readonly keyVault?: KeyVaultFacts;

@@ -101,7 +101,7 @@ export function registerDiscovery(app: FastifyInstance, state: EmulatorState): v
 
 /** The JSON MSAL's `authorityMetadata` option wants, pointing at this emulator. */
 export function msalAuthorityMetadata(baseUrl: string, tenantId: string): string {
-  const config = openIdConfiguration(baseUrl, tenantId, tenantId);
+  const config = openIdConfiguration(baseUrl, tenantId, MULTI.has(tenantId.toLowerCase()) ? '{tenantid}' : tenantId);
   return JSON.stringify({
     issuer: config.issuer,
     authorization_endpoint: config.authorization_endpoint,

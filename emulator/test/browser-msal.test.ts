@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startEmulator, type Emulator } from '../index.ts';
+import { completeSignIn, startEmulator, type Emulator } from '../index.ts';
 import { bearer, claims, getJson } from './helpers.ts';
 
 const REDIRECT_URI = 'http://localhost:8765/connect/microsoft/callback';
@@ -124,6 +124,21 @@ describe('browser sign-in with MSAL Node', () => {
     assert.equal(result.account?.username, admin.userPrincipalName);
     const grant = e.scenario.tenants[0]!.oauth2PermissionGrants.find((g) => g.scope.includes('user_impersonation'));
     assert.equal(grant?.consentType, 'AllPrincipals');
+  });
+
+  it('works with a multi-tenant authority (organizations): the tenant comes from the sign-in', async () => {
+    e.loadScenario('ready');
+    const f = e.facts;
+    const cca = new ConfidentialClientApplication({ auth: { clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, ...e.msalConfig('organizations') } });
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const authorizeUrl = await cca.getAuthCodeUrl({ scopes: [PC_SCOPE], redirectUri: REDIRECT_URI, codeChallenge: challenge, codeChallengeMethod: 'S256' });
+    assert.ok(authorizeUrl.startsWith(`${e.baseUrl}/organizations/oauth2/v2.0/authorize?`));
+    const out = await completeSignIn({ authorizeUrl, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => e.totp() });
+    assert.ok(out.code, JSON.stringify(out));
+    const result = await cca.acquireTokenByCode({ code: out.code, scopes: [PC_SCOPE], redirectUri: REDIRECT_URI, codeVerifier: verifier });
+    assert.equal(result.tenantId, f.tenantId);
+    assert.equal(result.account?.tenantId, f.tenantId);
+    assert.equal(claims(result.accessToken).tid, f.tenantId);
   });
 
   it('gets an app-only Graph token through MSAL client credentials', async () => {

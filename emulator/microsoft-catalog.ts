@@ -36,6 +36,7 @@ export const GRAPH_APP_ROLES: AppRoleDefinition[] = [
   role('df021288-bdef-4463-88db-98f22de89214', 'User.Read.All', 'Read all users\' full profiles'),
   role('1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9', 'Application.ReadWrite.All', 'Read and write all applications'),
   role('9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30', 'Application.Read.All', 'Read all applications'),
+  role('18a4783c-866b-4cc7-a460-3d5e5662c884', 'Application.ReadWrite.OwnedBy', 'Manage apps that this app creates or owns'),
   role('06b708a9-e830-4db3-a914-8e69da51d44f', 'AppRoleAssignment.ReadWrite.All', 'Manage app permission grants and app role assignments'),
   role('8e8e4742-1d95-4f68-9d56-6ee75648c72a', 'DelegatedPermissionGrant.ReadWrite.All', 'Manage all delegated permission grants'),
   role('246dd0d5-5bd0-4def-940b-0421030a5b68', 'Policy.Read.All', 'Read your organization\'s policies'),

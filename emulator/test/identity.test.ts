@@ -199,6 +199,13 @@ describe('authorize pages', () => {
     assert.equal(consent?.detail.clientAppId, f.partnerCenter.webAppId);
   });
 
+  it('expands <resource>/.default to the app\'s requested delegated permissions', async () => {
+    const { signIn, token } = await signInServiceAccount(e, { scope: 'https://api.partnercenter.microsoft.com/.default offline_access openid' });
+    assert.deepEqual(signIn.pages, ['Sign in to your account', 'Verify your identity', 'Permissions requested']);
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal(claims(token.body.access_token).scp, 'user_impersonation');
+  });
+
   it('refuses to redeem a code twice (54005), with a wrong verifier (501481) or redirect URI (50011)', async () => {
     const f = e.facts;
     const { signIn, token, verifier } = await signInServiceAccount(e);

@@ -5,7 +5,7 @@ import { LandingPage } from './pages/LandingPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { SignupLinkPage } from './pages/SignupLinkPage.tsx';
 import { VerifyPage } from './pages/VerifyPage.tsx';
-import { usePathname } from './router.tsx';
+import { usePageKey, usePathname } from './router.tsx';
 
 // Pages with forms load zod, react-hook-form and the contracts (country list, phone metadata):
 // they come as separate chunks, so the link pages and the start page stay small.
@@ -28,12 +28,14 @@ const pages: Record<string, ComponentType> = {
 
 export function App() {
   const pathname = usePathname();
+  const pageKey = usePageKey();
   const Page = pages[pathname] ?? NotFoundPage;
-  // The key gives every page a fresh state when the path changes (links, back, forward).
+  // The key gives every page a fresh state when the path changes (links, back, forward) or a new
+  // link token arrives.
   return (
     <Layout pathname={pathname}>
       <Suspense fallback={<PageLoading />}>
-        <Page key={pathname} />
+        <Page key={pageKey} />
       </Suspense>
     </Layout>
   );

@@ -7,6 +7,15 @@ const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((listener) => listener());
 window.addEventListener('popstate', notify);
 
+// A link from an email pasted into a tab already showing its page changes only the fragment: no
+// reload happens, so count such arrivals and let the page start afresh (see usePageKey).
+let linkArrivals = 0;
+window.addEventListener('hashchange', () => {
+  if (!/[#&]token=/.test(location.hash)) return;
+  linkArrivals += 1;
+  notify();
+});
+
 function subscribe(listener: () => void) {
   listeners.add(listener);
   return () => listeners.delete(listener);
@@ -14,6 +23,11 @@ function subscribe(listener: () => void) {
 
 export function usePathname(): string {
   return useSyncExternalStore(subscribe, () => normalise(location.pathname));
+}
+
+/** Changes whenever the page must start afresh: a new path, or a new link token in the fragment. */
+export function usePageKey(): string {
+  return useSyncExternalStore(subscribe, () => `${normalise(location.pathname)}#${linkArrivals}`);
 }
 
 function normalise(pathname: string): string {

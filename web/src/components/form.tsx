@@ -16,6 +16,23 @@ interface FieldFrame {
   registration: UseFormRegisterReturn;
 }
 
+/**
+ * Validating on blur moves the layout (an error message appears or goes) while the mouse button is
+ * still down; when the blur comes from pressing a button of the same form, that button would jump
+ * away and the click be lost. The button's own action validates anyway, so skip that blur.
+ */
+function guardBlur(registration: UseFormRegisterReturn): UseFormRegisterReturn {
+  return {
+    ...registration,
+    onBlur: async (event) => {
+      const next = (event as { relatedTarget?: EventTarget | null }).relatedTarget;
+      const target = event.target as { form?: HTMLFormElement | null } | null;
+      if (next instanceof HTMLButtonElement && target?.form && next.form === target.form) return;
+      return registration.onBlur(event);
+    },
+  };
+}
+
 function describedBy(id: string, hint: unknown, error: unknown): string | undefined {
   const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean);
   return ids.length ? ids.join(' ') : undefined;
@@ -55,7 +72,7 @@ export function TextField({ id: givenId, label, hint, error, optional, registrat
         aria-describedby={describedBy(id, hint, error)}
         required={!optional}
         {...input}
-        {...registration}
+        {...guardBlur(registration)}
       />
     </Frame>
   );
@@ -72,7 +89,7 @@ export function TextArea({ id: givenId, label, hint, error, optional, registrati
         aria-describedby={describedBy(id, hint, error)}
         required={!optional}
         {...textarea}
-        {...registration}
+        {...guardBlur(registration)}
       />
     </Frame>
   );
@@ -98,7 +115,7 @@ export function SelectField({
         aria-describedby={describedBy(id, hint, error)}
         required={!optional}
         {...select}
-        {...registration}
+        {...guardBlur(registration)}
       >
         {children}
       </select>
@@ -121,7 +138,7 @@ export function errorAt(errors: FieldErrors<FieldValues>, path: string): string 
  * The list of problems shown above a form after a failed submit. It receives focus, so a screen
  * reader reads it first; each entry links to its field.
  */
-export function ErrorSummary({ problems, ref }: { problems: ReadonlyArray<{ path: string; label: string; message: string }>; ref?: Ref<HTMLDivElement> }) {
+export function ErrorSummary({ problems, ref }: { problems: ReadonlyArray<{ path: string; label?: string; message: string }>; ref?: Ref<HTMLDivElement> }) {
   if (problems.length === 0) return null;
   return (
     <div className="error-summary" ref={ref} tabIndex={-1} aria-labelledby="error-summary-title">
@@ -140,7 +157,8 @@ export function ErrorSummary({ problems, ref }: { problems: ReadonlyArray<{ path
                 field?.scrollIntoView({ block: 'center' });
               }}
             >
-              {problem.label}: {problem.message}
+              {problem.label ? `${problem.label}: ` : ''}
+              {problem.message}
             </a>
           </li>
         ))}
@@ -151,7 +169,8 @@ export function ErrorSummary({ problems, ref }: { problems: ReadonlyArray<{ path
 
 export interface FieldLabel {
   path: string;
-  label: string;
+  /** Shown before the message in the error summary when the message alone is ambiguous (which contact). */
+  label?: string;
 }
 
 /** Problems for the summary, in the order the fields appear on the page. */

@@ -12,16 +12,24 @@ export function useFormFeedback<T extends FieldValues>(fields: readonly FieldLab
   const summaryRef = useRef<HTMLDivElement>(null);
   const alertRef = useRef<HTMLDivElement>(null);
   const [apiError, setApiError] = useState<ApiError>();
-  const [focusRequest, setFocusRequest] = useState<{ target: 'summary' | 'alert'; n: number }>();
+  const pendingFocus = useRef<'summary' | 'alert'>(undefined);
+  const [, setFocusRequests] = useState(0);
 
+  // The summary appears only after react-hook-form has counted the submit, which can be a render
+  // later than onInvalid: keep the request until its target is on the page.
   useEffect(() => {
-    if (!focusRequest) return;
-    const target = focusRequest.target === 'summary' ? summaryRef.current : alertRef.current;
-    target?.focus();
-    target?.scrollIntoView({ block: 'start', behavior: 'smooth' });
-  }, [focusRequest]);
+    if (!pendingFocus.current) return;
+    const target = pendingFocus.current === 'summary' ? summaryRef.current : alertRef.current;
+    if (!target) return;
+    pendingFocus.current = undefined;
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: 'start' });
+  });
 
-  const focus = (target: 'summary' | 'alert') => setFocusRequest((prev) => ({ target, n: (prev?.n ?? 0) + 1 }));
+  const focus = (target: 'summary' | 'alert') => {
+    pendingFocus.current = target;
+    setFocusRequests((n) => n + 1);
+  };
 
   return {
     summaryRef,

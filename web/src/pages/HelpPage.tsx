@@ -79,7 +79,7 @@ function EmailRequestCard({
     handleSubmit,
     setError,
     formState: { errors, isSubmitting },
-  } = useForm<EmailForm, unknown, z.output<typeof emailOnlySchema>>({ resolver: zodResolver(emailOnlySchema), mode: 'onBlur', defaultValues: { email: '' } });
+  } = useForm<EmailForm, unknown, z.output<typeof emailOnlySchema>>({ resolver: zodResolver(emailOnlySchema), mode: 'onTouched', defaultValues: { email: '' } });
 
   async function submit(data: { email: string }) {
     setAnswer(undefined);

@@ -16,24 +16,12 @@ type ContactKey = 'primaryContact' | 'secondaryContact';
 
 const emptyContact = { firstName: '', lastName: '', jobTitle: '', email: '', phone: '' };
 
-const companyFields: FieldLabel[] = [
-  { path: 'company.legalName', label: 'Legal company name' },
-  { path: 'company.country', label: 'Country' },
-  { path: 'company.street', label: 'Street and number' },
-  { path: 'company.postalCode', label: 'Postal code' },
-  { path: 'company.city', label: 'City' },
-  { path: 'company.taxId', label: 'VAT or tax ID' },
-  { path: 'company.website', label: 'Website' },
-  { path: 'company.mpnId', label: 'Microsoft Partner ID (MPN ID)' },
-  { path: 'company.entraDomain', label: 'Entra primary domain' },
-];
-const contactFields = (key: ContactKey, who: string): FieldLabel[] => [
-  { path: `${key}.firstName`, label: `${who}: first name` },
-  { path: `${key}.lastName`, label: `${who}: last name` },
-  { path: `${key}.jobTitle`, label: `${who}: job title` },
-  { path: `${key}.email`, label: `${who}: email` },
-  { path: `${key}.phone`, label: `${who}: phone` },
-];
+// The contract's messages name their field; the summary adds which contact a message is about.
+const companyFields: FieldLabel[] = ['legalName', 'country', 'street', 'postalCode', 'city', 'taxId', 'website', 'mpnId', 'entraDomain'].map((field) => ({
+  path: `company.${field}`,
+}));
+const contactFields = (key: ContactKey, who: string): FieldLabel[] =>
+  (['firstName', 'lastName', 'jobTitle', 'email', 'phone'] as const).map((field) => ({ path: `${key}.${field}`, label: who }));
 const allFields = [...companyFields, ...contactFields('primaryContact', 'Primary contact'), ...contactFields('secondaryContact', 'Secondary contact')];
 
 export function SignupPage() {
@@ -54,8 +42,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
     formState: { errors, isSubmitting, submitCount },
   } = useForm<SignupInput, unknown, SignupOutput>({
     resolver: zodResolver(signupRequestSchema),
-    mode: 'onBlur',
-    reValidateMode: 'onChange',
+    mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: {
       company: { legalName: '', country: '', street: '', postalCode: '', city: '', taxId: '', website: '', mpnId: '', entraDomain: '' },
@@ -64,8 +51,8 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
     },
   });
   const feedback = useFormFeedback(allFields, setError);
-  const problems = submitCount > 0 || Object.keys(errors).length > 0 ? collectProblems(errors, allFields) : [];
-  const showSummary = submitCount > 0 && problems.length > 0;
+  // The summary appears once the partner has tried to submit; before that, errors show at their fields only.
+  const problems = submitCount > 0 ? collectProblems(errors, allFields) : [];
 
   async function submit(data: SignupOutput) {
     feedback.clearApiError();
@@ -106,7 +93,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
       </div>
 
       <form className="form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Company signup">
-        {showSummary ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
+        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
             <ApiErrorNotice error={feedback.apiError} />
@@ -242,7 +229,7 @@ function SignupAccepted({ message, email }: { message: string; email: string }) 
         <h2 id="next-heading">What happens next</h2>
         <ol className="steps-list">
           <li>
-            <strong>Confirm the email address.</strong> Open our email “Confirm your email” and press <em>Verify email</em>. The link opens a page
+            <strong>Confirm the email address.</strong> Open our email “Confirm your email address for …” and press <em>Verify email</em>. The link opens a page
             here with one more button to press.
           </li>
           <li>

@@ -13,12 +13,7 @@ import { Link, usePageTitle } from '../router.tsx';
 type SupportInput = z.input<typeof supportRequestSchema>;
 type SupportOutput = z.output<typeof supportRequestSchema>;
 
-const fields: FieldLabel[] = [
-  { path: 'name', label: 'Your name' },
-  { path: 'email', label: 'Email' },
-  { path: 'signupReference', label: 'Signup reference' },
-  { path: 'message', label: 'How can we help?' },
-];
+const fields: FieldLabel[] = [{ path: 'name' }, { path: 'email' }, { path: 'signupReference' }, { path: 'message' }];
 
 export function SupportPage() {
   const [created, setCreated] = useState<SupportRequestCreated>();
@@ -35,7 +30,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
     formState: { errors, isSubmitting, submitCount },
   } = useForm<SupportInput, unknown, SupportOutput>({
     resolver: zodResolver(supportRequestSchema),
-    mode: 'onBlur',
+    mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: { name: '', email: '', message: '', signupReference: '' },
   });
@@ -60,7 +55,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
           Waiting for a confirmation email or signup link? You can <Link to="/help">send it again yourself</Link> straight away.
         </p>
       </div>
-      <form className="card form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Contact support">
+      <form className="card" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Contact support">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">

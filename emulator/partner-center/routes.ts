@@ -166,9 +166,9 @@ export function registerPartnerCenter(app: FastifyInstance, state: EmulatorState
     } catch (err) {
       if (!(err instanceof PartnerCenterError)) throw err;
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      // Throttled answers carry the gateway's body rather than Partner Center's error object.
-      const body = err.status === 429 ? { statusCode: 429, message: err.message } : errorBody(err);
-      return reply.status(err.status).header('content-type', 'application/json; charset=utf-8').send(body);
+      // Throttled answers carry the gateway body Partner Center's throttling guidance documents, not its error object.
+      if (err.status === 429) return reply.status(429).header('content-type', 'application/json').send({ statusCode: 429, message: err.message });
+      return reply.status(err.status).header('content-type', 'application/json; charset=utf-8').send(errorBody(err));
     }
   };
 

@@ -153,6 +153,7 @@ describe('throttling and faults', () => {
     assert.equal(throttled.status, 429);
     const retryAfter = Number(throttled.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 2, `Retry-After ${retryAfter}`);
+    assert.equal(throttled.headers.get('content-type'), 'application/json');
     assert.equal(throttled.body.statusCode, 429);
     assert.match(throttled.body.message, /^Rate limit is exceeded\. Try again in \d+ seconds\.$/);
     e.advanceClock(retryAfter);

@@ -166,7 +166,8 @@ export function registerPartnerCenter(app: FastifyInstance, state: EmulatorState
     } catch (err) {
       if (!(err instanceof PartnerCenterError)) throw err;
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      // Throttled answers carry the gateway body (sent as bytes: Fastify would append a charset to the JSON type) Partner Center's throttling guidance documents, not its error object.
+      // A throttled answer carries the gateway body Partner Center's throttling guidance shows, not its
+      // error object; sent as bytes because Fastify would append a charset to the JSON content type.
       if (err.status === 429) return reply.status(429).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ statusCode: 429, message: err.message })));
       return reply.status(err.status).header('content-type', 'application/json; charset=utf-8').send(errorBody(err));
     }

@@ -27,10 +27,12 @@ export function ApiErrorNotice({ error, title }: { error: ApiError; title?: stri
         : error.status >= 500
           ? 'TotalOne could not finish this'
           : 'This did not work');
+  // The server's own message usually says how long to wait already; add it only when it does not.
+  const waitSeconds = error.code === 'RATE_LIMITED' && !/try again in/i.test(error.message) ? (error.retryAfterSeconds ?? 0) : 0;
   return (
     <Notice tone="error" title={heading}>
       <p>{error.message}</p>
-      {error.code === 'RATE_LIMITED' && error.retryAfterSeconds ? <p>You can try again in {formatWait(error.retryAfterSeconds)}.</p> : null}
+      {waitSeconds ? <p>You can try again in {formatWait(waitSeconds)}.</p> : null}
       {error.status >= 500 ? (
         <p>
           If it keeps happening, <Link to="/support">contact support</Link>.

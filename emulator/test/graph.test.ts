@@ -217,6 +217,45 @@ describe('applications and service principals', () => {
   });
 });
 
+describe('the remaining read and write paths', () => {
+  it('lists users and groups, reads a group, removes a member, rotates a secret and updates a grant', async () => {
+    e.patch({ op: 'grantAppPermission', permission: 'Application.ReadWrite.All' }, { op: 'grantAppPermission', permission: 'DelegatedPermissionGrant.ReadWrite.All' });
+    const token = await appToken(e);
+    const f = e.facts;
+    const users = await getJson(graph(`/users?$filter=${encodeURIComponent(`userPrincipalName eq '${f.serviceAccount.upn}'`)}`), bearer(token));
+    assert.deepEqual(users.body.value.map((u: any) => u.id), [f.serviceAccount.id]);
+    const group = await getJson(graph(`/groups/${f.adminAgentsGroupId}?$select=displayName`), bearer(token));
+    assert.equal(group.body.displayName, 'AdminAgents');
+    const spGroups = await getJson(graph(`/servicePrincipals/${f.totalOneApp.servicePrincipalId}/memberOf`), bearer(token));
+    assert.deepEqual(spGroups.body.value.map((g: any) => g.displayName), ['AdminAgents']);
+    const removed = await fetch(graph(`/groups/${f.adminAgentsGroupId}/members/${f.serviceAccount.id}/$ref`), { method: 'DELETE', headers: bearer(token) });
+    assert.equal(removed.status, 204);
+    const check = await sendJson('POST', graph(`/users/${f.serviceAccount.id}/checkMemberGroups`), { groupIds: [f.adminAgentsGroupId] }, bearer(token));
+    assert.deepEqual(check.body.value, []);
+
+    const graphSp = (await getJson(graph(`/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id`), bearer(token))).body;
+    const assignedTo = await getJson(graph(`/servicePrincipals/${graphSp.id}/appRoleAssignedTo`), bearer(token));
+    assert.ok(assignedTo.body.value.every((a: any) => a.resourceId === graphSp.id));
+    assert.ok(assignedTo.body.value.some((a: any) => a.principalId === f.totalOneApp.servicePrincipalId));
+
+    const added = await sendJson('POST', graph(`/applications(appId='${f.totalOneApp.appId}')/addPassword`), { passwordCredential: { displayName: 'rotation' } }, bearer(token));
+    const oldKey = f.totalOneApp.secretKeyId;
+    const removedSecret = await sendJson('POST', graph(`/applications/${f.totalOneApp.objectId}/removePassword`), { keyId: oldKey }, bearer(token));
+    assert.equal(removedSecret.status, 204);
+    const app = await getJson(graph(`/applications/${f.totalOneApp.objectId}?$select=passwordCredentials`), bearer(token));
+    assert.deepEqual(app.body.passwordCredentials.map((c: any) => c.keyId), [added.body.keyId]);
+    const old = await postForm(`${e.baseUrl}/${f.tenantId}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret!, scope: 'https://graph.microsoft.com/.default' });
+    assert.equal(old.status, 401, 'the removed secret no longer works');
+
+    const grants = await getJson(graph('/oauth2PermissionGrants'), bearer(token));
+    const grant = grants.body.value[0];
+    const patched = await sendJson('PATCH', graph(`/oauth2PermissionGrants/${grant.id}`), { scope: 'User.Read openid' }, bearer(token));
+    assert.equal(patched.status, 204);
+    const after = await getJson(graph(`/oauth2PermissionGrants?$filter=${encodeURIComponent(`id eq '${grant.id}'`)}`), bearer(token));
+    assert.equal(after.body.value[0].scope, 'User.Read openid');
+  });
+});
+
 describe('delegated permission grants and policies', () => {
   it('lists oauth2PermissionGrants by filter and creates one', async () => {
     const token = await appToken(e);

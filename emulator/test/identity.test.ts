@@ -299,6 +299,17 @@ describe('authorize edge cases', () => {
     assert.ok(after.code);
   });
 
+  it('signs out: the logout endpoint ends the session and redirects', async () => {
+    const f = e.facts;
+    const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });
+    const first = await completeSignIn({ authorizeUrl: url(), username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => e.totp() });
+    const out = await fetch(`${e.baseUrl}/${f.tenantId}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('http://localhost:8765/signed-out')}`, { redirect: 'manual', headers: { cookie: first.cookie! } });
+    assert.equal(out.status, 302);
+    assert.equal(out.headers.get('location'), 'http://localhost:8765/signed-out');
+    const again = await completeSignIn({ authorizeUrl: url(), username: f.serviceAccount.upn, password: 'wrong', cookie: first.cookie! });
+    assert.equal(again.pages[0], 'Sign in to your account');
+  });
+
   it('names an unknown user (AADSTS50034) and a disabled one (AADSTS50057) on the sign-in page', async () => {
     const f = e.facts;
     const url = () => authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge });

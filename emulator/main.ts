@@ -11,11 +11,25 @@ const { values } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true },
     list: { type: 'boolean', default: false },
     dump: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
     log: { type: 'boolean', default: false },
     'key-vault': { type: 'boolean', default: false },
     'key-vault-port': { type: 'string', default: '4011' },
   },
 });
+
+if (values.help) {
+  console.log(`Usage: npm run emulator -- [options]
+  --scenario NAME|FILE.json   built-in scenario (default ready) or a scenario file
+  --port N                    port (default 4010; 0 = any free port)
+  --host HOST                 listen address (default 127.0.0.1)
+  --redirect-uri URL          register an extra redirect URI on every app (repeatable)
+  --key-vault                 also serve Azure Key Vault keys over https (--key-vault-port, default 4011)
+  --list                      list the built-in scenarios
+  --dump                      print the chosen scenario as JSON and exit
+  --log                       log every request`);
+  process.exit(0);
+}
 
 if (values.list) {
   for (const s of listScenarios()) console.log(`${s.name.padEnd(32)} ${s.description}`);

@@ -20,6 +20,15 @@ function errorBody(err: PartnerCenterError) {
   return { code: err.code, description: err.message, data: [], source: 'PartnerFD' };
 }
 
+function unverifiedTenantId(authorization: string | undefined): string {
+  try {
+    const payload = (authorization ?? '').split(' ')[1]?.split('.')[1];
+    return payload ? String(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).tid ?? '') : '';
+  } catch {
+    return '';
+  }
+}
+
 interface PartnerCaller {
   tenant: ScenarioTenant;
   isApp: boolean;
@@ -152,11 +161,12 @@ export function registerPartnerCenter(app: FastifyInstance, state: EmulatorState
     reply.header('ms-correlationid', (request.headers['ms-correlationid'] as string | undefined) ?? randomUUID());
     reply.header('ms-cv', (request.headers['ms-cv'] as string | undefined) ?? `${randomUUID().slice(0, 8)}.0`);
     try {
-      // Faults are global to the running scenario (first tenant's settings).
-      const faults = state.scenario.tenants[0]?.partnerCenter.faults;
+      // Faults happen in front of authentication (a gateway does not check tokens), so the partner
+      // is read from the token's tid without verifying it; unknown callers get the first tenant's faults.
+      const faults = (tenantById(state.scenario, unverifiedTenantId(request.headers.authorization)) ?? state.scenario.tenants[0])?.partnerCenter.faults;
       if (faults && faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
       state.faultCounters.requests += 1;
-      if (faults && state.faultCounters.requests <= faults.unavailableRequests) {
+      if (faults && faults.unavailableRequests > 0 && state.faultCounters.requests <= faults.unavailableRequests) {
         throw new PartnerCenterError(503, 503, 'The service is temporarily unavailable. Retry the request later.');
       }
       const caller = await authenticate(state, request);

@@ -5,7 +5,14 @@ import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseE
 
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((listener) => listener());
-window.addEventListener('popstate', notify);
+
+// After a page change inside the app (link, back, forward) the new page's heading takes focus, so
+// screen readers announce it; on a first load the browser's own focus handling stays untouched.
+let focusHeadingOnMount = false;
+window.addEventListener('popstate', () => {
+  focusHeadingOnMount = true;
+  notify();
+});
 
 // A link from an email pasted into a tab already showing its page changes only the fragment: no
 // reload happens, so count such arrivals and let the page start afresh (see usePageKey).
@@ -38,6 +45,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (options.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);
+  focusHeadingOnMount = true;
   notify();
 }
 
@@ -53,9 +61,19 @@ export function Link({ to, onClick, ...rest }: { to: string } & Omit<AnchorHTMLA
   return <a href={to} onClick={handleClick} {...rest} />;
 }
 
-/** Sets the document title for the page, so each page is announced and listed by its own name. */
+/**
+ * Sets the document title for the page, so each page is announced and listed by its own name, and
+ * moves focus to the page's main heading after an in-app page change. Every page calls it once it
+ * renders its heading (pages load lazily, so the layout cannot do this itself).
+ */
 export function usePageTitle(title: string): void {
   useEffect(() => {
     document.title = `${title} · TotalOne Signup`;
+    if (!focusHeadingOnMount) return;
+    const heading = document.querySelector<HTMLElement>('#main h1');
+    if (!heading) return;
+    focusHeadingOnMount = false;
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
   }, [title]);
 }

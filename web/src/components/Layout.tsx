@@ -1,28 +1,23 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
 import { Link } from '../router.tsx';
 
-// The frame of every page: skip link, header, one main landmark, footer. After a client-side
-// page change, focus goes to the new page's main heading so screen readers announce it.
+// The frame of every page: skip link, header, one main landmark, footer. (After an in-app page
+// change, usePageTitle moves focus to the new page's heading.)
 
 export function Layout({ pathname, children }: { pathname: string; children: ReactNode }) {
   const mainRef = useRef<HTMLElement>(null);
-  const firstRender = useRef(true);
-
-  useEffect(() => {
-    if (firstRender.current) {
-      firstRender.current = false;
-      return;
-    }
-    const heading = mainRef.current?.querySelector<HTMLElement>('h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus({ preventScroll: true });
-    }
-  }, [pathname]);
 
   return (
     <div className="page">
-      <a className="skip-link" href="#main">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          // Focus the main content without putting #main into the address and history.
+          event.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
         Skip to main content
       </a>
       <header className="site-header">

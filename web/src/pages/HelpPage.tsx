@@ -15,8 +15,12 @@ import { Link, usePageTitle } from '../router.tsx';
 export function HelpPage() {
   usePageTitle('Help with your emails');
   useEffect(() => {
+    // Other pages link straight to one of the two forms (/help#new-signup-link).
     const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
-    target?.scrollIntoView();
+    if (target) {
+      target.scrollIntoView();
+      target.querySelector('input')?.focus({ preventScroll: true });
+    }
   }, []);
 
   return (

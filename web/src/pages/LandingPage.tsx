@@ -8,7 +8,10 @@ export function LandingPage() {
   useEffect(() => {
     // Other pages link to a section here (/#prepare-microsoft).
     const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
-    target?.scrollIntoView();
+    if (target) {
+      target.scrollIntoView();
+      target.focus({ preventScroll: true });
+    }
     // Most visitors continue to the form: fetch its code while they read.
     const prefetch = setTimeout(() => void import('./SignupPage.tsx'), 2000);
     return () => clearTimeout(prefetch);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../../emulator/index.ts';
 import { GRAPH_APP_ID, GraphError, createGraphClient, type GraphClient } from './graph.client.ts';
@@ -114,5 +116,58 @@ describe('Graph client against the emulator', () => {
     const token3 = await appToken();
     const sp = await graph.createServicePrincipal(token3, f.totalOneApp.appId);
     assert.equal(sp.id, spId, 'an existing service principal is returned');
+  });
+});
+
+describe('Graph client: paging safety and unavailable answers (local server)', () => {
+  let server: Server;
+  let base: string;
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  const seen: Array<{ url: string; authorization: string | undefined }> = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      seen.push({ url: req.url!, authorization: req.headers.authorization });
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  it('refuses to follow an @odata.nextLink to another host (the token would travel there)', async () => {
+    handler = (_req, res) => json(res, 200, { value: [{ id: 'a', '@odata.type': '#microsoft.graph.group' }], '@odata.nextLink': 'https://evil.example/v1.0/next' });
+    const graph = createGraphClient({ graphUrl: `${base}/v1.0`, http: createMicrosoftHttp({ timeoutMs: 2000 }) });
+    await assert.rejects(graph.transitiveMemberOf('tok', 'user-1'), (e: unknown) => e instanceof GraphError && e.graphCode === 'UnexpectedNextLink');
+  });
+
+  it('503 after every retry -> GraphError with status 503 and retryAfterSeconds; a body-less error keeps the HTTP status as code', async () => {
+    handler = (_req, res) => json(res, 503, { error: { code: 'serviceNotAvailable', message: 'Service unavailable' } });
+    const graph = createGraphClient({ graphUrl: `${base}/v1.0`, http: createMicrosoftHttp({ timeoutMs: 2000, maxAttempts: 2, sleep: async () => {} }) });
+    await assert.rejects(graph.organization('tok'), (e: unknown) => {
+      assert.ok(e instanceof GraphError);
+      assert.equal(e.status, 503);
+      assert.equal(e.graphCode, 'serviceNotAvailable');
+      assert.equal(e.details.retryAfterSeconds, 30);
+      return true;
+    });
+    handler = (_req, res) => { res.writeHead(500); res.end(); };
+    await assert.rejects(graph.organization('tok'), (e: unknown) => e instanceof GraphError && e.graphCode === 'HTTP500' && e.status === 503);
+  });
+
+  it('escapes ids placed in paths and filters', async () => {
+    seen.length = 0;
+    handler = (_req, res) => json(res, 200, { value: [] });
+    const graph = createGraphClient({ graphUrl: `${base}/v1.0`, http: createMicrosoftHttp({ timeoutMs: 2000 }) });
+    await graph.oauth2PermissionGrants('tok', "x' or clientId eq 'y");
+    assert.match(decodeURIComponent(seen[0]!.url), /clientId eq 'x'' or clientId eq ''y'$/);
+    handler = (_req, res) => json(res, 404, { error: { code: 'Request_ResourceNotFound', message: 'gone' } });
+    assert.equal(await graph.application('tok', "a/../b'c"), null);
+    assert.ok(!seen.at(-1)!.url.includes('/../'), seen.at(-1)!.url);
   });
 });

@@ -172,7 +172,8 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
 
     /** Groups and directory roles the object belongs to, directly or through nested groups. */
     transitiveMemberOf(token: string, userId: string, options: { pageSize?: number } = {}): Promise<GraphDirectoryObject[]> {
-      const top = options.pageSize ? `?$top=${options.pageSize}` : '';
+      // Graph pages memberships by 100 unless asked for more (999 at most).
+      const top = `?$top=${options.pageSize ?? 999}`;
       return all<GraphDirectoryObject>(token, `/users/${encodeURIComponent(userId)}/transitiveMemberOf${top}`, 'Reading the service account\u2019s roles and groups');
     },
 

@@ -20,6 +20,18 @@ import { createConnectRepo } from '../modules/connect/connect.repo.ts';
 import { registerConnectRoutes } from '../modules/connect/connect.routes.ts';
 import { createConnectService } from '../modules/connect/connect.service.ts';
 import { loadLegalTexts } from '../modules/connect/connect.terms.ts';
+import { graphAppDirectory } from '../modules/connect/connect.directory.ts';
+import { createPreflight } from '../modules/connect/connect.preflight.ts';
+import { createConnectSignIn } from '../modules/connect/connect.signin.ts';
+import { createConnectWizard } from '../modules/connect/connect.wizard.ts';
+import { registerConnectWizardRoutes } from '../modules/connect/connect.wizard.routes.ts';
+import { createGraphClient } from '../modules/microsoft/graph.client.ts';
+import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
+import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
+import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
+import { syncCustomersJob } from '../modules/sync/sync.jobs.ts';
+import { createLocalKeyFileProvider } from '../modules/vault/vault.keys.local.ts';
+import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
 import { expireLinksJob } from '../modules/signup/signup.jobs.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
@@ -57,9 +69,20 @@ export interface System {
   close(): Promise<void>;
 }
 
-export const jobDefinitions = [sendEmailJob, expireLinksJob];
+export const jobDefinitions = [sendEmailJob, expireLinksJob, syncCustomersJob];
 
-function buildServices(deps: { database: DatabaseHandle; queue: JobQueue; transport: MailTransport; clock: Clock; logger: Logger; appSecret: Buffer; publicUrl: string; config: Readonly<Config>; limits?: SignupLimits }) {
+function buildServices(deps: {
+  database: DatabaseHandle;
+  queue: JobQueue;
+  transport: MailTransport;
+  clock: Clock;
+  logger: Logger;
+  appSecret: Buffer;
+  publicUrl: string;
+  config: Readonly<Config>;
+  microsoft: Config['microsoft'];
+  limits?: SignupLimits;
+}) {
   const { database, queue, clock, logger, config } = deps;
   const db = database.db;
   const audit = createAuditService({ db, clock });
@@ -88,8 +111,33 @@ function buildServices(deps: { database: DatabaseHandle; queue: JobQueue; transp
     links: config.links,
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
-  const connect = createConnectService({ db, repo: createConnectRepo(), signup, audit, clock, legal: loadLegalTexts() });
-  return { audit, rateLimits, mail, signup, connect };
+  const connectRepo = createConnectRepo();
+  const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts() });
+
+  const vault = createVault({ db, keys: createLocalKeyFileProvider({ path: config.vault.keyFile, now: () => clock.now() }), clock, logger });
+  const http = createMicrosoftHttp({ timeoutMs: 15_000, logger });
+  const identity = createIdentityClient({ authorityHost: deps.microsoft.authorityHost, now: () => clock.now() });
+  const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });
+  const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
+  const sealKey = deriveKey(deps.appSecret, 'connect-seal');
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, vault, directory: graphAppDirectory({ graphUrl: deps.microsoft.graphUrl, http }), clock, logger, sealKey });
+  const signIn = createConnectSignIn({
+    db,
+    repo: connectRepo,
+    signup,
+    connect,
+    audit,
+    identity,
+    vault,
+    preflight: createPreflight({ graph, partnerCenter, now: () => clock.now(), logger }),
+    queue,
+    clock,
+    logger,
+    sealKey,
+    stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
+    redirectUri: `${deps.publicUrl}/api/connect/microsoft/callback`,
+  });
+  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -148,7 +196,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       microsoft = { authorityHost: emulator.endpoints.authorityHost, graphUrl: emulator.endpoints.graph, partnerCenterUrl: emulator.endpoints.partnerCenter };
     }
 
-    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, ...(overrides.limits ? { limits: overrides.limits } : {}) });
 
     if (config.roles.includes('worker')) {
       await queue.work(sendEmailJob, { batchSize: 10, pollingIntervalSeconds: 0.5 }, (payload) => services.mail.deliver(payload.outboxId));
@@ -178,6 +226,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       });
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
+      registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

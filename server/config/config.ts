@@ -36,6 +36,7 @@ const envSchema = z
     MICROSOFT_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
     MICROSOFT_GRAPH_URL: url.default('https://graph.microsoft.com/v1.0'),
     PARTNER_CENTER_URL: url.default('https://api.partnercenter.microsoft.com/v1'),
+    VAULT_KEY_FILE: z.string().min(1).optional(),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
     TRUST_PROXY: bool.default(false),
@@ -67,6 +68,7 @@ export interface Config {
   /** Where Microsoft is. In the demo the built-in emulator replaces all three at start-up. */
   microsoft: { authorityHost: string; graphUrl: string; partnerCenterUrl: string };
   links: { signupTtlHours: number; verificationTtlHours: number };
+  vault: { provider: 'local'; keyFile: string };
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     emulator: { start: e.START_EMULATOR ?? e.APP_MODE === 'demo', port: e.EMULATOR_PORT, scenario: e.EMULATOR_SCENARIO },
     microsoft: { authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL },
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
+    vault: { provider: 'local', keyFile: e.VAULT_KEY_FILE ?? `${e.DATA_DIR.replace(/\/+$/, '')}/vault-keys.json` },
   });
 }
 

@@ -4,8 +4,8 @@ import { Browser } from './http.ts';
 import type { TestSystem } from './system.ts';
 
 /** Signs up, verifies and claims the signup link in `browser`: the start of Step 3. */
-export async function claimedSignup(system: TestSystem, browser = new Browser(system.url!)) {
-  const request = signupRequest();
+export async function claimedSignup(system: TestSystem, browser = new Browser(system.url!), overrides: Parameters<typeof signupRequest>[0] = {}) {
+  const request = signupRequest(overrides);
   const email = request.primaryContact.email;
   assert.equal((await browser.post('/api/signups', request)).status, 202);
   const verification = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm your email/.test(m.subject), 15_000);

@@ -1,4 +1,7 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Emulator } from '../../emulator/index.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import { startSystem, type System, type SystemOverrides } from '../../server/app/system.ts';
 import { manualClock } from '../../server/lib/clock.ts';
@@ -20,16 +23,20 @@ export interface TestSystem extends System {
   dispose(): Promise<void>;
 }
 
+let vaultCounter = 0;
+
 export const generousLimits: SignupLimits = Object.fromEntries(
   Object.entries(defaultSignupLimits).map(([key, limit]) => [key, { ...limit, max: 100_000 }]),
 ) as unknown as SignupLimits;
 
 export async function startTestSystem(
   backend: Backend,
-  options: { roles?: Array<'web' | 'worker'>; limits?: SignupLimits; webDist?: string; env?: Record<string, string>; database?: TestDatabase; clock?: ReturnType<typeof manualClock>; logLines?: string[] } = {},
+  options: { roles?: Array<'web' | 'worker'>; limits?: SignupLimits; webDist?: string; env?: Record<string, string>; database?: TestDatabase; clock?: ReturnType<typeof manualClock>; logLines?: string[]; vaultKeyFile?: string; emulator?: Emulator } = {},
 ): Promise<TestSystem> {
   const database = options.database ?? (await createTestDatabase(backend));
   const clock = options.clock ?? manualClock(new Date());
+  // One key file per test database, so a restart finds the same vault keys.
+  const vaultKeyFile = options.vaultKeyFile ?? join(tmpdir(), `totalone-vault-${database.backend}-${process.pid}-${vaultCounter++}.json`);
   const logLines = options.logLines ?? [];
   const capture = new Writable({
     write(chunk, _encoding, callback) {
@@ -48,6 +55,10 @@ export async function startTestSystem(
     APP_SECRET: Buffer.alloc(32, 7).toString('base64'),
     DATABASE_URL: database.url ?? '',
     DATA_DIR: '/nonexistent-test-data-dir',
+    VAULT_KEY_FILE: vaultKeyFile,
+    ...(options.emulator
+      ? { MICROSOFT_AUTHORITY_HOST: options.emulator.endpoints.authorityHost, MICROSOFT_GRAPH_URL: options.emulator.endpoints.graph, PARTNER_CENTER_URL: options.emulator.endpoints.partnerCenter }
+      : {}),
     ...options.env,
   });
   const overrides: SystemOverrides = {
@@ -65,7 +76,7 @@ export async function startTestSystem(
     logLines,
     stop: () => system.close(),
     restart: (restartOptions = {}) =>
-      startTestSystem(backend, { ...options, ...restartOptions, database, clock, logLines }),
+      startTestSystem(backend, { ...options, ...restartOptions, database, clock, logLines, vaultKeyFile }),
     async dispose() {
       await system.close();
       await database.drop();

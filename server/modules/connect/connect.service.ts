@@ -83,6 +83,7 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
 
     async acceptTerms(session: string | undefined, input: TermsAcceptance, meta: RequestMeta) {
       const current = await signup.currentSession(session);
+      if (current.linkSpent) throw new ConflictError('ALREADY_CONNECTED', 'Your Microsoft tenant is already connected with the accepted terms.');
       for (const doc of legal) {
         const sent = input.documents.find((d) => d.document === doc.document);
         if (!sent || sent.version !== doc.version || sent.sha256 !== doc.sha256) {
@@ -111,7 +112,8 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
     },
 
     /** Guard for every later connect step: refuses until the current terms are accepted. */
-    async requireTermsAccepted(partnerId: string) {
+    async requireTermsAccepted(partnerId: string, options: { linkSpent?: boolean } = {}) {
+      if (options.linkSpent) throw new ConflictError('ALREADY_CONNECTED', 'Your Microsoft tenant is already connected; this step cannot change any more. Contact support to change credentials.');
       const { accepted } = await termsStatus(partnerId);
       if (!accepted) throw new ConflictError('TERMS_NOT_ACCEPTED', 'Accept the Terms of Use and the Privacy Policy first; the other connection steps open after that.');
     },

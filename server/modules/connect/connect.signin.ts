@@ -3,7 +3,6 @@ import { MINUTE, type Clock } from '../../lib/clock.ts';
 import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
 import { AppError, ConflictError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { PreflightCheckView } from '../../../contracts/connect.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { IdentityClient, TokenSet } from '../microsoft/identity.client.ts';
@@ -13,6 +12,7 @@ import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { Vault } from '../vault/vault.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import type { ConnectService } from './connect.service.ts';
+import type { Preflight } from './connect.preflight.ts';
 import { GRAPH_APP_SCOPE, fields } from './connect.wizard.ts';
 
 // Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
@@ -22,26 +22,6 @@ export const PARTNER_CENTER_USER_SCOPE = 'https://api.partnercenter.microsoft.co
 export const GRAPH_USER_SCOPE = 'https://graph.microsoft.com/User.Read offline_access';
 const SIGN_IN_LIFETIME = 15 * MINUTE;
 
-export interface PreflightInput {
-  graphAppToken: string;
-  partnerCenterUserToken: string;
-  partnerCenterUserClaims: Record<string, unknown>;
-  serviceAccountObjectId: string;
-  entraAppId: string;
-  partnerCenterWebAppId: string;
-  entraSecretHint: string;
-  partnerCenterSecretHint: string;
-}
-
-export interface PreflightRunner {
-  gather(input: PreflightInput): Promise<PreflightCheckView[]>;
-}
-
-/** Unknown and failed never count; a warning (e.g. a secret expiring soon) does not block. */
-export function requiredChecksPassed(checks: PreflightCheckView[]): boolean {
-  return checks.length > 0 && checks.every((c) => !c.required || c.status === 'passed' || c.status === 'warning');
-}
-
 export function createConnectSignIn(deps: {
   db: Db;
   repo: ConnectRepo;
@@ -50,7 +30,7 @@ export function createConnectSignIn(deps: {
   audit: AuditService;
   identity: IdentityClient;
   vault: Vault;
-  preflight: PreflightRunner;
+  preflight: Pick<Preflight, 'gather'>;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -64,7 +44,7 @@ export function createConnectSignIn(deps: {
 
   async function readyConnection(sessionId: string | undefined) {
     const current = await signup.currentSession(sessionId);
-    await connect.requireTermsAccepted(current.partnerId);
+    await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
     const connection = await repo.connection(db, current.partnerId);
     if (!connection?.partner_center_validated_at || !connection.tenant_id || !connection.partner_center_web_app_id) {
       throw new ConflictError('STEP_ORDER', 'Enter and check the Entra app and the Partner Center app first; the Microsoft sign-in comes after them.');
@@ -83,7 +63,13 @@ export function createConnectSignIn(deps: {
       vault.open(connection.partner_id, fields.partnerCenterSecret),
       vault.open(connection.partner_id, fields.partnerCenterRefreshToken),
     ]);
-    const graph = await identity.clientCredentials({ tenant: connection.tenant_id!, clientId: connection.entra_app_id!, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+    // A refused Graph token (e.g. the secret expired since it was entered) is a finding, not a crash.
+    const graph = await identity
+      .clientCredentials({ tenant: connection.tenant_id!, clientId: connection.entra_app_id!, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' })
+      .catch((error: unknown) => {
+        if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
+        throw error;
+      });
     const partnerCenter = await identity.refresh({
       tenantId: connection.tenant_id!,
       clientId: connection.partner_center_web_app_id!,
@@ -99,13 +85,14 @@ export function createConnectSignIn(deps: {
     return { graph, partnerCenter };
   }
 
-  async function runPreflight(partnerId: string, triggeredBy: string, tokens?: { graph: TokenSet; partnerCenter: TokenSet }) {
+  async function runPreflight(partnerId: string, triggeredBy: string) {
     const connection = await repo.connection(db, partnerId);
     if (!connection?.signed_in_at) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft with the service account first; the checks run after that.');
     const startedAt = clock.now();
-    const { graph, partnerCenter } = tokens ?? (await preflightTokens(connection));
-    const checks = await deps.preflight.gather({
-      graphAppToken: graph.accessToken,
+    const { graph, partnerCenter } = await preflightTokens(connection);
+    const { checks, allRequiredPassed } = await deps.preflight.gather({
+      graphAppToken: 'accessToken' in graph ? graph.accessToken : null,
+      ...('refusal' in graph ? { graphAppTokenRefusal: graph.refusal } : {}),
       partnerCenterUserToken: partnerCenter.accessToken,
       partnerCenterUserClaims: partnerCenter.accessClaims,
       serviceAccountObjectId: connection.service_account_object_id!,
@@ -114,7 +101,6 @@ export function createConnectSignIn(deps: {
       entraSecretHint: connection.entra_secret_hint ?? '',
       partnerCenterSecretHint: connection.partner_center_secret_hint ?? '',
     });
-    const allRequiredPassed = requiredChecksPassed(checks);
     await db.transaction().execute(async (tx) => {
       const runId = await repo.insertPreflightRun(tx, { partnerId, triggeredBy, startedAt, finishedAt: clock.now(), checks, allRequiredPassed });
       await repo.saveConnection(tx, partnerId, { last_preflight_run_id: runId, updated_at: clock.now() });
@@ -255,14 +241,14 @@ export function createConnectSignIn(deps: {
 
     async rerunPreflight(sessionId: string | undefined) {
       const current = await signup.currentSession(sessionId);
-      await connect.requireTermsAccepted(current.partnerId);
+      await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
       return runPreflight(current.partnerId, 'partner');
     },
 
     /** Step 6: everything required passed -> spend the link, connected, sync enqueued. */
     async commit(sessionId: string | undefined, meta: RequestMeta) {
       const current = await signup.currentSession(sessionId);
-      await connect.requireTermsAccepted(current.partnerId);
+      await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
       const connection = await repo.connection(db, current.partnerId);
       const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
       if (!connection?.signed_in_at || !run) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft and run the checks first; the connection is completed after they pass.');

@@ -68,7 +68,7 @@ export function createConnectWizard(deps: {
 
   async function session(sessionId: string | undefined) {
     const current = await signup.currentSession(sessionId);
-    await connect.requireTermsAccepted(current.partnerId);
+    await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
     return current;
   }
 

@@ -173,16 +173,16 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
-    /** The usable signup link this browser session claimed, if any. */
+    /** The signup link this browser session claimed: usable, or spent by completing the connection. */
     async findClaimedBySession(db: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
       return db
         .selectFrom('one_time_tokens')
         .selectAll()
         .where('claimed_session_hash', '=', sessionHash)
         .where('purpose', '=', 'signup_link')
-        .where('spent_at', 'is', null)
         .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
+        // A spent link keeps showing its browser the status; an unspent one only until it expires.
+        .where((eb) => eb.or([eb('spent_at', 'is not', null), eb('expires_at', '>', now)]))
         .orderBy('claimed_at', 'desc')
         .executeTakeFirst();
     },

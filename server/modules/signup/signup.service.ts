@@ -322,6 +322,8 @@ export function createSignupService(deps: {
       const { primary } = await repo.contacts(db, partner.id);
       return {
         primaryContactId: primary.id,
+        /** The connection was completed with this link: nothing in Step 3 can change any more. */
+        linkSpent: link.spent_at !== null,
         entraDomain: partner.entra_domain,
         companyName: partner.legal_name,
         reference: partner.reference,

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { testBackends } from '../support/database.ts';
+import { dumpAllRows } from '../support/dump.ts';
+import { Browser } from '../support/http.ts';
+import { claimedSignup } from '../support/journeys.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+for (const backend of testBackends()) {
+  describe(`Step 3, connect through HTTP (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'ready' });
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    /** A partner of the emulator's tenant that has signed up and claimed its link. */
+    async function partnerOfTenant() {
+      const browser = new Browser(system.url!);
+      const claimed = await claimedSignup(system, browser);
+      return { ...claimed, browser };
+    }
+
+    it('refuses every later step before the terms are accepted', async () => {
+      const { browser } = await partnerOfTenant();
+      for (const [path, body] of [
+        ['/api/connect/entra-app', entraAppInput(emulator)],
+        ['/api/connect/partner-center-app', partnerCenterAppInput(emulator)],
+        ['/api/connect/microsoft-sign-in', {}],
+        ['/api/connect/preflight', {}],
+        ['/api/connect/commit', {}],
+      ] as const) {
+        const response = await browser.post(path, body);
+        assert.equal(response.status, 409, `${path}: ${JSON.stringify(response.body)}`);
+        assert.equal(response.body.error.code, 'TERMS_NOT_ACCEPTED', path);
+      }
+      const state = await browser.get('/api/connect/state');
+      assert.equal(state.body.step, 'terms');
+    });
+
+    it('scenario ready: terms, both apps, sign-in with MFA, every check green, connected', async () => {
+      const { browser, partner, signupToken } = await partnerOfTenant();
+      await acceptTerms(browser);
+      assert.equal((await browser.get('/api/connect/state')).body.step, 'entra_app');
+
+      const entra = await browser.post('/api/connect/entra-app', { ...entraAppInput(emulator), clientSecret: `  ${emulator.facts.totalOneApp.secret}  ` });
+      assert.equal(entra.status, 200, JSON.stringify(entra.body));
+      assert.equal(entra.body.step, 'partner_center_app');
+      assert.equal(entra.body.entraApp.tenantId, emulator.facts.tenantId);
+
+      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
+      assert.equal(pc.status, 200, JSON.stringify(pc.body));
+      assert.equal(pc.body.step, 'sign_in');
+
+      await signInWithMicrosoft(browser, emulator);
+      const state = await browser.get('/api/connect/state');
+      assert.equal(state.body.signIn.mfaPerformed, true, JSON.stringify(state.body.signIn));
+      assert.equal(state.body.signIn.upn, emulator.facts.serviceAccount.upn);
+      assert.equal(state.body.step, 'preflight');
+      const failing = state.body.preflight.checks.filter((c: { status: string; required: boolean }) => c.required && c.status !== 'passed' && c.status !== 'warning');
+      assert.deepEqual(failing, [], JSON.stringify(state.body.preflight.checks, null, 1));
+      assert.equal(state.body.preflight.allRequiredPassed, true);
+
+      const commit = await browser.post('/api/connect/commit');
+      assert.equal(commit.status, 200, JSON.stringify(commit.body));
+      assert.equal(commit.body.step, 'done');
+      const row = await system.database.db.selectFrom('partners').select('state').where('id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(row.state, 'connected');
+      const spent = await new Browser(system.url!).post('/api/signup-links/inspect', { token: signupToken });
+      assert.equal(spent.body.error.code, 'LINK_SPENT');
+      const jobs = await system.queue.boss.getQueueSize('sync.customers');
+      assert.ok(jobs >= 1, 'the customer import is queued');
+
+      // The credentials are stored encrypted: no secret or refresh token in any table.
+      const dump = await dumpAllRows(system.database.db);
+      for (const secret of [emulator.facts.totalOneApp.secret!, emulator.facts.partnerCenter.webAppSecret!]) assert.ok(!dump.includes(secret));
+      const stored = await system.database.db.selectFrom('credentials').select(['field']).where('partner_id', '=', partner.id).orderBy('field').execute();
+      assert.deepEqual(stored.map((r) => r.field).filter((f) => f !== 'graph_refresh_token'), ['entra_client_secret', 'partner_center_refresh_token', 'partner_center_web_app_secret']);
+      const logs = system.logLines.join('\n');
+      for (const secret of [emulator.facts.totalOneApp.secret!, emulator.facts.partnerCenter.webAppSecret!, emulator.facts.serviceAccount.password]) assert.ok(!logs.includes(secret));
+    });
+
+    it('explains a secret ID pasted as the value, swapped IDs and a wrong secret, each at its field', async () => {
+      const { browser } = await partnerOfTenant();
+      await acceptTerms(browser);
+      const f = emulator.facts;
+      const secretId = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: f.totalOneApp.secretKeyId! }));
+      assert.equal(secretId.status, 400);
+      assert.equal(secretId.body.error.fields[0].path, 'clientSecret');
+      assert.match(secretId.body.error.fields[0].message, /secret\u2019s ID, not its value/);
+
+      const wrongSecret = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: `${f.totalOneApp.secret!.slice(0, -4)}abcd` }));
+      assert.equal(wrongSecret.status, 400);
+      assert.equal(wrongSecret.body.error.fields[0].path, 'clientSecret');
+      assert.match(wrongSecret.body.error.code, /VALIDATION_FAILED/);
+
+      const unknownApp = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientId: '11111111-2222-4333-8444-555555555555' }));
+      assert.equal(unknownApp.status, 400);
+      assert.equal(unknownApp.body.error.fields[0].path, 'clientId');
+
+      assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+      const swapped = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator, { webAppId: f.totalOneApp.appId }));
+      assert.equal(swapped.status, 400);
+      assert.equal(swapped.body.error.fields[0].path, 'webAppId');
+      assert.match(swapped.body.error.fields[0].message, /Entra app/);
+
+      const nativeAsWeb = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator, { webAppId: f.partnerCenter.nativeAppId, nativeAppId: f.partnerCenter.webAppId }));
+      assert.equal(nativeAsWeb.status, 400);
+      assert.equal(nativeAsWeb.body.error.fields[0].path, 'webAppId');
+      assert.match(nativeAsWeb.body.error.fields[0].message, /native/);
+    });
+  });
+}

@@ -286,6 +286,23 @@ describe('evaluatePreflight: Partner Center', () => {
   });
 });
 
+describe('evaluatePreflight: unknown checks say how to make them checkable', () => {
+  it('a Graph permission refusal points at admin consent; no Graph token at the secret; no answer at retrying', () => {
+    const denied: Known<never> = { known: false, reason: 'refused (Authorization_RequestDenied)', cause: 'graph_permission' };
+    const secret = only({ entraApp: denied }, 'entra_secret');
+    assert.equal(secret.status, 'unknown');
+    assert.match(secret.found, /^Could not be checked: refused/);
+    assert.match(secret.fix!, /Grant admin consent/);
+    assert.doesNotMatch(secret.fix!, /New client secret/);
+    const noToken = only({ appInAdminAgents: { known: false, reason: 'no token', cause: 'no_graph_token' } }, 'app_in_admin_agents');
+    assert.match(noToken.fix!, /First fix the Entra app secret/);
+    const down = only({ consentedGraphScopes: { known: false, reason: 'Microsoft Graph did not answer.', cause: 'unavailable' } }, 'delegated_user_read_consented');
+    assert.match(down.fix!, /run the checks again in a minute/);
+    const plain = only({ serviceAccountMemberships: no('odd answer') }, 'service_account_global_admin');
+    assert.match(plain.fix!, /Manage roles/, 'without a cause: the check\u2019s own fix');
+  });
+});
+
 describe('allRequiredPassed', () => {
   const c = (status: PreflightCheck['status'], required = true): PreflightCheck => ({ id: 'entra_secret', title: 't', status, required, found: 'f' });
   it('counts passed and warning; never unknown or failed; ignores optional checks', () => {

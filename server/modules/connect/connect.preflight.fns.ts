@@ -28,8 +28,11 @@ export interface PreflightCheck {
   fix?: string;
 }
 
+/** Why a fact could not be collected, when that calls for its own fix. */
+export type UnknownCause = 'graph_permission' | 'no_graph_token' | 'unavailable';
+
 /** A fact, or why it could not be collected. */
-export type Known<T> = { known: true; value: T } | { known: false; reason: string };
+export type Known<T> = { known: true; value: T } | { known: false; reason: string; cause?: UnknownCause };
 
 export const GLOBAL_ADMIN_ROLE_TEMPLATE_ID = '62e90394-69f5-4237-9190-012177145e10';
 export const ADMIN_AGENTS_GROUP_NAME = 'AdminAgents';
@@ -117,6 +120,11 @@ const fixes = {
   signInAgain: 'Sign in again with the service account from this page; if it keeps failing, check that the account is enabled in the Microsoft 365 admin center > Users > Active users.',
   unreachable: 'Nothing needs to change on your side: run the checks again in a minute.',
   unexpected: 'Run the checks again; if this answer stays, contact TotalOne support and mention the time of the check.',
+  unknownCause: {
+    graph_permission: `Microsoft Graph needs the app's permissions to answer: in the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>", then run the checks again.`,
+    no_graph_token: 'First fix the Entra app secret (see that check), then run the checks again.',
+    unavailable: 'Nothing needs to change on your side: run the checks again in a minute.',
+  } satisfies Record<UnknownCause, string>,
 } as const;
 
 function check(id: PreflightCheckId, required: boolean, status: CheckStatus, found: string, fix?: string): PreflightCheck {
@@ -136,8 +144,10 @@ export const TITLES: Record<PreflightCheckId, string> = {
   partner_center_api: 'Partner Center answers for the service account',
 };
 
-function unknownCheck(id: PreflightCheckId, required: boolean, reason: string, fix: string): PreflightCheck {
-  return check(id, required, 'unknown', `Could not be checked: ${reason}`, fix);
+/** An unknown check's fix removes what kept us from checking; without a known cause, the check's own fix. */
+function unknownCheck(id: PreflightCheckId, required: boolean, missing: { reason: string; cause?: UnknownCause }, fix: string): PreflightCheck {
+  const causeFix = missing.cause ? fixes.unknownCause[missing.cause] : undefined;
+  return check(id, required, 'unknown', `Could not be checked: ${missing.reason}`, causeFix ?? fix);
 }
 
 function account(facts: PreflightFacts): string {
@@ -159,19 +169,19 @@ function globalAdmin(facts: PreflightFacts): PreflightCheck {
   const wids = facts.signInRoleTemplateIds;
   if (wids) {
     return wids.includes(GLOBAL_ADMIN_ROLE_TEMPLATE_ID)
-      ? check(id, true, 'passed', `${account(facts)}\u2019s sign-in lists the Global Administrator role (Microsoft Graph could not be read: ${m.reason}).`)
+      ? check(id, true, 'passed', `${account(facts)}\u2019s sign-in lists the Global Administrator role (taken from the sign-in, because Microsoft Graph could not be asked).`)
       : check(id, true, 'failed', `${account(facts)}\u2019s sign-in does not list the Global Administrator role (if you assigned it after signing in, sign in again).`, fixes.globalAdmin);
   }
-  return unknownCheck(id, true, m.reason, fixes.globalAdmin);
+  return unknownCheck(id, true, m, fixes.globalAdmin);
 }
 
 function serviceAccountInAdminAgents(facts: PreflightFacts): PreflightCheck {
   const id = 'service_account_in_admin_agents';
   const group = facts.adminAgentsGroup;
-  if (!group.known) return unknownCheck(id, true, group.reason, fixes.adminAgents);
+  if (!group.known) return unknownCheck(id, true, group, fixes.adminAgents);
   if (!group.value) return check(id, true, 'failed', 'This tenant has no AdminAgents group.', fixes.noAdminAgentsGroup);
   const m = facts.serviceAccountMemberships;
-  if (!m.known) return unknownCheck(id, true, m.reason, fixes.adminAgents);
+  if (!m.known) return unknownCheck(id, true, m, fixes.adminAgents);
   return m.value.groupIds.includes(group.value.id)
     ? check(id, true, 'passed', `${account(facts)} is a member of AdminAgents.`)
     : check(id, true, 'failed', `${account(facts)} is not a member of AdminAgents.`, fixes.adminAgents);
@@ -188,8 +198,8 @@ function partnerCenterRoles(facts: PreflightFacts): PreflightCheck {
   if (pc.outcome === 'refused' && pc.status === 403) {
     return check(id, false, 'failed', 'Partner Center refused the service account: it does not hold the Admin Agent role.', `${fixes.adminAgents} ${fixes.incentives}`);
   }
-  const reason = pc.outcome === 'unavailable' ? pc.reason : `Partner Center refused the request (${pc.code}).`;
-  return unknownCheck(id, false, reason, fixes.incentives);
+  const reason = pc.outcome === 'unavailable' ? pc.reason : `Partner Center refused the request (${pc.code}); see the Partner Center check.`;
+  return unknownCheck(id, false, { reason }, fixes.incentives);
 }
 
 function mfaPerformed(facts: PreflightFacts): PreflightCheck {
@@ -220,7 +230,7 @@ function graphApplicationPermissions(facts: PreflightFacts): PreflightCheck {
     granted = new Set(GRAPH_APPLICATION_PERMISSIONS.filter((p) => roles.has(p.name)).map((p) => p.id));
     source = ' (read from the app\u2019s access token, because Microsoft Graph refused to list the grants)';
   } else {
-    return unknownCheck(id, true, facts.grantedGraphRoleIds.reason, fixes.consent);
+    return unknownCheck(id, true, facts.grantedGraphRoleIds, fixes.consent);
   }
 
   const missing = GRAPH_APPLICATION_PERMISSIONS.filter((p) => !granted.has(p.id));
@@ -231,7 +241,7 @@ function graphApplicationPermissions(facts: PreflightFacts): PreflightCheck {
     requested === undefined ? p.name : requested.has(p.id) ? `${p.name} (requested, admin consent not granted)` : `${p.name} (not requested)`;
   const notRequested = requested ? missing.filter((p) => !requested.has(p.id)).map((p) => p.name) : [];
   const grantedNames = names(granted);
-  const found = `Missing: ${missing.map(describe).join(', ')}.${grantedNames.length ? ` Granted: ${grantedNames.join(', ')}.` : ''}${source}`;
+  const found = `Missing: ${missing.map(describe).join(', ')}${source}.${grantedNames.length ? ` Granted: ${grantedNames.join(', ')}.` : ''}`;
   const fix = notRequested.length > 0 || requested === undefined
     ? `In the ${PORTAL.entraApp} > your app > API permissions > Add a permission > Microsoft Graph > Application permissions, add ${(notRequested.length ? notRequested : missing.map((p) => p.name)).join(', ')} (if not listed yet), then press "Grant admin consent for <your organization>".`
     : fixes.consent;
@@ -243,7 +253,7 @@ function delegatedUserRead(facts: PreflightFacts): PreflightCheck {
   const sp = facts.entraAppServicePrincipal;
   if (sp.known && sp.value === null) return check(id, true, 'failed', 'User.Read has no admin consent: the app has no enterprise application in this tenant.', fixes.noServicePrincipal);
   const scopes = facts.consentedGraphScopes;
-  if (!scopes.known) return unknownCheck(id, true, scopes.reason, fixes.consent);
+  if (!scopes.known) return unknownCheck(id, true, scopes, fixes.consent);
   if (scopes.value.some((s) => s.toLowerCase() === 'user.read')) return check(id, true, 'passed', 'User.Read is consented for all users of the organization.');
   const app = facts.entraApp.known ? facts.entraApp.value : undefined;
   if (app && !app.requestedGraphScopeIds.includes(USER_READ_SCOPE_ID)) {
@@ -261,7 +271,7 @@ function appInAdminAgents(facts: PreflightFacts): PreflightCheck {
   const group = facts.adminAgentsGroup;
   if (group.known && group.value === null) return check(id, true, 'failed', 'This tenant has no AdminAgents group.', fixes.noAdminAgentsGroup);
   const member = facts.appInAdminAgents;
-  if (!member.known) return unknownCheck(id, true, member.reason, fixes.appInAdminAgents(appName));
+  if (!member.known) return unknownCheck(id, true, member, fixes.appInAdminAgents(appName));
   return member.value
     ? check(id, true, 'passed', `"${appName}" is a member of AdminAgents.`)
     : check(id, true, 'failed', `"${appName}" is not a member of AdminAgents.`, fixes.appInAdminAgents(appName));
@@ -287,7 +297,7 @@ const SECRET_PLACES: Record<SecretPlace['id'], SecretPlace> = {
 };
 
 function secretCheck(place: SecretPlace, app: Known<AppRegistrationFacts | null>, hint: string, now: Date): PreflightCheck {
-  if (!app.known) return unknownCheck(place.id, true, app.reason, place.newSecret);
+  if (!app.known) return unknownCheck(place.id, true, app, place.newSecret);
   if (!app.value) return check(place.id, true, 'failed', `No app registration with the ID entered for ${place.what} exists in this tenant.`, `Check the ID: ${PORTAL.entraApp} > the app > Overview > Application (client) ID.`);
   const credentials = app.value.passwordCredentials;
   const matches = hint.length >= 3 ? credentials.filter((c) => c.hint === hint) : [];
@@ -329,8 +339,8 @@ function entraSecret(facts: PreflightFacts, now: Date): PreflightCheck {
 function partnerCenterApi(facts: PreflightFacts): PreflightCheck {
   const id = 'partner_center_api';
   const pc = facts.partnerCenter;
-  if (pc.outcome === 'answered') return check(id, true, 'passed', `Partner Center answered GET /v1/customers (${pc.customersOnFirstPage} customer(s) on the first page).`);
-  if (pc.outcome === 'unavailable') return unknownCheck(id, true, pc.reason, fixes.unreachable);
+  if (pc.outcome === 'answered') return check(id, true, 'passed', `Partner Center answered GET /v1/customers for the service account${pc.customersOnFirstPage === 0 ? ' (no customers yet)' : ''}.`);
+  if (pc.outcome === 'unavailable') return unknownCheck(id, true, { reason: pc.reason, cause: 'unavailable' }, fixes.unreachable);
   if (String(pc.code) === '900421') return check(id, true, 'failed', 'Partner Center refused the service account because the sign-in did not use MFA (error 900421).', fixes.mfa);
   if (pc.status === 403) return check(id, true, 'failed', 'Partner Center refused the service account (403): it lacks the Admin Agent role.', fixes.adminAgents);
   if (pc.status === 401) return check(id, true, 'failed', `Partner Center did not accept the sign-in (401, ${pc.code}).`, fixes.signInAgain);

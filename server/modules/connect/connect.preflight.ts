@@ -4,7 +4,7 @@ import { GRAPH_APP_ID, GraphError, type GraphApplication, type GraphClient } fro
 import { PartnerCenterError, type PartnerCenterClient } from '../microsoft/partner-center.client.ts';
 import {
   ADMIN_AGENTS_GROUP_NAME, allRequiredPassed, evaluatePreflight,
-  type AppRegistrationFacts, type Known, type PartnerCenterAnswer, type PreflightCheck, type PreflightFacts,
+  type AppRegistrationFacts, type Known, type PartnerCenterAnswer, type PreflightCheck, type PreflightFacts, type UnknownCause,
 } from './connect.preflight.fns.ts';
 
 // Connect step 5: collect the facts the preflight checklist needs from Microsoft Graph (with the
@@ -14,7 +14,7 @@ import {
 // only their first three characters (`hint`, as Graph shows them).
 
 export type {
-  CheckStatus, PreflightCheck, PreflightCheckId, PreflightFacts, Known, AppRegistrationFacts, PartnerCenterAnswer,
+  CheckStatus, PreflightCheck, PreflightCheckId, PreflightFacts, Known, UnknownCause, AppRegistrationFacts, PartnerCenterAnswer,
 } from './connect.preflight.fns.ts';
 export { allRequiredPassed, evaluatePreflight } from './connect.preflight.fns.ts';
 
@@ -50,27 +50,27 @@ function known<T>(value: T): Known<T> {
   return { known: true, value };
 }
 
-function unknown<T>(reason: string): Known<T> {
-  return { known: false, reason };
+function unknown<T>(reason: string, cause?: UnknownCause): Known<T> {
+  return { known: false, reason, ...(cause ? { cause } : {}) };
 }
 
 /** Two facts together, or the reason the first missing one is missing. */
 function both<A, B, T>(a: Known<A>, b: Known<B>, combine: (a: A, b: B) => T): Known<T> {
-  if (!a.known) return unknown(a.reason);
-  if (!b.known) return unknown(b.reason);
+  if (!a.known) return a;
+  if (!b.known) return b;
   return known(combine(a.value, b.value));
 }
 
 /** Why a Graph read failed, in words for the checklist. */
-function graphReason(error: unknown): string {
+function graphUnknown(error: unknown): Known<never> {
   if (error instanceof GraphError) {
-    if (error.graphStatus === 403) return 'Microsoft Graph refused to show it (Authorization_RequestDenied): the Entra app lacks the permission \u2014 see the Graph application permissions check.';
-    if (error.graphStatus === 401) return `Microsoft Graph did not accept the Entra app\u2019s token (${error.graphCode}).`;
-    if (error.graphStatus === 429 || error.graphStatus >= 500) return 'Microsoft Graph is busy or unavailable right now.';
-    return `Microsoft Graph answered ${error.graphStatus} (${error.graphCode}).`;
+    if (error.graphStatus === 403) return unknown('Microsoft Graph refused to show it (Authorization_RequestDenied): the Entra app lacks the permission \u2014 see the Graph application permissions check.', 'graph_permission');
+    if (error.graphStatus === 401) return unknown(`Microsoft Graph did not accept the Entra app\u2019s token (${error.graphCode}).`);
+    if (error.graphStatus === 429 || error.graphStatus >= 500) return unknown('Microsoft Graph is busy or unavailable right now.', 'unavailable');
+    return unknown(`Microsoft Graph answered ${error.graphStatus} (${error.graphCode}).`);
   }
-  if (error instanceof UnavailableError) return 'Microsoft Graph did not answer.';
-  return 'an unexpected error occurred while reading Microsoft Graph.';
+  if (error instanceof UnavailableError) return unknown('Microsoft Graph did not answer.', 'unavailable');
+  return unknown('an unexpected error occurred while reading Microsoft Graph.');
 }
 
 function toAppFacts(app: GraphApplication): AppRegistrationFacts {
@@ -107,13 +107,13 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
       if (!(error instanceof GraphError) && !(error instanceof UnavailableError)) {
         deps.logger?.warn({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error), what }, 'preflight read failed unexpectedly');
       }
-      return unknown(graphReason(error));
+      return graphUnknown(error);
     }
   }
 
   /** Reads that need an earlier fact: unknown with the earlier reason when that is missing. */
   async function after<A, T>(prerequisite: Known<A>, read: (value: A) => Promise<T> | T, what: string): Promise<Known<T>> {
-    if (!prerequisite.known) return unknown(prerequisite.reason);
+    if (!prerequisite.known) return prerequisite;
     const value = prerequisite.value;
     return attempt(what, async () => read(value));
   }
@@ -136,7 +136,7 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
 
   async function collectGraphFacts(token: string | null, input: PreflightInput) {
     if (!token) {
-      const missing = unknown<never>(`there is no Microsoft Graph token: Microsoft refused the Entra app\u2019s credentials${input.graphAppTokenRefusal?.aadsts ? ` (AADSTS${input.graphAppTokenRefusal.aadsts})` : ''} \u2014 see the Entra app secret check.`);
+      const missing = unknown<never>(`there is no Microsoft Graph token: Microsoft refused the Entra app\u2019s credentials${input.graphAppTokenRefusal?.aadsts ? ` (AADSTS${input.graphAppTokenRefusal.aadsts})` : ''} \u2014 see the Entra app secret check.`, 'no_graph_token');
       return {
         upn: undefined, memberships: missing, adminAgentsGroup: missing, entraApp: missing, partnerCenterApp: missing,
         entraSp: missing, grantedGraphRoleIds: missing, consentedGraphScopes: missing, appInAdminAgents: missing,

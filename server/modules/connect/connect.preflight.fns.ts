@@ -243,7 +243,7 @@ function graphApplicationPermissions(facts: PreflightFacts): PreflightCheck {
   const grantedNames = names(granted);
   const found = `Missing: ${missing.map(describe).join(', ')}${source}.${grantedNames.length ? ` Granted: ${grantedNames.join(', ')}.` : ''}`;
   const fix = notRequested.length > 0 || requested === undefined
-    ? `In the ${PORTAL.entraApp} > your app > API permissions > Add a permission > Microsoft Graph > Application permissions, add ${(notRequested.length ? notRequested : missing.map((p) => p.name)).join(', ')} (if not listed yet), then press "Grant admin consent for <your organization>".`
+    ? `In the ${PORTAL.entraApp} > your app > API permissions > Add a permission > Microsoft Graph > Application permissions, add ${requested === undefined ? `${missing.map((p) => p.name).join(', ')} (those not listed yet)` : notRequested.join(', ')}, then press "Grant admin consent for <your organization>".`
     : fixes.consent;
   return check(id, true, 'failed', found, fix);
 }

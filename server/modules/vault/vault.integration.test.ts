@@ -115,6 +115,8 @@ for (const backend of testBackends()) {
       assert.equal(other.wrapping, 'partner');
       assert.equal(other.vault_key_version, null);
       await assert.rejects(vault.open(partnerId, 'unknown_field'), { code: 'CREDENTIAL_NOT_FOUND' });
+      assert.deepEqual(await vault.openMany(partnerId, Object.keys(values)), values);
+      await assert.rejects(vault.openMany(partnerId, ['graph_refresh_token', 'unknown_field']), { code: 'CREDENTIAL_NOT_FOUND' });
     });
 
     it('the root must come first, and field names are checked', async () => {

@@ -26,9 +26,9 @@ export async function currentRows(db: DbOrTx, partnerId: string, fields?: string
   return latestPerField(await allRows(db, partnerId, fields));
 }
 
-/** A field and the root record in ONE statement, so both come from the same snapshot. */
-export function rowWithRoot(db: DbOrTx, partnerId: string, field: string): Promise<CredentialRow[]> {
-  return currentRows(db, partnerId, [...new Set([field, ROOT_FIELD])]);
+/** Fields and the root record in ONE statement, so all come from the same snapshot. */
+export function rowsWithRoot(db: DbOrTx, partnerId: string, fields: readonly string[]): Promise<CredentialRow[]> {
+  return currentRows(db, partnerId, [...new Set([...fields, ROOT_FIELD])]);
 }
 
 export async function allRowIds(db: DbOrTx, partnerId: string): Promise<string[]> {

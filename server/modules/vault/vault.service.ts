@@ -56,8 +56,15 @@ export interface VaultStatus extends VaultKeyVersions {
 
 export interface Vault {
   seal(partnerId: string, credentials: CredentialInput[]): Promise<SealedCredentials>;
+  /**
+   * Writes sealed credentials in the caller's transaction. It locks the partner row (serialising
+   * credential writes of one partner): call it first in the transaction to keep lock order simple.
+   */
   insertSealed(tx: DbOrTx, sealed: SealedCredentials): Promise<MaskedCredential[]>;
+  /** The one path that returns plaintext. */
   open(partnerId: string, field: string): Promise<string>;
+  /** Several fields of one partner with a single unwrap by the vault key. */
+  openMany<F extends string>(partnerId: string, fields: readonly F[]): Promise<Record<F, string>>;
   replace(partnerId: string, credential: CredentialInput): Promise<MaskedCredential>;
   masked(partnerId: string, db?: DbOrTx): Promise<MaskedCredential[]>;
   rotate(options?: { batchSize?: number }): Promise<RotationSummary>;
@@ -74,6 +81,8 @@ export interface VaultDeps {
 }
 
 const CONCURRENT_CHANGE = 'VAULT_CONCURRENT_CHANGE';
+/** Refresh tokens run to a few kilobytes; anything far larger is not a credential. */
+const MAX_VALUE_LENGTH = 65_536;
 
 export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
   /** Every call to the key provider: anything that is not an integrity failure fails closed as unavailable. */
@@ -99,13 +108,6 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
   async function partnerKeyFrom(root: CredentialRow): Promise<Buffer> {
     const rootSecret = fns.decryptValue(await rootDataKey(root), encryptedOf(root), placeOf(root));
     return fns.derivePartnerKey(rootSecret, root.partner_id);
-  }
-
-  async function decryptRow(row: CredentialRow, root: CredentialRow | undefined): Promise<string> {
-    if (row.field === ROOT_FIELD) return fns.decryptValue(await rootDataKey(row), encryptedOf(row), placeOf(row));
-    if (row.wrapping !== 'partner' || !root) throw new VaultIntegrityError();
-    const dataKey = fns.unwrapWithPartnerKey(await partnerKeyFrom(root), bytes(row.wrapped_key), placeOf(row));
-    return fns.decryptValue(dataKey, encryptedOf(row), placeOf(row));
   }
 
   function toMasked(row: repo.MaskedRow | repo.NewCredentialRow): MaskedCredential {
@@ -186,25 +188,51 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
     return sealed.rows.map(toMasked);
   }
 
-  async function open(partnerId: string, field: string): Promise<string> {
-    fns.assertField(field);
+  /** Fields and the root come from one statement (one snapshot); the root is unwrapped once. */
+  async function openMany<F extends string>(partnerId: string, fields: readonly F[]): Promise<Record<F, string>> {
+    fields.forEach(fns.assertField);
     // One retry: a root replaced between our read and the unwrap is found on the second read.
     for (let attempt = 0; ; attempt++) {
-      const rows = await repo.rowWithRoot(db, partnerId, field);
-      const row = rows.find((r) => r.field === field);
-      if (!row) throw new NotFoundError('CREDENTIAL_NOT_FOUND', `No ${field} is stored for this partner.`);
+      const rows = await repo.rowsWithRoot(db, partnerId, fields);
       try {
-        return await decryptRow(row, rows.find((r) => r.field === ROOT_FIELD));
+        return await decryptFields(partnerId, rows, fields);
       } catch (error) {
-        if (attempt > 0 || !(error instanceof AppError)) throw error;
-        const again = await repo.rowWithRoot(db, partnerId, field);
+        if (attempt > 0 || !(error instanceof AppError) || error instanceof NotFoundError) throw error;
+        const again = await repo.rowsWithRoot(db, partnerId, fields);
         const unchanged = again.length === rows.length && again.every((r, i) => r.id === rows[i]!.id && bytes(r.wrapped_key).equals(bytes(rows[i]!.wrapped_key)));
         if (unchanged) {
-          if (error instanceof VaultIntegrityError) logger.error({ partnerId, field, version: row.version }, 'stored credential failed its integrity check');
+          if (error instanceof VaultIntegrityError) logger.error({ partnerId, fields }, 'stored credential failed its integrity check');
           throw error;
         }
       }
     }
+  }
+
+  async function decryptFields<F extends string>(partnerId: string, rows: CredentialRow[], fields: readonly F[]): Promise<Record<F, string>> {
+    const root = rows.find((r) => r.field === ROOT_FIELD);
+    const wanted = fields.map((field) => {
+      const row = rows.find((r) => r.field === field);
+      if (!row) throw new NotFoundError('CREDENTIAL_NOT_FOUND', `No ${field} is stored for this partner.`);
+      return row;
+    });
+    if (!root) throw new VaultIntegrityError();
+    const rootDataKeyValue = await rootDataKey(root);
+    const rootSecret = fns.decryptValue(rootDataKeyValue, encryptedOf(root), placeOf(root));
+    const partnerKey = wanted.some((row) => row.field !== ROOT_FIELD) ? fns.derivePartnerKey(rootSecret, partnerId) : undefined;
+    const values = {} as Record<F, string>;
+    for (const row of wanted) {
+      if (row.field === ROOT_FIELD) {
+        values[row.field as F] = rootSecret;
+        continue;
+      }
+      if (row.wrapping !== 'partner' || !partnerKey) throw new VaultIntegrityError();
+      const dataKey = fns.unwrapWithPartnerKey(partnerKey, bytes(row.wrapped_key), placeOf(row));
+      values[row.field as F] = fns.decryptValue(dataKey, encryptedOf(row), placeOf(row));
+      dataKey.fill(0);
+    }
+    rootDataKeyValue.fill(0);
+    partnerKey?.fill(0);
+    return values;
   }
 
   async function replace(partnerId: string, credential: CredentialInput): Promise<MaskedCredential> {
@@ -279,7 +307,8 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
   return {
     seal,
     insertSealed,
-    open,
+    open: async (partnerId, field) => (await openMany(partnerId, [field]))[field]!,
+    openMany,
     replace,
     masked,
     rewrapToActive: (options) => rewrapToActive(options),
@@ -331,6 +360,7 @@ function validateInput(credentials: CredentialInput[]): void {
     const out: { path: string; message: string }[] = [];
     if (!fns.FIELD_PATTERN.test(c.field)) out.push({ path: `credentials.${i}.field`, message: `must match ${fns.FIELD_PATTERN}` });
     if (typeof c.value !== 'string' || c.value.length === 0) out.push({ path: `credentials.${i}.value`, message: 'must not be empty' });
+    else if (c.value.length > MAX_VALUE_LENGTH) out.push({ path: `credentials.${i}.value`, message: `must be at most ${MAX_VALUE_LENGTH} characters` });
     if (credentials.findIndex((other) => other.field === c.field) !== i) out.push({ path: `credentials.${i}.field`, message: 'appears twice' });
     return out;
   });

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { Browser } from '../support/http.ts';
+import { claimedSignup } from '../support/journeys.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+// Each way a partner's Microsoft setup can be wrong: the wizard names the failed check and its fix;
+// after the partner fixes it in Microsoft (a patch of the emulator's scenario), a re-run is green.
+// These run on PGlite: the database plays no part in what differs between the scenarios.
+
+type Check = { id: string; status: string; required: boolean; found: string; fix?: string };
+
+describe('Step 3, connect: every setup mistake gets its check and its fix', () => {
+  let system: TestSystem;
+  let emulator: Emulator;
+
+  before(async () => {
+    emulator = await startEmulator({ scenario: 'ready' });
+    system = await startTestSystem('pglite', { emulator });
+  });
+  after(async () => {
+    await system.dispose();
+    await emulator.close();
+  });
+
+  /** Loads a scenario and brings a fresh partner to the given step. */
+  async function partnerIn(scenario: string, upTo: 'entra_app' | 'sign_in' | 'preflight') {
+    emulator.loadScenario(scenario);
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    const browser = new Browser(system.url!);
+    await claimedSignup(system, browser);
+    await acceptTerms(browser);
+    if (upTo === 'entra_app') return browser;
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
+    if (upTo === 'sign_in') return browser;
+    await signInWithMicrosoft(browser, emulator);
+    return browser;
+  }
+
+  const checksOf = async (browser: Browser): Promise<{ checks: Check[]; allRequiredPassed: boolean }> => (await browser.get('/api/connect/state')).body.preflight;
+  const check = (checks: Check[], id: string) => {
+    const found = checks.find((c) => c.id === id);
+    assert.ok(found, `check ${id} exists`);
+    return found!;
+  };
+
+  async function rerun(browser: Browser) {
+    const response = await browser.post('/api/connect/preflight');
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    return response.body.preflight as { checks: Check[]; allRequiredPassed: boolean };
+  }
+
+  it('not-global-admin: the Global Administrator check fails with its fix; assigning the role turns it green', async () => {
+    const browser = await partnerIn('not-global-admin', 'preflight');
+    const { checks, allRequiredPassed } = await checksOf(browser);
+    assert.equal(allRequiredPassed, false);
+    const admin = check(checks, 'service_account_global_admin');
+    assert.equal(admin.status, 'failed');
+    assert.match(admin.fix ?? '', /Global Administrator/);
+    assert.equal((await browser.post('/api/connect/commit')).body.error.code, 'PREFLIGHT_NOT_PASSED');
+    emulator.patch({ op: 'assignDirectoryRole', role: 'Global Administrator' });
+    const after = await rerun(browser);
+    assert.equal(check(after.checks, 'service_account_global_admin').status, 'passed');
+    assert.equal(after.allRequiredPassed, true);
+    assert.equal((await browser.post('/api/connect/commit')).status, 200);
+  });
+
+  it('app-not-in-adminagents: the app membership check fails; adding the app to AdminAgents fixes it', async () => {
+    const browser = await partnerIn('app-not-in-adminagents', 'preflight');
+    const failed = check((await checksOf(browser)).checks, 'app_in_admin_agents');
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.fix ?? '', /AdminAgents/);
+    emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', appId: emulator.facts.totalOneApp.appId });
+    const after = await rerun(browser);
+    assert.equal(check(after.checks, 'app_in_admin_agents').status, 'passed');
+    assert.equal(after.allRequiredPassed, true);
+  });
+
+  it('not-admin-agent: the AdminAgents check of the service account fails; adding it fixes it', async () => {
+    const browser = await partnerIn('not-admin-agent', 'preflight');
+    const { checks } = await checksOf(browser);
+    assert.equal(check(checks, 'service_account_in_admin_agents').status, 'failed');
+    emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', upn: emulator.facts.serviceAccount.upn });
+    const after = await rerun(browser);
+    assert.equal(check(after.checks, 'service_account_in_admin_agents').status, 'passed');
+    assert.equal(after.allRequiredPassed, true, JSON.stringify(after.checks.filter((c) => c.status !== 'passed')));
+  });
+
+  it('secret-expiring-soon: a warning that does not block, naming the expiry', async () => {
+    const browser = await partnerIn('secret-expiring-soon', 'preflight');
+    const { checks, allRequiredPassed } = await checksOf(browser);
+    const secret = check(checks, 'entra_secret');
+    assert.equal(secret.status, 'warning');
+    assert.match(secret.fix ?? '', /secret/i);
+    assert.equal(allRequiredPassed, true);
+  });
+
+  it('missing-graph-permission: the Entra app step names the missing permission; granting it lets the partner on', async () => {
+    const browser = await partnerIn('missing-graph-permission', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.fields[0].path, 'clientId');
+    assert.match(refused.body.error.fields[0].message, /RoleManagement\.ReadWrite\.Directory/);
+    assert.match(refused.body.error.fields[0].message, /Grant admin consent/);
+    emulator.patch({ op: 'grantAppPermission', permission: 'RoleManagement.ReadWrite.Directory' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+  });
+
+  it('no-admin-consent: none of the four permissions is granted; admin consent fixes it', async () => {
+    const browser = await partnerIn('no-admin-consent', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    assert.equal(refused.status, 400);
+    for (const permission of ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']) {
+      assert.match(refused.body.error.fields[0].message, new RegExp(permission.replace(/\./g, '\\.')));
+    }
+    emulator.patch({ op: 'grantAdminConsent' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+  });
+
+  it('expired-secret: the secret field says it expired and where to make a new one; a new secret works', async () => {
+    const browser = await partnerIn('expired-secret', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.fields[0].path, 'clientSecret');
+    assert.match(refused.body.error.fields[0].message, /expired/);
+    const [result] = emulator.patch({ op: 'addClientSecret' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: result!.secret!.secretText }))).status, 200);
+  });
+
+  it('no-mfa: the sign-in is refused with how to enforce MFA; after MFA is set up, signing in again passes', async () => {
+    const browser = await partnerIn('no-mfa', 'sign_in');
+    await signInWithMicrosoft(browser, emulator);
+    const state = (await browser.get('/api/connect/state')).body;
+    assert.equal(state.step, 'sign_in');
+    assert.equal(state.signIn.error.code, 'MFA_REQUIRED');
+    assert.match(state.signIn.error.message, /Conditional Access/);
+    assert.equal(state.signIn.mfaPerformed, false);
+    emulator.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true });
+    await signInWithMicrosoft(browser, emulator);
+    const fixed = (await browser.get('/api/connect/state')).body;
+    assert.equal(fixed.signIn.mfaPerformed, true);
+    assert.equal(fixed.signIn.error, null);
+    assert.equal(fixed.step, 'preflight');
+    assert.equal(check(fixed.preflight.checks, 'mfa_performed').status, 'passed');
+  });
+
+  it('blocked-by-conditional-access: the sign-in error explains the policy and where to change it', async () => {
+    const browser = await partnerIn('blocked-by-conditional-access', 'sign_in');
+    await signInWithMicrosoft(browser, emulator);
+    const state = (await browser.get('/api/connect/state')).body;
+    assert.equal(state.signIn.error.code, 'AADSTS53003');
+    assert.match(state.signIn.error.message, /Conditional Access/);
+  });
+});

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { completeSignIn, startEmulator, type Emulator } from '../../emulator/index.ts';
+import { deriveKey, seal, unseal } from '../../server/lib/crypto.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
+import { Browser } from '../support/http.ts';
+import { claimedSignup } from '../support/journeys.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+// The Microsoft sign-in refuses every answer it cannot trust: a replayed or forged state, a PKCE
+// verifier that does not match, an id token with another nonce, a token of another tenant.
+
+describe('Step 3, Microsoft sign-in: what is refused', () => {
+  let system: TestSystem;
+  let emulator: Emulator;
+  const sealKey = deriveKey(Buffer.alloc(32, 7), 'connect-seal'); // the test system's APP_SECRET
+
+  before(async () => {
+    emulator = await startEmulator({ scenario: 'ready' });
+    system = await startTestSystem('pglite', { emulator });
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+  });
+  after(async () => {
+    await system.dispose();
+    await emulator.close();
+  });
+
+  async function readyToSignIn() {
+    const browser = new Browser(system.url!);
+    const { partner } = await claimedSignup(system, browser);
+    await acceptTerms(browser);
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
+    return { browser, partnerId: partner.id };
+  }
+
+  /** Runs Microsoft's pages and returns the callback path without following it. */
+  async function microsoftAnswer(browser: Browser) {
+    const start = await browser.post('/api/connect/microsoft-sign-in');
+    const f = emulator.facts;
+    const outcome = await completeSignIn({ authorizeUrl: start.body.authorizeUrl, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+    return `${outcome.redirectUrl!.pathname}${outcome.redirectUrl!.search}`;
+  }
+
+  const stateOf = async (browser: Browser) => (await browser.get('/api/connect/state')).body;
+
+  /** Rewrites the sealed sign-in checks of the partner's pending sign-in. */
+  async function tamperChecks(partnerId: string, change: (checks: { nonce: string; codeVerifier: string; state: string }) => void) {
+    const row = await system.database.db.selectFrom('oauth_sign_ins').selectAll().where('partner_id', '=', partnerId).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    const checks = JSON.parse(unseal(sealKey, row.sealed_checks, `oauth:${partnerId}`));
+    change(checks);
+    await system.database.db.updateTable('oauth_sign_ins').set({ sealed_checks: seal(sealKey, JSON.stringify(checks), `oauth:${partnerId}`) }).where('state_hash', '=', row.state_hash).execute();
+  }
+
+  it('a replayed callback and a forged state are refused', async () => {
+    const { browser } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    assert.equal((await browser.get(callback)).status, 303);
+    assert.equal((await stateOf(browser)).signIn.mfaPerformed, true);
+
+    assert.equal((await browser.get(callback)).status, 303);
+    assert.equal((await stateOf(browser)).signIn.error.code, 'SIGN_IN_STATE');
+
+    const forged = callback.replace(/state=[^&]+/, 'state=forged-state');
+    await browser.get(forged);
+    assert.equal((await stateOf(browser)).signIn.error.code, 'SIGN_IN_STATE');
+  });
+
+  it('a callback in another browser is refused', async () => {
+    const { browser } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    const other = new Browser(system.url!);
+    assert.equal((await other.get(callback)).status, 303);
+    // The real browser's sign-in is not completed by the stranger.
+    assert.equal((await stateOf(browser)).signIn, null);
+  });
+
+  it('an id token with another nonce is refused', async () => {
+    const { browser, partnerId } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    await tamperChecks(partnerId, (checks) => (checks.nonce = 'not-the-nonce-we-sent'));
+    await browser.get(callback);
+    const state = await stateOf(browser);
+    assert.equal(state.signIn.signedInAt, null);
+    assert.equal(state.signIn.error.code, 'SIGN_IN_INVALID');
+  });
+
+  it('a code redeemed with the wrong PKCE verifier is refused', async () => {
+    const { browser, partnerId } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    await tamperChecks(partnerId, (checks) => (checks.codeVerifier = 'A'.repeat(43)));
+    await browser.get(callback);
+    const state = await stateOf(browser);
+    assert.equal(state.signIn.signedInAt, null);
+    assert.match(state.signIn.error.code, /MICROSOFT_|SIGN_IN_INVALID/);
+  });
+
+  it('a token of another tenant than the partner\u2019s is refused', async () => {
+    const { browser, partnerId } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    await system.database.db.updateTable('microsoft_connections').set({ tenant_id: '00000000-1111-4222-8333-444444444444' }).where('partner_id', '=', partnerId).execute();
+    await browser.get(callback);
+    const state = await stateOf(browser);
+    assert.equal(state.signIn.error.code, 'WRONG_TENANT');
+    assert.equal(state.signIn.signedInAt, null);
+  });
+});

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['server', 'contracts', 'emulator', 'test'];
+const roots = ['server', 'contracts', 'emulator', 'web/src', 'test'];
 const skip = new Set(['node_modules', 'dist', 'data']);
 const found = [];
 function walk(dir) {

@@ -303,6 +303,20 @@ describe('evaluatePreflight: unknown checks say how to make them checkable', () 
   });
 });
 
+describe('evaluatePreflight: no current sign-in of the service account', () => {
+  it('Partner Center fails with "sign in again", MFA and the roles become unknown', () => {
+    const checks = evaluatePreflight(facts({ signInMethods: undefined, partnerCenter: { outcome: 'no_token', aadsts: 50173, message: 'The grant was revoked.' } }), now);
+    const pc = find(checks, 'partner_center_api');
+    assert.equal(pc.status, 'failed');
+    assert.match(pc.found, /AADSTS50173/);
+    assert.match(pc.fix!, /Sign in again/);
+    assert.equal(find(checks, 'mfa_performed').status, 'unknown');
+    assert.match(find(checks, 'mfa_performed').fix!, /Sign in again/);
+    assert.equal(find(checks, 'service_account_partner_center_roles').status, 'unknown');
+    assert.equal(allRequiredPassed(checks), false);
+  });
+});
+
 describe('allRequiredPassed', () => {
   const c = (status: PreflightCheck['status'], required = true): PreflightCheck => ({ id: 'entra_secret', title: 't', status, required, found: 'f' });
   it('counts passed and warning; never unknown or failed; ignores optional checks', () => {

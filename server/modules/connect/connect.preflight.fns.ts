@@ -69,7 +69,9 @@ export interface AppRegistrationFacts {
 export type PartnerCenterAnswer =
   | { outcome: 'answered'; customersOnFirstPage: number }
   | { outcome: 'refused'; status: number; code: number | string; message: string }
-  | { outcome: 'unavailable'; reason: string };
+  | { outcome: 'unavailable'; reason: string }
+  /** Microsoft would not renew the service account's sign-in (e.g. AADSTS50173 after a password change). */
+  | { outcome: 'no_token'; aadsts?: number; message: string };
 
 export interface PreflightFacts {
   serviceAccount: { objectId: string; upn?: string };
@@ -77,8 +79,8 @@ export interface PreflightFacts {
   serviceAccountMemberships: Known<{ roleTemplateIds: string[]; groupIds: string[] }>;
   /** `wids` of the service account's sign-in token: evidence when Graph cannot be read. */
   signInRoleTemplateIds?: string[];
-  /** `amr` of the service account's Partner Center token. */
-  signInMethods: string[];
+  /** `amr` of the service account's Partner Center token; absent when there is no token. */
+  signInMethods?: string[];
   /** null: the tenant has no AdminAgents group. */
   adminAgentsGroup: Known<{ id: string } | null>;
   /** null: no app registration with the entered id. */
@@ -198,13 +200,16 @@ function partnerCenterRoles(facts: PreflightFacts): PreflightCheck {
   if (pc.outcome === 'refused' && pc.status === 403) {
     return check(id, false, 'failed', 'Partner Center refused the service account: it does not hold the Admin Agent role.', `${fixes.adminAgents} ${fixes.incentives}`);
   }
-  const reason = pc.outcome === 'unavailable' ? pc.reason : `Partner Center refused the request (${pc.code}); see the Partner Center check.`;
+  const reason = pc.outcome === 'unavailable' ? pc.reason
+    : pc.outcome === 'no_token' ? 'there is no current sign-in of the service account (see the Partner Center check).'
+      : `Partner Center refused the request (${pc.code}); see the Partner Center check.`;
   return unknownCheck(id, false, { reason }, fixes.incentives);
 }
 
 function mfaPerformed(facts: PreflightFacts): PreflightCheck {
   const id = 'mfa_performed';
   const methods = facts.signInMethods;
+  if (!methods) return unknownCheck(id, true, { reason: 'there is no current sign-in of the service account (see the Partner Center check).' }, fixes.signInAgain);
   const list = methods.length > 0 ? methods.join(', ') : 'none reported';
   return methods.includes('mfa')
     ? check(id, true, 'passed', `The service account\u2019s sign-in used: ${list}.`)
@@ -341,6 +346,9 @@ function partnerCenterApi(facts: PreflightFacts): PreflightCheck {
   const pc = facts.partnerCenter;
   if (pc.outcome === 'answered') return check(id, true, 'passed', `Partner Center answered GET /v1/customers for the service account${pc.customersOnFirstPage === 0 ? ' (no customers yet)' : ''}.`);
   if (pc.outcome === 'unavailable') return unknownCheck(id, true, { reason: pc.reason, cause: 'unavailable' }, fixes.unreachable);
+  if (pc.outcome === 'no_token') {
+    return check(id, true, 'failed', `Microsoft would not renew the service account\u2019s sign-in${pc.aadsts ? ` (AADSTS${pc.aadsts})` : ''}: ${pc.message}`, fixes.signInAgain);
+  }
   if (String(pc.code) === '900421') return check(id, true, 'failed', 'Partner Center refused the service account because the sign-in did not use MFA (error 900421).', fixes.mfa);
   if (pc.status === 403) return check(id, true, 'failed', 'Partner Center refused the service account (403): it lacks the Admin Agent role.', fixes.adminAgents);
   if (pc.status === 401) return check(id, true, 'failed', `Partner Center did not accept the sign-in (401, ${pc.code}).`, fixes.signInAgain);

@@ -19,6 +19,7 @@ describe('preflight against the emulator', () => {
   let emulator: Emulator;
   let identity: IdentityClient;
   let preflight: ReturnType<typeof createPreflight>;
+  let lastRefreshToken: string | undefined;
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
@@ -52,6 +53,7 @@ describe('preflight against the emulator', () => {
     });
     assert.ok(outcome.code, JSON.stringify(outcome));
     const user = await identity.completeSignIn({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: outcome.redirectUrl!, state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier });
+    lastRefreshToken = user.refreshToken;
     return {
       ...graph,
       partnerCenterUserToken: user.accessToken,
@@ -112,7 +114,7 @@ describe('preflight against the emulator', () => {
     assert.equal(roles.required, false);
     assert.match(roles.found, /Admin Agent: confirmed/);
     const serialized = JSON.stringify(result);
-    for (const secret of [emulator.facts.totalOneApp.secret!, emulator.facts.partnerCenter.webAppSecret!, input.partnerCenterUserToken, input.graphAppToken!]) {
+    for (const secret of [emulator.facts.totalOneApp.secret!, emulator.facts.partnerCenter.webAppSecret!, input.partnerCenterUserToken!, input.graphAppToken!]) {
       assert.ok(!serialized.includes(secret), 'no secret or token in the checklist');
     }
   });
@@ -231,6 +233,29 @@ describe('preflight against the emulator', () => {
     assert.match(c.fix!, /App management > Web app > Add key/);
     emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(emulator.now().getTime() + 5 * 86_400_000).toISOString() });
     assert.equal(check(await preflight.gather(input), 'partner_center_secret').status, 'warning');
+  });
+
+  it('a sign-in Microsoft will not renew (password changed: AADSTS50173) is a finding with "sign in again"', async () => {
+    emulator.loadScenario('ready');
+    const f = emulator.facts;
+    const input = await wizardState();
+    emulator.patch({ op: 'changePassword', password: 'N3w#Passw0rd-2026' });
+    const refreshToken = lastRefreshToken!;
+    const refusal = await identity
+      .refresh({ tenantId: f.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, refreshToken, scope: 'https://api.partnercenter.microsoft.com/user_impersonation offline_access', context: 'Partner Center sign-in' })
+      .then(() => assert.fail('the refresh should be refused'), (error: unknown) => {
+        assert.ok(error instanceof MicrosoftIdentityError);
+        return { aadsts: error.aadsts!, message: error.message };
+      });
+    assert.equal(refusal.aadsts, 50173);
+    const result = await preflight.gather({ ...input, partnerCenterUserToken: null, partnerCenterTokenRefusal: refusal });
+    const pc = check(result, 'partner_center_api');
+    assert.equal(pc.status, 'failed');
+    assert.match(pc.found, /AADSTS50173/);
+    assert.match(pc.fix!, /Sign in again/);
+    assert.equal(check(result, 'mfa_performed').status, 'unknown');
+    assert.equal(check(result, 'graph_application_permissions').status, 'passed', 'the Graph side is still checked');
+    assert.equal(result.allRequiredPassed, false);
   });
 
   it('Microsoft not answering makes the checks unknown, never a crash', async () => {

@@ -23,9 +23,11 @@ export interface PreflightInput {
   graphAppToken: string | null;
   /** Why Microsoft refused the Graph token (e.g. AADSTS7000222 for an expired secret). */
   graphAppTokenRefusal?: { aadsts?: number; message: string };
-  /** The service account's delegated Partner Center token (from the MFA sign-in). */
-  partnerCenterUserToken: string;
-  /** Claims of that token: amr (MFA), wids (directory roles), oid, upn. */
+  /** The service account's delegated Partner Center token (from the MFA sign-in or its refresh); null when Microsoft refused to renew it. */
+  partnerCenterUserToken: string | null;
+  /** Why Microsoft refused to renew it (e.g. AADSTS50173 after a password change, 700082 after 90 idle days). */
+  partnerCenterTokenRefusal?: { aadsts?: number; message: string };
+  /** Claims of that token: amr (MFA), wids (directory roles), oid, upn. Ignored without a token. */
   partnerCenterUserClaims: Record<string, unknown>;
   serviceAccountObjectId: string;
   entraAppId: string;
@@ -118,7 +120,8 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
     return attempt(what, async () => read(value));
   }
 
-  async function partnerCenterAnswer(token: string): Promise<PartnerCenterAnswer> {
+  async function partnerCenterAnswer(token: string | null, refusal: PreflightInput['partnerCenterTokenRefusal']): Promise<PartnerCenterAnswer> {
+    if (!token) return { outcome: 'no_token', ...(refusal?.aadsts ? { aadsts: refusal.aadsts } : {}), message: refusal?.message ?? 'there is no sign-in token.' };
     try {
       const page = await deps.partnerCenter.customersPage(token, { size: 1 });
       return { outcome: 'answered', customersOnFirstPage: page.items.length };
@@ -194,10 +197,10 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
   }
 
   async function collectFacts(input: PreflightInput): Promise<PreflightFacts> {
-    const claims = input.partnerCenterUserClaims;
+    const claims = input.partnerCenterUserToken ? input.partnerCenterUserClaims : {};
     const [graphFacts, partnerCenter] = await Promise.all([
       collectGraphFacts(input.graphAppToken, input),
-      partnerCenterAnswer(input.partnerCenterUserToken),
+      partnerCenterAnswer(input.partnerCenterUserToken, input.partnerCenterTokenRefusal),
     ]);
     const claimsUpn = typeof claims.upn === 'string' ? claims.upn : undefined;
     const upn = graphFacts.upn ?? claimsUpn;
@@ -208,7 +211,7 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
       serviceAccount: { objectId: input.serviceAccountObjectId, ...(upn ? { upn } : {}) },
       serviceAccountMemberships: graphFacts.memberships,
       ...(wids ? { signInRoleTemplateIds: wids } : {}),
-      signInMethods: stringArray(claims.amr) ?? [],
+      ...(input.partnerCenterUserToken ? { signInMethods: stringArray(claims.amr) ?? [] } : {}),
       adminAgentsGroup: graphFacts.adminAgentsGroup,
       entraApp: graphFacts.entraApp,
       entraAppServicePrincipal: graphFacts.entraSp,

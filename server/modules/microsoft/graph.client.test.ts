@@ -59,6 +59,8 @@ describe('Graph client against the emulator', () => {
     assert.ok(!JSON.stringify(app).includes(f.totalOneApp.secret!), 'Graph never returns the secret');
     assert.ok(app?.requiredResourceAccess.some((r) => r.resourceAppId === GRAPH_APP_ID && r.resourceAccess.some((a) => a.id === ROLE_MANAGEMENT && a.type === 'Role')));
     assert.equal(await graph.application(token, '00000000-0000-4000-8000-00000000dead'), null);
+    assert.equal((await graph.application(token, f.partnerCenter.nativeAppId))?.isFallbackPublicClient, true, 'the native app is a public client');
+    assert.equal(app?.isFallbackPublicClient, false);
 
     const sp = await graph.servicePrincipal(token, f.totalOneApp.appId);
     const graphSp = await graph.servicePrincipal(token, GRAPH_APP_ID);

@@ -46,6 +46,8 @@ export interface GraphApplication {
   id: string;
   appId: string;
   displayName: string;
+  /** True for public (native) clients, such as the Partner Center native app. */
+  isFallbackPublicClient?: boolean | null;
   passwordCredentials: GraphPasswordCredential[];
   requiredResourceAccess: GraphRequiredResourceAccess[];
 }
@@ -191,7 +193,7 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
     },
 
     application(token: string, appId: string): Promise<GraphApplication | null> {
-      return find<GraphApplication>(token, `/applications(appId=${quote(encodeURIComponent(appId))})?$select=id,appId,displayName,passwordCredentials,requiredResourceAccess`, 'Reading the app registration');
+      return find<GraphApplication>(token, `/applications(appId=${quote(encodeURIComponent(appId))})?$select=id,appId,displayName,isFallbackPublicClient,passwordCredentials,requiredResourceAccess`, 'Reading the app registration');
     },
 
     servicePrincipal,

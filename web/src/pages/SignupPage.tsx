@@ -220,7 +220,7 @@ function SignupAccepted({ message, email }: { message: string; email: string }) 
         <Notice tone="success" title="Signup received">
           <p>{message}</p>
           <p>
-            We write to the primary contact address you entered: <strong>{email}</strong>.
+            It goes to the primary contact address you entered: <strong>{email}</strong>.
           </p>
         </Notice>
       </div>

@@ -4,8 +4,8 @@ import { connectSteps, type ConnectStepId } from './steps.ts';
 export function StepList({ current }: { current: ConnectStepId }) {
   const currentIndex = connectSteps.findIndex((step) => step.id === current);
   return (
-    <nav aria-label="Connection steps" className="step-list">
-      <ol>
+    <div className="step-list">
+      <ol aria-label="Connection steps">
         {connectSteps.map((step, index) => {
           const status = index < currentIndex ? 'done' : index === currentIndex ? 'current' : 'upcoming';
           return (
@@ -22,6 +22,6 @@ export function StepList({ current }: { current: ConnectStepId }) {
           );
         })}
       </ol>
-    </nav>
+    </div>
   );
 }

@@ -29,7 +29,15 @@ import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
 import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
 import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
-import { syncCustomersJob } from '../modules/sync/sync.jobs.ts';
+// --- sync (issue 4) ---
+import { SYNC_DAILY_CRON, SYNC_RECOVER_CRON, syncCustomersJob, syncDailyJob, syncJobDefinitions, syncRecoverJob } from '../modules/sync/sync.jobs.ts';
+import { createPartnerLock } from '../modules/sync/sync.lock.ts';
+import { createSyncPartners } from '../modules/sync/sync.partners.ts';
+import { createSyncRepo } from '../modules/sync/sync.repo.ts';
+import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
+import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
+import { createSyncStatus } from '../modules/sync/sync.status.ts';
+// --- end sync ---
 import { createLocalKeyFileProvider } from '../modules/vault/vault.keys.local.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
@@ -69,7 +77,7 @@ export interface System {
   close(): Promise<void>;
 }
 
-export const jobDefinitions = [sendEmailJob, expireLinksJob, syncCustomersJob];
+export const jobDefinitions = [sendEmailJob, expireLinksJob, ...syncJobDefinitions];
 
 function buildServices(deps: {
   database: DatabaseHandle;
@@ -137,7 +145,21 @@ function buildServices(deps: {
     stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
     redirectUri: `${deps.publicUrl}/api/connect/microsoft/callback`,
   });
-  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn };
+  // --- sync (issue 4) ---
+  // Options come from config.sync once config.ts has it (SYNC_REQUESTS_PER_MINUTE, SYNC_PAGE_SIZE, SYNC_WORKERS).
+  const syncConfig = (config as Readonly<Config> & { sync?: Partial<SyncOptions> & { workers?: number } }).sync ?? {};
+  const syncRepo = createSyncRepo();
+  const syncPartners = createSyncPartners();
+  const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
+  const sync = createSyncService({
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database), signup, mail, audit, identity, vault, queue,
+    partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
+    options: { ...(syncConfig.requestsPerMinute ? { requestsPerMinute: syncConfig.requestsPerMinute } : {}), ...(syncConfig.pageSize ? { pageSize: syncConfig.pageSize } : {}) },
+  });
+  const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });
+  const syncWorkers = syncConfig.workers ?? 3;
+  // --- end sync ---
+  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -205,6 +227,22 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         if (expired > 0) logger.info({ expired }, 'signup links expired');
       });
       await queue.boss.schedule(expireLinksJob.name, '*/15 * * * *', {});
+      // --- sync (issue 4) ---
+      // batchSize 1: a sync holds its worker for minutes; several workers run several partners.
+      for (let i = 0; i < services.syncWorkers; i++) {
+        await queue.work(syncCustomersJob, { batchSize: 1, pollingIntervalSeconds: 1 }, (payload, jobId) => services.sync.runJob(payload, jobId));
+      }
+      await queue.work(syncDailyJob, { batchSize: 1, pollingIntervalSeconds: 30 }, async () => {
+        logger.info({ queued: await services.sync.enqueueDaily() }, 'daily customer re-sync queued');
+      });
+      await queue.work(syncRecoverJob, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
+        await services.sync.recoverAbandoned();
+      });
+      await queue.boss.schedule(syncDailyJob.name, SYNC_DAILY_CRON, {});
+      await queue.boss.schedule(syncRecoverJob.name, SYNC_RECOVER_CRON, {});
+      // A worker starting after a crash picks up what the dead one left at once.
+      await services.sync.recoverAbandoned().catch((error) => logger.warn({ err: error }, 'customer import recovery failed; the schedule retries it'));
+      // --- end sync ---
     }
 
     let app: App | undefined;
@@ -227,6 +265,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
+      registerSyncRoutes(app, { status: services.syncStatus, publicUrl }); // sync (issue 4)
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

@@ -202,6 +202,8 @@ export interface Database {
   oauth_sign_ins: OAuthSignInsTable;
   preflight_runs: PreflightRunsTable;
   credentials: CredentialsTable;
+  customers: CustomersTable;
+  sync_runs: SyncRunsTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -212,3 +214,47 @@ export type OneTimeToken = Selectable<OneTimeTokensTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
 export type SupportRequest = Selectable<SupportRequestsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
+
+// --- sync (issue 4) ---
+
+/** A partner's customer as last read from Partner Center (written by server/modules/sync only). */
+export interface CustomersTable {
+  partner_id: string;
+  /** Partner Center's customer id. */
+  customer_id: string;
+  tenant_id: string | null;
+  domain: string;
+  company_name: string;
+  relationship: string | null;
+  attributes: Json;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  last_seen_run_id: string;
+  removed_at: Timestamp | null;
+}
+
+export type SyncRunStatus = 'running' | 'completed' | 'failed';
+
+export interface SyncRunsTable {
+  id: Generated<string>;
+  partner_id: string;
+  reason: string;
+  status: SyncRunStatus;
+  correlation_id: string;
+  job_id: string | null;
+  active_job_id: string | null;
+  continuation_token: string | null;
+  pages: Generated<number>;
+  customers_seen: Generated<number>;
+  estimated_total: number | null;
+  total_count: number | null;
+  requests: Generated<number>;
+  throttled_count: Generated<number>;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+  error: Json<{ code: string; message: string; retrying: boolean; at: string }> | null;
+}
+
+export type Customer = Selectable<CustomersTable>;
+export type SyncRun = Selectable<SyncRunsTable>;

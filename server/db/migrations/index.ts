@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.ts';
 import * as m0002 from './0002_credentials.ts';
 import * as m0003 from './0003_terms_acceptances.ts';
 import * as m0004 from './0004_microsoft_connections.ts';
+import * as m0005 from './0005_sync.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002_credentials': m0002,
   '0003_terms_acceptances': m0003,
   '0004_microsoft_connections': m0004,
+  '0005_sync': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

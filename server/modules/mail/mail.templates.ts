@@ -99,6 +99,38 @@ const templates = {
       ],
     });
   },
+
+  // --- sync (issue 4) ---
+  sync_completed(p: Params, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    const count = Number(p.customerCount ?? 0).toLocaleString('en-US');
+    return compose(`Your TotalOne tenant is ready: ${count} customers imported`, p, ctx, {
+      paragraphs: [
+        `The connection of ${p.companyName} to Microsoft Partner Center is complete, and we imported your customer list: ${count} customers (finished ${formatDate(p.completedAt)}).`,
+        'What was imported: each customer\u2019s company name, primary domain, Microsoft tenant ID and relationship to you (reseller or advisor). No customer data beyond that list was read. We refresh the list once a day; customers that leave you are marked as removed.',
+        'How to sign in: open your status page with the button below. It shows your tenant view with every imported customer, searchable by name and domain. The browser you connected with keeps access without the link.',
+      ],
+      button: { label: 'Open my tenant', url },
+      after: [
+        `This link is personal to your company and works until ${formatDate(p.statusLinkExpiresAt)}; please do not forward it.`,
+        `Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`,
+      ],
+    });
+  },
+
+  sync_failed_reconnect(p: Params, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    const account = p.serviceAccount ? `the service account ${p.serviceAccount}` : 'the TotalOne service account';
+    return compose(`Action needed: reconnect ${p.companyName} to TotalOne`, p, ctx, {
+      paragraphs: [
+        `We could not import your customers from Microsoft Partner Center: ${p.problem}`,
+        'Nothing is lost: the customers imported so far stay in your tenant view, and the import continues where it stopped once you reconnect.',
+        `How to reconnect: 1. Make sure ${account} can sign in (if its password was changed, have the new one and its multi-factor method at hand). 2. Write to ${ctx.supportEmail} with your reference ${p.reference}, or reply to this email: we send you a reconnect link. 3. In that link, sign in with Microsoft as ${account}, complete the multi-factor prompt and accept the permissions.`,
+      ],
+      button: { label: 'See my status', url },
+      after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}.`],
+    });
+  },
 } satisfies Record<string, (p: Params, s: Secrets, ctx: MailContext) => RenderedMail>;
 
 export type TemplateName = keyof typeof templates;

@@ -1,0 +1,117 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from '../../../contracts/common.ts';
+import { customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
+import type { App } from '../../app/http.ts';
+import { signupSessionCookie } from '../signup/signup.routes.ts';
+import type { SyncStatus } from './sync.status.ts';
+
+// The status page and tenant view API. Credentials: the signup session cookie of the browser that
+// connected, or the status cookie set from a status link's key (POST /api/status/access).
+
+const POLL_MS = 1000;
+const HEARTBEAT_MS = 15_000;
+const MAX_STREAM_MS = 30 * 60_000;
+
+function statusCookie(publicUrl: string) {
+  const secure = publicUrl.startsWith('https://');
+  const name = secure ? '__Host-status_key' : 'status_key';
+  return {
+    read: (request: FastifyRequest): string | undefined => {
+      const value = request.cookies[name];
+      return value && value.length <= 200 ? value : undefined;
+    },
+    write: (reply: FastifyReply, value: string, expiresAt: Date) =>
+      reply.setCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: expiresAt }),
+  };
+}
+
+export function registerSyncRoutes(app: App, deps: { status: SyncStatus; publicUrl: string }) {
+  const { status } = deps;
+  const session = signupSessionCookie(deps.publicUrl);
+  const statusKey = statusCookie(deps.publicUrl);
+  const errors = { 400: errorBody, 404: errorBody, 409: errorBody };
+  const partnerOf = (request: FastifyRequest) => status.partnerFor({ session: session.read(request), statusKey: statusKey.read(request) });
+  // Open streams end when the server stops, or close() would wait for them.
+  let stopping = false;
+  app.addHook('preClose', async () => {
+    stopping = true;
+  });
+
+  app.post(
+    '/api/status/access',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Open the status page from an email link: the key becomes an HttpOnly cookie',
+        body: statusAccessSchema,
+        response: { 200: statusSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const expiresAt = status.checkStatusKey(request.body.key);
+      statusKey.write(reply, request.body.key, expiresAt);
+      return status.status((await status.partnerFor({ session: undefined, statusKey: request.body.key })));
+    },
+  );
+
+  app.get('/api/status', { schema: { tags: ['status'], summary: 'Steps done, customer import progress and errors, in plain words', response: { 200: statusSchema, ...errors } } }, async (request) =>
+    status.status(await partnerOf(request)),
+  );
+
+  app.get(
+    '/api/status/events',
+    { schema: { tags: ['status'], summary: 'Server-sent events: `status` with the same body as GET /api/status whenever it changes; ends when the import is done' } },
+    async (request, reply) => {
+      const partnerId = await partnerOf(request);
+      const first = await status.status(partnerId);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      raw.write('retry: 3000\n\n');
+      let closed = false;
+      request.raw.on('close', () => {
+        closed = true;
+      });
+      const send = (view: unknown) => raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
+      let last = JSON.stringify(first);
+      send(first);
+      const startedAt = Date.now();
+      let lastWrite = Date.now();
+      let view = first;
+      // One small read per second per open page; the stream ends when nothing more will change.
+      while (!closed && !stopping && !status.isSettled(view) && Date.now() - startedAt < MAX_STREAM_MS) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (closed) break;
+        try {
+          view = await status.status(partnerId);
+        } catch (error) {
+          request.log.warn({ err: error }, 'status stream could not read the status');
+          continue;
+        }
+        const text = JSON.stringify(view);
+        if (text !== last) {
+          last = text;
+          send(view);
+          lastWrite = Date.now();
+        } else if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+          raw.write(': heartbeat\n\n');
+          lastWrite = Date.now();
+        }
+      }
+      if (!closed) {
+        raw.write('event: end\ndata: {}\n\n');
+        raw.end();
+      }
+    },
+  );
+
+  app.get(
+    '/api/tenant/customers',
+    { schema: { tags: ['tenant'], summary: 'The imported customers: prefix search on name or domain, sort, keyset paging', querystring: customerQuerySchema, response: { 200: customerListSchema, ...errors } } },
+    async (request) => status.customers(await partnerOf(request), request.query),
+  );
+
+  app.get('/api/tenant/summary', { schema: { tags: ['tenant'], summary: 'Customer count and the last sync', response: { 200: tenantSummarySchema, ...errors } } }, async (request) =>
+    status.summary(await partnerOf(request)),
+  );
+}

@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, DbOrTx } from '../../db/database.ts';
+import type { PartnerState } from '../../db/schema.ts';
+import type { JobQueue } from '../../jobs/queue.ts';
+import { type Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { PARTNER_CENTER_USER_SCOPE } from '../connect/connect.signin.ts';
+import { fields } from '../connect/connect.wizard.ts';
+import type { MailService } from '../mail/mail.service.ts';
+import type { IdentityClient } from '../microsoft/identity.client.ts';
+import { MicrosoftIdentityError, adviceFor } from '../microsoft/microsoft.errors.ts';
+import { createMicrosoftHttp } from '../microsoft/microsoft.http.ts';
+import { PartnerCenterError, createPartnerCenterClient, type PcCustomerPage } from '../microsoft/partner-center.client.ts';
+import type { SignupService } from '../signup/signup.service.ts';
+import type { Vault } from '../vault/vault.service.ts';
+import { RECONNECT_AADSTS, createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
+import { syncCustomersJob } from './sync.jobs.ts';
+import type { PartnerLock } from './sync.lock.ts';
+import type { SyncPartner, SyncPartners } from './sync.partners.ts';
+import type { SyncRepo, SyncRun } from './sync.repo.ts';
+
+// The customer import (issue 4). A run reads Partner Center's customer list page by page; after
+// each page ONE transaction upserts its customers and stores the continuation point and counts, so
+// a run killed at any moment resumes from its last stored page (upserts make a repeated page
+// harmless). One run per partner at a time (partner lock + a unique index on running runs), at
+// most `requestsPerMinute` requests (token bucket), Retry-After obeyed, one MS-CorrelationId per
+// run in every log line. Tokens are never logged.
+
+export interface SyncOptions {
+  /** Partner Center budget per partner (Microsoft documents 500 requests per minute). */
+  requestsPerMinute: number;
+  /** Customers per page asked of Partner Center (it may answer with fewer). */
+  pageSize: number;
+  /** How long the status link in emails works. */
+  statusLinkDays: number;
+}
+
+export const defaultSyncOptions: SyncOptions = { requestsPerMinute: 500, pageSize: 500, statusLinkDays: 30 };
+
+export type SyncReason = 'first_connect' | 'scheduled' | 'operator' | 'retry' | 'resume';
+
+/** The run stopped because its row is no longer running (another worker ended it). */
+class RunTakenOver extends Error {}
+
+const SYNCABLE_STATES: PartnerState[] = ['connected', 'syncing', 'active'];
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createSyncService(deps: {
+  db: Db;
+  repo: SyncRepo;
+  partners: SyncPartners;
+  lock: PartnerLock;
+  signup: Pick<SignupService, 'moveState'>;
+  mail: Pick<MailService, 'queue'>;
+  audit: AuditService;
+  identity: Pick<IdentityClient, 'refresh'>;
+  vault: Pick<Vault, 'openMany' | 'replace'>;
+  queue: JobQueue;
+  partnerCenterUrl: string;
+  clock: Clock;
+  logger: Logger;
+  statusKeyKey: Buffer;
+  options?: Partial<SyncOptions>;
+}) {
+  const { db, repo, partners, lock, signup, mail, audit, clock, logger } = deps;
+  const options: SyncOptions = { ...defaultSyncOptions, ...deps.options };
+
+  // Requests and 429s per run, also those the HTTP layer retried on its own (it reports them here).
+  const counters = new Map<string, { requests: number; throttled: number }>();
+  const buckets = new Map<string, TokenBucket>();
+  const http = createMicrosoftHttp({
+    timeoutMs: 30_000,
+    maxAttempts: 6,
+    maxDelayMs: 60_000,
+    logger: {
+      warn(fields, message) {
+        logger.warn(fields, message);
+        const counter = counters.get(String(fields.correlationId));
+        if (!counter || fields.willRetry === false) return;
+        counter.requests += 1;
+        if (fields.status === 429) counter.throttled += 1;
+      },
+    },
+  });
+  const partnerCenter = createPartnerCenterClient({ baseUrl: deps.partnerCenterUrl, http });
+
+  function bucketFor(partnerId: string): TokenBucket {
+    let bucket = buckets.get(partnerId);
+    if (!bucket) {
+      bucket = createTokenBucket({ perMinute: options.requestsPerMinute });
+      buckets.set(partnerId, bucket);
+    }
+    return bucket;
+  }
+
+  function statusKey(partnerId: string): { statusKey: string; expiresAt: Date } {
+    const expiresAt = new Date(clock.now().getTime() + options.statusLinkDays * 86_400_000);
+    return { statusKey: signStatusKey(deps.statusKeyKey, partnerId, expiresAt), expiresAt };
+  }
+
+  /** Partner Center user tokens from the stored refresh token, renewed five minutes before expiry. */
+  function accessTokens(partnerId: string, log: Logger) {
+    let current: { accessToken: string; expiresAt: Date } | undefined;
+    return {
+      invalidate() {
+        current = undefined;
+      },
+      async get(): Promise<string> {
+        if (current && current.expiresAt.getTime() - 5 * 60_000 > clock.now().getTime()) return current.accessToken;
+        const app = await partners.partnerCenterApp(db, partnerId);
+        if (!app) throw new AppError(409, 'NOT_CONNECTED', 'The Microsoft connection of this partner is not complete.');
+        const stored = await deps.vault.openMany(partnerId, [fields.partnerCenterSecret, fields.partnerCenterRefreshToken]);
+        const tokens = await deps.identity.refresh({
+          tenantId: app.tenantId,
+          clientId: app.webAppId,
+          clientSecret: stored[fields.partnerCenterSecret],
+          refreshToken: stored[fields.partnerCenterRefreshToken],
+          scope: PARTNER_CENTER_USER_SCOPE,
+          context: 'Reading your customers',
+        });
+        // Microsoft rotates refresh tokens: keep the newest (this is also what keeps it alive).
+        if (tokens.refreshToken && tokens.refreshToken !== stored[fields.partnerCenterRefreshToken]) {
+          await deps.vault.replace(partnerId, { field: fields.partnerCenterRefreshToken, value: tokens.refreshToken });
+        }
+        log.debug({ expiresAt: tokens.expiresAt }, 'Partner Center access token renewed');
+        current = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
+        return tokens.accessToken;
+      },
+    };
+  }
+
+  async function fetchPage(run: SyncRun, tokens: ReturnType<typeof accessTokens>, continuationToken: string | undefined, log: Logger): Promise<PcCustomerPage> {
+    const bucket = bucketFor(run.partner_id);
+    const counter = counters.get(run.correlation_id)!;
+    for (let attempt = 1; ; attempt++) {
+      const token = await tokens.get();
+      await bucket.take();
+      counter.requests += 1;
+      try {
+        return await partnerCenter.customersPage(token, { size: options.pageSize, ...(continuationToken ? { continuationToken } : {}) }, { correlationId: run.correlation_id });
+      } catch (error) {
+        if (!(error instanceof PartnerCenterError)) throw error;
+        const status = error.partnerCenterStatus;
+        if (status === 401 && error.partnerCenterCode !== 900421 && attempt < 3) {
+          tokens.invalidate(); // expired early or revoked: a fresh token tells which
+          continue;
+        }
+        if (status === 429 && attempt < 8) {
+          // Longer than the HTTP layer waits on its own: still Microsoft's word, so we wait it out.
+          const waitMs = Number(error.details.retryAfterSeconds ?? 30) * 1000;
+          counter.throttled += 1;
+          bucket.pauseFor(waitMs);
+          log.warn({ waitMs, attempt }, 'Partner Center throttled the customer import; waiting as asked');
+          continue;
+        }
+        if (status >= 500 && attempt < 4) {
+          const waitMs = 1000 * 2 ** (attempt - 1) * (1 + Math.random() / 2);
+          log.warn({ status, waitMs, attempt }, 'Partner Center failed a customer page; retrying');
+          await sleep(waitMs);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async function startOrResume(partner: SyncPartner, reason: SyncReason, jobId: string | null): Promise<SyncRun | undefined> {
+    const running = await repo.runningRun(db, partner.id);
+    if (running) {
+      await repo.updateRunning(db, running.id, { active_job_id: jobId, updated_at: clock.now() });
+      return running;
+    }
+    if (reason === 'resume') return undefined;
+    // A retry of a job whose run already finished: its work is done.
+    if (jobId && (await repo.runStartedByJob(db, jobId))) return undefined;
+    const previous = await repo.lastCompletedRun(db, partner.id);
+    return db.transaction().execute(async (tx) => {
+      const run = await repo.insertRun(tx, { partnerId: partner.id, reason, correlationId: randomUUID(), jobId, estimatedTotal: previous?.total_count ?? null, now: clock.now() });
+      await signup.moveState(tx, partner.id, ['connected'], 'syncing');
+      await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.started', details: { runId: run.id, reason, correlationId: run.correlation_id } });
+      return run;
+    });
+  }
+
+  async function readAll(run: SyncRun, partner: SyncPartner, log: Logger): Promise<void> {
+    const counter = { requests: 0, throttled: 0 };
+    counters.set(run.correlation_id, counter);
+    const tokens = accessTokens(partner.id, log);
+    let persisted = { requests: 0, throttled: 0 };
+    try {
+      let pending = fetchPage(run, tokens, run.continuation_token ?? undefined, log);
+      for (;;) {
+        const page = await pending;
+        const next = page.continuationToken;
+        // The next page is read while this one is written; a crash in between re-reads it.
+        if (next) {
+          pending = fetchPage(run, tokens, next, log);
+          pending.catch(() => {});
+        }
+        const now = clock.now();
+        const delta = { requests: counter.requests - persisted.requests, throttled: counter.throttled - persisted.throttled };
+        await db.transaction().execute(async (tx) => {
+          await repo.upsertCustomers(tx, partner.id, run.id, page.items, now);
+          const recorded = await repo.recordPage(tx, run.id, { continuationToken: next ?? null, customers: page.items.length, ...delta, now });
+          if (!recorded) throw new RunTakenOver();
+          if (!next) await complete(tx, run, partner, now);
+        });
+        persisted = { requests: persisted.requests + delta.requests, throttled: persisted.throttled + delta.throttled };
+        log.debug({ customers: page.items.length, more: Boolean(next) }, 'customer page stored');
+        if (!next) return;
+      }
+    } finally {
+      counters.delete(run.correlation_id);
+    }
+  }
+
+  async function complete(tx: DbOrTx, run: SyncRun, partner: SyncPartner, now: Date) {
+    const removed = await repo.markUnseenRemoved(tx, partner.id, run.id, now);
+    const total = await repo.countSeenBy(tx, partner.id, run.id);
+    await repo.updateRunning(tx, run.id, { status: 'completed', total_count: total, continuation_token: null, finished_at: now, updated_at: now, error: null });
+    const activated = await signup.moveState(tx, partner.id, ['connected', 'syncing'], 'active');
+    if (activated) {
+      const { primary, secondary } = await partners.contacts(tx, partner.id);
+      const link = statusKey(partner.id);
+      // Keyed per partner: the confirmation can never go out twice, whatever retries happen.
+      await mail.queue(tx, {
+        template: 'sync_completed',
+        to: primary.email,
+        ...(secondary ? { cc: [secondary.email] } : {}),
+        partnerId: partner.id,
+        params: { firstName: primary.firstName, companyName: partner.companyName, reference: partner.reference, customerCount: total, completedAt: now.toISOString(), statusLinkExpiresAt: link.expiresAt.toISOString() },
+        secrets: { statusKey: link.statusKey },
+        idempotencyKey: `sync-completed:${partner.id}`,
+      });
+    }
+    await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.completed', details: { runId: run.id, customers: total, removed, activated } });
+  }
+
+  async function failForReconnect(run: SyncRun, partner: SyncPartner, error: MicrosoftIdentityError, log: Logger) {
+    const advice = adviceFor(error.aadsts);
+    const message = advice ? `${advice.problem} ${advice.fix}` : error.message;
+    const now = clock.now();
+    await db.transaction().execute(async (tx) => {
+      await repo.updateRunning(tx, run.id, { status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'RECONNECT_REQUIRED', message, retrying: false, at: now.toISOString() }) });
+      await signup.moveState(tx, partner.id, SYNCABLE_STATES, 'sync_failed');
+      const { primary } = await partners.contacts(tx, partner.id);
+      const app = await partners.partnerCenterApp(tx, partner.id);
+      const link = statusKey(partner.id);
+      await mail.queue(tx, {
+        template: 'sync_failed_reconnect',
+        to: primary.email,
+        partnerId: partner.id,
+        params: { firstName: primary.firstName, companyName: partner.companyName, reference: partner.reference, aadsts: error.aadsts ?? null, problem: advice?.problem ?? message, serviceAccount: app?.upn ?? null, statusLinkExpiresAt: link.expiresAt.toISOString() },
+        secrets: { statusKey: link.statusKey },
+        idempotencyKey: `sync-reconnect:${run.id}`,
+      });
+      await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.failed', details: { runId: run.id, aadsts: error.aadsts, reconnectRequired: true } });
+    });
+    log.warn({ aadsts: error.aadsts }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
+  }
+
+  async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null): Promise<void> {
+    const partner = await partners.partner(db, partnerId);
+    if (!partner) return;
+    if (!SYNCABLE_STATES.includes(partner.state)) {
+      logger.info({ partnerId, state: partner.state, reason }, 'customer import skipped: the partner is not connected');
+      return;
+    }
+    const run = await startOrResume(partner, reason, jobId);
+    if (!run) return;
+    const log = logger.child({ partnerId, runId: run.id, correlationId: run.correlation_id });
+    log.info({ reason, jobId, resumedAtPage: run.pages, customersSoFar: run.customers_seen }, run.pages > 0 ? 'customer import resumed' : 'customer import started');
+    const startedAt = performance.now();
+    try {
+      await readAll(run, partner, log);
+      log.info({ ms: Math.round(performance.now() - startedAt) }, 'customer import completed');
+    } catch (error) {
+      if (error instanceof RunTakenOver) {
+        log.warn('customer import ended: the run was finished elsewhere');
+        return;
+      }
+      if (error instanceof MicrosoftIdentityError && error.aadsts !== undefined && RECONNECT_AADSTS.has(error.aadsts)) {
+        await failForReconnect(run, partner, error, log);
+        return;
+      }
+      const now = clock.now();
+      const message = error instanceof AppError ? error.message : 'Something went wrong on our side while reading your customers.';
+      await repo
+        .updateRunning(db, run.id, { updated_at: now, error: JSON.stringify({ code: error instanceof AppError ? error.code : 'INTERNAL', message, retrying: true, at: now.toISOString() }) })
+        .catch(() => false);
+      log.warn({ err: error }, 'customer import interrupted; the job will be retried and resumes from the last stored page');
+      throw error;
+    }
+  }
+
+  return {
+    options,
+
+    /** The sync.customers job. Idempotent: a second job for a partner whose run is going ends at once. */
+    async runJob(payload: { partnerId: string; reason: SyncReason }, jobId: string | null = null): Promise<void> {
+      const outcome = await lock.withLock(payload.partnerId, () => runLocked(payload.partnerId, payload.reason, jobId));
+      if (!outcome.acquired) logger.info({ partnerId: payload.partnerId, jobId }, 'customer import already running in another worker; this job ends');
+    },
+
+    /**
+     * Runs left `running` with nobody holding their lock belong to a worker that died: its pg-boss
+     * job still looks active (until it expires, an hour later), so it is cancelled and a `resume`
+     * job continues the run from its stored page.
+     */
+    async recoverAbandoned(): Promise<number> {
+      let resumed = 0;
+      for (const run of await repo.runningRuns(db)) {
+        if (await lock.isHeld(run.partner_id)) continue;
+        const job = run.active_job_id ? await deps.queue.boss.getJobById(syncCustomersJob.name, run.active_job_id) : null;
+        if (job && (job.state === 'created' || job.state === 'retry')) continue; // pg-boss will run it
+        if (job?.state === 'active') await deps.queue.boss.cancel(syncCustomersJob.name, run.active_job_id!);
+        const id = await deps.queue.enqueue(syncCustomersJob, { partnerId: run.partner_id, reason: 'resume' }, { singletonKey: run.partner_id });
+        logger.warn({ partnerId: run.partner_id, runId: run.id, correlationId: run.correlation_id, abandonedJob: run.active_job_id, jobState: job?.state ?? 'gone', resumeJob: id }, 'customer import abandoned by a stopped worker; resuming it');
+        resumed += 1;
+      }
+      return resumed;
+    },
+
+    /** The daily schedule: every active partner without a run in progress gets a full re-read. */
+    async enqueueDaily(): Promise<number> {
+      let queued = 0;
+      for (const partnerId of await partners.activePartnerIds(db)) {
+        if (await repo.runningRun(db, partnerId)) continue;
+        if (await deps.queue.enqueue(syncCustomersJob, { partnerId, reason: 'scheduled' }, { singletonKey: partnerId })) queued += 1;
+      }
+      return queued;
+    },
+
+    /** A status link for emails sent by other modules (e.g. an operator re-sending it). */
+    statusKey,
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;

@@ -204,6 +204,10 @@ export interface Database {
   credentials: CredentialsTable;
   customers: CustomersTable;
   sync_runs: SyncRunsTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  operator_invites: OperatorInvitesTable;
+  support_replies: SupportRepliesTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -258,3 +262,61 @@ export interface SyncRunsTable {
 
 export type Customer = Selectable<CustomersTable>;
 export type SyncRun = Selectable<SyncRunsTable>;
+
+// --- operators (issue 5) ---
+
+export interface OperatorsTable {
+  id: Generated<string>;
+  email: string;
+  role: 'support' | 'admin';
+  status: 'invited' | 'active' | 'disabled';
+  /** argon2id (PHC string). */
+  password_hash: string | null;
+  /** Sealed with AES-256-GCM (lib/crypto seal), bound to the operator id. */
+  totp_secret: string | null;
+  totp_enrolled_at: Timestamp | null;
+  totp_last_step: number | null;
+  failed_attempts: Generated<number>;
+  locked_until: Timestamp | null;
+  last_sign_in_at: Timestamp | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OperatorSessionsTable {
+  /** HMAC of the cookie value. */
+  id: string;
+  operator_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface OperatorInvitesTable {
+  id: Generated<string>;
+  operator_id: string;
+  token_hash: string;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SupportRepliesTable {
+  id: Generated<string>;
+  support_request_id: string;
+  operator_id: string | null;
+  message: string;
+  outbox_id: string | null;
+  created_at: Timestamp;
+}
+
+export type Operator = Selectable<OperatorsTable>;
+export type OperatorSession = Selectable<OperatorSessionsTable>;
+export type OperatorInvite = Selectable<OperatorInvitesTable>;

@@ -131,6 +131,29 @@ const templates = {
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}.`],
     });
   },
+
+  // --- operators (issue 5) ---
+  operator_invite(p: Params, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/console/invite#token=${s.token}`;
+    return compose('Your invitation to the TotalOne operator console', p, ctx, {
+      paragraphs: [
+        `You have been invited to the TotalOne operator console as ${p.role === 'admin' ? 'an administrator' : 'a support operator'} (${p.email}).`,
+        'Open the link to choose a password and add the account to an authenticator app (for example Microsoft Authenticator); signing in needs both.',
+      ],
+      button: { label: 'Set up my console account', url },
+      after: [
+        `The link works once and is valid until ${formatDate(p.expiresAt)}.`,
+        'If you did not expect this invitation, ignore this email and tell your TotalOne administrator.',
+      ],
+    });
+  },
+
+  support_reply(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose(`Re: your request ${p.reference}`, p, ctx, {
+      paragraphs: [`This is the answer from the TotalOne onboarding team to your request ${p.reference}.`, String(p.reply ?? p.message ?? '')],
+      after: ['Your original message:', String(p.originalMessage ?? ''), `To answer, reply to this email or write to ${ctx.supportEmail} and mention ${p.reference}.`],
+    });
+  },
 } satisfies Record<string, (p: Params, s: Secrets, ctx: MailContext) => RenderedMail>;
 
 export type TemplateName = keyof typeof templates;

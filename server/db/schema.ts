@@ -241,6 +241,7 @@ export type SyncRunStatus = 'running' | 'completed' | 'failed';
 
 export interface SyncRunsTable {
   id: Generated<string>;
+  seq: Generated<number>;
   partner_id: string;
   reason: string;
   status: SyncRunStatus;

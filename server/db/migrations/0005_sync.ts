@@ -28,6 +28,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     CREATE TABLE sync_runs (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+      -- Order of creation, independent of clocks: "the latest run" is the highest.
+      seq bigserial NOT NULL,
       partner_id uuid NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
       reason text NOT NULL,
       status text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
@@ -51,7 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     -- At most one running run per partner, whatever the workers do.
     CREATE UNIQUE INDEX sync_runs_one_running_idx ON sync_runs (partner_id) WHERE status = 'running';
-    CREATE INDEX sync_runs_partner_idx ON sync_runs (partner_id, started_at DESC);
+    CREATE INDEX sync_runs_partner_idx ON sync_runs (partner_id, seq DESC);
     CREATE INDEX sync_runs_job_idx ON sync_runs (job_id);
   `.execute(db);
 }

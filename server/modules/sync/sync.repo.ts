@@ -29,7 +29,7 @@ export function createSyncRepo() {
     },
 
     async latestRun(db: DbOrTx, partnerId: string): Promise<SyncRun | undefined> {
-      return db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partnerId).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      return db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partnerId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     },
 
     async lastCompletedRun(db: DbOrTx, partnerId: string): Promise<SyncRun | undefined> {
@@ -38,7 +38,7 @@ export function createSyncRepo() {
         .selectAll()
         .where('partner_id', '=', partnerId)
         .where('status', '=', 'completed')
-        .orderBy('finished_at', 'desc')
+        .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
     },

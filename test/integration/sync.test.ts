@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { testBackends } from '../support/database.ts';
+import { Browser } from '../support/http.ts';
+import { claimedSignup } from '../support/journeys.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+// Issue 4 through HTTP: a partner connects over the wizard as in connect.test.ts, the worker
+// imports its customers from the emulator's Partner Center, the status API and tenant view show them.
+
+export async function connectPartner(system: TestSystem, emulator: Emulator, options: { secondary?: boolean } = {}) {
+  const browser = new Browser(system.url!);
+  const claimed = await claimedSignup(system, browser, options.secondary ? { secondaryContact: { firstName: 'Tom', lastName: 'Berg', jobTitle: 'CTO', email: `tom.${Date.now()}@fabrikam.example`, phone: '+49 30 7654321' } } : {});
+  await acceptTerms(browser);
+  assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+  assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
+  await signInWithMicrosoft(browser, emulator);
+  const commit = await browser.post('/api/connect/commit');
+  assert.equal(commit.status, 200, JSON.stringify(commit.body));
+  return { ...claimed, browser };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export async function partnerState(system: TestSystem, partnerId: string) {
+  return (await system.database.db.selectFrom('partners').select('state').where('id', '=', partnerId).executeTakeFirstOrThrow()).state;
+}
+
+async function outbox(system: TestSystem, partnerId: string, template: string) {
+  return system.database.db.selectFrom('outbox').selectAll().where('partner_id', '=', partnerId).where('template', '=', template).execute();
+}
+
+/** Reads the SSE stream until it ends; returns every status event. */
+async function readEvents(browser: Browser, timeoutMs = 60_000) {
+  const cookie = ['signup_session', 'status_key'].map((name) => (browser.cookie(name) ? `${name}=${browser.cookie(name)}` : '')).filter(Boolean).join('; ');
+  const response = await fetch(`${browser.baseUrl}/api/status/events`, { headers: { cookie }, signal: AbortSignal.timeout(timeoutMs) });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+  const text = await response.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.startsWith('event: status'))
+    .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
+}
+
+for (const backend of testBackends()) {
+  describe(`customer sync, scenario ready (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'ready' });
+      // Smaller pages than Partner Center's default, so 250 customers take several pages.
+      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 40;
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('imports 250 customers after connect, activates the partner, confirms exactly once; status, events and tenant view', async () => {
+      const { browser, partner, email } = await connectPartner(system, emulator, { secondary: true });
+      const events = readEvents(browser);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0]!.status, 'completed');
+      assert.equal(runs[0]!.total_count, 250);
+      assert.equal(runs[0]!.pages, 7);
+      const count = await system.database.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 250);
+
+      const mail = await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 15_000);
+      assert.match(mail.text, /250 customers/);
+      assert.match(mail.text, /\/status#key=[0-9a-f-]{36}\.\d+\.[A-Za-z0-9_-]{43}/);
+      assert.equal(mail.cc.length, 1, 'the secondary contact in copy');
+      // Wait a little: no second confirmation may follow.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1);
+      assert.equal(system.catcher!.messages().filter((m) => m.to.includes(email) && /tenant is ready/.test(m.subject)).length, 1);
+
+      // Status over HTTP (the browser that connected) and the stream it watched.
+      const status = await browser.get('/api/status');
+      assert.equal(status.status, 200, JSON.stringify(status.body));
+      assert.equal(status.body.state, 'active');
+      assert.equal(status.body.customerCount, 250);
+      assert.equal(status.body.sync.status, 'completed');
+      assert.deepEqual(status.body.steps.map((s: { status: string }) => s.status), ['done', 'done', 'done', 'done']);
+      const seen = await events;
+      assert.ok(seen.length >= 1);
+      assert.equal(seen.at(-1).state, 'active');
+
+      // The link from the email opens the status in another browser (no signup session there).
+      const key = /\/status#key=([^\s]+)/.exec(mail.text)![1]!;
+      const other = new Browser(system.url!);
+      assert.equal((await other.get('/api/status')).status, 404);
+      const opened = await other.post('/api/status/access', { key });
+      assert.equal(opened.status, 200, JSON.stringify(opened.body));
+      assert.equal(opened.body.customerCount, 250);
+      assert.equal((await other.get('/api/tenant/summary')).body.customerCount, 250);
+      const forged = await new Browser(system.url!).post('/api/status/access', { key: `${key.slice(0, -3)}AAA` });
+      assert.equal(forged.status, 404);
+
+      // No token or secret in the logs; the correlation id is there.
+      const logs = system.logLines.join('\n');
+      assert.ok(logs.includes(runs[0]!.correlation_id));
+      assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/.test(logs), 'no JWT in the logs');
+    });
+
+    it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
+      const { browser, partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const all = await system.database.db.selectFrom('customers').select(['customer_id', 'company_name', 'domain']).where('partner_id', '=', partner.id).execute();
+
+      const collected: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await browser.get(`/api/tenant/customers?sort=name&order=asc&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        collected.push(...page.body.items.map((c: { companyName: string }) => c.companyName));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      assert.equal(collected.length, 250);
+      assert.equal(new Set(collected).size, 250);
+      const sortedC = [...collected].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+      assert.deepEqual(collected, sortedC);
+
+      const desc = await browser.get('/api/tenant/customers?sort=domain&order=desc&limit=5');
+      const domains = [...all.map((c) => c.domain.toLowerCase())].sort().reverse().slice(0, 5);
+      assert.deepEqual(desc.body.items.map((c: { domain: string }) => c.domain), domains);
+
+      const name = all[17]!.company_name;
+      const byName = await browser.get(`/api/tenant/customers?search=${encodeURIComponent(name.slice(0, 12))}&limit=200`);
+      const expected = all.filter((c) => c.company_name.toLowerCase().startsWith(name.slice(0, 12).toLowerCase()) || c.domain.toLowerCase().startsWith(name.slice(0, 12).toLowerCase()));
+      assert.equal(byName.body.items.length, expected.length);
+      assert.ok(byName.body.items.some((c: { companyName: string }) => c.companyName === name));
+
+      const domain = all[42]!.domain;
+      const byDomain = await browser.get(`/api/tenant/customers?search=${encodeURIComponent(domain)}`);
+      assert.deepEqual(byDomain.body.items.map((c: { domain: string }) => c.domain), [domain]);
+      assert.equal((await browser.get('/api/tenant/customers?search=%25')).body.items.length, 0, '% is literal');
+      assert.equal((await browser.get('/api/tenant/customers?limit=500')).status, 400);
+      assert.equal((await browser.get('/api/tenant/customers?cursor=garbage')).status, 400);
+
+      const summary = await browser.get('/api/tenant/summary');
+      assert.equal(summary.body.customerCount, 250);
+      assert.equal(summary.body.lastSyncStatus, 'completed');
+      assert.ok(summary.body.lastSyncAt);
+    });
+
+    it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      emulator.patch({ op: 'setCustomers', count: 200 });
+      try {
+        await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
+        const counts = await system.services.syncStatus.summary(partner.id);
+        assert.equal(counts.customerCount, 200);
+        assert.equal(counts.removedCount, 50);
+        emulator.patch({ op: 'setCustomers', count: 250 });
+        await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
+        const back = await system.services.syncStatus.summary(partner.id);
+        assert.equal(back.customerCount, 250);
+        assert.equal(back.removedCount, 0);
+        assert.equal(await partnerState(system, partner.id), 'active');
+        assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1, 'later runs send no confirmation');
+      } finally {
+        emulator.patch({ op: 'setCustomers', count: 250 });
+      }
+    });
+
+    it('a revoked grant (password changed) stops the sync: sync_failed, one reconnect email, no retry', async () => {
+      const { partner, email } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      emulator.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
+      assert.equal(await partnerState(system, partner.id), 'sync_failed');
+      const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).orderBy('seq', 'desc').executeTakeFirstOrThrow();
+      assert.equal(run.status, 'failed');
+      assert.equal((run.error as { code: string }).code, 'RECONNECT_REQUIRED');
+      const mail = await system.catcher!.waitFor((m) => m.to.includes(email) && /reconnect/i.test(m.subject), 15_000);
+      assert.match(mail.text, /password/);
+      assert.match(mail.text, /How to reconnect/);
+      const status = await system.services.syncStatus.status(partner.id);
+      assert.equal(status.steps.find((s) => s.id === 'import')!.status, 'failed');
+      assert.match(status.headline, /Reconnect/);
+      // Further jobs do nothing for a partner that must reconnect.
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
+      assert.equal((await outbox(system, partner.id, 'sync_failed_reconnect')).length, 1);
+    });
+  });
+}
+
+for (const backend of testBackends()) {
+  describe(`customer sync, scenario throttled (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'throttled' });
+      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 25;
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('imports every customer, waits as every 429 asks (same MS-RequestId on the retry), skips no page', async () => {
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
+      const customers = await system.database.db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).execute();
+      assert.equal(customers.length, 250);
+      const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(run.pages, 10, 'every page stored once');
+      assert.equal(run.customers_seen, 250);
+
+      const requests = emulator.requests.filter((r) => r.service === 'partner-center');
+      const throttledEvents = emulator.events.filter((e) => e.type === 'partner_center.throttled');
+      const throttled = requests.filter((r) => r.status === 429);
+      assert.ok(throttled.length >= 3, `the scenario throttles (${throttled.length} answers 429)`);
+      assert.equal(throttled.length, throttledEvents.length);
+      throttled.forEach((answer, i) => {
+        const retryAfterMs = Number(throttledEvents[i]!.detail.retryAfter) * 1000;
+        const at = Date.parse(throttledEvents[i]!.at);
+        const retry = requests.find((r) => r !== answer && r.clientRequestId === answer.clientRequestId && Date.parse(r.at) > Date.parse(answer.at));
+        assert.ok(retry, `the throttled request ${answer.clientRequestId} was repeated with the same MS-RequestId`);
+        // The answer is logged when sent; allow the few milliseconds between the event and the log.
+        assert.ok(Date.parse(retry!.at) - at >= retryAfterMs - 50, `retry ${Date.parse(retry!.at) - at} ms after a 429 asking for ${retryAfterMs} ms`);
+      });
+      assert.ok(run.throttled_count >= 1, 'the run counts its 429s');
+    });
+  });
+}

@@ -38,6 +38,13 @@ import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
 import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
 import { createSyncStatus } from '../modules/sync/sync.status.ts';
 // --- end sync ---
+// --- operators (issue 5) ---
+import { createOperatorAuth } from '../modules/operators/operators.auth.ts';
+import { createConsole } from '../modules/operators/operators.console.ts';
+import { createConsoleReadModel } from '../modules/operators/operators.readmodel.ts';
+import { createOperatorsRepo } from '../modules/operators/operators.repo.ts';
+import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts';
+// --- end operators ---
 import { createLocalKeyFileProvider } from '../modules/vault/vault.keys.local.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
@@ -159,7 +166,17 @@ function buildServices(deps: {
   const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });
   const syncWorkers = syncConfig.workers ?? 3;
   // --- end sync ---
-  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers };
+  // --- operators (issue 5) ---
+  const operatorsRepo = createOperatorsRepo();
+  const operatorAuth = createOperatorAuth({
+    db, repo: operatorsRepo, mail, audit, rateLimits, clock, logger,
+    sessionHashKey: deriveKey(deps.appSecret, 'operator-session-hash'),
+    inviteHashKey: deriveKey(deps.appSecret, 'operator-invite-hash'),
+    totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
+  });
+  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, signIn, vault, mail, queue, audit, clock, logger });
+  // --- end operators ---
+  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -266,6 +283,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       registerSyncRoutes(app, { status: services.syncStatus, publicUrl }); // sync (issue 4)
+      registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock }); // operators (issue 5)
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/config.ts';
+import { migrateToLatest, openDatabase } from '../../db/database.ts';
+import { createJobQueue } from '../../jobs/queue.ts';
+import { systemClock } from '../../lib/clock.ts';
+import { deriveKey } from '../../lib/crypto.ts';
+import { AppError } from '../../lib/errors.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { createAuditService } from '../audit/audit.service.ts';
+import { sendEmailJob } from '../mail/mail.jobs.ts';
+import { createMailRepo } from '../mail/mail.repo.ts';
+import { createMailService } from '../mail/mail.service.ts';
+import { createRateLimitService } from '../ratelimit/ratelimit.service.ts';
+import { createOperatorAuth } from './operators.auth.ts';
+import { toOperatorView } from './operators.presenters.ts';
+import { createOperatorsRepo } from './operators.repo.ts';
+import { emailAddress } from '../../../contracts/common.ts';
+import { operatorRoleSchema, type OperatorRole } from '../../../contracts/operators.ts';
+
+// npm run operator -- create --email jana@totalone.example --role admin|support
+// npm run operator -- invite --email jana@totalone.example      (new invitation, the old link dies)
+// npm run operator -- disable --email jana@totalone.example [--reason "left the team"]
+// npm run operator -- list
+// Opens only what it needs: configuration, database, job queue (the invitation email goes through
+// the outbox and is sent by a running worker). With the embedded PGlite the app holds the data
+// folder: stop it first; the email goes out when it starts again. On PostgreSQL it runs beside it.
+
+const usage = `Usage:
+  npm run operator -- create --email <address> --role admin|support
+  npm run operator -- invite --email <address>
+  npm run operator -- disable --email <address> [--reason <text>]
+  npm run operator -- list`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { email: { type: 'string' }, role: { type: 'string' }, reason: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(usage);
+    return command ? 0 : 2;
+  }
+  const parsed = parseCommand(command, values);
+  if (!parsed.ok) {
+    console.error(`${parsed.problem}\n${usage}`);
+    return 2;
+  }
+
+  const config = loadConfig();
+  const logger = createLogger({ level: config.log.level === 'info' || config.log.level === 'debug' ? 'warn' : config.log.level, name: 'operator-cli' });
+  const appSecret = config.appSecret ?? demoSecret(config.database.dataDir);
+  const publicUrl = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
+  const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: 2, logger });
+  const queue = createJobQueue(database, logger);
+  try {
+    await migrateToLatest(database.db);
+    await queue.start([sendEmailJob]);
+    const db = database.db;
+    const mail = createMailService({
+      db,
+      repo: createMailRepo(),
+      queue,
+      // The CLI only writes to the outbox; a worker sends.
+      transport: { send: async () => Promise.reject(new Error('the operator CLI does not send email')), close: () => {} },
+      clock: systemClock,
+      logger,
+      sealKey: deriveKey(appSecret, 'outbox-seal'),
+      from: config.mail.from,
+      context: { publicUrl, supportEmail: config.mail.supportEmail },
+    });
+    const auth = createOperatorAuth({
+      db,
+      repo: createOperatorsRepo(),
+      mail,
+      audit: createAuditService({ db, clock: systemClock }),
+      rateLimits: createRateLimitService({ db, clock: systemClock, keyHashKey: deriveKey(appSecret, 'rate-limit-keys') }),
+      clock: systemClock,
+      logger,
+      sessionHashKey: deriveKey(appSecret, 'operator-session-hash'),
+      inviteHashKey: deriveKey(appSecret, 'operator-invite-hash'),
+      totpSealKey: deriveKey(appSecret, 'operator-totp-seal'),
+    });
+    const actor = { type: 'system' as const, label: `cli:${process.env.USER ?? 'unknown'}` };
+    const input = parsed.value;
+
+    switch (input.command) {
+      case 'list': {
+        const now = systemClock.now();
+        const rows = (await auth.list()).map((o) => toOperatorView(o, now));
+        if (rows.length === 0) console.log('No operators yet. Create one with: npm run operator -- create --email <address> --role admin');
+        for (const o of rows) console.log(`${o.email}\t${o.role}\t${o.status}${o.lockedUntil ? `\tlocked until ${o.lockedUntil}` : ''}\tlast sign-in ${o.lastSignInAt ?? '-'}`);
+        return 0;
+      }
+      case 'create': {
+        const created = await auth.createOperator({ email: input.email, role: input.role }, actor);
+        console.log(`Operator ${created.operator.email} (${created.operator.role}) created. An invitation email is queued; its link works until ${created.inviteExpiresAt.toISOString()}.`);
+        if (!config.database.url) console.log('Embedded database: the email is sent when the app runs (start it with `npm start`).');
+        return 0;
+      }
+      case 'invite': {
+        const operator = await auth.findByEmail(input.email);
+        if (!operator) throw new AppError(404, 'OPERATOR_NOT_FOUND', `There is no operator ${input.email}.`);
+        const sent = await auth.reinvite(operator.id, actor);
+        console.log(`A new invitation for ${operator.email} is queued; the earlier link stopped working. Valid until ${sent.inviteExpiresAt.toISOString()}.`);
+        return 0;
+      }
+      case 'disable': {
+        const operator = await auth.findByEmail(input.email);
+        if (!operator) throw new AppError(404, 'OPERATOR_NOT_FOUND', `There is no operator ${input.email}.`);
+        await auth.disable(operator.id, input.reason, actor);
+        console.log(`Operator ${operator.email} is disabled; its sessions have ended.`);
+        return 0;
+      }
+    }
+  } finally {
+    await queue.stop({ graceful: false, timeoutMs: 2000 }).catch(() => {});
+    await database.close();
+  }
+}
+
+type Command = { command: 'list' } | { command: 'create'; email: string; role: OperatorRole } | { command: 'invite'; email: string } | { command: 'disable'; email: string; reason: string };
+
+function parseCommand(command: string, values: { email?: string | undefined; role?: string | undefined; reason?: string | undefined }): { ok: true; value: Command } | { ok: false; problem: string } {
+  if (command === 'list') return { ok: true, value: { command } };
+  if (command !== 'create' && command !== 'invite' && command !== 'disable') return { ok: false, problem: `Unknown command "${command}".` };
+  const email = emailAddress('--email').safeParse(values.email ?? '');
+  if (!email.success) return { ok: false, problem: email.error.issues[0]?.message ?? '--email is not valid.' };
+  if (command === 'invite') return { ok: true, value: { command, email: email.data } };
+  if (command === 'disable') return { ok: true, value: { command, email: email.data, reason: values.reason?.trim() || 'disabled from the command line' } };
+  const role = operatorRoleSchema.safeParse(values.role);
+  if (!role.success) return { ok: false, problem: '--role must be admin or support.' };
+  return { ok: true, value: { command, email: email.data, role: role.data } };
+}
+
+/** The demo keeps its application secret in the data folder (written by the app at first start). */
+function demoSecret(dataDir: string): Buffer {
+  const path = join(resolve(dataDir), 'app-secret');
+  if (!existsSync(path)) throw new Error(`No APP_SECRET is set and ${path} does not exist: start the app once first (npm start), or set APP_SECRET.`);
+  return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof AppError || error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);

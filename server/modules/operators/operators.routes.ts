@@ -79,6 +79,10 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
     auth.requireAdmin(operator);
     return operator;
   };
+  // Route-level onRequest: runs right after the session check, before the body is even parsed.
+  const adminOnly = async (request: FastifyRequest) => {
+    admin(request);
+  };
   const noStore = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
     reply.header('cache-control', 'no-store');
     done(null, payload);
@@ -173,27 +177,27 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
     );
 
     // --- operator management: administrators only ---
-    api.get('/api/console/operators', { schema: { tags, summary: 'Operators (admin)', response: { 200: operatorListSchema, ...errors } } }, async (request) => {
+    api.get('/api/console/operators', { onRequest: adminOnly, schema: { tags, summary: 'Operators (admin)', response: { 200: operatorListSchema, ...errors } } }, async (request) => {
       admin(request);
       const now = deps.clock.now();
       return { items: (await auth.list()).map((o) => toOperatorView(o, now)) };
     });
-    api.post('/api/console/operators', { schema: { tags, summary: 'Create an operator and email the invitation (admin)', body: createOperatorSchema, response: { 201: operatorInvitedSchema, ...errors } } }, async (request, reply) => {
+    api.post('/api/console/operators', { onRequest: adminOnly, schema: { tags, summary: 'Create an operator and email the invitation (admin)', body: createOperatorSchema, response: { 201: operatorInvitedSchema, ...errors } } }, async (request, reply) => {
       const actor = admin(request);
       const created = await auth.createOperator(request.body, { type: 'operator', id: actor.id, email: actor.email, ip: request.ip });
       return reply.status(201).send({ operator: toOperatorView(created.operator, deps.clock.now()), inviteExpiresAt: created.inviteExpiresAt.toISOString(), message: `An invitation is on its way to ${created.operator.email}; it is valid for 72 hours.` });
     });
-    api.post('/api/console/operators/:id/invites', { schema: { tags, summary: 'Send a new invitation; the earlier one stops working (admin)', params: idParamsSchema, response: { 200: operatorInvitedSchema, ...errors } } }, async (request) => {
+    api.post('/api/console/operators/:id/invites', { onRequest: adminOnly, schema: { tags, summary: 'Send a new invitation; the earlier one stops working (admin)', params: idParamsSchema, response: { 200: operatorInvitedSchema, ...errors } } }, async (request) => {
       const actor = admin(request);
       const sent = await auth.reinvite(request.params.id, { type: 'operator', id: actor.id, email: actor.email, ip: request.ip });
       return { operator: toOperatorView(sent.operator, deps.clock.now()), inviteExpiresAt: sent.inviteExpiresAt.toISOString(), message: `A new invitation is on its way to ${sent.operator.email}.` };
     });
-    api.post('/api/console/operators/:id/role', { schema: { tags, summary: 'Change an operator\u2019s role (admin)', params: idParamsSchema, body: changeRoleSchema, response: { 200: operatorViewSchema, ...errors } } }, async (request) => {
+    api.post('/api/console/operators/:id/role', { onRequest: adminOnly, schema: { tags, summary: 'Change an operator\u2019s role (admin)', params: idParamsSchema, body: changeRoleSchema, response: { 200: operatorViewSchema, ...errors } } }, async (request) => {
       const actor = admin(request);
       const changed = await auth.changeRole(request.params.id, request.body.role, request.body.reason, { type: 'operator', id: actor.id, email: actor.email, ip: request.ip });
       return toOperatorView(changed, deps.clock.now());
     });
-    api.post('/api/console/operators/:id/disable', { schema: { tags, summary: 'Disable an operator and end its sessions (admin)', params: idParamsSchema, body: reasonSchema, response: { 200: operatorViewSchema, ...errors } } }, async (request) => {
+    api.post('/api/console/operators/:id/disable', { onRequest: adminOnly, schema: { tags, summary: 'Disable an operator and end its sessions (admin)', params: idParamsSchema, body: reasonSchema, response: { 200: operatorViewSchema, ...errors } } }, async (request) => {
       const actor = admin(request);
       const disabled = await auth.disable(request.params.id, request.body.reason, { type: 'operator', id: actor.id, email: actor.email, ip: request.ip });
       return toOperatorView(disabled, deps.clock.now());

@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const command = positionals[0];
   if (values.help || !command) {
     console.log(usage);
-    return command ? 0 : 2;
+    return values.help ? 0 : 2;
   }
   const parsed = parseCommand(command, values);
   if (!parsed.ok) {

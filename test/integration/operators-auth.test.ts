@@ -165,6 +165,16 @@ for (const backend of testBackends()) {
       assert.equal(JSON.stringify(log.body).includes('wrong password number'), false, 'attempted passwords are never logged');
     });
 
+    it('a new sign-in in the same browser ends the session it had', async () => {
+      const browser = await signIn(system, support);
+      const first = browser.cookie('operator_session')!;
+      await signIn(system, support, browser);
+      assert.notEqual(browser.cookie('operator_session'), first);
+      assert.equal((await browser.get('/api/console/session')).status, 200);
+      const old = await new Browser(system.url!).request('GET', '/api/console/session', { headers: { cookie: `operator_session=${first}` } });
+      assert.equal(old.status, 401);
+    });
+
     it('signs out one browser, or every session of the operator', async () => {
       const first = await signIn(system, admin);
       const second = await signIn(system, admin);

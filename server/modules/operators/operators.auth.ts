@@ -262,7 +262,7 @@ export function createOperatorAuth(deps: {
 
     // --- sign-in and sessions ---
 
-    async signIn(input: { email: string; password: string; code: string }, meta: Meta): Promise<{ cookie: string; session: SignedInOperator }> {
+    async signIn(input: { email: string; password: string; code: string }, meta: Meta, previousCookie?: string): Promise<{ cookie: string; session: SignedInOperator }> {
       const email = input.email.trim().toLowerCase();
       await deps.rateLimits.hit(
         [
@@ -308,6 +308,8 @@ export function createOperatorAuth(deps: {
       const expiresAt = new Date(now.getTime() + SESSION_ABSOLUTE_MS);
       await db.transaction().execute(async (tx) => {
         await repo.update(tx, operator.id, { failed_attempts: 0, locked_until: null, totp_last_step: step, last_sign_in_at: now, updated_at: now });
+        // A session this browser already had ends: one browser, one session (no fixation either way).
+        if (previousCookie) await repo.revokeSession(tx, hashSession(previousCookie), 'replaced_by_sign_in', now);
         await repo.insertSession(tx, { id: sessionHash, operatorId: operator.id, now, expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 300) });
         await audit.record(tx, { actorType: 'operator', actorId: operator.id, ip: meta.ip, action: 'operator.signed_in', details: { email, userAgent: meta.userAgent.slice(0, 200), expiresAt } });
       });

@@ -78,7 +78,7 @@ export function createConsole(deps: {
       const rows = await read.funnelRows(db, from, to);
       const byState = Object.fromEntries(partnerStates.map((s) => [s, 0])) as Record<PartnerState, number>;
       for (const r of rows) byState[r.state] += r.n;
-      const evidence = rows.flatMap((r) => Array.from({ length: r.n }, () => ({ state: r.state, emailVerified: r.verified, linkIssued: r.link_issued, linkClaimed: r.link_claimed, connected: r.connected })));
+      const evidence = rows.map((r) => ({ state: r.state, emailVerified: r.verified, linkIssued: r.link_issued, linkClaimed: r.link_claimed, connected: r.connected, count: r.n }));
       const recent = await read.auditEvents(db, { limit: 20 });
       return {
         period: { from: from.toISOString(), to: to.toISOString() },

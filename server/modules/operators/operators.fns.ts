@@ -122,6 +122,8 @@ export interface FunnelEvidence {
   linkIssued: boolean;
   linkClaimed: boolean;
   connected: boolean;
+  /** How many partners share this evidence (grouped rows); 1 when absent. */
+  count?: number;
 }
 
 export function furthestStage(p: FunnelEvidence): number {
@@ -137,7 +139,7 @@ export function funnel(partners: FunnelEvidence[]) {
   const reached = funnelStages.map(() => 0);
   for (const p of partners) {
     const furthest = furthestStage(p);
-    for (let i = 0; i <= furthest; i++) reached[i]! += 1;
+    for (let i = 0; i <= furthest; i++) reached[i]! += p.count ?? 1;
   }
   return funnelStages.map((s, i) => ({
     stage: s.stage,

@@ -106,7 +106,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
       auth.confirmTotp(request.body.token, request.body.code, meta(request)),
     );
     api.post('/api/console/session', { schema: { tags, summary: 'Sign in with email, password and authenticator code', body: signInSchema, response: { 200: operatorSessionSchema, ...errors } } }, async (request, reply) => {
-      const { cookie: value, session } = await auth.signIn(request.body, meta(request));
+      const { cookie: value, session } = await auth.signIn(request.body, meta(request), cookie.read(request));
       cookie.write(reply, value);
       return session.view;
     });

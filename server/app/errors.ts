@@ -41,6 +41,10 @@ export function installErrorHandler(app: FastifyInstance<any, any, any, any, any
   });
 
   app.setNotFoundHandler((request, reply) => {
+    // A person typing a wrong page address gets the web app's own "page not found" page.
+    const sendFile = (reply as unknown as { sendFile?: (file: string, options: object) => unknown }).sendFile;
+    const wantsPage = request.method === 'GET' && String(request.headers.accept ?? '').includes('text/html') && !/^\/(api|dev\/api|docs)\b/.test(request.url);
+    if (wantsPage && sendFile) return reply.status(404).header('cache-control', 'no-store').sendFile('index.html', { cacheControl: false });
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `There is nothing at ${request.method} ${request.url.split('?')[0]}.` } });
   });
 }

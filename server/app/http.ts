@@ -125,6 +125,7 @@ export async function serveWebApp(app: App, webDist: string): Promise<void> {
   await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: false, maxAge: '1h', immutable: false });
   const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/help', '/support', '/dev/mail'];
   for (const page of pages) {
-    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'));
+    // no-store: after a deploy, a cached index.html would point at asset files that are gone.
+    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', { cacheControl: false }));
   }
 }

@@ -135,7 +135,7 @@ function buildServices(deps: {
   const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });
   const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
   const sealKey = deriveKey(deps.appSecret, 'connect-seal');
-  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, vault, directory: graphAppDirectory({ graphUrl: deps.microsoft.graphUrl, http }), clock, logger, sealKey });
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, vault, directory: graphAppDirectory(graph), clock, logger, sealKey });
   const signIn = createConnectSignIn({
     db,
     repo: connectRepo,

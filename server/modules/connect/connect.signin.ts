@@ -70,16 +70,22 @@ export function createConnectSignIn(deps: {
         if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
         throw error;
       });
-    const partnerCenter = await identity.refresh({
-      tenantId: connection.tenant_id!,
-      clientId: connection.partner_center_web_app_id!,
-      clientSecret: webAppSecret,
-      refreshToken,
-      scope: PARTNER_CENTER_USER_SCOPE,
-      context: 'Partner Center sign-in',
-    });
+    // A refused renewal (password changed: AADSTS50173, 90 days idle: 700082) is a finding too.
+    const partnerCenter = await identity
+      .refresh({
+        tenantId: connection.tenant_id!,
+        clientId: connection.partner_center_web_app_id!,
+        clientSecret: webAppSecret,
+        refreshToken,
+        scope: PARTNER_CENTER_USER_SCOPE,
+        context: 'Partner Center sign-in',
+      })
+      .catch((error: unknown) => {
+        if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
+        throw error;
+      });
     // Microsoft rotates refresh tokens: keep the newest one.
-    if (partnerCenter.refreshToken && partnerCenter.refreshToken !== refreshToken) {
+    if ('refreshToken' in partnerCenter && partnerCenter.refreshToken && partnerCenter.refreshToken !== refreshToken) {
       await vault.replace(connection.partner_id, { field: fields.partnerCenterRefreshToken, value: partnerCenter.refreshToken });
     }
     return { graph, partnerCenter };
@@ -93,8 +99,9 @@ export function createConnectSignIn(deps: {
     const { checks, allRequiredPassed } = await deps.preflight.gather({
       graphAppToken: 'accessToken' in graph ? graph.accessToken : null,
       ...('refusal' in graph ? { graphAppTokenRefusal: graph.refusal } : {}),
-      partnerCenterUserToken: partnerCenter.accessToken,
-      partnerCenterUserClaims: partnerCenter.accessClaims,
+      partnerCenterUserToken: 'accessToken' in partnerCenter ? partnerCenter.accessToken : null,
+      partnerCenterUserClaims: 'accessClaims' in partnerCenter ? partnerCenter.accessClaims : {},
+      ...('refusal' in partnerCenter ? { partnerCenterTokenRefusal: partnerCenter.refusal } : {}),
       serviceAccountObjectId: connection.service_account_object_id!,
       entraAppId: connection.entra_app_id!,
       partnerCenterWebAppId: connection.partner_center_web_app_id!,

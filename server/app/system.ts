@@ -45,7 +45,7 @@ import { createConsoleReadModel } from '../modules/operators/operators.readmodel
 import { createOperatorsRepo } from '../modules/operators/operators.repo.ts';
 import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts';
 // --- end operators ---
-import { createLocalKeyFileProvider } from '../modules/vault/vault.keys.local.ts';
+import { createKeyProvider } from '../modules/vault/vault.config.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
 import { expireLinksJob } from '../modules/signup/signup.jobs.ts';
@@ -129,7 +129,7 @@ function buildServices(deps: {
   const connectRepo = createConnectRepo();
   const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts() });
 
-  const vault = createVault({ db, keys: createLocalKeyFileProvider({ path: config.vault.keyFile, now: () => clock.now() }), clock, logger });
+  const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: deps.microsoft.authorityHost, logger }), clock, logger });
   const http = createMicrosoftHttp({ timeoutMs: 15_000, logger });
   const identity = createIdentityClient({ authorityHost: deps.microsoft.authorityHost, now: () => clock.now() });
   const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });

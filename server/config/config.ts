@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkVaultEnv, vaultConfigFrom, vaultEnvShape, type VaultConfig } from '../modules/vault/vault.config.ts';
 
 // The only place that reads process.env. Everything is parsed once at start-up and frozen; a bad
 // environment stops start-up with every problem listed at once.
@@ -36,12 +37,13 @@ const envSchema = z
     MICROSOFT_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
     MICROSOFT_GRAPH_URL: url.default('https://graph.microsoft.com/v1.0'),
     PARTNER_CENTER_URL: url.default('https://api.partnercenter.microsoft.com/v1'),
-    VAULT_KEY_FILE: z.string().min(1).optional(),
+    ...vaultEnvShape,
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
     TRUST_PROXY: bool.default(false),
   })
   .superRefine((env, ctx) => {
+    checkVaultEnv(env, ctx);
     if (env.APP_MODE !== 'production') return;
     const need = (key: keyof typeof env, why: string) => {
       if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required in production: ${why}` });
@@ -68,7 +70,7 @@ export interface Config {
   /** Where Microsoft is. In the demo the built-in emulator replaces all three at start-up. */
   microsoft: { authorityHost: string; graphUrl: string; partnerCenterUrl: string };
   links: { signupTtlHours: number; verificationTtlHours: number };
-  vault: { provider: 'local'; keyFile: string };
+  vault: VaultConfig;
 }
 
 export class ConfigError extends Error {
@@ -96,7 +98,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     emulator: { start: e.START_EMULATOR ?? e.APP_MODE === 'demo', port: e.EMULATOR_PORT, scenario: e.EMULATOR_SCENARIO },
     microsoft: { authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL },
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
-    vault: { provider: 'local', keyFile: e.VAULT_KEY_FILE ?? `${e.DATA_DIR.replace(/\/+$/, '')}/vault-keys.json` },
+    vault: vaultConfigFrom(e, e.DATA_DIR),
   });
 }
 

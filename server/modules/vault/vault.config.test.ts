@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../config/config.ts';
-import { vaultConfigFromEnv } from './vault.config.ts';
+import { ConfigError, loadConfig, type Env } from '../../config/config.ts';
+
+const vaultConfigFromEnv = (env: Env, options: { dataDir: string }) => loadConfig({ ...env, DATA_DIR: options.dataDir }).vault;
 
 describe('vault settings', () => {
   it('defaults to the local key file in the data folder', () => {

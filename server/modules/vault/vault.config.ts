@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, type Env } from '../../config/config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { clientSecretCredential, createAzureKeyVaultProvider } from './vault.keys.azure.ts';
 import { createLocalKeyFileProvider } from './vault.keys.local.ts';
 import type { VaultKeyProvider } from './vault.keys.ts';
 
-// The vault's settings, as a fragment for server/config/config.ts to merge into its schema
-// (`vaultEnvShape` into the object, `checkVaultEnv` into its superRefine), and a stand-alone parser
-// until then.
+// The vault's settings: a fragment that server/config/config.ts merges into its schema
+// (`vaultEnvShape` into the object, `checkVaultEnv` into its superRefine).
 
 export const vaultEnvShape = {
   VAULT_PROVIDER: z.enum(['local', 'azure']).default('local'),
@@ -49,14 +47,6 @@ export function vaultConfigFrom(env: VaultEnv, dataDir: string): VaultConfig {
     clientSecret: env.AZURE_KEY_VAULT_CLIENT_SECRET!,
     caFile: env.AZURE_KEY_VAULT_CA_FILE,
   };
-}
-
-/** Parses the vault settings on their own (until config.ts carries them). */
-export function vaultConfigFromEnv(env: Env, options: { dataDir: string }): VaultConfig {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = z.object(vaultEnvShape).superRefine(checkVaultEnv).safeParse(cleaned);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
-  return vaultConfigFrom(parsed.data, options.dataDir);
 }
 
 export function createKeyProvider(config: VaultConfig, options: { authorityHost: string; logger: Logger; ca?: string }): VaultKeyProvider {

@@ -4,7 +4,7 @@ import { migrateToLatest, openDatabase } from '../../db/database.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/logger.ts';
-import { createKeyProvider, vaultConfigFromEnv } from './vault.config.ts';
+import { createKeyProvider } from './vault.config.ts';
 import { createVault, type RotationSummary } from './vault.service.ts';
 
 // npm run vault:rotate                      new vault key version, every root record re-wrapped
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, name: 'vault-rotate' });
-  const vaultConfig = vaultConfigFromEnv(process.env, { dataDir: config.database.dataDir });
+  const vaultConfig = config.vault;
   const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: 4, logger });
   try {
     await migrateToLatest(database.db);

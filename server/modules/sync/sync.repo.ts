@@ -6,6 +6,17 @@ import { prefixPattern, type CustomerCursor } from './sync.fns.ts';
 
 export type { SyncRun };
 
+interface CustomerRow {
+  customer_id: string;
+  tenant_id: string | null;
+  domain: string;
+  company_name: string;
+  relationship: string | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  sort_key: string;
+}
+
 export interface CustomerQuery {
   search: string | undefined;
   sort: 'name' | 'domain';
@@ -145,6 +156,14 @@ export function createSyncRepo() {
       return Number(row.n);
     },
 
+    /**
+     * Fresh planner statistics after a big change: PGlite has no autovacuum, and on PostgreSQL it may
+     * come minutes later; with stale ones the tenant view sorts 100,000 rows instead of using its index.
+     */
+    async analyzeCustomers(db: DbOrTx): Promise<void> {
+      await sql`ANALYZE customers`.execute(db);
+    },
+
     async counts(db: DbOrTx, partnerId: string): Promise<{ present: number; removed: number }> {
       const row = await db
         .selectFrom('customers')
@@ -159,25 +178,43 @@ export function createSyncRepo() {
      * which is exactly what the partial indexes hold, so a page costs the same at any depth.
      */
     async customersPage(db: DbOrTx, partnerId: string, query: CustomerQuery) {
-      const key = query.sort === 'name' ? sql<string>`lower(company_name) COLLATE "C"` : sql<string>`lower(domain) COLLATE "C"`;
-      let q = db
-        .selectFrom('customers')
-        .select(['customer_id', 'tenant_id', 'domain', 'company_name', 'relationship', 'first_seen_at', 'last_seen_at', key.as('sort_key')])
-        .where('partner_id', '=', partnerId)
-        .where('removed_at', 'is', null);
-      if (query.search) {
-        const pattern = prefixPattern(query.search);
-        q = q.where((eb) => eb.or([eb(sql`lower(company_name) COLLATE "C"`, 'like', pattern), eb(sql`lower(domain) COLLATE "C"`, 'like', pattern)]));
+      const key = query.sort === 'name' ? sql<string>`lower(c.company_name) COLLATE "C"` : sql<string>`lower(c.domain) COLLATE "C"`;
+      const keyset = query.cursor
+        ? query.order === 'asc'
+          ? sql`AND (${key}, c.customer_id) > (${query.cursor.key} COLLATE "C", ${query.cursor.id})`
+          : sql`AND (${key}, c.customer_id) < (${query.cursor.key} COLLATE "C", ${query.cursor.id})`
+        : sql``;
+      const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`;
+      const columns = sql`c.customer_id, c.tenant_id, c.domain, c.company_name, c.relationship, c.first_seen_at, c.last_seen_at, ${key} AS sort_key`;
+      if (!query.search) {
+        // Walks the sort key's partial index from the cursor: the same cost at any depth.
+        const { rows } = await sql<CustomerRow>`
+          SELECT ${columns} FROM customers c
+          WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL ${keyset}
+          ORDER BY ${key} ${direction}, c.customer_id ${direction}
+          LIMIT ${query.limit + 1}`.execute(db);
+        return rows;
       }
-      if (query.cursor) {
-        const { key: after, id } = query.cursor;
-        q = query.order === 'asc' ? q.where(sql<boolean>`(${key}, customer_id) > (${after} COLLATE "C", ${id})`) : q.where(sql<boolean>`(${key}, customer_id) < (${after} COLLATE "C", ${id})`);
-      }
-      return q
-        .orderBy(key, query.order)
-        .orderBy('customer_id', query.order)
-        .limit(query.limit + 1)
-        .execute();
+      // A prefix search is two index range scans, each cut at one page: customers whose name matches,
+      // and those only whose domain matches. The branch on the sort column reads just one page from
+      // its index; the other sorts only its own matches.
+      const pattern = prefixPattern(query.search);
+      const name = sql`lower(c.company_name) COLLATE "C"`;
+      const domain = sql`lower(c.domain) COLLATE "C"`;
+      const limit = query.limit + 1;
+      const { rows } = await sql<CustomerRow>`
+        SELECT * FROM (
+          (SELECT ${columns} FROM customers c
+           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL AND ${name} LIKE ${pattern} ${keyset}
+           ORDER BY ${key} ${direction}, c.customer_id ${direction} LIMIT ${limit})
+          UNION ALL
+          (SELECT ${columns} FROM customers c
+           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL AND ${domain} LIKE ${pattern} AND NOT (${name} LIKE ${pattern}) ${keyset}
+           ORDER BY ${key} ${direction}, c.customer_id ${direction} LIMIT ${limit})
+        ) hits
+        ORDER BY sort_key ${direction}, customer_id ${direction}
+        LIMIT ${limit}`.execute(db);
+      return rows;
     },
   };
 }

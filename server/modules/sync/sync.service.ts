@@ -276,6 +276,11 @@ export function createSyncService(deps: {
     try {
       await readAll(run, partner, log);
       log.info({ ms: Math.round(performance.now() - startedAt) }, 'customer import completed');
+      const finished = await repo.latestRun(db, partner.id);
+      const before = run.estimated_total ?? 0;
+      if (finished?.total_count !== null && finished?.total_count !== undefined && Math.abs(finished.total_count - before) > Math.max(1000, before / 10)) {
+        await repo.analyzeCustomers(db).catch((error) => log.warn({ err: error }, 'ANALYZE customers failed'));
+      }
     } catch (error) {
       if (error instanceof RunTakenOver) {
         log.warn('customer import ended: the run was finished elsewhere');

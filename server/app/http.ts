@@ -123,7 +123,7 @@ export async function serveWebApp(app: App, webDist: string): Promise<void> {
     return;
   }
   await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: false, maxAge: '1h', immutable: false });
-  const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/help', '/support', '/dev/mail'];
+  const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/status', '/tenant', '/help', '/support', '/dev/mail', '/console', '/console/*'];
   for (const page of pages) {
     // no-store: after a deploy, a cached index.html would point at asset files that are gone.
     app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', { cacheControl: false }));

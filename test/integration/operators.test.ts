@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { testBackends } from '../support/database.ts';
@@ -143,6 +144,29 @@ for (const backend of testBackends()) {
       const after = await console.get(`/api/console/partners/${summary.id}`);
       assert.equal(after.body.state, 'connecting');
       assert.deepEqual(after.body.links.filter((l: { purpose: string }) => l.purpose === 'signup_link').map((l: { status: string }) => l.status), ['claimed', 'revoked']);
+    });
+
+    it('re-sends the confirmation email of a partner who never confirmed; other actions wait for their state', async () => {
+      const operator = await activeOperator(system, 'support');
+      const console = await signIn(system, operator);
+      const request = signupRequest();
+      const email = request.primaryContact.email;
+      assert.equal((await new Browser(system.url!).post('/api/signups', request)).status, 202);
+      const firstToken = linkToken((await mailTo(email, /Confirm your email/)).text, 'verify');
+      const partner = (await console.get(`/api/console/partners?q=${encodeURIComponent(email)}`)).body.items[0];
+      assert.equal(partner.state, 'registered');
+      const early = await console.post(`/api/console/partners/${partner.id}/signup-links`, { reason: 'too early' });
+      assert.equal(early.status, 409);
+      assert.equal(early.body.error.code, 'ACTION_NOT_AVAILABLE');
+      const resent = await console.post(`/api/console/partners/${partner.id}/resend-verification`, { reason: 'Partner called: no email' });
+      assert.equal(resent.status, 200, JSON.stringify(resent.body));
+      const second = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm your email/.test(m.subject) && linkToken(m.text, 'verify') !== firstToken, 15_000);
+      assert.equal((await new Browser(system.url!).post('/api/email-verifications', { token: firstToken })).body.error.code, 'LINK_REVOKED');
+      assert.equal((await new Browser(system.url!).post('/api/email-verifications', { token: linkToken(second.text, 'verify') })).status, 200);
+      const again = await console.post(`/api/console/partners/${partner.id}/resend-verification`, { reason: 'twice' });
+      assert.equal(again.status, 409);
+      assert.equal((await console.get(`/api/console/partners/${randomUUID()}`)).status, 404);
+      assert.equal((await console.get('/api/console/partners/not-an-id')).status, 400);
     });
 
     it('answers a support request by email and marks it handled', async () => {

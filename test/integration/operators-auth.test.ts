@@ -165,6 +165,21 @@ for (const backend of testBackends()) {
       assert.equal(JSON.stringify(log.body).includes('wrong password number'), false, 'attempted passwords are never logged');
     });
 
+    it('rate-limits sign-in attempts per email in the database, whether or not the email exists', async () => {
+      const browser = new Browser(system.url!);
+      const target = `ghost.${Date.now()}@totalone.example`;
+      for (let i = 1; i <= 20; i++) {
+        const refused = await browser.post('/api/console/session', { email: target, password: 'some password here', code: '123456' });
+        assert.equal(refused.status, 401, `attempt ${i}`);
+      }
+      const limited = await browser.post('/api/console/session', { email: target.toUpperCase(), password: 'some password here', code: '123456' });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.body.error.code, 'RATE_LIMITED');
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      system.clock.advance(16 * MINUTE);
+      assert.equal((await browser.post('/api/console/session', { email: target, password: 'some password here', code: '123456' })).status, 401);
+    });
+
     it('a new sign-in in the same browser ends the session it had', async () => {
       const browser = await signIn(system, support);
       const first = browser.cookie('operator_session')!;

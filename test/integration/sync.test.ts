@@ -149,8 +149,30 @@ for (const backend of testBackends()) {
         assert.equal(back.removedCount, 0);
         assert.equal(await partnerState(system, partner.id), 'active');
         assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1, 'later runs send no confirmation');
+        // The daily schedule queues a re-sync of active partners only, never of one that is running.
+        assert.ok((await system.services.sync.enqueueDaily()) >= 1);
+        await waitFor('the scheduled run', async () => (await system.database.db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').where('status', '=', 'completed').executeTakeFirst()) ?? false);
       } finally {
         emulator.patch({ op: 'setCustomers', count: 250 });
+      }
+    });
+
+    it('the status stream shows the import moving, then the ready state, and ends', async () => {
+      emulator.patch({ op: 'setCustomers', count: 2000 }, { op: 'setFaults', faults: { latencyMs: 80 } });
+      try {
+        const { browser, partner } = await connectPartner(system, emulator);
+        const events = await readEvents(browser);
+        const counts = events.map((e) => e.sync?.customersImported ?? 0);
+        assert.ok(new Set(counts.filter((n) => n > 0 && n < 2000)).size >= 2, `progress moved: ${counts.join(', ')}`);
+        assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'never backwards');
+        const running = events.find((e) => e.sync?.status === 'running' && e.sync.customersImported > 0);
+        assert.match(running.headline, /Importing your customers from Partner Center: [\d,]+ so far/);
+        const last = events.at(-1);
+        assert.equal(last.state, 'active');
+        assert.equal(last.sync.customersImported, 2000);
+        assert.equal(await partnerState(system, partner.id), 'active');
+      } finally {
+        emulator.patch({ op: 'setCustomers', count: 250 }, { op: 'setFaults', faults: { latencyMs: 0 } });
       }
     });
 
@@ -215,6 +237,34 @@ for (const backend of testBackends()) {
         assert.ok(Date.parse(retry!.at) - at >= retryAfterMs - 50, `retry ${Date.parse(retry!.at) - at} ms after a 429 asking for ${retryAfterMs} ms`);
       });
       assert.ok(run.throttled_count >= 1, 'the run counts its 429s');
+    });
+  });
+}
+
+for (const backend of testBackends()) {
+  describe(`customer sync, scenario flaky-partner-center (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'flaky-partner-center' });
+      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 50;
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('retries a failed page with backoff and imports every customer once', async () => {
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
+      const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(run.total_count, 250);
+      assert.equal(run.pages, 5);
+      const failed = emulator.requests.filter((r) => r.service === 'partner-center' && r.status >= 500);
+      assert.ok(failed.length >= 1, 'the scenario failed some requests');
     });
   });
 }

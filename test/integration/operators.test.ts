@@ -225,6 +225,12 @@ for (const backend of testBackends()) {
       const next = await console.get(`/api/console/audit-events?limit=3&before=${paged.body.nextCursor}`);
       assert.ok(next.body.items[0].id < paged.body.items[2].id);
       assert.equal((await console.get('/api/console/partners?limit=1000')).status, 400);
+      const two = await console.get('/api/console/partners?state=link_sent&state=connecting&sort=company&order=asc&limit=100');
+      assert.equal(two.status, 200, JSON.stringify(two.body));
+      assert.ok(two.body.items.every((i: { state: string }) => i.state === 'link_sent' || i.state === 'connecting'));
+      const names = two.body.items.map((i: { companyName: string }) => i.companyName);
+      assert.deepEqual(names, [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)));
+      assert.equal((await console.get('/api/console/partners?state=nonsense')).status, 400);
     });
 
     it('admins manage operators; the last admin and oneself are protected; a disabled operator is signed out', async () => {

@@ -92,6 +92,8 @@ for (const backend of testBackends()) {
       const log = await browser.get(`/api/console/audit-events?action=operator.&actorId=${row.id}`);
       const actions = log.body.items.map((i: { action: string }) => i.action);
       for (const action of ['operator.signed_in', 'operator.activated', 'operator.password_set']) assert.ok(actions.includes(action), `${action} in ${actions}`);
+      const logs = system.logLines.join('\n');
+      for (const secret of [strongPassword, enrol.body.secret, token, value]) assert.ok(!logs.includes(secret), 'no password, TOTP secret, invite token or session id in the logs');
     });
 
     it('finds a partner stuck at link_sent, issues a new link: the old one is refused, the new one works', async () => {

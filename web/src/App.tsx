@@ -1,6 +1,5 @@
 import { lazy, Suspense, type ComponentType } from 'react';
 import { Layout } from './components/Layout.tsx';
-import { ConnectPage } from './pages/connect/ConnectPage.tsx';
 import { LandingPage } from './pages/LandingPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { SignupLinkPage } from './pages/SignupLinkPage.tsx';
@@ -12,6 +11,8 @@ import { usePageKey, usePathname } from './router.tsx';
 const SignupPage = lazy(() => import('./pages/SignupPage.tsx').then((m) => ({ default: m.SignupPage })));
 const HelpPage = lazy(() => import('./pages/HelpPage.tsx').then((m) => ({ default: m.HelpPage })));
 const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ default: m.SupportPage })));
+// The connect wizard's forms check input with the contracts' zod schemas before asking Microsoft.
+const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
 
 // The page paths the server answers with index.html (server/app/http.ts keeps the same list).

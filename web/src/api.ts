@@ -1,4 +1,5 @@
 import type { AcceptedBody } from '../../contracts/common.ts';
+import type { ConnectState, EntraAppInput, PartnerCenterAppInput, TermsAcceptance, legalTextsSchema, signInStartSchema } from '../../contracts/connect.ts';
 import type { SignupLinkView, SignupRequest, SignupSessionView, verificationResultSchema, supportRequestCreatedSchema } from '../../contracts/signup.ts';
 import type { z } from 'zod';
 
@@ -21,6 +22,12 @@ export type KnownErrorCode =
   | 'LINK_SPENT'
   | 'LINK_CLAIMED_ELSEWHERE'
   | 'NO_SIGNUP_SESSION'
+  | 'TERMS_NOT_ACCEPTED'
+  | 'TERMS_CHANGED'
+  | 'STEP_ORDER'
+  | 'PREFLIGHT_NOT_PASSED'
+  | 'ALREADY_CONNECTED'
+  | 'LINK_NOT_USABLE'
   | 'NETWORK'
   | 'BAD_RESPONSE'
   | 'INTERNAL';
@@ -142,8 +149,14 @@ export interface MailDetail extends MailSummary {
   text: string;
 }
 
+export type LegalTexts = z.infer<typeof legalTextsSchema>;
+export type LegalTextView = LegalTexts['documents'][number];
+export type SignInStart = z.infer<typeof signInStartSchema>;
+export type { ConnectState };
+
 const accepted: Expect<AcceptedBody> = ['status', 'message'];
 const session: Expect<SignupSessionView> = ['companyName', 'reference', 'linkExpiresAt'];
+const connectState: Expect<ConnectState> = ['step', 'companyName', 'reference', 'terms'];
 
 export const api = {
   submitSignup: (data: SignupRequest) => post<AcceptedBody>('/api/signups', data, accepted),
@@ -153,6 +166,15 @@ export const api = {
   inspectSignupLink: (token: string) => post<SignupLinkView>('/api/signup-links/inspect', { token }, ['companyName', 'reference', 'expiresAt', 'status']),
   claimSignupLink: (token: string) => post<SignupSessionView>('/api/signup-links/claim', { token }, session),
   signupSession: () => get<SignupSessionView>('/api/signup-session', session),
+  // Step 3, the connect wizard (server/modules/connect): every step answers with the whole state.
+  legalTexts: () => get<LegalTexts>('/api/connect/terms', ['documents']),
+  connectState: () => get<ConnectState>('/api/connect/state', connectState),
+  acceptTerms: (data: TermsAcceptance) => post<{ terms: { accepted: boolean } }>('/api/connect/terms-acceptances', data, ['terms']),
+  saveEntraApp: (data: EntraAppInput) => post<ConnectState>('/api/connect/entra-app', data, connectState),
+  savePartnerCenterApp: (data: PartnerCenterAppInput) => post<ConnectState>('/api/connect/partner-center-app', data, connectState),
+  startMicrosoftSignIn: () => post<SignInStart>('/api/connect/microsoft-sign-in', {}, ['authorizeUrl']),
+  runPreflight: () => post<ConnectState>('/api/connect/preflight', {}, connectState),
+  commitConnection: () => post<ConnectState>('/api/connect/commit', {}, connectState),
   createSupportRequest: (data: SupportRequestInput) => post<SupportRequestCreated>('/api/support-requests', data, ['reference', 'message']),
   demoMail: () => get<{ messages: MailSummary[] }>('/dev/api/mail', ['messages']),
   demoMailMessage: (id: string) => get<MailDetail>(`/dev/api/mail/${encodeURIComponent(id)}`, ['id', 'text']),

@@ -61,19 +61,38 @@ function Frame({ id, label, hint, error, optional, children }: Omit<FieldFrame, 
   );
 }
 
-export function TextField({ id: givenId, label, hint, error, optional, registration, ...input }: FieldFrame & Omit<InputHTMLAttributes<HTMLInputElement>, keyof UseFormRegisterReturn>) {
+export function TextField({
+  id: givenId,
+  label,
+  hint,
+  error,
+  optional,
+  registration,
+  addon,
+  ...input
+}: FieldFrame & { /** A control beside the input, e.g. a "Show" button for a secret. */ addon?: ReactNode } & Omit<InputHTMLAttributes<HTMLInputElement>, keyof UseFormRegisterReturn>) {
   const id = givenId ?? fieldId(registration.name);
+  const control = (
+    <input
+      id={id}
+      className="input"
+      aria-invalid={error ? true : undefined}
+      aria-describedby={describedBy(id, hint, error)}
+      required={!optional}
+      {...input}
+      {...guardBlur(registration)}
+    />
+  );
   return (
     <Frame id={id} label={label} hint={hint} error={error} optional={optional}>
-      <input
-        id={id}
-        className="input"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        required={!optional}
-        {...input}
-        {...guardBlur(registration)}
-      />
+      {addon ? (
+        <div className="input-group">
+          {control}
+          {addon}
+        </div>
+      ) : (
+        control
+      )}
     </Frame>
   );
 }

@@ -1,48 +1,62 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { SignupSessionView } from '../../../../contracts/signup.ts';
-import { api, asApiError, type ApiError } from '../../api.ts';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, asApiError, type ApiError, type ConnectState } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { OutcomeView } from '../../components/OutcomeView.tsx';
 import { formatDateTime, formatTimeLeft } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { ChecksStep } from './ChecksStep.tsx';
+import { DoneStep } from './DoneStep.tsx';
+import { EntraAppStep } from './EntraAppStep.tsx';
+import { PartnerCenterAppStep } from './PartnerCenterAppStep.tsx';
+import { SignInStep } from './SignInStep.tsx';
 import { StepList } from './StepList.tsx';
-import { connectSteps, currentStepFor, type ConnectStepId } from './steps.ts';
+import { displayedStep, type EditableStep } from './steps.ts';
+import { TermsStep } from './TermsStep.tsx';
+import type { WizardActions } from './wizard.tsx';
 
-// Step 3: the connection wizard for the signup this browser has claimed. The session cookie set by
-// the claim identifies it; the page asks the server which signup that is.
+// Step 3: the connection wizard for the signup this browser has claimed (the session cookie set
+// by the claim identifies it). One page: the server's state says which step is next, so reload,
+// back/forward and the return from Microsoft's sign-in all land where the partner stands.
 
-type State = { kind: 'loading' } | { kind: 'ready'; session: SignupSessionView } | { kind: 'failed'; error: ApiError };
+type Load = { kind: 'loading' } | { kind: 'ready'; state: ConnectState } | { kind: 'failed'; error: ApiError };
 
 export function ConnectPage() {
-  const [state, setState] = useState<State>({ kind: 'loading' });
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
 
-  const load = useCallback(async () => {
-    setState({ kind: 'loading' });
+  const refresh = useCallback(async (options: { quiet?: boolean } = {}) => {
+    if (!options.quiet) setLoad({ kind: 'loading' });
     try {
-      setState({ kind: 'ready', session: await api.signupSession() });
+      setLoad({ kind: 'ready', state: await api.connectState() });
     } catch (error) {
-      setState({ kind: 'failed', error: asApiError(error) });
+      setLoad({ kind: 'failed', error: asApiError(error) });
     }
   }, []);
 
   useEffect(() => {
-    void load();
-  }, [load]);
+    void refresh();
+    // Back from Microsoft's pages may restore this page from the browser's page cache, showing
+    // the state of before the sign-in: ask the server again.
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (event.persisted) void refresh({ quiet: true });
+    };
+    window.addEventListener('pageshow', onPageShow);
+    return () => window.removeEventListener('pageshow', onPageShow);
+  }, [refresh]);
 
-  if (state.kind === 'loading') return <Loading />;
-  if (state.kind === 'failed') {
-    if (state.error.code === 'NO_SIGNUP_SESSION') return <NoSession message={state.error.message} />;
+  if (load.kind === 'loading') return <Loading />;
+  if (load.kind === 'failed') {
+    if (load.error.code === 'NO_SIGNUP_SESSION') return <NoSession message={load.error.message} />;
     return (
       <div className="narrow stack">
         <h1>We could not load your signup</h1>
-        <ApiErrorNotice error={state.error} />
-        <button type="button" className="button button--primary" onClick={() => void load()}>
+        <ApiErrorNotice error={load.error} />
+        <button type="button" className="button button--primary" onClick={() => void refresh()}>
           Try again
         </button>
       </div>
     );
   }
-  return <Wizard session={state.session} />;
+  return <Wizard state={load.state} onState={(state) => setLoad({ kind: 'ready', state })} reload={() => refresh({ quiet: true })} />;
 }
 
 function Loading() {
@@ -57,60 +71,143 @@ function Loading() {
   );
 }
 
-function Wizard({ session }: { session: SignupSessionView }) {
-  usePageTitle(`Connect ${session.companyName}`);
-  const current = currentStepFor(session.state);
+/** Answers that mean the page shows an outdated step: fetch the state again and say why. */
+const STALE_STATE = new Set(['STEP_ORDER', 'TERMS_NOT_ACCEPTED', 'ALREADY_CONNECTED', 'NO_SIGNUP_SESSION', 'LINK_NOT_USABLE']);
+
+function Wizard({ state, onState, reload }: { state: ConnectState; onState: (state: ConnectState) => void; reload: () => Promise<void> }) {
+  const [editing, setEditing] = useState<EditableStep>();
+  const [stale, setStale] = useState<ApiError>();
+  const shown = displayedStep(state, editing);
+  usePageTitle(`${state.step === 'done' ? 'Connected' : 'Connect'} ${state.companyName}`);
+
+  // After every step change inside the page, the new step's heading takes focus (and so is
+  // announced); on the first render the page's own focus handling stays.
+  const firstRender = useRef(true);
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const heading = document.getElementById('step-heading');
+    heading?.focus({ preventScroll: true });
+    heading?.scrollIntoView({ block: 'start' });
+  }, [shown]);
+
+  const actions: WizardActions = {
+    state,
+    onState(next) {
+      setStale(undefined);
+      setEditing(undefined);
+      onState(next);
+    },
+    reload: async () => {
+      setStale(undefined);
+      setEditing(undefined);
+      await reload();
+    },
+    onConflict(error) {
+      if (!STALE_STATE.has(error.code)) return false;
+      setEditing(undefined);
+      setStale(error);
+      void reload();
+      return true;
+    },
+    edit(step) {
+      setStale(undefined);
+      setEditing(step);
+    },
+    cancelEdit: () => setEditing(undefined),
+  };
+
+  const done = state.step === 'done';
   return (
     <div className="stack">
       <div className="page-intro">
         <p className="eyebrow">Step 3 of 3 · Connect Microsoft</p>
-        <h1>Connect {session.companyName} to TotalOne</h1>
-        <Notice tone="success" title="Your signup link is now bound to this browser">
-          <p>You can close this window and come back later in this same browser, until the link expires. The link no longer works in any other browser.</p>
-        </Notice>
+        <h1>
+          {done ? `${state.companyName} is connected` : `Connect ${state.companyName} to TotalOne`}
+        </h1>
+        {done ? null : (
+          <p className="muted">
+            Your signup link is bound to this browser. You can close this window and continue later in this same browser, until the link expires.
+          </p>
+        )}
         <dl className="facts">
           <div>
             <dt>Company</dt>
-            <dd>{session.companyName}</dd>
+            <dd>{state.companyName}</dd>
           </div>
           <div>
             <dt>Signup reference</dt>
-            <dd>{session.reference}</dd>
+            <dd>{state.reference}</dd>
           </div>
-          <div>
-            <dt>Link valid until</dt>
-            <dd>
-              {formatDateTime(session.linkExpiresAt)} ({formatTimeLeft(session.linkExpiresAt)})
-            </dd>
-          </div>
+          {done ? (
+            state.committedAt ? (
+              <div>
+                <dt>Connected on</dt>
+                <dd>{formatDateTime(state.committedAt)}</dd>
+              </div>
+            ) : null
+          ) : (
+            <div>
+              <dt>Link valid until</dt>
+              <dd>
+                {formatDateTime(state.linkExpiresAt)} ({formatTimeLeft(state.linkExpiresAt)})
+              </dd>
+            </div>
+          )}
         </dl>
       </div>
 
       <div className="wizard">
-        <StepList current={current} />
-        <StepPanel step={current} />
+        <StepList current={shown} reached={state.step} />
+        <section className="card wizard__panel" aria-labelledby="step-heading">
+          {stale ? <StaleNotice error={stale} /> : null}
+          <StepPanel step={shown} actions={actions} />
+          <p className="muted wizard__help">
+            Stuck? <Link to="/support">Contact support</Link> and quote your signup reference {state.reference}.
+          </p>
+        </section>
       </div>
     </div>
   );
 }
 
-/** The body of the current step. Each step's form plugs in here as it is built. */
-function StepPanel({ step }: { step: ConnectStepId }) {
-  const definition = connectSteps.find((candidate) => candidate.id === step);
-  return (
-    <section className="card wizard__panel" aria-labelledby="step-heading">
-      <h2 id="step-heading">{definition?.title}</h2>
-      <p>{definition?.summary}</p>
-      <Notice tone="info" title="The connection wizard continues here" live={false}>
+function StepPanel({ step, actions }: { step: ReturnType<typeof displayedStep>; actions: WizardActions }) {
+  switch (step) {
+    case 'terms':
+      return <TermsStep actions={actions} />;
+    case 'entra_app':
+      return <EntraAppStep actions={actions} />;
+    case 'partner_center_app':
+      return <PartnerCenterAppStep actions={actions} />;
+    case 'sign_in':
+      return <SignInStep actions={actions} />;
+    case 'preflight':
+      return <ChecksStep actions={actions} />;
+    case 'done':
+      return <DoneStep state={actions.state} />;
+    case 'link':
+      return null;
+  }
+}
+
+function StaleNotice({ error }: { error: ApiError }) {
+  if (error.code === 'LINK_NOT_USABLE' || error.code === 'NO_SIGNUP_SESSION') {
+    return (
+      <Notice tone="error" title="Your signup link can no longer be used">
+        <p>{error.message}</p>
         <p>
-          Next come the Terms of Use, the Entra app, the Partner Center app, the Microsoft sign-in with the service account, and the final checks. This
-          part of the wizard is not open yet; your link stays bound to this browser meanwhile.
+          <Link to="/help#new-signup-link">Request a new signup link</Link>, open it in this browser and press Start: you continue where you are now.
         </p>
       </Notice>
-      <p className="muted">
-        Need help? <Link to="/support">Contact support</Link> and quote your signup reference.
-      </p>
-    </section>
+    );
+  }
+  return (
+    <Notice tone="info" title="This page was out of date">
+      <p>{error.message}</p>
+      <p>It now shows where your connection stands.</p>
+    </Notice>
   );
 }
 

@@ -1,7 +1,11 @@
-// The connection wizard (Step 3 of the partner journey), in order. Later work adds a panel per
-// step; the step list and the page frame stay as they are.
+import type { ConnectState } from '../../api.ts';
 
-export type ConnectStepId = 'link' | 'terms' | 'entra-app' | 'partner-center-app' | 'microsoft-sign-in' | 'checks';
+// The connection wizard (Step 3 of the partner journey), in order. The server decides which step
+// the partner is on (GET /api/connect/state, `step`); the page shows that step's panel, or an
+// earlier one the partner chose to change.
+
+export type ServerStep = ConnectState['step'];
+export type ConnectStepId = 'link' | ServerStep;
 
 export interface ConnectStep {
   id: ConnectStepId;
@@ -12,21 +16,20 @@ export interface ConnectStep {
 export const connectSteps: readonly ConnectStep[] = [
   { id: 'link', title: 'Signup link', summary: 'Bound to this browser.' },
   { id: 'terms', title: 'Terms of Use', summary: 'Accept the platform’s Terms of Use and Privacy Policy.' },
-  { id: 'entra-app', title: 'Entra app', summary: 'The Application (client) ID and client secret of your app registration.' },
-  { id: 'partner-center-app', title: 'Partner Center app', summary: 'The web app ID, its secret and expiry, and the native app ID.' },
-  { id: 'microsoft-sign-in', title: 'Microsoft sign-in', summary: 'Sign in with the service account and grant access.' },
-  { id: 'checks', title: 'Checks', summary: 'We check the connection and start importing your customers.' },
+  { id: 'entra_app', title: 'Entra app', summary: 'Your tenant, and the client ID and secret of your app registration.' },
+  { id: 'partner_center_app', title: 'Partner Center app', summary: 'The web app ID, its secret and expiry, and the native app ID.' },
+  { id: 'sign_in', title: 'Microsoft sign-in', summary: 'Sign in with the service account and grant access.' },
+  { id: 'preflight', title: 'Checks', summary: 'We check every setting, then you complete the connection.' },
+  { id: 'done', title: 'Connected', summary: 'Your customers are imported.' },
 ];
 
-/** Which step the partner is on, from the signup's state on the server. */
-export function currentStepFor(state: string): ConnectStepId {
-  switch (state) {
-    case 'connected':
-    case 'syncing':
-    case 'active':
-    case 'sync_failed':
-      return 'checks';
-    default:
-      return 'terms';
-  }
+/** Steps the partner may reopen to change what was accepted. */
+export type EditableStep = 'entra_app' | 'partner_center_app';
+
+/** What the page shows: the server's step, or an earlier one being changed. */
+export function displayedStep(state: Pick<ConnectState, 'step'>, editing: EditableStep | undefined): ConnectStepId {
+  if (!editing || state.step === 'done' || state.step === 'terms') return state.step;
+  // Only a step already passed can be reopened.
+  const order = connectSteps.map((step) => step.id);
+  return order.indexOf(editing) < order.indexOf(state.step) ? editing : state.step;
 }

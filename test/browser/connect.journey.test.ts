@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser as Chromium, Page } from 'playwright-core';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
+import { linkToken, signupRequest } from '../support/factories.ts';
+import { Browser } from '../support/http.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+// Step 3 as a partner lives it, in Chromium, against the Microsoft emulator (scenario `ready`):
+// the signup link, the terms, both apps, the sign-in at Microsoft with MFA and consent, the
+// checklist all green, and the completed connection. Every page of ours passes axe.
+
+describe('browser journey: connect Microsoft (scenario ready)', () => {
+  let system: TestSystem;
+  let emulator: Emulator;
+  let chromium: Chromium;
+
+  before(async () => {
+    emulator = await startEmulator({ scenario: 'ready' });
+    // TEST_WEB_DIST: a build made elsewhere (e.g. while web/ holds someone's unfinished work).
+    system = await startTestSystem('pglite', { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    chromium = await launchChromium();
+  });
+  after(async () => {
+    await chromium?.close();
+    await system?.dispose();
+    await emulator?.close();
+  });
+
+  /** Step 1 over HTTP (sign up, verify), then the signup link opened in the page and Start pressed. */
+  async function startConnect(page: Page, entraDomain?: string) {
+    const request = signupRequest(entraDomain ? { company: { entraDomain } } : {});
+    const email = request.primaryContact.email;
+    const http = new Browser(system.url!);
+    assert.equal((await http.post('/api/signups', request)).status, 202);
+    const verification = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm your email/.test(m.subject), 20_000);
+    assert.equal((await http.post('/api/email-verifications', { token: linkToken(verification.text, 'verify') })).status, 200);
+    const linkMail = await system.catcher!.waitFor((m) => m.to.includes(email) && /one-time signup link/.test(m.subject), 20_000);
+    await page.goto(`${system.url}/signup-link#token=${linkToken(linkMail.text, 'signup-link')}`);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(`${system.url}/connect`);
+    return request;
+  }
+
+  /** The heading of the step on screen, which has focus after each step change. */
+  async function stepHeading(page: Page, name: string | RegExp) {
+    const heading = page.getByRole('heading', { level: 2, name });
+    await heading.waitFor({ timeout: 20_000 });
+    return heading;
+  }
+
+  async function expectFocused(page: Page, name: string | RegExp) {
+    await assertEventually(async () => (await page.evaluate(() => document.activeElement?.id)) === 'step-heading', `focus on the step heading ${name}`);
+    const text = await page.locator('#step-heading').innerText();
+    assert.match(text, typeof name === 'string' ? new RegExp(name) : name);
+  }
+
+  it('walks from the signup link to a completed connection, every step accessible', { timeout: 180_000 }, async () => {
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const facts = emulator.facts;
+    const request = await startConnect(page, facts.domain);
+
+    // 1. Terms: both documents in full, their versions, one checkbox.
+    await stepHeading(page, 'Terms of Use and Privacy Policy');
+    await page.getByRole('heading', { name: /Terms of Use$/, level: 3 }).waitFor();
+    await page.getByRole('heading', { name: /Privacy Policy$/, level: 3 }).waitFor();
+    assert.equal(await page.getByText(/^Version 1\.0$/).count(), 2, 'each document shows its version');
+    assert.equal(await page.locator('.legal-doc li').count() > 0, true, 'lists are rendered as lists');
+    await expectAccessible(page, 'terms');
+    await screenshot(page, 'connect-01-terms');
+    // Accept without ticking: the box says why.
+    await page.getByRole('button', { name: 'Accept' }).click();
+    const checkbox = page.getByLabel('I accept the Terms of Use and the Privacy Policy');
+    assert.equal(await checkbox.getAttribute('aria-invalid'), 'true');
+    await checkbox.check();
+    await page.getByRole('button', { name: 'Accept' }).click();
+
+    // 2. Entra app.
+    await stepHeading(page, 'Entra app');
+    await expectFocused(page, 'Entra app');
+    await expectAccessible(page, 'entra app');
+    await screenshot(page, 'connect-02-entra-app');
+    const entra = entraAppInput(emulator);
+    await page.getByLabel('Tenant').fill(entra.tenant);
+    await page.getByLabel('Web App Client ID').fill(entra.clientId);
+    const secret = page.getByLabel('Client secret');
+    assert.equal(await secret.getAttribute('type'), 'password');
+    assert.equal(await secret.getAttribute('autocomplete'), 'off');
+    // Copy/paste adds spaces; they are removed.
+    await secret.fill(`  ${entra.clientSecret}  `);
+    await page.getByRole('button', { name: 'Show client secret' }).click();
+    assert.equal(await secret.getAttribute('type'), 'text');
+    await page.getByRole('button', { name: 'Hide client secret' }).click();
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+
+    // 3. Partner Center app, with what step 2 accepted.
+    await stepHeading(page, 'Partner Center app');
+    await expectFocused(page, 'Partner Center app');
+    await page.getByText('Entra app checked with Microsoft').waitFor();
+    assert.ok((await page.locator('.accepted').innerText()).includes(`${entra.clientSecret.slice(0, 3)}…`), 'the secret hint is shown');
+    assert.ok(!(await page.content()).includes(entra.clientSecret), 'the Entra secret is never shown again');
+    await expectAccessible(page, 'partner center app');
+    await screenshot(page, 'connect-03-partner-center-app');
+    const pc = partnerCenterAppInput(emulator);
+    await page.getByLabel('Web App ID').fill(pc.webAppId);
+    await page.getByLabel('Web App Secret', { exact: true }).fill(pc.webAppSecret);
+    await page.getByLabel('Web App Secret expires on').fill(pc.secretExpiresOn);
+    await page.getByLabel('Native App ID').fill(pc.nativeAppId);
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+
+    // 4. Sign in with Microsoft.
+    await stepHeading(page, 'Sign in with Microsoft');
+    await expectFocused(page, 'Sign in with Microsoft');
+    await expectAccessible(page, 'sign in');
+    await screenshot(page, 'connect-04-sign-in');
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+
+    // Microsoft's pages (the emulator): user name and password, the authenticator code, consent.
+    await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });
+    await page.getByLabel('Email or username').fill(facts.serviceAccount.upn);
+    await page.getByLabel('Password').fill(facts.serviceAccount.password);
+    await screenshot(page, 'connect-05-microsoft-sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Code').waitFor();
+    await page.getByLabel('Code').fill(emulator.totp());
+    await screenshot(page, 'connect-06-microsoft-mfa');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
+    await screenshot(page, 'connect-07-microsoft-consent');
+    await page.getByRole('button', { name: 'Accept' }).click();
+
+    // 5. Back on /connect: the checklist, all required checks green.
+    await page.waitForURL(`${system.url}/connect`, { timeout: 30_000 });
+    await stepHeading(page, 'Checks');
+    const summary = page.locator('.checks-summary');
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /^✓?\s*All \d+ required checks passed/);
+    const checks = await page.locator('li.check').evaluateAll((items) =>
+      items.map((item) => ({ status: item.querySelector('.check__status')?.textContent?.replace(/\W/g, ''), optional: item.querySelector('.check__optional') !== null })),
+    );
+    assert.ok(checks.length >= 8, `every check is listed (${checks.length})`);
+    const notGreen = checks.filter((c) => !c.optional && !/^(Passed|Warning)$/.test(c.status ?? ''));
+    assert.deepEqual(notGreen, [], 'every required check is green');
+    assert.match(await page.locator('.wizard__panel').innerText(), new RegExp(`Signed in as ${escapeRegExp(facts.serviceAccount.upn)} with multi-factor authentication`));
+    await expectAccessible(page, 'checks');
+    await screenshot(page, 'connect-08-checks');
+
+    // Run again without starting over.
+    await page.getByRole('button', { name: 'Run the checks again' }).click();
+    await assertEventually(async () => /All \d+ required checks passed/.test(await summary.innerText()), 'the checks ran again');
+    const complete = page.getByRole('button', { name: 'Complete the connection' });
+    assert.equal(await complete.isEnabled(), true);
+    await complete.click();
+
+    // 6. Done.
+    await stepHeading(page, 'Your Microsoft tenant is connected');
+    await expectFocused(page, 'Your Microsoft tenant is connected');
+    assert.match(await page.locator('h1').innerText(), new RegExp(`${escapeRegExp(request.company.legalName)} is connected`));
+    assert.equal(await page.getByRole('link', { name: 'See the connection status' }).getAttribute('href'), '/status');
+    await expectAccessible(page, 'done');
+    await screenshot(page, 'connect-09-done');
+
+    // Reload resumes where the partner stands.
+    await page.reload();
+    await stepHeading(page, 'Your Microsoft tenant is connected');
+
+    const partner = await system.database.db.selectFrom('partners').select('state').where('legal_name', '=', request.company.legalName).executeTakeFirstOrThrow();
+    // The customer import may already have run (the worker runs in the same system).
+    assert.ok(['connected', 'syncing', 'active'].includes(partner.state), partner.state);
+    await context.close();
+  });
+
+  it('says so next to the field when a secret ID is pasted as the secret', { timeout: 90_000 }, async () => {
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await startConnect(page);
+    await stepHeading(page, 'Terms of Use and Privacy Policy');
+    await page.getByLabel('I accept the Terms of Use and the Privacy Policy').check();
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await stepHeading(page, 'Entra app');
+
+    const entra = entraAppInput(emulator);
+    await page.getByLabel('Tenant').fill(entra.tenant);
+    await page.getByLabel('Web App Client ID').fill(entra.clientId);
+    const secret = page.getByLabel('Client secret');
+    await secret.fill(emulator.facts.totalOneApp.secretKeyId!);
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+
+    await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'the secret field is marked invalid');
+    const describedBy = (await secret.getAttribute('aria-describedby')) ?? '';
+    assert.ok(describedBy.includes('field-clientSecret-error'), describedBy);
+    assert.match(await page.locator('#field-clientSecret-error').innerText(), /secret\u2019s ID, not its value/);
+    // The message sits in the field's own frame, right above its input.
+    const frame = page.locator('.field', { has: page.locator('#field-clientSecret') });
+    assert.match(await frame.innerText(), /secret\u2019s ID, not its value/);
+    await expectAccessible(page, 'entra app with a field error');
+    await screenshot(page, 'connect-10-secret-id-as-value');
+    await context.close();
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function assertEventually(condition: () => Promise<boolean>, message: string, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(message);
+}

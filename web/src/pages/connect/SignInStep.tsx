@@ -1,0 +1,93 @@
+import { useEffect, useRef } from 'react';
+import type { ConnectState } from '../../api.ts';
+import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
+import { AcceptedEntraApp, AcceptedPartnerCenterApp } from './Accepted.tsx';
+import { BusyStatus, StepHeading, useMicrosoftSignIn, type WizardActions } from './wizard.tsx';
+
+// Part 4: the service account signs in at Microsoft (with MFA) and accepts the permissions.
+// Microsoft sends the browser back to the server, which stores the outcome and redirects here.
+
+export function SignInStep({ actions }: { actions: WizardActions }) {
+  const { state } = actions;
+  const signIn = useMicrosoftSignIn(actions);
+  const failure = state.signIn?.error ?? null;
+  const example = serviceAccountExample(state);
+
+  return (
+    <>
+      <StepHeading step="sign_in">Sign in with Microsoft</StepHeading>
+      {failure ? <SignInFailure error={failure} /> : null}
+      <p>
+        Now the service account signs in once, so TotalOne may work in Partner Center on your behalf. Before you press the button:
+      </p>
+      <ul className="checklist">
+        <li>
+          <strong>Use a private window</strong> (InPrivate or incognito), ideally this one. Otherwise the browser may sign in with your everyday
+          Microsoft account without asking.
+        </li>
+        <li>
+          <strong>Sign in as the service account</strong> you created in Step 2, for example <span className="mono">{example}</span>, with its
+          password. Not with your own account.
+        </li>
+        <li>
+          <strong>Have its second factor ready</strong> (for example the Microsoft Authenticator app): Microsoft must ask for it. A sign-in without
+          multi-factor authentication is refused.
+        </li>
+        <li>
+          <strong>Accept the permissions</strong> on the page where Microsoft lists what TotalOne may do. Microsoft then sends you back here, where the
+          checks run.
+        </li>
+      </ul>
+
+      {signIn.error ? <ApiErrorNotice error={signIn.error} /> : null}
+      <div className="form-actions">
+        <button type="button" className="button button--primary button--large" onClick={() => void signIn.start()} disabled={signIn.busy}>
+          {failure ? 'Sign in with Microsoft again' : 'Sign in with Microsoft'}
+        </button>
+        <BusyStatus busy={signIn.busy}>Opening Microsoft&rsquo;s sign-in page…</BusyStatus>
+      </div>
+
+      <div className="accepted-group">
+        {state.entraApp ? <AcceptedEntraApp entraApp={state.entraApp} onChange={signIn.busy ? undefined : actions.edit} /> : null}
+        {state.partnerCenterApp ? <AcceptedPartnerCenterApp app={state.partnerCenterApp} onChange={signIn.busy ? undefined : actions.edit} /> : null}
+      </div>
+    </>
+  );
+}
+
+/** Microsoft refused or the answer did not pass our checks: said first, and focused once. */
+export function SignInFailure({ error }: { error: { code: string; message: string } }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+  }, []);
+  return (
+    <div ref={ref} tabIndex={-1} className="focus-target">
+      <Notice tone="error" title={titleFor(error.code)}>
+        <p>{error.message}</p>
+        <p className="muted">
+          Code: <span className="mono">{error.code}</span>
+        </p>
+      </Notice>
+    </div>
+  );
+}
+
+function titleFor(code: string): string {
+  switch (code) {
+    case 'MFA_REQUIRED':
+      return 'The sign-in did not use multi-factor authentication';
+    case 'WRONG_TENANT':
+      return 'You signed in with an account of another tenant';
+    case 'ACCESS_DENIED':
+      return 'The permissions were not accepted';
+    default:
+      return 'The Microsoft sign-in did not succeed';
+  }
+}
+
+/** total.one@<the partner's domain> when the tenant was entered as a domain. */
+function serviceAccountExample(state: ConnectState): string {
+  const tenant = state.entraApp?.tenant ?? '';
+  return tenant.includes('.') ? `total.one@${tenant}` : 'total.one@yourdomain.onmicrosoft.com';
+}

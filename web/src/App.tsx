@@ -13,6 +13,8 @@ const HelpPage = lazy(() => import('./pages/HelpPage.tsx').then((m) => ({ defaul
 const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ default: m.SupportPage })));
 // The connect wizard's forms check input with the contracts' zod schemas before asking Microsoft.
 const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
+const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
+const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
 
 // The page paths the server answers with index.html (server/app/http.ts keeps the same list).
@@ -22,6 +24,8 @@ const pages: Record<string, ComponentType> = {
   '/verify': VerifyPage,
   '/signup-link': SignupLinkPage,
   '/connect': ConnectPage,
+  '/status': StatusPage,
+  '/tenant': TenantPage,
   '/help': HelpPage,
   '/support': SupportPage,
   '/dev/mail': DevMailPage,

@@ -132,6 +132,9 @@ async function post<T>(path: string, body: unknown, expect: Expect<T>): Promise<
 
 const get = <T,>(path: string, expect: Expect<T>) => request<T>('GET', path, undefined, expect);
 
+/** For page modules that keep their own endpoints (status, console). */
+export { get as apiGet, post as apiPost };
+
 export type VerificationResult = z.infer<typeof verificationResultSchema>;
 export type SupportRequestInput = { name: string; email: string; message: string; signupReference?: string | null };
 export type SupportRequestCreated = z.infer<typeof supportRequestCreatedSchema>;

@@ -1,0 +1,174 @@
+import './status.css';
+import { useEffect, useState } from 'react';
+import { asApiError, type ApiError } from '../../api.ts';
+import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
+import { formatDateTime } from '../../format.ts';
+import { Link, usePageTitle } from '../../router.tsx';
+import { statusApi, type StatusView } from './status-api.ts';
+
+// The partner's status page: the steps done, the customer import's live progress (server-sent
+// events) and the ready state. Opened after the connection, or later from a link in an email
+// (`/status#key=...`: the key becomes a cookie and leaves the address bar).
+
+type State = { kind: 'loading' } | { kind: 'failed'; error: ApiError } | { kind: 'ready'; view: StatusView; live: boolean };
+
+function readKey(): string | undefined {
+  const match = /[#&]key=([^&]+)/.exec(location.hash);
+  if (!match) return undefined;
+  history.replaceState(null, '', location.pathname + location.search);
+  return decodeURIComponent(match[1]!);
+}
+
+export function StatusPage() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+
+  useEffect(() => {
+    let source: EventSource | undefined;
+    let cancelled = false;
+    const key = readKey();
+    (key ? statusApi.openStatusLink(key) : statusApi.status())
+      .then((view) => {
+        if (cancelled) return;
+        setState({ kind: 'ready', view, live: false });
+        if (view.sync?.status === 'running' || view.state === 'connected' || view.state === 'syncing') {
+          source = new EventSource('/api/status/events');
+          source.addEventListener('status', (event) => {
+            setState({ kind: 'ready', view: JSON.parse((event as MessageEvent<string>).data) as StatusView, live: true });
+          });
+          source.addEventListener('end', () => {
+            source?.close();
+            setState((current) => (current.kind === 'ready' ? { ...current, live: false } : current));
+          });
+        }
+      })
+      .catch((error: unknown) => !cancelled && setState({ kind: 'failed', error: asApiError(error) }));
+    return () => {
+      cancelled = true;
+      source?.close();
+    };
+  }, []);
+
+  usePageTitle(state.kind === 'ready' ? `Status of ${state.view.companyName}` : 'Your status');
+
+  if (state.kind === 'loading') {
+    return (
+      <section className="page narrow">
+        <h1>Your TotalOne status</h1>
+        <p role="status" className="loading">
+          Loading your status…
+        </p>
+      </section>
+    );
+  }
+  if (state.kind === 'failed') {
+    return (
+      <section className="page narrow">
+        <h1>We could not show your status</h1>
+        <ApiErrorNotice error={state.error} />
+        <p>
+          Open the status link from your most recent TotalOne email, or use the browser in which you connected your Microsoft tenant. If that does not
+          work, <Link to="/support">contact support</Link>.
+        </p>
+      </section>
+    );
+  }
+  return <StatusReady view={state.view} live={state.live} />;
+}
+
+function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
+  const sync = view.sync;
+  const ready = view.state === 'active';
+  return (
+    <section className="page stack--large">
+      <header className="page-intro">
+        <p className="eyebrow">{view.reference}</p>
+        <h1>{ready ? `${view.companyName} is ready` : `Setting up ${view.companyName}`}</h1>
+        <p className="lead">{view.headline}</p>
+      </header>
+
+      <div className="two-columns">
+        <div className="card">
+          <h2>Steps</h2>
+          <div className="step-list">
+            <ol aria-label="Onboarding steps">
+              {view.steps.map((step, index) => (
+                <li key={step.id} className={`step-list__item step-list__item--${step.status === 'done' ? 'done' : step.status === 'current' ? 'current' : 'upcoming'}`} aria-current={step.status === 'current' ? 'step' : undefined}>
+                  <span className="step-list__marker" aria-hidden="true">
+                    {step.status === 'done' ? '✓' : step.status === 'failed' ? '!' : index + 1}
+                  </span>
+                  <span className="step-list__text">
+                    <span className="step-list__title">{step.label}</span>
+                    <span className="step-list__summary">{stepStatusText(step.status)}</span>
+                  </span>
+                </li>
+              ))}
+            </ol>
+          </div>
+        </div>
+
+        <div className="card">
+          <h2>Customer import</h2>
+          {sync ? <SyncProgress sync={sync} live={live} /> : <p>The import starts within a minute of the connection.</p>}
+          <p className="muted">
+            {view.customerCount.toLocaleString('en')} customers imported
+            {view.lastSyncAt ? `, last import ${formatDateTime(view.lastSyncAt)}` : ''}.
+          </p>
+          {view.customerCount > 0 ? (
+            <p>
+              <Link to="/tenant" className="button button--secondary">
+                See your customers
+              </Link>
+            </p>
+          ) : null}
+        </div>
+      </div>
+
+      {ready ? (
+        <Notice tone="success" title="Your TotalOne tenant is ready">
+          <p>We sent a confirmation email to your primary contact with how to sign in. Your customers are imported and kept up to date every day.</p>
+        </Notice>
+      ) : null}
+    </section>
+  );
+}
+
+function stepStatusText(status: 'done' | 'current' | 'pending' | 'failed'): string {
+  return { done: 'Done', current: 'In progress', pending: 'Not started yet', failed: 'Needs your attention' }[status];
+}
+
+function SyncProgress({ sync, live }: { sync: NonNullable<StatusView['sync']>; live: boolean }) {
+  const count = sync.customersImported.toLocaleString('en');
+  const total = sync.total !== null ? sync.total.toLocaleString('en') : undefined;
+  return (
+    <div className="stack">
+      <p role="status" aria-live="polite">
+        {sync.status === 'completed'
+          ? `Import complete: ${count} customers.`
+          : sync.status === 'failed'
+            ? `The import stopped after ${count} customers.`
+            : total
+              ? `${count} of ${total} customers imported`
+              : `${count} customers imported so far`}
+        {sync.status === 'running' && sync.ratePerSecond ? ` · ${Math.round(sync.ratePerSecond).toLocaleString('en')} per second` : ''}
+        {sync.status === 'running' && sync.secondsLeft !== null ? ` · about ${formatDuration(sync.secondsLeft)} left` : ''}
+      </p>
+      {sync.percent !== null ? (
+        <progress className="progress" max={100} value={sync.percent} aria-label="Import progress">
+          {sync.percent}%
+        </progress>
+      ) : null}
+      {sync.status === 'running' && live ? <p className="muted">Updating live.</p> : null}
+      {sync.error ? (
+        <Notice tone={sync.error.retrying ? 'warning' : 'error'} title={sync.error.retrying ? 'A hiccup, we are retrying' : 'The import needs your help'}>
+          <p>{sync.error.message}</p>
+        </Notice>
+      ) : null}
+    </div>
+  );
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, seconds)} seconds`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(minutes / 60)} hours`;
+}

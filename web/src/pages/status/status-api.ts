@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import type { customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
+import { apiGet, apiPost } from '../../api.ts';
+
+// The status page and tenant view (server/modules/sync/sync.routes.ts).
+
+export type StatusView = z.infer<typeof statusSchema>;
+export type CustomerList = z.infer<typeof customerListSchema>;
+export type TenantSummary = z.infer<typeof tenantSummarySchema>;
+
+const status = ['companyName', 'state', 'steps'] as const;
+
+export const statusApi = {
+  status: () => apiGet<StatusView>('/api/status', status),
+  /** Exchanges the key of a status link from an email for a cookie of this browser. */
+  openStatusLink: (key: string) => apiPost<StatusView>('/api/status/access', { key }, status),
+  summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
+  customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number }) => {
+    const params = new URLSearchParams({ sort: query.sort, order: query.order, limit: String(query.limit ?? 50) });
+    if (query.search) params.set('search', query.search);
+    if (query.cursor) params.set('cursor', query.cursor);
+    return apiGet<CustomerList>(`/api/tenant/customers?${params}`, ['items', 'nextCursor']);
+  },
+};

@@ -265,6 +265,13 @@ export function createSyncService(deps: {
     const partner = await partners.partner(db, partnerId);
     if (!partner) return;
     if (!SYNCABLE_STATES.includes(partner.state)) {
+      // A run left over from before (e.g. the partner was suspended mid-import) ends here, or
+      // recovery would keep handing it to workers.
+      const stale = await repo.runningRun(db, partnerId);
+      if (stale) {
+        const now = clock.now();
+        await repo.updateRunning(db, stale.id, { status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'NOT_CONNECTED', message: 'The import stopped because the account is not connected any more.', retrying: false, at: now.toISOString() }) });
+      }
       logger.info({ partnerId, state: partner.state, reason }, 'customer import skipped: the partner is not connected');
       return;
     }

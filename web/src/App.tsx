@@ -16,6 +16,8 @@ const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m
 const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
 const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
+// The operator console (/console/*) has its own frame and pages, all in chunks of their own.
+const ConsoleApp = lazy(() => import('./console/ConsoleApp.tsx'));
 
 // The page paths the server answers with index.html (server/app/http.ts keeps the same list).
 const pages: Record<string, ComponentType> = {
@@ -34,6 +36,13 @@ const pages: Record<string, ComponentType> = {
 export function App() {
   const pathname = usePathname();
   const pageKey = usePageKey();
+  if (pathname === '/console' || pathname.startsWith('/console/')) {
+    return (
+      <Suspense fallback={<PageLoading />}>
+        <ConsoleApp pathname={pathname} />
+      </Suspense>
+    );
+  }
   const Page = pages[pathname] ?? NotFoundPage;
   // The key gives every page a fresh state when the path changes (links, back, forward) or a new
   // link token arrives.

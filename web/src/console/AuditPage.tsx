@@ -1,0 +1,199 @@
+import { useState, type FormEvent } from 'react';
+import { Link, usePageTitle } from '../router.tsx';
+import { consoleApi } from './consoleApi.ts';
+import { auditActionLabel } from './labels.ts';
+import { Details, LoadedView, When, useLoad } from './ui.tsx';
+
+// /console/audit: the append-only audit log, newest first. Filters: action (exact, or a prefix with a
+// trailing `.` or `*`), partner ID, actor (operator ID or label), actor type, date range. Paging is
+// by cursor: "Older events" follows nextCursor, "Newest" starts over.
+
+const PAGE_SIZE = 50;
+
+interface Filters {
+  action: string;
+  partnerId: string;
+  actorId: string;
+  actorType: string;
+  from: string;
+  to: string;
+}
+
+const empty: Filters = { action: '', partnerId: '', actorId: '', actorType: '', from: '', to: '' };
+
+function readFilters(): Filters {
+  const params = new URLSearchParams(location.search);
+  return Object.fromEntries(Object.keys(empty).map((key) => [key, params.get(key) ?? ''])) as unknown as Filters;
+}
+
+/** A date field's day as the start (or end) of that day in the operator's time zone. */
+function dayBoundary(day: string, end: boolean): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const date = new Date(`${day}T00:00:00`);
+  if (end) date.setDate(date.getDate() + 1);
+  return date.toISOString();
+}
+
+export function AuditPage() {
+  usePageTitle('Audit log');
+  const [filters, setFilters] = useState<Filters>(readFilters);
+  const [draft, setDraft] = useState<Filters>(filters);
+  const [cursors, setCursors] = useState<number[]>([]);
+  const before = cursors.at(-1);
+  const loaded = useLoad(
+    () =>
+      consoleApi.auditEvents({
+        action: filters.action || undefined,
+        partnerId: filters.partnerId || undefined,
+        actorId: filters.actorId || undefined,
+        actorType: filters.actorType || undefined,
+        from: dayBoundary(filters.from, false),
+        to: dayBoundary(filters.to, true),
+        before,
+        limit: PAGE_SIZE,
+      }),
+    `${JSON.stringify(filters)}|${before ?? ''}`,
+  );
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const next = Object.fromEntries(Object.entries(draft).map(([k, v]) => [k, v.trim()])) as unknown as Filters;
+    setFilters(next);
+    setCursors([]);
+    const params = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
+    const search = params.toString();
+    history.replaceState(history.state, '', `/console/audit${search ? `?${search}` : ''}`);
+  }
+
+  const set = (key: keyof Filters) => (event: { target: { value: string } }) => setDraft({ ...draft, [key]: event.target.value });
+
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <div>
+          <h1>Audit log</h1>
+          <p className="muted">Every operator action and security event, and the partners’ steps. Entries cannot be changed or deleted.</p>
+        </div>
+      </div>
+      <form className="filter-bar filter-bar--grid" role="search" aria-label="Search the audit log" onSubmit={submit}>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-action">Action</label>
+          <input id="audit-action" className="input" value={draft.action} onChange={set('action')} aria-describedby="audit-action-hint" spellCheck={false} autoCapitalize="none" />
+          <p id="audit-action-hint" className="field__hint">
+            e.g. <code>console.signup_link_issued</code>, or a prefix: <code>operator.</code>, <code>signup_link.*</code>
+          </p>
+        </div>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-partner">Partner ID</label>
+          <input id="audit-partner" className="input" value={draft.partnerId} onChange={set('partnerId')} spellCheck={false} aria-describedby="audit-partner-hint" />
+          <p id="audit-partner-hint" className="field__hint">
+            The signup’s ID from its console address
+          </p>
+        </div>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-actor">Actor</label>
+          <input id="audit-actor" className="input" value={draft.actorId} onChange={set('actorId')} spellCheck={false} aria-describedby="audit-actor-hint" />
+          <p id="audit-actor-hint" className="field__hint">
+            Operator ID, or a system label
+          </p>
+        </div>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-actor-type">Actor type</label>
+          <select id="audit-actor-type" className="input input--select" value={draft.actorType} onChange={set('actorType')}>
+            <option value="">Any</option>
+            <option value="operator">Operator</option>
+            <option value="partner">Partner</option>
+            <option value="system">System</option>
+            <option value="anonymous">Anonymous</option>
+          </select>
+        </div>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-from">From (day)</label>
+          <input id="audit-from" className="input" type="date" value={draft.from} onChange={set('from')} />
+        </div>
+        <div className="filter-bar__field">
+          <label htmlFor="audit-to">To (day, inclusive)</label>
+          <input id="audit-to" className="input" type="date" value={draft.to} onChange={set('to')} />
+        </div>
+        <div className="filter-bar__actions">
+          <button type="submit" className="button button--primary">
+            Search
+          </button>
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={() => {
+              setDraft(empty);
+              setFilters(empty);
+              setCursors([]);
+              history.replaceState(history.state, '', '/console/audit');
+            }}
+          >
+            Clear
+          </button>
+        </div>
+      </form>
+      <LoadedView loaded={loaded} what="the audit log">
+        {(page) => (
+          <section aria-labelledby="audit-results" aria-busy={loaded.loading}>
+            <h2 id="audit-results" className="results-title">
+              {page.items.length === 0 ? 'No events match' : cursors.length === 0 ? 'Newest events' : `Older events (page ${cursors.length + 1})`}
+            </h2>
+            {page.items.length > 0 ? (
+              <div className="table-scroll">
+                <table className="data-table data-table--compact">
+                  <caption className="visually-hidden">Audit events, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">When</th>
+                      <th scope="col">Action</th>
+                      <th scope="col">Actor</th>
+                      <th scope="col">Partner</th>
+                      <th scope="col">Details</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.items.map((item) => (
+                      <tr key={item.id}>
+                        <td className="nowrap">
+                          <When iso={item.occurredAt} />
+                        </td>
+                        <th scope="row">
+                          {auditActionLabel(item.action)}
+                          <span className="cell-sub">
+                            <code>{item.action}</code>
+                          </span>
+                        </th>
+                        <td>
+                          {item.actor ?? '—'}
+                          <span className="cell-sub">{item.actorType}</span>
+                        </td>
+                        <td>{item.partner ? <Link to={`/console/partners/${item.partner.id}`}>{item.partner.companyName}</Link> : <span className="muted">—</span>}</td>
+                        <td>
+                          <Details details={item.details} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+            <nav className="pager" aria-label="Audit log pages">
+              <div className="pager__buttons">
+                <button type="button" className="button button--secondary button--small" disabled={cursors.length === 0} onClick={() => setCursors([])}>
+                  Newest
+                </button>
+                <button type="button" className="button button--secondary button--small" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Newer
+                </button>
+                <button type="button" className="button button--secondary button--small" disabled={page.nextCursor === null} onClick={() => page.nextCursor !== null && setCursors([...cursors, page.nextCursor])}>
+                  Older events
+                </button>
+              </div>
+            </nav>
+          </section>
+        )}
+      </LoadedView>
+    </div>
+  );
+}

@@ -1,0 +1,490 @@
+import { useRef, useState } from 'react';
+import { Notice } from '../components/Notice.tsx';
+import { Link, usePageTitle } from '../router.tsx';
+import { consoleApi, type PartnerAction, type PartnerDetail } from './consoleApi.ts';
+import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
+import { Details, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
+
+// /console/partners/:id: company and contacts, the actions the state allows (each confirmed with a
+// reason), links, emails, terms, connection, credentials as masked hints only, checks, imports and
+// the timeline from the audit log.
+
+export function PartnerPage({ id }: { id?: string }) {
+  const partnerId = id ?? '';
+  const loaded = useLoad(() => consoleApi.partner(partnerId), partnerId);
+  return (
+    <LoadedView loaded={loaded} what="the signup">
+      {(partner) => <PartnerView partner={partner} reload={loaded.reload} />}
+    </LoadedView>
+  );
+}
+
+const actionOrder: PartnerAction[] = ['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'];
+
+function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () => void }) {
+  usePageTitle(`Signup: ${partner.company.legalName}`);
+  const [action, setAction] = useState<PartnerAction>();
+  const [result, setResult] = useState<string>();
+  const resultRef = useRef<HTMLDivElement>(null);
+  const primary = partner.contacts.find((c) => c.role === 'primary');
+
+  async function run(chosen: PartnerAction, reason: string) {
+    const done = await consoleApi.partnerAction(partner.id, chosen, reason);
+    setResult(done.message);
+    reload();
+    // After the dialog closes, focus goes to the outcome so it is read out.
+    window.setTimeout(() => resultRef.current?.focus(), 50);
+  }
+
+  return (
+    <div className="stack">
+      <p className="breadcrumb">
+        <Link to="/console/partners">← All signups</Link>
+      </p>
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">Signup {partner.reference}</p>
+          <h1>{partner.company.legalName}</h1>
+          <p className="page-head__meta">
+            <StateBadge state={partner.state} /> <span className="muted">
+              Signed up <When iso={partner.createdAt} /> · last change <When iso={partner.updatedAt} />
+            </span>
+          </p>
+        </div>
+      </div>
+
+      {result ? (
+        <div ref={resultRef} tabIndex={-1} className="focus-target">
+          <Notice tone="success" title="Done">
+            <p>{result}</p>
+          </Notice>
+        </div>
+      ) : null}
+
+      <div className="detail-grid">
+        <div className="detail-grid__main stack">
+          <Timeline partner={partner} />
+          <LinksTable partner={partner} />
+          <EmailsTable partner={partner} />
+          <PreflightRuns partner={partner} />
+          <SyncRuns partner={partner} />
+        </div>
+        <aside className="detail-grid__side stack" aria-label="Signup facts and actions">
+          <section className="card" aria-labelledby="actions-title">
+            <h2 id="actions-title">Actions</h2>
+            {partner.availableActions.length === 0 ? (
+              <p className="muted">No action is possible in this state.</p>
+            ) : (
+              <ul className="action-list">
+                {actionOrder
+                  .filter((a) => partner.availableActions.includes(a))
+                  .map((a) => (
+                    <li key={a}>
+                      <button type="button" className={`button ${a === 'suspend' ? 'button--danger-outline' : 'button--secondary'} button--block`} onClick={() => setAction(a)}>
+                        {actionLabels[a].button}
+                      </button>
+                    </li>
+                  ))}
+              </ul>
+            )}
+            <p className="muted small">Each action asks for a reason and is recorded in the audit log with your name.</p>
+          </section>
+
+          <section className="card" aria-labelledby="company-title">
+            <h2 id="company-title">Company</h2>
+            <dl className="kv">
+              <div>
+                <dt>Legal name</dt>
+                <dd>{partner.company.legalName}</dd>
+              </div>
+              <div>
+                <dt>Address</dt>
+                <dd>
+                  {partner.company.street}, {partner.company.postalCode} {partner.company.city}, {partner.company.country}
+                </dd>
+              </div>
+              <div>
+                <dt>Tax ID</dt>
+                <dd className="mono">{partner.company.taxId}</dd>
+              </div>
+              <div>
+                <dt>MPN ID</dt>
+                <dd className="mono">{partner.company.mpnId}</dd>
+              </div>
+              <div>
+                <dt>Entra domain</dt>
+                <dd className="mono">{partner.company.entraDomain}</dd>
+              </div>
+              <div>
+                <dt>Website</dt>
+                <dd>{partner.company.website ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Email confirmed</dt>
+                <dd>
+                  <When iso={partner.emailVerifiedAt} />
+                </dd>
+              </div>
+            </dl>
+          </section>
+
+          <section className="card" aria-labelledby="contacts-title">
+            <h2 id="contacts-title">Contacts</h2>
+            {partner.contacts.map((c) => (
+              <div key={c.role} className="contact">
+                <p className="contact__name">
+                  {c.firstName} {c.lastName} <span className="muted">· {c.role === 'primary' ? 'primary' : 'secondary'}</span>
+                </p>
+                <p className="contact__line">{c.jobTitle}</p>
+                <p className="contact__line">
+                  <a href={`mailto:${c.email}`}>{c.email}</a>
+                </p>
+                <p className="contact__line">{c.phone}</p>
+              </div>
+            ))}
+          </section>
+
+          <ConnectionCard partner={partner} />
+
+          <section className="card" aria-labelledby="terms-title">
+            <h2 id="terms-title">Terms accepted</h2>
+            {partner.termsAccepted.length === 0 ? (
+              <p className="muted">Not yet.</p>
+            ) : (
+              <ul className="plain-list">
+                {partner.termsAccepted.map((t) => (
+                  <li key={`${t.document}-${t.version}`}>
+                    {t.document} <span className="mono">v{t.version}</span> · <When iso={t.acceptedAt} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+
+          {partner.supportRequests.length > 0 ? (
+            <section className="card" aria-labelledby="support-title">
+              <h2 id="support-title">Support requests</h2>
+              <ul className="plain-list">
+                {partner.supportRequests.map((s) => (
+                  <li key={s.id}>
+                    <Link to={`/console/support/${s.id}`}>{s.reference}</Link> · <StatusText status={s.status} /> · <When iso={s.createdAt} />
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
+        </aside>
+      </div>
+
+      <ReasonDialog
+        open={action !== undefined}
+        title={action ? actionLabels[action].title : ''}
+        confirmLabel={action ? actionLabels[action].button : ''}
+        danger={action === 'suspend'}
+        explain={
+          action ? (
+            <>
+              <p>{actionLabels[action].explain}</p>
+              <p className="muted">
+                {partner.company.legalName} ({partner.reference}){primary ? `, primary contact ${primary.email}` : ''}.
+              </p>
+            </>
+          ) : null
+        }
+        onConfirm={(reason) => run(action!, reason)}
+        onClose={() => setAction(undefined)}
+      />
+    </div>
+  );
+}
+
+function Timeline({ partner }: { partner: PartnerDetail }) {
+  return (
+    <section className="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      {partner.timeline.length === 0 ? (
+        <p className="muted">No events yet.</p>
+      ) : (
+        <ol className="timeline">
+          {partner.timeline.map((item, index) => (
+            <li key={`${item.at}-${index}`} className={`timeline__item timeline__item--${item.kind}`}>
+              <p className="timeline__what">
+                <strong>{item.kind === 'email' ? templateLabel(item.action.replace(/^email\./, '')) : auditActionLabel(item.action)}</strong>
+                {item.kind === 'email' && typeof item.details.status === 'string' ? (
+                  <>
+                    {' '}
+                    <StatusText status={item.details.status} />
+                  </>
+                ) : null}
+              </p>
+              <p className="timeline__meta">
+                <When iso={item.at} />
+                {item.actor || item.actorType ? ` · ${item.actor ?? item.actorType}` : ''} · <code>{item.action}</code>
+              </p>
+              <Details details={item.kind === 'email' ? omit(item.details, 'status') : item.details} />
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function omit(record: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _dropped, ...rest } = record;
+  return rest;
+}
+
+function LinksTable({ partner }: { partner: PartnerDetail }) {
+  return (
+    <section className="card" aria-labelledby="links-title">
+      <h2 id="links-title">Links</h2>
+      {partner.links.length === 0 ? (
+        <p className="muted">No links issued.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table data-table--compact">
+            <caption className="visually-hidden">Confirmation and signup links, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Link</th>
+                <th scope="col">Status</th>
+                <th scope="col">Issued</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Claimed / spent / revoked</th>
+              </tr>
+            </thead>
+            <tbody>
+              {partner.links.map((l) => (
+                <tr key={l.id}>
+                  <th scope="row">
+                    {l.purpose === 'signup_link' ? 'Signup link' : 'Email confirmation'}
+                    <span className="cell-sub">by {l.issuedBy}</span>
+                  </th>
+                  <td>
+                    <StatusText status={l.status} tone={l.status === 'open' ? 'progress' : undefined} />
+                  </td>
+                  <td>
+                    <When iso={l.createdAt} />
+                  </td>
+                  <td>
+                    <When iso={l.expiresAt} />
+                  </td>
+                  <td>
+                    {l.revokedAt ? (
+                      <>
+                        revoked <When iso={l.revokedAt} />
+                        {l.revokedReason ? <span className="cell-sub">{l.revokedReason}</span> : null}
+                      </>
+                    ) : l.spentAt ? (
+                      <>
+                        spent <When iso={l.spentAt} />
+                      </>
+                    ) : l.claimedAt ? (
+                      <>
+                        claimed <When iso={l.claimedAt} />
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function EmailsTable({ partner }: { partner: PartnerDetail }) {
+  return (
+    <section className="card" aria-labelledby="emails-title">
+      <h2 id="emails-title">Emails</h2>
+      {partner.emails.length === 0 ? (
+        <p className="muted">No emails sent.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table data-table--compact">
+            <caption className="visually-hidden">Emails to the partner and their delivery status</caption>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">To</th>
+                <th scope="col">Delivery</th>
+                <th scope="col">Queued</th>
+                <th scope="col">Sent</th>
+              </tr>
+            </thead>
+            <tbody>
+              {partner.emails.map((m) => (
+                <tr key={m.id}>
+                  <th scope="row">{templateLabel(m.template)}</th>
+                  <td>{m.to}</td>
+                  <td>
+                    <StatusText status={m.status} />
+                    {m.attempts > 1 ? <span className="cell-sub">{m.attempts} attempts</span> : null}
+                    {m.lastError ? <span className="cell-sub cell-sub--error">{m.lastError}</span> : null}
+                  </td>
+                  <td>
+                    <When iso={m.createdAt} />
+                  </td>
+                  <td>
+                    <When iso={m.sentAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ConnectionCard({ partner }: { partner: PartnerDetail }) {
+  const c = partner.connection;
+  return (
+    <section className="card" aria-labelledby="connection-title">
+      <h2 id="connection-title">Connection</h2>
+      {!c ? (
+        <p className="muted">Not started.</p>
+      ) : (
+        <dl className="kv">
+          <div>
+            <dt>Tenant ID</dt>
+            <dd className="mono">{c.tenantId ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Entra app ID</dt>
+            <dd className="mono">{c.entraAppId ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Partner Center web app ID</dt>
+            <dd className="mono">{c.partnerCenterWebAppId ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Partner Center native app ID</dt>
+            <dd className="mono">{c.partnerCenterNativeAppId ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Service account</dt>
+            <dd>{c.serviceAccountUpn ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>MFA performed</dt>
+            <dd>{c.mfaPerformed === null ? '—' : c.mfaPerformed ? 'Yes' : 'No'}</dd>
+          </div>
+          <div>
+            <dt>Signed in with Microsoft</dt>
+            <dd>
+              <When iso={c.signedInAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Connection saved</dt>
+            <dd>
+              <When iso={c.committedAt} />
+            </dd>
+          </div>
+          {c.signInError ? (
+            <div>
+              <dt>Sign-in error</dt>
+              <dd className="text-error">
+                {c.signInError.message} <code>{c.signInError.code}</code>
+              </dd>
+            </div>
+          ) : null}
+        </dl>
+      )}
+      <h3>Credentials</h3>
+      <p className="muted small">Stored in the vault. Operators see only a masked hint and the expiry, never the value.</p>
+      {partner.credentials.length === 0 ? (
+        <p className="muted">None stored.</p>
+      ) : (
+        <ul className="credential-list">
+          {partner.credentials.map((cred) => (
+            <li key={cred.field}>
+              <span className="credential-list__field">{cred.field}</span>
+              <span className="mono">{cred.hint ?? '••••'}</span>
+              <span className="muted small">{cred.expiresAt ? <>expires <When iso={cred.expiresAt} day /></> : 'no expiry'}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function PreflightRuns({ partner }: { partner: PartnerDetail }) {
+  if (partner.preflightRuns.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="preflight-title">
+      <h2 id="preflight-title">Preflight checks</h2>
+      {partner.preflightRuns.map((run) => (
+        <details key={run.id} className="run" open={run === partner.preflightRuns[0]}>
+          <summary>
+            <When iso={run.startedAt} /> · {run.allRequiredPassed ? <StatusText status="passed" /> : <StatusText status="failed" />} · by {run.triggeredBy}
+          </summary>
+          <ul className="check-list">
+            {run.checks.map((check) => (
+              <li key={check.id}>
+                <StatusText status={check.status} /> <strong>{check.title}</strong>
+                {check.required ? null : <span className="muted"> (optional)</span>}
+                <span className="cell-sub">{check.found}</span>
+                {check.fix ? <span className="cell-sub">Fix: {check.fix}</span> : null}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ))}
+    </section>
+  );
+}
+
+function SyncRuns({ partner }: { partner: PartnerDetail }) {
+  if (partner.syncRuns.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="sync-title">
+      <h2 id="sync-title">Customer imports</h2>
+      <div className="table-scroll">
+        <table className="data-table data-table--compact">
+          <caption className="visually-hidden">Customer import runs, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Status</th>
+              <th scope="col">Why</th>
+              <th scope="col" className="num">
+                Customers
+              </th>
+              <th scope="col">Finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {partner.syncRuns.map((run) => (
+              <tr key={run.id}>
+                <th scope="row">
+                  <When iso={run.startedAt} />
+                </th>
+                <td>
+                  <StatusText status={run.status} />
+                  {run.error ? <span className="cell-sub cell-sub--error">{run.error.message}</span> : null}
+                </td>
+                <td>{run.reason}</td>
+                <td className="num">
+                  {run.customersSeen}
+                  {run.totalCount !== null ? ` of ${run.totalCount}` : ''}
+                </td>
+                <td>
+                  <When iso={run.finishedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,177 @@
+import type { z } from 'zod';
+import type {
+  actionResultSchema,
+  auditPageSchema,
+  inviteCompletedSchema,
+  inviteViewSchema,
+  operatorInvitedSchema,
+  operatorListSchema,
+  OperatorRole,
+  OperatorSessionView,
+  OperatorView,
+  overviewSchema,
+  PartnerDetail,
+  partnerListSchema,
+  signedOutSchema,
+  SignInInput,
+  supportDetailSchema,
+  supportListSchema,
+  totpEnrolmentSchema,
+} from '../../../contracts/operators.ts';
+import { ApiError } from '../api.ts';
+
+// The console's door to /api/console (server/modules/operators/operators.routes.ts). Same rules as
+// the partner pages' client (web/src/api.ts): CSRF token on every POST (refetched once on
+// CSRF_FAILED), failures as ApiError with the server's code. One addition: a 401
+// CONSOLE_SESSION_REQUIRED on any call tells the console shell that the session has ended, so it
+// can go back to the sign-in page with a message.
+
+export type InviteView = z.infer<typeof inviteViewSchema>;
+export type TotpEnrolment = z.infer<typeof totpEnrolmentSchema>;
+export type InviteCompleted = z.infer<typeof inviteCompletedSchema>;
+export type Overview = z.infer<typeof overviewSchema>;
+export type PartnerList = z.infer<typeof partnerListSchema>;
+export type PartnerSummary = PartnerList['items'][number];
+export type ActionResult = z.infer<typeof actionResultSchema>;
+export type SupportList = z.infer<typeof supportListSchema>;
+export type SupportItem = SupportList['items'][number];
+export type SupportDetail = z.infer<typeof supportDetailSchema>;
+export type AuditPage = z.infer<typeof auditPageSchema>;
+export type OperatorList = z.infer<typeof operatorListSchema>;
+export type OperatorInvited = z.infer<typeof operatorInvitedSchema>;
+export type SignedOut = z.infer<typeof signedOutSchema>;
+export type { OperatorSessionView, OperatorView, PartnerDetail, OperatorRole };
+
+export type PartnerAction = PartnerDetail['availableActions'][number];
+
+const sessionLostListeners = new Set<(error: ApiError) => void>();
+/** Called when any console call answers 401 CONSOLE_SESSION_REQUIRED. */
+export function onSessionLost(listener: (error: ApiError) => void): () => void {
+  sessionLostListeners.add(listener);
+  return () => sessionLostListeners.delete(listener);
+}
+
+let lastCallAt = Date.now();
+/** When this tab last talked to the API (the idle timeout counts from a call like this). */
+export const lastApiCallAt = () => lastCallAt;
+
+let csrfToken: Promise<string> | undefined;
+
+function fetchCsrfToken(): Promise<string> {
+  csrfToken ??= request<{ token: string }>('GET', '/api/csrf-token', undefined, ['token'])
+    .then((body) => body.token)
+    .catch((error: unknown) => {
+      csrfToken = undefined;
+      throw error;
+    });
+  return csrfToken;
+}
+
+type Expect<T> = ReadonlyArray<keyof T & string>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, expect: Expect<T>, csrf?: string): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (csrf) headers['x-csrf-token'] = csrf;
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The console could not reach the server. Check the connection and try again.');
+  }
+  lastCallAt = Date.now();
+  const payload: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    const error = toApiError(response, payload);
+    if (error.code === 'CONSOLE_SESSION_REQUIRED') for (const listener of sessionLostListeners) listener(error);
+    throw error;
+  }
+  if (!isRecord(payload) || !expect.every((key) => key in payload)) {
+    throw new ApiError(response.status, 'BAD_RESPONSE', 'The server sent an answer this page does not understand. Reload the page and try again.');
+  }
+  return payload as T;
+}
+
+function toApiError(response: Response, payload: unknown): ApiError {
+  const error = isRecord(payload) ? payload.error : undefined;
+  const headerRetry = Number(response.headers.get('retry-after'));
+  const retry = headerRetry > 0 ? headerRetry : undefined;
+  if (isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string') {
+    const fields = Array.isArray(error.fields) ? error.fields.filter((f): f is { path: string; message: string } => isRecord(f) && typeof f.path === 'string' && typeof f.message === 'string') : [];
+    return new ApiError(response.status, error.code, error.message, fields, typeof error.retryAfterSeconds === 'number' ? error.retryAfterSeconds : retry);
+  }
+  if (response.status === 429) return new ApiError(429, 'RATE_LIMITED', 'Too many requests. Wait a minute and try again.', [], retry);
+  if (response.status >= 500) return new ApiError(response.status, 'INTERNAL', 'The server could not finish this. Nothing was changed that you cannot see; try again in a moment.');
+  return new ApiError(response.status, 'BAD_RESPONSE', `The request failed (HTTP ${response.status}). Reload the page and try again.`);
+}
+
+async function post<T>(path: string, body: unknown, expect: Expect<T>): Promise<T> {
+  try {
+    return await request('POST', path, body, expect, await fetchCsrfToken());
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 'CSRF_FAILED') throw error;
+    csrfToken = undefined;
+    return request('POST', path, body, expect, await fetchCsrfToken());
+  }
+}
+
+const get = <T,>(path: string, expect: Expect<T>) => request<T>('GET', path, undefined, expect);
+
+/** `?a=1&b=x` from the defined, non-empty values (arrays repeat the key). */
+export function query(params: Record<string, string | number | undefined | null | readonly string[]>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) for (const v of value) search.append(key, v);
+    else search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+const id = (value: string) => encodeURIComponent(value);
+const sessionKeys: Expect<OperatorSessionView> = ['operator', 'expiresAt', 'idleExpiresAt'];
+const supportDetailKeys: Expect<SupportDetail> = ['id', 'reference', 'replies'];
+const operatorKeys: Expect<OperatorView> = ['id', 'email', 'role', 'status'];
+const actionPaths: Record<PartnerAction, string> = {
+  resend_verification: 'resend-verification',
+  issue_signup_link: 'signup-links',
+  rerun_preflight: 'preflight-runs',
+  restart_sync: 'sync-runs',
+  suspend: 'suspension',
+};
+
+export const consoleApi = {
+  inspectInvite: (token: string) => post<InviteView>('/api/console/invites/inspect', { token }, ['email', 'role', 'step']),
+  setInvitePassword: (token: string, password: string) => post<{ step: 'totp' }>('/api/console/invites/password', { token, password }, ['step']),
+  startTotp: (token: string) => post<TotpEnrolment>('/api/console/invites/totp', { token }, ['otpauthUri', 'secret']),
+  confirmTotp: (token: string, code: string) => post<InviteCompleted>('/api/console/invites/totp/confirm', { token, code }, ['status']),
+  signIn: (input: SignInInput) => post<OperatorSessionView>('/api/console/session', input, sessionKeys),
+  session: () => get<OperatorSessionView>('/api/console/session', sessionKeys),
+  signOut: () => post<SignedOut>('/api/console/session/sign-out', {}, ['status']),
+  signOutEverywhere: () => post<SignedOut>('/api/console/session/sign-out-everywhere', {}, ['status', 'sessionsEnded']),
+  overview: (from: string) => get<Overview>(`/api/console/overview${query({ from })}`, ['funnel', 'byState', 'recentActivity']),
+  partners: (params: { q?: string; state?: string; sort?: string; order?: string; limit?: number; offset?: number }) =>
+    get<PartnerList>(`/api/console/partners${query(params)}`, ['items', 'total']),
+  partner: (partnerId: string) => get<PartnerDetail>(`/api/console/partners/${id(partnerId)}`, ['id', 'company', 'timeline', 'availableActions']),
+  partnerAction: (partnerId: string, action: PartnerAction, reason: string) =>
+    post<ActionResult>(`/api/console/partners/${id(partnerId)}/${actionPaths[action]}`, { reason }, ['status', 'message']),
+  supportRequests: (params: { status?: string; q?: string; limit?: number; offset?: number }) =>
+    get<SupportList>(`/api/console/support-requests${query(params)}`, ['items', 'total']),
+  supportRequest: (requestId: string) => get<SupportDetail>(`/api/console/support-requests/${id(requestId)}`, supportDetailKeys),
+  replySupport: (requestId: string, message: string, markHandled: boolean) =>
+    post<SupportDetail>(`/api/console/support-requests/${id(requestId)}/replies`, { message, markHandled }, supportDetailKeys),
+  setSupportStatus: (requestId: string, status: 'open' | 'handled', reason?: string) =>
+    post<SupportDetail>(`/api/console/support-requests/${id(requestId)}/status`, reason ? { status, reason } : { status }, supportDetailKeys),
+  auditEvents: (params: { action?: string; partnerId?: string; actorId?: string; actorType?: string; from?: string; to?: string; before?: number; limit?: number }) =>
+    get<AuditPage>(`/api/console/audit-events${query(params)}`, ['items', 'nextCursor']),
+  operators: () => get<OperatorList>('/api/console/operators', ['items']),
+  createOperator: (email: string, role: OperatorRole) => post<OperatorInvited>('/api/console/operators', { email, role }, ['operator', 'message']),
+  reinviteOperator: (operatorId: string) => post<OperatorInvited>(`/api/console/operators/${id(operatorId)}/invites`, {}, ['operator', 'message']),
+  changeRole: (operatorId: string, role: OperatorRole, reason: string) => post<OperatorView>(`/api/console/operators/${id(operatorId)}/role`, { role, reason }, operatorKeys),
+  disableOperator: (operatorId: string, reason: string) => post<OperatorView>(`/api/console/operators/${id(operatorId)}/disable`, { reason }, operatorKeys),
+};

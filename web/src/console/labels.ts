@@ -1,0 +1,118 @@
+import type { PartnerAction } from './consoleApi.ts';
+
+// Display names for the codes the console API uses. Unknown codes show as they are.
+
+export const partnerStates = ['registered', 'email_verified', 'link_sent', 'connecting', 'connected', 'syncing', 'active', 'link_expired', 'sync_failed', 'suspended'] as const;
+export type PartnerStateName = (typeof partnerStates)[number];
+
+export const stateLabels: Record<PartnerStateName, string> = {
+  registered: 'Registered',
+  email_verified: 'Email verified',
+  link_sent: 'Link sent',
+  connecting: 'Connecting',
+  connected: 'Connected',
+  syncing: 'Syncing',
+  active: 'Active',
+  link_expired: 'Link expired',
+  sync_failed: 'Sync failed',
+  suspended: 'Suspended',
+};
+
+export const stateLabel = (state: string) => stateLabels[state as PartnerStateName] ?? state;
+
+/** How a state is coloured: done, in progress, needs attention, stopped. */
+export function stateTone(state: string): 'good' | 'progress' | 'attention' | 'stopped' {
+  if (state === 'active' || state === 'connected') return 'good';
+  if (state === 'link_expired' || state === 'sync_failed') return 'attention';
+  if (state === 'suspended') return 'stopped';
+  return 'progress';
+}
+
+export const actionLabels: Record<PartnerAction, { title: string; button: string; explain: string }> = {
+  resend_verification: {
+    title: 'Re-send the confirmation email',
+    button: 'Resend verification',
+    explain: 'A new confirmation email goes to the primary contact. It counts against the address’s hourly limit like the public form.',
+  },
+  issue_signup_link: {
+    title: 'Issue a new signup link',
+    button: 'Issue new signup link',
+    explain: 'A new one-time signup link is emailed to the primary contact. Every earlier signup link stops working at once.',
+  },
+  rerun_preflight: {
+    title: 'Run the preflight checks again',
+    button: 'Re-run preflight',
+    explain: 'The checks against Microsoft run again with the stored connection; the results appear in the timeline.',
+  },
+  restart_sync: {
+    title: 'Restart the failed customer import',
+    button: 'Restart sync',
+    explain: 'A new import run is queued. The failed run stays in the history.',
+  },
+  suspend: {
+    title: 'Suspend this signup',
+    button: 'Suspend',
+    explain: 'The signup stops: its open links stop working and the partner cannot continue until it is reinstated.',
+  },
+};
+
+const auditActionLabels: Record<string, string> = {
+  'signup.submitted': 'Signed up',
+  'signup.repeated': 'Signed up again (same details)',
+  'signup.duplicate_tenant': 'Signup refused: tenant already registered',
+  'verification_link.issued': 'Confirmation email link issued',
+  'verification_link.resend_ignored': 'Confirmation resend ignored',
+  'email.verified': 'Email verified',
+  'signup_link.expired': 'Signup link expired',
+  'signup_link.request_ignored': 'Signup link request ignored',
+  'connect.signed_in': 'Signed in with Microsoft',
+  'connect.sign_in_refused': 'Microsoft sign-in refused',
+  'connect.entra_app_validated': 'Entra app checked',
+  'connect.partner_center_app_validated': 'Partner Center app checked',
+  'connect.committed': 'Connection saved',
+  'preflight.ran': 'Preflight checks ran',
+  'sync.started': 'Customer sync started',
+  'sync.completed': 'Customer sync completed',
+  'sync.failed': 'Customer sync failed',
+  'support_request.created': 'Support request received',
+  'signup_link.issued': 'Signup link issued',
+  'signup_link.claimed': 'Signup link claimed',
+  'signup_link.spent': 'Signup link spent',
+  'signup_link.revoked': 'Signup link revoked',
+  'terms.accepted': 'Terms accepted',
+  'operator.created': 'Operator created',
+  'operator.invite_sent': 'Operator invitation sent',
+  'operator.password_set': 'Operator password set',
+  'operator.totp_enrolment_started': 'Authenticator enrolment started',
+  'operator.activated': 'Operator activated',
+  'operator.signed_in': 'Operator signed in',
+  'operator.sign_in_failed': 'Failed operator sign-in',
+  'operator.sign_in_refused_locked': 'Sign-in refused (locked)',
+  'operator.locked': 'Operator account locked',
+  'operator.session_expired': 'Operator session expired',
+  'operator.signed_out': 'Operator signed out',
+  'operator.signed_out_everywhere': 'Operator signed out everywhere',
+  'operator.role_changed': 'Operator role changed',
+  'operator.disabled': 'Operator disabled',
+  'console.verification_resent': 'Verification re-sent by an operator',
+  'console.signup_link_issued': 'New signup link issued by an operator',
+  'console.preflight_rerun': 'Preflight re-run by an operator',
+  'console.sync_restarted': 'Sync restarted by an operator',
+  'console.partner_suspended': 'Signup suspended by an operator',
+  'console.support_replied': 'Support request answered',
+  'console.support_handled': 'Support request marked handled',
+  'console.support_reopened': 'Support request reopened',
+};
+
+/** "Signup link issued" for `signup_link.issued`; otherwise the code made readable. */
+export function auditActionLabel(action: string): string {
+  const known = auditActionLabels[action];
+  if (known) return known;
+  const text = action.replace(/[._]/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export const templateLabel = (template: string) => {
+  const text = template.replace(/[._-]/g, ' ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)} email`;
+};

@@ -1,0 +1,224 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
+import { reasonSchema } from '../../../contracts/operators.ts';
+import { asApiError, type ApiError } from '../api.ts';
+import { TextArea } from '../components/form.tsx';
+import { ApiErrorNotice } from '../components/Notice.tsx';
+import { stateLabel, stateTone } from './labels.ts';
+
+// Small building blocks shared by the console pages.
+
+const compact = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dayOnly = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+export function formatWhen(iso: string | null | undefined, options: { day?: boolean } = {}): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (options.day ? dayOnly : compact).format(date);
+}
+
+/** A date and time as a <time> element (machine-readable value, local display). */
+export function When({ iso, day }: { iso: string | null | undefined; day?: boolean }) {
+  if (!iso) return <span className="muted">—</span>;
+  return <time dateTime={iso}>{formatWhen(iso, { day })}</time>;
+}
+
+export function StateBadge({ state }: { state: string }) {
+  return <span className={`state-badge state-badge--${stateTone(state)}`}>{stateLabel(state)}</span>;
+}
+
+export function StatusText({ status, tone }: { status: string; tone?: 'good' | 'progress' | 'attention' | 'stopped' }) {
+  const guessed = tone ?? (['sent', 'passed', 'completed', 'handled', 'active', 'claimed', 'spent'].includes(status) ? 'good' : ['failed', 'revoked', 'expired', 'disabled'].includes(status) ? 'attention' : 'progress');
+  return <span className={`status-text status-text--${guessed}`}>{status.replace(/_/g, ' ')}</span>;
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Loads on mount and whenever `key` changes; keeps the last data while reloading. */
+export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError>();
+  const [loading, setLoading] = useState(true);
+  const [round, setRound] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  useEffect(() => {
+    let current = true;
+    setLoading(true);
+    loadRef.current().then(
+      (value) => {
+        if (!current) return;
+        setData(value);
+        setError(undefined);
+        setLoading(false);
+      },
+      (failure: unknown) => {
+        if (!current) return;
+        setError(asApiError(failure));
+        setLoading(false);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [key, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return { data, error, loading, reload };
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p role="status" className="loading">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** Data, or the loading line, or the error: the usual three states of a panel. */
+export function LoadedView<T>({ loaded, what, children }: { loaded: Loaded<T>; what: string; children: (data: T) => ReactNode }) {
+  if (loaded.error && loaded.error.code !== 'CONSOLE_SESSION_REQUIRED') {
+    return (
+      <div>
+        <ApiErrorNotice error={loaded.error} title={`Could not load ${what}`} />
+        <button type="button" className="button button--secondary button--small" onClick={loaded.reload}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (loaded.data === undefined) return <Loading what={what} />;
+  return <>{children(loaded.data)}</>;
+}
+
+/** "Showing 26–50 of 112" with Previous / Next. */
+export function Pager({ total, limit, offset, onChange, label }: { total: number; limit: number; offset: number; onChange: (offset: number) => void; label: string }) {
+  if (total === 0) return null;
+  const last = Math.min(offset + limit, total);
+  return (
+    <nav className="pager" aria-label={`${label} pages`}>
+      <p className="pager__status">
+        Showing {offset + 1}–{last} of {total}
+      </p>
+      <div className="pager__buttons">
+        <button type="button" className="button button--secondary button--small" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))}>
+          Previous page
+        </button>
+        <button type="button" className="button button--secondary button--small" disabled={last >= total} onClick={() => onChange(offset + limit)}>
+          Next page
+        </button>
+      </div>
+    </nav>
+  );
+}
+
+const isoLike = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** The scrubbed details of an audit event, as short "key: value" pairs. */
+export function Details({ details }: { details: Record<string, unknown> }) {
+  const entries = Object.entries(details).filter(([, value]) => value !== null && value !== undefined && value !== '');
+  if (entries.length === 0) return null;
+  return (
+    <dl className="details">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ')}</dt>
+          <dd>{typeof value === 'string' && isoLike.test(value) ? formatWhen(value) : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+type ReasonForm = z.input<typeof reasonSchema>;
+
+/**
+ * A confirmation in a modal <dialog> (focus stays inside, Escape cancels): what will happen, a
+ * required reason for the audit log, Confirm and Cancel. `onConfirm` rejects to show the error.
+ */
+export function ReasonDialog({
+  open,
+  title,
+  explain,
+  confirmLabel,
+  danger,
+  onConfirm,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  explain: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: (reason: string) => Promise<void>;
+  onClose: () => void;
+  children?: ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const fieldId = useId();
+  const [failure, setFailure] = useState<ApiError>();
+  const {
+    register,
+    handleSubmit,
+    reset,
+    formState: { errors, isSubmitting },
+  } = useForm<ReasonForm, unknown, z.output<typeof reasonSchema>>({ resolver: zodResolver(reasonSchema), defaultValues: { reason: '' } });
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) {
+      reset({ reason: '' });
+      setFailure(undefined);
+      dialog.showModal();
+    } else if (!open && dialog.open) dialog.close();
+  }, [open, reset]);
+
+  async function submit(data: { reason: string }) {
+    setFailure(undefined);
+    try {
+      await onConfirm(data.reason);
+      onClose();
+    } catch (error) {
+      setFailure(asApiError(error));
+    }
+  }
+
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose} onCancel={onClose}>
+      <form noValidate onSubmit={handleSubmit(submit)} className="dialog__form">
+        <h2 id={titleId} className="dialog__title">
+          {title}
+        </h2>
+        <div className="dialog__explain">{explain}</div>
+        {children}
+        {failure ? <ApiErrorNotice error={failure} /> : null}
+        <TextArea
+          id={fieldId}
+          label="Reason"
+          rows={3}
+          registration={register('reason')}
+          error={errors.reason?.message}
+          hint="Required. Goes into the audit log, e.g. “Partner says the email never arrived (ticket 123)”."
+        />
+        <div className="button-row dialog__actions">
+          <button type="submit" className={`button ${danger ? 'button--danger' : 'button--primary'}`} disabled={isSubmitting}>
+            {isSubmitting ? 'Working…' : confirmLabel}
+          </button>
+          <button type="button" className="button button--secondary" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

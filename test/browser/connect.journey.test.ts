@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
-import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
@@ -56,6 +56,52 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await assertEventually(async () => (await page.evaluate(() => document.activeElement?.id)) === 'step-heading', `focus on the step heading ${name}`);
     const text = await page.locator('#step-heading').innerText();
     assert.match(text, typeof name === 'string' ? new RegExp(name) : name);
+  }
+
+  async function acceptTermsInPage(page: Page) {
+    await stepHeading(page, 'Terms of Use and Privacy Policy');
+    await page.getByLabel('I accept the Terms of Use and the Privacy Policy').check();
+    await page.getByRole('button', { name: 'Accept' }).click();
+  }
+
+  async function enterEntraApp(page: Page, input = entraAppInput(emulator)) {
+    await page.getByLabel('Tenant').fill(input.tenant);
+    await page.getByLabel('Web App Client ID').fill(input.clientId);
+    await page.getByLabel('Client secret').fill(input.clientSecret);
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+  }
+
+  async function enterPartnerCenterApp(page: Page, input = partnerCenterAppInput(emulator)) {
+    await page.getByLabel('Web App ID').fill(input.webAppId);
+    await page.getByLabel('Web App Secret', { exact: true }).fill(input.webAppSecret);
+    await page.getByLabel('Web App Secret expires on').fill(input.secretExpiresOn);
+    await page.getByLabel('Native App ID').fill(input.nativeAppId);
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+  }
+
+  /** Microsoft's pages (the emulator): user name and password, the authenticator code if asked, consent. */
+  async function signInAtMicrosoft(page: Page, options: { totp?: () => string; shots?: boolean } = {}) {
+    const facts = emulator.facts;
+    await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });
+    await page.getByLabel('Email or username').fill(facts.serviceAccount.upn);
+    await page.getByLabel('Password').fill(facts.serviceAccount.password);
+    if (options.shots) await screenshot(page, 'connect-05-microsoft-sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    if (options.totp) {
+      await page.getByLabel('Code').waitFor();
+      await page.getByLabel('Code').fill(options.totp());
+      if (options.shots) await screenshot(page, 'connect-06-microsoft-mfa');
+      await page.getByRole('button', { name: 'Verify' }).click();
+    }
+    // Microsoft asks for consent once; a second sign-in of the same account goes straight back.
+    const consent = page.getByRole('heading', { name: 'Permissions requested' });
+    const back = () => page.url() === `${system.url}/connect`;
+    await assertEventually(async () => back() || (await consent.isVisible()), 'the consent page or the way back', 30_000);
+    if (!back() && (await consent.isVisible())) {
+      if (options.shots) await screenshot(page, 'connect-07-microsoft-consent');
+      await page.getByRole('button', { name: 'Accept' }).click();
+    }
+    await page.waitForURL(`${system.url}/connect`, { timeout: 30_000 });
   }
 
   it('walks from the signup link to a completed connection, every step accessible', { timeout: 180_000 }, async () => {
@@ -119,22 +165,9 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await screenshot(page, 'connect-04-sign-in');
     await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
 
-    // Microsoft's pages (the emulator): user name and password, the authenticator code, consent.
-    await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });
-    await page.getByLabel('Email or username').fill(facts.serviceAccount.upn);
-    await page.getByLabel('Password').fill(facts.serviceAccount.password);
-    await screenshot(page, 'connect-05-microsoft-sign-in');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Code').waitFor();
-    await page.getByLabel('Code').fill(emulator.totp());
-    await screenshot(page, 'connect-06-microsoft-mfa');
-    await page.getByRole('button', { name: 'Verify' }).click();
-    await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
-    await screenshot(page, 'connect-07-microsoft-consent');
-    await page.getByRole('button', { name: 'Accept' }).click();
+    await signInAtMicrosoft(page, { totp: () => emulator.totp(), shots: true });
 
     // 5. Back on /connect: the checklist, all required checks green.
-    await page.waitForURL(`${system.url}/connect`, { timeout: 30_000 });
     await stepHeading(page, 'Checks');
     const summary = page.locator('.checks-summary');
     await summary.waitFor();
@@ -178,18 +211,11 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await startConnect(page);
-    await stepHeading(page, 'Terms of Use and Privacy Policy');
-    await page.getByLabel('I accept the Terms of Use and the Privacy Policy').check();
-    await page.getByRole('button', { name: 'Accept' }).click();
+    await acceptTermsInPage(page);
     await stepHeading(page, 'Entra app');
+    await enterEntraApp(page, entraAppInput(emulator, { clientSecret: emulator.facts.totalOneApp.secretKeyId! }));
 
-    const entra = entraAppInput(emulator);
-    await page.getByLabel('Tenant').fill(entra.tenant);
-    await page.getByLabel('Web App Client ID').fill(entra.clientId);
     const secret = page.getByLabel('Client secret');
-    await secret.fill(emulator.facts.totalOneApp.secretKeyId!);
-    await page.getByRole('button', { name: 'Check and continue' }).click();
-
     await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'the secret field is marked invalid');
     const describedBy = (await secret.getAttribute('aria-describedby')) ?? '';
     assert.ok(describedBy.includes('field-clientSecret-error'), describedBy);
@@ -200,6 +226,46 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectAccessible(page, 'entra app with a field error');
     await screenshot(page, 'connect-10-secret-id-as-value');
     await context.close();
+  });
+
+  it('no-mfa: the refused sign-in is shown with its fix; after MFA is enforced, signing in again reaches the checks', { timeout: 120_000 }, async () => {
+    emulator.loadScenario('no-mfa');
+    try {
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await startConnect(page);
+      await acceptTermsInPage(page);
+      await stepHeading(page, 'Entra app');
+      await enterEntraApp(page);
+      await stepHeading(page, 'Partner Center app');
+      await enterPartnerCenterApp(page);
+      await stepHeading(page, 'Sign in with Microsoft');
+      await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await signInAtMicrosoft(page);
+
+      // Back on the sign-in step: what went wrong, first and focused, and the way to try again.
+      await stepHeading(page, 'Sign in with Microsoft');
+      const alert = page.getByRole('alert').filter({ hasText: 'multi-factor authentication' });
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /Conditional Access/);
+      assert.match(await alert.innerText(), /MFA_REQUIRED/);
+      await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
+      await expectAccessible(page, 'sign-in refused');
+      await screenshot(page, 'connect-11-sign-in-without-mfa');
+
+      const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+      emulator.patch({ op: 'setMfa', method: 'totp', secret }, { op: 'setConditionalAccess', requireMfa: true });
+      await page.getByRole('button', { name: 'Sign in with Microsoft again' }).click();
+      await signInAtMicrosoft(page, { totp: () => totpCode(secret, emulator.now()) });
+      await stepHeading(page, 'Checks');
+      const mfa = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: 'multi-factor authentication' }) });
+      assert.match(await mfa.locator('.check__status').innerText(), /Passed/i);
+      assert.equal(await page.getByRole('alert').filter({ hasText: 'MFA_REQUIRED' }).count(), 0, 'the old error is gone');
+      await context.close();
+    } finally {
+      emulator.loadScenario('ready');
+    }
   });
 });
 

@@ -115,7 +115,7 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       </BusyStatus>
       {signIn.error ? <ApiErrorNotice error={signIn.error} /> : null}
 
-      <details className="where">
+      <details className="where where--entered">
         <summary>What you entered</summary>
         <div className="accepted-group">
           {state.entraApp ? <AcceptedEntraApp entraApp={state.entraApp} onChange={anyBusy ? undefined : actions.edit} /> : null}

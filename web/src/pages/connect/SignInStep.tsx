@@ -20,7 +20,7 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
       <p>
         Now the service account signs in once, so TotalOne may work in Partner Center on your behalf. Before you press the button:
       </p>
-      <ul className="checklist">
+      <ol className="steps-list sign-in-steps">
         <li>
           <strong>Use a private window</strong> (InPrivate or incognito), ideally this one. Otherwise the browser may sign in with your everyday
           Microsoft account without asking.
@@ -37,7 +37,7 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
           <strong>Accept the permissions</strong> on the page where Microsoft lists what TotalOne may do. Microsoft then sends you back here, where the
           checks run.
         </li>
-      </ul>
+      </ol>
 
       {signIn.error ? <ApiErrorNotice error={signIn.error} /> : null}
       <div className="form-actions">

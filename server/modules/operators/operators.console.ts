@@ -32,7 +32,7 @@ export function createConsole(deps: {
   db: Db;
   read: ConsoleReadModel;
   repo: OperatorsRepo;
-  signup: Pick<SignupService, 'issueSignupLink' | 'moveState' | 'resendVerification'>;
+  signup: Pick<SignupService, 'issueSignupLink' | 'moveState' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
   mail: Pick<MailService, 'queue'>;
@@ -201,7 +201,7 @@ export function createConsole(deps: {
         if (partner.state === 'suspended') throw notAvailable('Suspending', partner.state);
         const others = partnerStates.filter((s) => s !== 'suspended');
         await deps.signup.moveState(tx, id, others, 'suspended');
-        const linksRevoked = await read.revokeUsableLinks(tx, id, 'partner_suspended', clock.now());
+        const linksRevoked = await deps.signup.revokeAllLinks(tx, id, 'partner_suspended');
         await audit.record(tx, operatorEvent(op, meta, id, 'console.partner_suspended', { reason, previousState: partner.state, linksRevoked }));
       });
       return { message: 'The signup is suspended; its open links no longer work.', partnerState: 'suspended' as const };
@@ -230,7 +230,7 @@ export function createConsole(deps: {
           idempotencyKey: `support-reply:${reply.id}`,
         });
         await deps.repo.setReplyOutbox(tx, reply.id, outboxId ?? null);
-        const handled = input.markHandled ? await read.setSupportStatus(tx, id, 'handled') : false;
+        const handled = input.markHandled ? await deps.signup.setSupportRequestStatus(tx, id, 'handled') : false;
         await audit.record(tx, operatorEvent(op, meta, request.partner_id, 'console.support_replied', { requestId: id, reference: request.reference, replyId: reply.id, markedHandled: handled }));
       });
       return supportDetail(id);
@@ -240,7 +240,7 @@ export function createConsole(deps: {
       await db.transaction().execute(async (tx) => {
         const request = await read.supportRequest(tx, id);
         if (!request) throw new NotFoundError('SUPPORT_REQUEST_NOT_FOUND', 'There is no support request with this ID.');
-        if (await read.setSupportStatus(tx, id, handled ? 'handled' : 'open')) {
+        if (await deps.signup.setSupportRequestStatus(tx, id, handled ? 'handled' : 'open')) {
           await audit.record(tx, operatorEvent(op, meta, request.partner_id, handled ? 'console.support_handled' : 'console.support_reopened', { requestId: id, reference: request.reference, ...(reason ? { reason } : {}) }));
         }
       });

@@ -196,33 +196,6 @@ export function createConsoleReadModel() {
     async supportRequest(db: DbOrTx, id: string) {
       return db.selectFrom('support_requests').leftJoin('partners', 'partners.id', 'support_requests.partner_id').select(supportColumns).where('support_requests.id', '=', id).executeTakeFirst();
     },
-
-    // --- writes outside this module's tables (departures, see docs) ---
-
-    /**
-     * Marks a support request handled. support_requests belongs to the signup module, which offers
-     * no service call for it yet; this conditional update is the only write the console makes there.
-     */
-    async setSupportStatus(tx: DbOrTx, id: string, status: 'open' | 'handled'): Promise<boolean> {
-      const result = await tx.updateTable('support_requests').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
-
-    /**
-     * Suspension must also stop every link that could still be used (a signup link could otherwise
-     * be claimed after suspension). The signup service has no "revoke all" call yet; same rule as
-     * its own revokeUsableTokens: usable = not revoked and not spent.
-     */
-    async revokeUsableLinks(tx: DbOrTx, partnerId: string, reason: string, now: Date): Promise<number> {
-      const result = await tx
-        .updateTable('one_time_tokens')
-        .set({ revoked_at: now, revoked_reason: reason })
-        .where('partner_id', '=', partnerId)
-        .where('revoked_at', 'is', null)
-        .where('spent_at', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
   };
 }
 

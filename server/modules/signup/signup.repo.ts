@@ -211,6 +211,23 @@ export function createSignupRepo() {
       return rows.map((r) => r.id);
     },
 
+    /** Every link of the partner that could still be used, of any purpose (suspension). */
+    async revokeAllUsableTokens(tx: DbOrTx, partnerId: string, reason: string, now: Date): Promise<number> {
+      const result = await tx
+        .updateTable('one_time_tokens')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('partner_id', '=', partnerId)
+        .where('revoked_at', 'is', null)
+        .where('spent_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async setSupportRequestStatus(tx: DbOrTx, id: string, status: 'open' | 'handled'): Promise<boolean> {
+      const result = await tx.updateTable('support_requests').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     async insertSupportRequest(
       tx: DbOrTx,
       row: { reference: string; partnerId: string | null; name: string; email: string; message: string; signupReference: string | null; ip: string | null },

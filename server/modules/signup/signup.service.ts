@@ -133,6 +133,12 @@ export function createSignupService(deps: {
       return link;
     },
 
+    /** Suspension: no link of the partner may be used any more (inside the caller's transaction). */
+    revokeAllLinks: (tx: DbOrTx, partnerId: string, reason: string) => repo.revokeAllUsableTokens(tx, partnerId, reason, clock.now()),
+
+    /** Support inbox: open or handled; returns whether it changed. */
+    setSupportRequestStatus: (tx: DbOrTx, id: string, status: 'open' | 'handled') => repo.setSupportRequestStatus(tx, id, status),
+
     moveState: (tx: DbOrTx, partnerId: string, from: PartnerState[], to: PartnerState) => repo.moveState(tx, partnerId, from, to, clock.now()),
 
     async submitSignup(data: SignupData, meta: RequestMeta): Promise<void> {

@@ -161,7 +161,7 @@ function PasswordStep({ token, invite, onDone }: { token: string; invite: Invite
         error={errors.password?.message}
         hint="Use a password manager if you can."
       />
-      <label className="checkbox">
+      <label className="console-check">
         <input type="checkbox" checked={shown} onChange={(event) => setShown(event.target.checked)} /> Show the password
       </label>
       <div className="form-actions">

@@ -155,7 +155,7 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
                   <p className="activity__meta">
                     <When iso={item.occurredAt} /> · {item.actor ?? item.actorType}
                   </p>
-                  <Details details={item.details} />
+                  <Details details={item.details} brief />
                 </li>
               ))}
             </ol>

@@ -3,7 +3,7 @@ import { Notice } from '../components/Notice.tsx';
 import { Link, usePageTitle } from '../router.tsx';
 import { consoleApi, type PartnerAction, type PartnerDetail } from './consoleApi.ts';
 import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
-import { Details, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
+import { Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
 
 // /console/partners/:id: company and contacts, the actions the state allows (each confirmed with a
 // reason), links, emails, terms, connection, credentials as masked hints only, checks, imports and
@@ -56,7 +56,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
       {result ? (
         <div ref={resultRef} tabIndex={-1} className="focus-target">
           <Notice tone="success" title="Done">
-            <p>{result}</p>
+            <p>{readableMessage(result)}</p>
           </Notice>
         </div>
       ) : null}
@@ -201,7 +201,10 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
 function Timeline({ partner }: { partner: PartnerDetail }) {
   return (
     <section className="card" aria-labelledby="timeline-title">
-      <h2 id="timeline-title">Timeline</h2>
+      <div className="card-head">
+        <h2 id="timeline-title">Timeline</h2>
+        <Link to={`/console/audit?partnerId=${partner.id}`}>Search its audit events</Link>
+      </div>
       {partner.timeline.length === 0 ? (
         <p className="muted">No events yet.</p>
       ) : (
@@ -250,7 +253,6 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
                 <th scope="col">Link</th>
                 <th scope="col">Status</th>
                 <th scope="col">Issued</th>
-                <th scope="col">Expires</th>
                 <th scope="col">Claimed / spent / revoked</th>
               </tr>
             </thead>
@@ -259,16 +261,16 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
                 <tr key={l.id}>
                   <th scope="row">
                     {l.purpose === 'signup_link' ? 'Signup link' : 'Email confirmation'}
-                    <span className="cell-sub">by {l.issuedBy}</span>
+                    <span className="cell-sub cell-sub--wrap">by {l.issuedBy.replace(/_/g, ' ')}</span>
                   </th>
                   <td>
                     <StatusText status={l.status} tone={l.status === 'open' ? 'progress' : undefined} />
                   </td>
                   <td>
                     <When iso={l.createdAt} />
-                  </td>
-                  <td>
-                    <When iso={l.expiresAt} />
+                    <span className="cell-sub">
+                      expires <When iso={l.expiresAt} />
+                    </span>
                   </td>
                   <td>
                     {l.revokedAt ? (
@@ -313,8 +315,7 @@ function EmailsTable({ partner }: { partner: PartnerDetail }) {
                 <th scope="col">Email</th>
                 <th scope="col">To</th>
                 <th scope="col">Delivery</th>
-                <th scope="col">Queued</th>
-                <th scope="col">Sent</th>
+                <th scope="col">Queued / sent</th>
               </tr>
             </thead>
             <tbody>
@@ -329,9 +330,11 @@ function EmailsTable({ partner }: { partner: PartnerDetail }) {
                   </td>
                   <td>
                     <When iso={m.createdAt} />
-                  </td>
-                  <td>
-                    <When iso={m.sentAt} />
+                    {m.sentAt ? (
+                      <span className="cell-sub">
+                        sent <When iso={m.sentAt} />
+                      </span>
+                    ) : null}
                   </td>
                 </tr>
               ))}

@@ -151,7 +151,7 @@ function SupportRequestView({ initial }: { initial: SupportDetail }) {
   async function reply(data: { message: string }) {
     setReplyError(undefined);
     try {
-      const updated = await consoleApi.replySupport(request.id, data.message, markHandled);
+      const updated = await consoleApi.replySupport(request.id, data.message, request.status === 'open' ? markHandled : false);
       setRequest(updated);
       reset({ message: '' });
       show(`Your reply is on its way to ${updated.email}${updated.status === 'handled' ? ' and the request is marked handled' : ''}.`);
@@ -246,9 +246,13 @@ function SupportRequestView({ initial }: { initial: SupportDetail }) {
             </p>
             {replyError ? <ApiErrorNotice error={replyError} /> : null}
             <TextArea id="support-reply" label="Your reply" rows={7} registration={register('message')} error={errors.message?.message} />
-            <label className="checkbox">
-              <input type="checkbox" checked={markHandled} onChange={(e) => setMarkHandled(e.target.checked)} /> Mark the request handled when the reply is sent
-            </label>
+            {request.status === 'open' ? (
+              <label className="console-check">
+                <input type="checkbox" checked={markHandled} onChange={(e) => setMarkHandled(e.target.checked)} /> Mark the request handled when the reply is sent
+              </label>
+            ) : (
+              <p className="muted small">The request is handled; it stays handled when you reply.</p>
+            )}
             <div className="form-actions">
               <button type="submit" className="button button--primary" disabled={isSubmitting}>
                 {isSubmitting ? 'Sending…' : 'Send reply'}

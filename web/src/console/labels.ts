@@ -113,6 +113,18 @@ export function auditActionLabel(action: string): string {
 }
 
 export const templateLabel = (template: string) => {
-  const text = template.replace(/[._-]/g, ' ');
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)} email`;
+  const text = template.replace(/[._-]/g, ' ').trim();
+  const named = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  return /\bemail$/i.test(named) ? named : `${named} email`;
 };
+
+/** `issuedBy` → "issued by", `link_id` → "link ID": a details key as words. */
+export function keyLabel(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .toLowerCase()
+    .replace(/\bid\b/g, 'ID')
+    .replace(/\bip\b/g, 'IP')
+    .replace(/\bmpn\b/g, 'MPN');
+}

@@ -6,7 +6,7 @@ import { reasonSchema } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { TextArea } from '../components/form.tsx';
 import { ApiErrorNotice } from '../components/Notice.tsx';
-import { stateLabel, stateTone } from './labels.ts';
+import { keyLabel, stateLabel, stateTone } from './labels.ts';
 
 // Small building blocks shared by the console pages.
 
@@ -120,16 +120,23 @@ export function Pager({ total, limit, offset, onChange, label }: { total: number
 }
 
 const isoLike = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/** Left out of short lists (the overview): browser strings and internal IDs. */
+const briefHidden = /^(userAgent|user_agent|ip|.*Id|.*_id)$/;
+
+/** A server message with ISO timestamps in it, the timestamps shown like every other date. */
+export function readableMessage(message: string): string {
+  return message.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, (iso) => formatWhen(iso));
+}
 
 /** The scrubbed details of an audit event, as short "key: value" pairs. */
-export function Details({ details }: { details: Record<string, unknown> }) {
-  const entries = Object.entries(details).filter(([, value]) => value !== null && value !== undefined && value !== '');
+export function Details({ details, brief }: { details: Record<string, unknown>; brief?: boolean }) {
+  const entries = Object.entries(details).filter(([key, value]) => value !== null && value !== undefined && value !== '' && !(brief && briefHidden.test(key)));
   if (entries.length === 0) return null;
   return (
     <dl className="details">
       {entries.map(([key, value]) => (
         <div key={key}>
-          <dt>{key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ')}</dt>
+          <dt>{keyLabel(key)}</dt>
           <dd>{typeof value === 'string' && isoLike.test(value) ? formatWhen(value) : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)}</dd>
         </div>
       ))}

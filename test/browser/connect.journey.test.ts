@@ -151,6 +151,13 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.ok(!(await page.content()).includes(entra.clientSecret), 'the Entra secret is never shown again');
     await expectAccessible(page, 'partner center app');
     await screenshot(page, 'connect-03-partner-center-app');
+    // The accepted Entra app can be reopened (filled in, except the secret) and left as it is.
+    await page.getByRole('button', { name: 'Change the Entra app' }).click();
+    await expectFocused(page, 'Change the Entra app');
+    assert.equal(await page.getByLabel('Web App Client ID').inputValue(), entra.clientId);
+    assert.equal(await page.getByLabel('Client secret').inputValue(), '');
+    await page.getByRole('button', { name: 'Keep the current app' }).click();
+    await expectFocused(page, 'Partner Center app');
     const pc = partnerCenterAppInput(emulator);
     await page.getByLabel('Web App ID').fill(pc.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(pc.webAppSecret);
@@ -181,6 +188,9 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.match(await page.locator('.wizard__panel').innerText(), new RegExp(`Signed in as ${escapeRegExp(facts.serviceAccount.upn)} with multi-factor authentication`));
     await expectAccessible(page, 'checks');
     await screenshot(page, 'connect-08-checks');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'connect-08-checks-small-screen');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Run again without starting over.
     await page.getByRole('button', { name: 'Run the checks again' }).click();

@@ -24,7 +24,7 @@ function startWorker(system: TestSystem, emulator: Emulator, name: string, env: 
       DATABASE_URL: system.db.url!,
       DATA_DIR: '/nonexistent-test-data-dir',
       APP_SECRET: Buffer.alloc(32, 7).toString('base64'),
-      VAULT_KEY_FILE: system.config.vault.keyFile,
+      VAULT_KEY_FILE: system.config.vault.provider === 'local' ? system.config.vault.keyFile : '',
       START_EMULATOR: 'false',
       SMTP_URL: system.catcher!.smtpUrl,
       MICROSOFT_AUTHORITY_HOST: emulator.endpoints.authorityHost,

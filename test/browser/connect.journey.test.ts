@@ -238,6 +238,43 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await context.close();
   });
 
+  it('app-not-in-adminagents: the failed check says how to fix it; after the fix, a re-run turns it green', { timeout: 120_000 }, async () => {
+    emulator.loadScenario('app-not-in-adminagents');
+    try {
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await startConnect(page);
+      await acceptTermsInPage(page);
+      await stepHeading(page, 'Entra app');
+      await enterEntraApp(page);
+      await stepHeading(page, 'Partner Center app');
+      await enterPartnerCenterApp(page);
+      await stepHeading(page, 'Sign in with Microsoft');
+      await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await signInAtMicrosoft(page, { totp: () => emulator.totp() });
+
+      await stepHeading(page, 'Checks');
+      const membership = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: /Entra app is a member of AdminAgents/ }) });
+      assert.match(await membership.locator('.check__status').innerText(), /Failed/i);
+      assert.match(await membership.locator('.check__fix').innerText(), /How to fix:.*AdminAgents/s);
+      assert.match(await page.locator('.checks-summary').innerText(), /\d+ of \d+ required checks passed, 1 failed/);
+      const complete = page.getByRole('button', { name: 'Complete the connection' });
+      assert.equal(await complete.isDisabled(), true);
+      assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);
+      await expectAccessible(page, 'a failed check');
+      await screenshot(page, 'connect-12-failed-check');
+
+      emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', appId: emulator.facts.totalOneApp.appId });
+      await page.getByRole('button', { name: 'Run the checks again' }).click();
+      await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
+      assert.equal(await complete.isEnabled(), true);
+      await context.close();
+    } finally {
+      emulator.loadScenario('ready');
+    }
+  });
+
   it('no-mfa: the refused sign-in is shown with its fix; after MFA is enforced, signing in again reaches the checks', { timeout: 120_000 }, async () => {
     emulator.loadScenario('no-mfa');
     try {

@@ -88,7 +88,7 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       <div className="form-actions">
         <button
           type="button"
-          className="button button--primary button--large"
+          className={`button button--primary button--large${canComplete ? '' : ' button--unavailable'}`}
           disabled={!canComplete || anyBusy}
           aria-describedby={canComplete ? undefined : 'complete-hint'}
           onClick={() => void run('commit')}
@@ -105,7 +105,7 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
         ) : null}
       </div>
       {canComplete ? null : (
-        <p id="complete-hint" className="muted">
+        <p id="complete-hint" className="muted complete-hint">
           You can complete the connection when every required check has passed. Fix what the failed checks describe in Microsoft, then run the
           checks again; nothing you entered is lost.
         </p>

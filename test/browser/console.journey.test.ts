@@ -77,6 +77,7 @@ describe('browser journey: the operator console', () => {
     assert.match(secretText, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/, 'the secret is shown in groups of four');
     const secret = secretText.replace(/\s+/g, '');
     assert.match(await page.locator('a.secret-uri').getAttribute('href') ?? '', /^otpauth:\/\/totp\//);
+    await page.getByRole('img', { name: 'QR code of the setup link' }).waitFor();
     await look(page, 'console-03-invite-totp', 'invitation: authenticator');
     await page.getByLabel('Code from the app').fill(totpCode(secret, system.clock.now()));
     await page.getByRole('button', { name: 'Confirm and finish' }).click();

@@ -1,5 +1,5 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { totpCode } from '../../../contracts/operators.ts';
@@ -10,6 +10,7 @@ import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { useLinkToken } from '../link-token.ts';
 import { Link, usePageTitle } from '../router.tsx';
 import { consoleApi, type InviteView, type TotpEnrolment } from './consoleApi.ts';
+import { qrMatrix, qrSvgPath } from './qr.ts';
 import { Loading, formatWhen } from './ui.tsx';
 
 // /console/invite#token=...: the invitation from `npm run operator -- create` (or an admin). Opening
@@ -241,13 +242,15 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
         </div>
       ) : null}
       <ol className="numbered">
-        <li>In the app, add an account and choose to enter a setup key (or open the link below on this device).</li>
+        <li>In the app, add an account: scan the QR code, or choose to enter a setup key (or open the setup link on this device).</li>
         <li>
           Enter the key exactly as shown; the spaces do not matter. Account <strong>{enrolment.account}</strong>, issuer <strong>{enrolment.issuer}</strong>, time-based.
         </li>
         <li>Type the 6-digit code the app shows now.</li>
       </ol>
-      <dl className="secret-box">
+      <div className="secret-box">
+        <QrCode text={enrolment.otpauthUri} />
+      <dl className="secret-list">
         <div>
           <dt>Setup key</dt>
           <dd>
@@ -265,6 +268,7 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
           </dd>
         </div>
       </dl>
+      </div>
       <p className="muted">This key is shown only now. If you lose it before confirming, reload this page from the invitation email to get a new one.</p>
       <TextField
         label="Code from the app"
@@ -282,5 +286,19 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
         </button>
       </div>
     </form>
+  );
+}
+
+/** The setup link as a QR code for the phone's authenticator app (an SVG path: no inline style). */
+function QrCode({ text }: { text: string }) {
+  const { size, path } = useMemo(() => qrSvgPath(qrMatrix(text)), [text]);
+  return (
+    <figure className="qr">
+      <svg className="qr__image" viewBox={`0 0 ${size} ${size}`} role="img" aria-label="QR code of the setup link" shapeRendering="crispEdges">
+        <rect className="qr__light" x="0" y="0" width={size} height={size} />
+        <path className="qr__dark" d={path} />
+      </svg>
+      <figcaption className="qr__caption">Scan with the app</figcaption>
+    </figure>
   );
 }

@@ -112,6 +112,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
 
     // 1. Terms: both documents in full, their versions, one checkbox.
     await stepHeading(page, 'Terms of Use and Privacy Policy');
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'after Start, the page heading has focus');
     await page.getByRole('heading', { name: /Terms of Use$/, level: 3 }).waitFor();
     await page.getByRole('heading', { name: /Privacy Policy$/, level: 3 }).waitFor();
     assert.equal(await page.getByText(/^Version 1\.0$/).count(), 2, 'each document shows its version');
@@ -170,7 +171,14 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectFocused(page, 'Sign in with Microsoft');
     await expectAccessible(page, 'sign in');
     await screenshot(page, 'connect-04-sign-in');
+    // Back from Microsoft's page: the wizard stands where it was, ready to start again.
     await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });
+    await page.goBack();
+    await stepHeading(page, 'Sign in with Microsoft');
+    const signInButton = page.getByRole('button', { name: 'Sign in with Microsoft' });
+    await assertEventually(() => signInButton.isEnabled(), 'the sign-in button is usable again');
+    await signInButton.click();
 
     await signInAtMicrosoft(page, { totp: () => emulator.totp(), shots: true });
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, asApiError, type ApiError, type ConnectState } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { OutcomeView } from '../../components/OutcomeView.tsx';
@@ -22,6 +22,8 @@ type Load = { kind: 'loading' } | { kind: 'ready'; state: ConnectState } | { kin
 
 export function ConnectPage() {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  // A new generation starts every step panel afresh (after the page comes back from the cache).
+  const [generation, setGeneration] = useState(0);
 
   const refresh = useCallback(async (options: { quiet?: boolean } = {}) => {
     if (!options.quiet) setLoad({ kind: 'loading' });
@@ -34,39 +36,95 @@ export function ConnectPage() {
 
   useEffect(() => {
     void refresh();
-    // Back from Microsoft's pages may restore this page from the browser's page cache, showing
-    // the state of before the sign-in: ask the server again.
+    // Back from Microsoft's pages may restore this page from the browser's page cache as it was
+    // when it left (a button still busy, an older step): ask the server again, start afresh.
     const onPageShow = (event: PageTransitionEvent) => {
-      if (event.persisted) void refresh({ quiet: true });
+      if (!event.persisted) return;
+      setGeneration((n) => n + 1);
+      void refresh({ quiet: true });
     };
     window.addEventListener('pageshow', onPageShow);
     return () => window.removeEventListener('pageshow', onPageShow);
   }, [refresh]);
 
-  if (load.kind === 'loading') return <Loading />;
   if (load.kind === 'failed') {
     if (load.error.code === 'NO_SIGNUP_SESSION') return <NoSession message={load.error.message} />;
-    return (
-      <div className="narrow stack">
-        <h1>We could not load your signup</h1>
-        <ApiErrorNotice error={load.error} />
-        <button type="button" className="button button--primary" onClick={() => void refresh()}>
-          Try again
-        </button>
-      </div>
-    );
+    return <LoadFailed error={load.error} onRetry={() => void refresh()} />;
   }
-  return <Wizard state={load.state} onState={(state) => setLoad({ kind: 'ready', state })} reload={() => refresh({ quiet: true })} />;
+  // One frame for loading and ready, so the page heading (focused after an in-app page change)
+  // stays the same element when the signup arrives.
+  return (
+    <Frame state={load.kind === 'ready' ? load.state : undefined}>
+      {load.kind === 'ready' ? (
+        <Wizard key={generation} state={load.state} onState={(state) => setLoad({ kind: 'ready', state })} reload={() => refresh({ quiet: true })} />
+      ) : null}
+    </Frame>
+  );
 }
 
-function Loading() {
-  usePageTitle('Connect Microsoft');
+function LoadFailed({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
+  usePageTitle('We could not load your signup');
   return (
     <div className="narrow stack">
-      <h1>Connect Microsoft</h1>
-      <p role="status" className="loading">
-        Loading your signup…
-      </p>
+      <h1>We could not load your signup</h1>
+      <ApiErrorNotice error={error} />
+      <button type="button" className="button button--primary" onClick={onRetry}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+/** The page's heading and the signup's facts (while loading: the heading and a status line). */
+function Frame({ state, children }: { state: ConnectState | undefined; children: ReactNode }) {
+  const done = state?.step === 'done';
+  usePageTitle(!state ? 'Connect Microsoft' : `${done ? 'Connected' : 'Connect'} ${state.companyName}`);
+  return (
+    <div className="stack">
+      <div className="page-intro">
+        <p className="eyebrow">Step 3 of 3 · Connect Microsoft</p>
+        <h1>{!state ? 'Connect Microsoft' : done ? `${state.companyName} is connected` : `Connect ${state.companyName} to TotalOne`}</h1>
+        {!state ? (
+          <p role="status" className="loading">
+            Loading your signup…
+          </p>
+        ) : (
+          <>
+            {done ? null : (
+              <p className="muted">
+                Your signup link is bound to this browser. You can close this window and continue later in this same browser, until the link
+                expires.
+              </p>
+            )}
+            <dl className="facts">
+              <div>
+                <dt>Company</dt>
+                <dd>{state.companyName}</dd>
+              </div>
+              <div>
+                <dt>Signup reference</dt>
+                <dd>{state.reference}</dd>
+              </div>
+              {done ? (
+                state.committedAt ? (
+                  <div>
+                    <dt>Connected on</dt>
+                    <dd>{formatDateTime(state.committedAt)}</dd>
+                  </div>
+                ) : null
+              ) : (
+                <div>
+                  <dt>Link valid until</dt>
+                  <dd>
+                    {formatDateTime(state.linkExpiresAt)} ({formatTimeLeft(state.linkExpiresAt)})
+                  </dd>
+                </div>
+              )}
+            </dl>
+          </>
+        )}
+      </div>
+      {children}
     </div>
   );
 }
@@ -78,7 +136,6 @@ function Wizard({ state, onState, reload }: { state: ConnectState; onState: (sta
   const [editing, setEditing] = useState<EditableStep>();
   const [stale, setStale] = useState<ApiError>();
   const shown = displayedStep(state, editing);
-  usePageTitle(`${state.step === 'done' ? 'Connected' : 'Connect'} ${state.companyName}`);
 
   // After every step change inside the page, the new step's heading takes focus (and so is
   // announced); on the first render the page's own focus handling stays.
@@ -119,56 +176,16 @@ function Wizard({ state, onState, reload }: { state: ConnectState; onState: (sta
     cancelEdit: () => setEditing(undefined),
   };
 
-  const done = state.step === 'done';
   return (
-    <div className="stack">
-      <div className="page-intro">
-        <p className="eyebrow">Step 3 of 3 · Connect Microsoft</p>
-        <h1>
-          {done ? `${state.companyName} is connected` : `Connect ${state.companyName} to TotalOne`}
-        </h1>
-        {done ? null : (
-          <p className="muted">
-            Your signup link is bound to this browser. You can close this window and continue later in this same browser, until the link expires.
-          </p>
-        )}
-        <dl className="facts">
-          <div>
-            <dt>Company</dt>
-            <dd>{state.companyName}</dd>
-          </div>
-          <div>
-            <dt>Signup reference</dt>
-            <dd>{state.reference}</dd>
-          </div>
-          {done ? (
-            state.committedAt ? (
-              <div>
-                <dt>Connected on</dt>
-                <dd>{formatDateTime(state.committedAt)}</dd>
-              </div>
-            ) : null
-          ) : (
-            <div>
-              <dt>Link valid until</dt>
-              <dd>
-                {formatDateTime(state.linkExpiresAt)} ({formatTimeLeft(state.linkExpiresAt)})
-              </dd>
-            </div>
-          )}
-        </dl>
-      </div>
-
-      <div className="wizard">
-        <StepList current={shown} reached={state.step} />
-        <section className="card wizard__panel" aria-labelledby="step-heading">
-          {stale ? <StaleNotice error={stale} /> : null}
-          <StepPanel step={shown} actions={actions} />
-          <p className="muted wizard__help">
-            Stuck? <Link to="/support">Contact support</Link> and quote your signup reference {state.reference}.
-          </p>
-        </section>
-      </div>
+    <div className="wizard">
+      <StepList current={shown} reached={state.step} />
+      <section className="card wizard__panel" aria-labelledby="step-heading">
+        {stale ? <StaleNotice error={stale} /> : null}
+        <StepPanel step={shown} actions={actions} />
+        <p className="muted wizard__help">
+          Stuck? <Link to="/support">Contact support</Link> and quote your signup reference {state.reference}.
+        </p>
+      </section>
     </div>
   );
 }

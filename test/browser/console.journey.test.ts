@@ -129,6 +129,9 @@ describe('browser journey: the operator console', () => {
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('main').innerText(), /Signup link issued/);
     await look(page, 'console-09-partner', 'partner detail');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await look(page, 'console-09-partner-narrow', 'partner detail on a phone-sized screen');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // --- issue a new signup link: confirmation dialog, a reason is required ---
     await page.getByRole('button', { name: 'Issue new signup link' }).click();
@@ -182,6 +185,7 @@ describe('browser journey: the operator console', () => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByLabel('Action').fill('console.');
+    await page.getByLabel('Actor', { exact: true }).fill(email);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('cell', { name: /Support request marked handled/ }).or(page.getByRole('rowheader', { name: /Support request marked handled/ })).first().waitFor();
     assert.match(await page.locator('main').innerText(), new RegExp(reason.replace(/[()]/g, '\\$&')));

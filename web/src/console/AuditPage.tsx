@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from 'react';
+import { ApiError } from '../api.ts';
 import { Link, usePageTitle } from '../router.tsx';
 import { consoleApi } from './consoleApi.ts';
 import { auditActionLabel } from './labels.ts';
+import { useConsoleSession } from './session.ts';
 import { Details, LoadedView, When, useLoad } from './ui.tsx';
 
 // /console/audit: the append-only audit log, newest first. Filters: action (exact, or a prefix with a
@@ -34,18 +36,33 @@ function dayBoundary(day: string, end: boolean): string | undefined {
   return date.toISOString();
 }
 
+/**
+ * The API filters by actor ID; an operator types an email. Administrators can look the email up
+ * in the operator list; anyone else gets the ID asked for.
+ */
+async function actorIdFor(actor: string, isAdmin: boolean): Promise<string | undefined> {
+  if (!actor.includes('@')) return actor || undefined;
+  if (!isAdmin) throw new ApiError(400, 'ACTOR_EMAIL', 'Searching by an operator’s email needs the admin role; enter the operator ID instead.');
+  const { items } = await consoleApi.operators();
+  const found = items.find((o) => o.email.toLowerCase() === actor.toLowerCase());
+  if (!found) throw new ApiError(404, 'OPERATOR_NOT_FOUND', `There is no operator ${actor}.`);
+  return found.id;
+}
+
 export function AuditPage() {
   usePageTitle('Audit log');
+  const { session } = useConsoleSession();
+  const isAdmin = session.operator.role === 'admin';
   const [filters, setFilters] = useState<Filters>(readFilters);
   const [draft, setDraft] = useState<Filters>(filters);
   const [cursors, setCursors] = useState<number[]>([]);
   const before = cursors.at(-1);
   const loaded = useLoad(
-    () =>
+    async () =>
       consoleApi.auditEvents({
         action: filters.action || undefined,
         partnerId: filters.partnerId || undefined,
-        actorId: filters.actorId || undefined,
+        actorId: await actorIdFor(filters.actorId, isAdmin),
         actorType: filters.actorType || undefined,
         from: dayBoundary(filters.from, false),
         to: dayBoundary(filters.to, true),
@@ -94,7 +111,7 @@ export function AuditPage() {
           <label htmlFor="audit-actor">Actor</label>
           <input id="audit-actor" className="input" value={draft.actorId} onChange={set('actorId')} spellCheck={false} aria-describedby="audit-actor-hint" />
           <p id="audit-actor-hint" className="field__hint">
-            Operator ID, or a system label
+            {isAdmin ? 'Operator email or ID, or a system label' : 'Operator ID, or a system label'}
           </p>
         </div>
         <div className="filter-bar__field">
@@ -140,7 +157,7 @@ export function AuditPage() {
               {page.items.length === 0 ? 'No events match' : cursors.length === 0 ? 'Newest events' : `Older events (page ${cursors.length + 1})`}
             </h2>
             {page.items.length > 0 ? (
-              <div className="table-scroll">
+              <div className="table-scroll" role="region" aria-label="Audit events (table)" tabIndex={0}>
                 <table className="data-table data-table--compact">
                   <caption className="visually-hidden">Audit events, newest first</caption>
                   <thead>

@@ -10,6 +10,7 @@ import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { useLinkToken } from '../link-token.ts';
 import { Link, usePageTitle } from '../router.tsx';
 import { consoleApi, type InviteView, type TotpEnrolment } from './consoleApi.ts';
+import { groupSecret } from './fns.ts';
 import { qrMatrix, qrSvgPath } from './qr.ts';
 import { Loading, formatWhen } from './ui.tsx';
 
@@ -176,11 +177,6 @@ function PasswordStep({ token, invite, onDone }: { token: string; invite: Invite
 
 const codeForm = z.object({ code: totpCode });
 const codeFields: FieldLabel[] = [{ path: 'code' }];
-
-/** "JBSW Y3DP EHPK 3PXP": the secret in groups of four, easier to type by hand. */
-export function groupSecret(secret: string): string {
-  return secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
-}
 
 function TotpStep({ token, onDone }: { token: string; onDone: (message: string) => void }) {
   usePageTitle('Set up your console account: authenticator app');

@@ -59,7 +59,7 @@ export function OperatorsPage() {
       {rowError ? <ApiErrorNotice error={rowError} /> : null}
       <LoadedView loaded={loaded} what="the operators">
         {(list) => (
-          <div className="table-scroll">
+          <div className="table-scroll" role="region" aria-label="Operators (table)" tabIndex={0}>
             <table className="data-table">
               <caption className="visually-hidden">Operators</caption>
               <thead>

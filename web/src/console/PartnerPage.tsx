@@ -245,7 +245,7 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
       {partner.links.length === 0 ? (
         <p className="muted">No links issued.</p>
       ) : (
-        <div className="table-scroll">
+        <div className="table-scroll" role="region" aria-label="Links (table)" tabIndex={0}>
           <table className="data-table data-table--compact">
             <caption className="visually-hidden">Confirmation and signup links, newest first</caption>
             <thead>
@@ -307,7 +307,7 @@ function EmailsTable({ partner }: { partner: PartnerDetail }) {
       {partner.emails.length === 0 ? (
         <p className="muted">No emails sent.</p>
       ) : (
-        <div className="table-scroll">
+        <div className="table-scroll" role="region" aria-label="Emails (table)" tabIndex={0}>
           <table className="data-table data-table--compact">
             <caption className="visually-hidden">Emails to the partner and their delivery status</caption>
             <thead>
@@ -451,7 +451,7 @@ function SyncRuns({ partner }: { partner: PartnerDetail }) {
   return (
     <section className="card" aria-labelledby="sync-title">
       <h2 id="sync-title">Customer imports</h2>
-      <div className="table-scroll">
+      <div className="table-scroll" role="region" aria-label="Customer imports (table)" tabIndex={0}>
         <table className="data-table data-table--compact">
           <caption className="visually-hidden">Customer import runs, newest first</caption>
           <thead>

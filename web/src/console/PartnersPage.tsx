@@ -131,7 +131,7 @@ export function PartnersPage() {
               {query.q ? ` for “${query.q}”` : ''}
             </h2>
             {list.items.length > 0 ? (
-              <div className="table-scroll">
+              <div className="table-scroll" role="region" aria-label="Signups (table)" tabIndex={0}>
                 <table className="data-table">
                   <caption className="visually-hidden">Signups</caption>
                   <thead>

@@ -7,7 +7,7 @@ import { Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { formatWait } from '../format.ts';
 import { navigate, usePageTitle } from '../router.tsx';
-import { safeNext, signInNoteText } from './session.ts';
+import { safeNext, signInNoteText } from './fns.ts';
 import { consoleApi } from './consoleApi.ts';
 
 // /console/sign-in: email, password and the authenticator code, all three at once. Failures say

@@ -153,18 +153,17 @@ function buildServices(deps: {
     redirectUri: `${deps.publicUrl}/api/connect/microsoft/callback`,
   });
   // --- sync (issue 4) ---
-  // Options come from config.sync once config.ts has it (SYNC_REQUESTS_PER_MINUTE, SYNC_PAGE_SIZE, SYNC_WORKERS).
-  const syncConfig = (config as Readonly<Config> & { sync?: Partial<SyncOptions> & { workers?: number } }).sync ?? {};
+  const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
   const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const sync = createSyncService({
     db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database), signup, mail, audit, identity, vault, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
-    options: { ...(syncConfig.requestsPerMinute ? { requestsPerMinute: syncConfig.requestsPerMinute } : {}), ...(syncConfig.pageSize ? { pageSize: syncConfig.pageSize } : {}) },
+    options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
   const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });
-  const syncWorkers = syncConfig.workers ?? 3;
+  const syncWorkers = syncConfig.workers;
   // --- end sync ---
   // --- operators (issue 5) ---
   const operatorsRepo = createOperatorsRepo();

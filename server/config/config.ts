@@ -38,6 +38,9 @@ const envSchema = z
     MICROSOFT_GRAPH_URL: url.default('https://graph.microsoft.com/v1.0'),
     PARTNER_CENTER_URL: url.default('https://api.partnercenter.microsoft.com/v1'),
     ...vaultEnvShape,
+    SYNC_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(500),
+    SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
+    SYNC_WORKERS: z.coerce.number().int().min(1).max(50).default(3),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
     TRUST_PROXY: bool.default(false),
@@ -71,6 +74,8 @@ export interface Config {
   microsoft: { authorityHost: string; graphUrl: string; partnerCenterUrl: string };
   links: { signupTtlHours: number; verificationTtlHours: number };
   vault: VaultConfig;
+  /** Customer import: Partner Center's documented budget is 500 requests per minute per partner. */
+  sync: { requestsPerMinute: number; pageSize: number; workers: number };
 }
 
 export class ConfigError extends Error {
@@ -99,6 +104,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     microsoft: { authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL },
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
     vault: vaultConfigFrom(e, e.DATA_DIR),
+    sync: { requestsPerMinute: e.SYNC_REQUESTS_PER_MINUTE, pageSize: e.SYNC_PAGE_SIZE, workers: e.SYNC_WORKERS },
   });
 }
 

@@ -183,7 +183,7 @@ function Wizard({ state, onState, reload }: { state: ConnectState; onState: (sta
         {stale ? <StaleNotice error={stale} /> : null}
         <StepPanel step={shown} actions={actions} />
         <p className="muted wizard__help">
-          Stuck? <Link to="/support">Contact support</Link> and quote your signup reference {state.reference}.
+          {state.step === 'done' ? 'Questions?' : 'Stuck?'} <Link to="/support">Contact support</Link> and quote your signup reference {state.reference}.
         </p>
       </section>
     </div>
@@ -203,7 +203,7 @@ function StepPanel({ step, actions }: { step: ReturnType<typeof displayedStep>; 
     case 'preflight':
       return <ChecksStep actions={actions} />;
     case 'done':
-      return <DoneStep state={actions.state} />;
+      return <DoneStep />;
     case 'link':
       return null;
   }

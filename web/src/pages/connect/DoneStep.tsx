@@ -1,21 +1,16 @@
-import type { ConnectState } from '../../api.ts';
 import { Notice } from '../../components/Notice.tsx';
-import { formatDateTime } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { StepHeading } from './wizard.tsx';
 
 // The end of Step 3: the credentials are stored, the signup link is spent and the customer import
 // has started.
 
-export function DoneStep({ state }: { state: ConnectState }) {
+export function DoneStep() {
   return (
     <>
       <StepHeading step="done">Your Microsoft tenant is connected</StepHeading>
       <Notice tone="success" title="Everything is in place" live={false}>
-        <p>
-          TotalOne can now work with your Partner Center and your Entra ID tenant
-          {state.committedAt ? ` (connected on ${formatDateTime(state.committedAt)})` : ''}. Your signup link has done its job and no longer works.
-        </p>
+        <p>TotalOne can now work with your Partner Center and your Entra ID tenant. Your signup link has done its job and no longer works.</p>
       </Notice>
       <h3>What happens next</h3>
       <ol className="steps-list">

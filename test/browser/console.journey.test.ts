@@ -84,6 +84,15 @@ describe('browser journey: the operator console', () => {
     await page.getByRole('heading', { name: 'Your console account is ready' }).waitFor();
     await look(page, 'console-04-invite-done', 'invitation: done');
 
+    // --- a partner stuck at "link sent" (signed up and verified, link never opened) ---
+    const partnerBrowser = new Browser(base);
+    const request = signupRequest();
+    const partnerEmail = request.primaryContact.email;
+    assert.equal((await partnerBrowser.post('/api/signups', request)).status, 202);
+    const verification = await system.catcher!.waitFor((m) => m.to.includes(partnerEmail) && /Confirm your email/.test(m.subject), 15_000);
+    assert.equal((await partnerBrowser.post('/api/email-verifications', { token: linkToken(verification.text, 'verify') })).status, 200);
+    const firstLink = linkToken((await system.catcher!.waitFor((m) => m.to.includes(partnerEmail) && /one-time signup link/.test(m.subject), 15_000)).text, 'signup-link');
+
     // --- sign in: a wrong code first, then the right one ---
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Sign in to the operator console' }).waitFor();
@@ -103,18 +112,10 @@ describe('browser journey: the operator console', () => {
     const header = page.locator('header');
     assert.match(await header.innerText(), new RegExp(email.replace(/\./g, '\\.')));
     assert.match(await header.innerText(), /Admin/);
+    assert.match(await page.getByRole('table', { name: /stage by stage/ }).innerText(), /Signup link sent\s+1/);
     await look(page, 'console-07-overview', 'overview');
     await page.getByRole('button', { name: '7 days' }).click();
     await waitUntil(async () => /last 7 days/.test(await page.locator('main').innerText()), 'the period changes to 7 days');
-
-    // --- a partner stuck at "link sent" (signed up and verified, link never opened) ---
-    const partnerBrowser = new Browser(base);
-    const request = signupRequest();
-    const partnerEmail = request.primaryContact.email;
-    assert.equal((await partnerBrowser.post('/api/signups', request)).status, 202);
-    const verification = await system.catcher!.waitFor((m) => m.to.includes(partnerEmail) && /Confirm your email/.test(m.subject), 15_000);
-    assert.equal((await partnerBrowser.post('/api/email-verifications', { token: linkToken(verification.text, 'verify') })).status, 200);
-    const firstLink = linkToken((await system.catcher!.waitFor((m) => m.to.includes(partnerEmail) && /one-time signup link/.test(m.subject), 15_000)).text, 'signup-link');
 
     // --- find it in the console ---
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Signups' }).click();
@@ -195,14 +196,34 @@ describe('browser journey: the operator console', () => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Operators' }).click();
     await page.getByRole('heading', { name: 'Operators', level: 1 }).waitFor();
     await page.getByRole('rowheader', { name: new RegExp(email.replace(/\./g, '\\.')) }).waitFor();
+    const colleague = `colleague.${randomBytes(4).toString('hex')}@totalone.example`;
+    await page.getByLabel('Email').fill(colleague);
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await page.getByText(`An invitation is on its way to ${colleague}`).waitFor();
+    await system.catcher!.waitFor((m) => m.to.includes(colleague) && /invitation to the TotalOne operator console/.test(m.subject), 15_000);
+    const colleagueRow = page.getByRole('row', { name: new RegExp(colleague.replace(/\./g, '\\.')) });
+    assert.match(await colleagueRow.innerText(), /Support/);
+    assert.match(await colleagueRow.innerText(), /invited/);
     await look(page, 'console-16-operators', 'operators');
+    await colleagueRow.getByRole('button', { name: /Make admin/ }).click();
+    const roleDialog = page.getByRole('dialog', { name: `Make ${colleague} an administrator` });
+    await roleDialog.getByLabel('Reason').fill('Covers for the team lead');
+    await roleDialog.getByRole('button', { name: 'Change role' }).click();
+    await page.getByText(`${colleague} is now an administrator.`).waitFor();
+    await colleagueRow.getByRole('button', { name: /Disable/ }).click();
+    const disableDialog = page.getByRole('dialog', { name: `Disable ${colleague}` });
+    await disableDialog.getByLabel('Reason').fill('Invited by mistake');
+    await look(page, 'console-17-operators-disable', 'disable dialog');
+    await disableDialog.getByRole('button', { name: 'Disable operator' }).click();
+    await page.getByText(`${colleague} is disabled; their sessions have ended.`).waitFor();
+    await waitUntil(async () => /disabled/.test(await colleagueRow.innerText()), 'the row shows the operator disabled');
 
     // --- the session ends while the page is open: back to sign-in with a message ---
     system.clock.advance(31 * 60_000);
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { name: 'Sign in to the operator console' }).waitFor();
     await page.getByText('Session ended').waitFor();
-    await look(page, 'console-17-session-ended', 'session ended');
+    await look(page, 'console-18-session-ended', 'session ended');
     system.clock.advance(30_000);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api.ts';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi } from './consoleApi.ts';
 import { auditActionLabel } from './labels.ts';
-import { useConsoleSession } from './session.ts';
+import { useConsoleSession, useConsoleTitle } from './session.ts';
 import { Details, LoadedView, When, useLoad } from './ui.tsx';
 
 // /console/audit: the append-only audit log, newest first. Filters: action (exact, or a prefix with a
@@ -50,7 +50,7 @@ async function actorIdFor(actor: string, isAdmin: boolean): Promise<string | und
 }
 
 export function AuditPage() {
-  usePageTitle('Audit log');
+  useConsoleTitle('Audit log');
   const { session } = useConsoleSession();
   const isAdmin = session.operator.role === 'admin';
   const [filters, setFilters] = useState<Filters>(readFilters);

@@ -8,8 +8,9 @@ import { collectProblems, ErrorSummary, TextField, type FieldLabel } from '../co
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { useLinkToken } from '../link-token.ts';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi, type InviteView, type TotpEnrolment } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 import { groupSecret } from './fns.ts';
 import { qrMatrix, qrSvgPath } from './qr.ts';
 import { Loading, formatWhen } from './ui.tsx';
@@ -76,7 +77,7 @@ function refusalTitle(code: string): string {
 }
 
 function InviteProblem({ title, message, signIn }: { title: string; message: string; signIn?: boolean }) {
-  usePageTitle(title);
+  useConsoleTitle(title);
   return (
     <div className="console-narrow">
       <h1>{title}</h1>
@@ -93,7 +94,7 @@ function InviteProblem({ title, message, signIn }: { title: string; message: str
 }
 
 function InviteDone({ message }: { message: string }) {
-  usePageTitle('Your console account is ready');
+  useConsoleTitle('Your console account is ready');
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   return (
@@ -115,7 +116,7 @@ const passwordForm = z.object({ password: z.string().min(1, { error: 'Choose a p
 const passwordFields: FieldLabel[] = [{ path: 'password' }];
 
 function PasswordStep({ token, invite, onDone }: { token: string; invite: InviteView; onDone: () => void }) {
-  usePageTitle('Set up your console account: password');
+  useConsoleTitle('Set up your console account: password');
   const {
     register,
     handleSubmit,
@@ -179,7 +180,7 @@ const codeForm = z.object({ code: totpCode });
 const codeFields: FieldLabel[] = [{ path: 'code' }];
 
 function TotpStep({ token, onDone }: { token: string; onDone: (message: string) => void }) {
-  usePageTitle('Set up your console account: authenticator app');
+  useConsoleTitle('Set up your console account: authenticator app');
   const [enrolment, setEnrolment] = useState<TotpEnrolment>();
   const [startError, setStartError] = useState<ApiError>();
   const [starting, setStarting] = useState(false);

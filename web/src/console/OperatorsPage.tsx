@@ -6,9 +6,8 @@ import { createOperatorSchema } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { SelectField, TextField } from '../components/form.tsx';
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
-import { usePageTitle } from '../router.tsx';
 import { consoleApi, type OperatorRole, type OperatorView } from './consoleApi.ts';
-import { useConsoleSession } from './session.ts';
+import { useConsoleSession, useConsoleTitle } from './session.ts';
 import { LoadedView, ReasonDialog, StatusText, When, useLoad } from './ui.tsx';
 
 // /console/operators (admins): who can use the console, invite a new operator, change a role,
@@ -17,8 +16,8 @@ import { LoadedView, ReasonDialog, StatusText, When, useLoad } from './ui.tsx';
 type Pending = { kind: 'role'; operator: OperatorView; role: OperatorRole } | { kind: 'disable'; operator: OperatorView };
 
 export function OperatorsPage() {
-  usePageTitle('Operators');
-  const { session } = useConsoleSession();
+  useConsoleTitle('Operators');
+  const { session, setSession } = useConsoleSession();
   const loaded = useLoad(() => consoleApi.operators(), 'operators');
   const [pending, setPending] = useState<Pending>();
   const [outcome, setOutcome] = useState<string>();
@@ -131,6 +130,7 @@ export function OperatorsPage() {
         title={pending?.kind === 'disable' ? `Disable ${pending.operator.email}` : pending ? `Make ${pending.operator.email} ${pending.role === 'admin' ? 'an administrator' : 'a support operator'}` : ''}
         confirmLabel={pending?.kind === 'disable' ? 'Disable operator' : 'Change role'}
         danger={pending?.kind === 'disable'}
+        reasonHint="Required. Goes into the audit log, e.g. “Left the team” or “Covers for the team lead in December”."
         explain={
           pending?.kind === 'disable' ? (
             <p>The operator can no longer sign in, and every session they have ends at once. This cannot be undone from the console.</p>
@@ -146,6 +146,8 @@ export function OperatorsPage() {
           } else {
             const done = await consoleApi.changeRole(pending.operator.id, pending.role, reason);
             show(`${done.email} is now ${done.role === 'admin' ? 'an administrator' : 'a support operator'}.`);
+            // Your own role: the header, the menu and this page follow at once.
+            if (done.id === session.operator.id) setSession(await consoleApi.session());
           }
         }}
         onClose={() => setPending(undefined)}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi, type Overview } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 import { auditActionLabel, partnerStates, stateLabel } from './labels.ts';
 import { Details, LoadedView, StateBadge, When, formatWhen, useLoad } from './ui.tsx';
 
@@ -11,7 +12,7 @@ const periods = [7, 30, 90] as const;
 const DAY = 86_400_000;
 
 export function OverviewPage() {
-  usePageTitle('Console overview');
+  useConsoleTitle('Console overview');
   const [days, setDays] = useState<(typeof periods)[number]>(() => {
     const asked = Number(new URLSearchParams(location.search).get('days'));
     return periods.find((p) => p === asked) ?? 30;

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'react';
 import { Notice } from '../components/Notice.tsx';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi, type PartnerAction, type PartnerDetail } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
 import { Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
 
@@ -22,7 +23,7 @@ export function PartnerPage({ id }: { id?: string }) {
 const actionOrder: PartnerAction[] = ['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'];
 
 function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () => void }) {
-  usePageTitle(`Signup: ${partner.company.legalName}`);
+  useConsoleTitle(`Signup: ${partner.company.legalName}`);
   const [action, setAction] = useState<PartnerAction>();
   const [result, setResult] = useState<string>();
   const resultRef = useRef<HTMLDivElement>(null);
@@ -198,7 +199,11 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
   );
 }
 
+const TIMELINE_FIRST = 30;
+
 function Timeline({ partner }: { partner: PartnerDetail }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? partner.timeline : partner.timeline.slice(0, TIMELINE_FIRST);
   return (
     <section className="card" aria-labelledby="timeline-title">
       <div className="card-head">
@@ -209,7 +214,7 @@ function Timeline({ partner }: { partner: PartnerDetail }) {
         <p className="muted">No events yet.</p>
       ) : (
         <ol className="timeline">
-          {partner.timeline.map((item, index) => (
+          {shown.map((item, index) => (
             <li key={`${item.at}-${index}`} className={`timeline__item timeline__item--${item.kind}`}>
               <p className="timeline__what">
                 <strong>{item.kind === 'email' ? templateLabel(item.action.replace(/^email\./, '')) : auditActionLabel(item.action)}</strong>
@@ -229,6 +234,11 @@ function Timeline({ partner }: { partner: PartnerDetail }) {
           ))}
         </ol>
       )}
+      {shown.length < partner.timeline.length ? (
+        <button type="button" className="button button--secondary button--small" onClick={() => setAll(true)}>
+          Show all {partner.timeline.length} events
+        </button>
+      ) : null}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 import { partnerStates, stateLabel } from './labels.ts';
 import { LoadedView, Pager, StateBadge, When, useLoad } from './ui.tsx';
 
@@ -47,7 +48,7 @@ function writeQuery(query: ListQuery) {
 }
 
 export function PartnersPage() {
-  usePageTitle('Signups');
+  useConsoleTitle('Signups');
   const [query, setQuery] = useState(readQuery);
   const [draft, setDraft] = useState({ q: query.q, state: query.state, sort: query.sort });
   const [sort, order] = query.sort.split(':') as [string, string];

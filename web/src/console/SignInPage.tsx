@@ -6,9 +6,10 @@ import { collectProblems, ErrorSummary, TextField, type FieldLabel } from '../co
 import { Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { formatWait } from '../format.ts';
-import { navigate, usePageTitle } from '../router.tsx';
+import { navigate } from '../router.tsx';
 import { safeNext, signInNoteText } from './fns.ts';
 import { consoleApi } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 
 // /console/sign-in: email, password and the authenticator code, all three at once. Failures say
 // plainly what happened: wrong details (with the lockout rule), a locked account, too many tries.
@@ -16,7 +17,7 @@ import { consoleApi } from './consoleApi.ts';
 const fields: FieldLabel[] = [{ path: 'email' }, { path: 'password' }, { path: 'code' }];
 
 export function SignInPage() {
-  usePageTitle('Sign in to the operator console');
+  useConsoleTitle('Sign in to the operator console');
   const params = new URLSearchParams(location.search);
   const note = signInNoteText(params.get('note'));
   const expired = params.get('note') === 'expired';

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { asApiError, type ApiError } from '../api.ts';
 import { TextArea } from '../components/form.tsx';
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
-import { Link, usePageTitle } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { consoleApi, type SupportDetail } from './consoleApi.ts';
+import { useConsoleTitle } from './session.ts';
 import { LoadedView, Pager, StateBadge, StatusText, When, useLoad } from './ui.tsx';
 
 // /console/support: the inbox of the contact form (open or handled), and /console/support/:id: the
@@ -16,7 +17,7 @@ const PAGE_SIZE = 25;
 type Filter = 'open' | 'handled' | 'all';
 
 export function SupportInboxPage() {
-  usePageTitle('Support inbox');
+  useConsoleTitle('Support inbox');
   const initial = new URLSearchParams(location.search);
   const [filter, setFilter] = useState<Filter>(() => (['open', 'handled', 'all'].includes(initial.get('status') ?? '') ? (initial.get('status') as Filter) : 'open'));
   const [q, setQ] = useState(initial.get('q') ?? '');
@@ -128,7 +129,7 @@ export function SupportRequestPage({ id }: { id?: string }) {
 const replyForm = z.object({ message: z.string().trim().min(2, { error: 'Write a reply of at least 2 characters.' }).max(5000, { error: 'A reply can be at most 5000 characters.' }) });
 
 function SupportRequestView({ initial }: { initial: SupportDetail }) {
-  usePageTitle(`Support request ${initial.reference}`);
+  useConsoleTitle(`Support request ${initial.reference}`);
   const [request, setRequest] = useState(initial);
   const [markHandled, setMarkHandled] = useState(initial.status === 'open');
   const [outcome, setOutcome] = useState<string>();

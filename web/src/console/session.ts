@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import { navigate } from '../router.tsx';
+import { navigate, usePageTitle } from '../router.tsx';
 import type { OperatorSessionView } from './consoleApi.ts';
 import type { SignInNote } from './fns.ts';
 
@@ -28,3 +28,8 @@ export function goToSignIn(note?: SignInNote) {
   navigate(`/console/sign-in${search ? `?${search}` : ''}`, { replace: true });
 }
 
+
+/** The page title, marked as the console's so its tabs stand apart from the partner pages. */
+export function useConsoleTitle(title: string): void {
+  usePageTitle(`${title} – Operator console`);
+}

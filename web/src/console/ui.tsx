@@ -156,10 +156,12 @@ export function ReasonDialog({
   explain,
   confirmLabel,
   danger,
+  reasonHint = 'Required. Goes into the audit log, e.g. “Partner says the email never arrived (ticket 123)”.',
   onConfirm,
   onClose,
   children,
 }: {
+  reasonHint?: string;
   open: boolean;
   title: string;
   explain: ReactNode;
@@ -215,7 +217,7 @@ export function ReasonDialog({
           rows={3}
           registration={register('reason')}
           error={errors.reason?.message}
-          hint="Required. Goes into the audit log, e.g. “Partner says the email never arrived (ticket 123)”."
+          hint={reasonHint}
         />
         <div className="button-row dialog__actions">
           <button type="submit" className={`button ${danger ? 'button--danger' : 'button--primary'}`} disabled={isSubmitting}>

@@ -7,6 +7,7 @@ import { expectAccessible, launchChromium, screenshot } from '../support/browser
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { activeOperator, signIn, waitForInvite } from '../integration/operators.helpers.ts';
 
 // Issue 5 as an operator lives it, in Chromium: an operator created the way the CLI does it, the
 // invitation read from the mail catcher, password and authenticator enrolment (codes computed from
@@ -238,6 +239,49 @@ describe('browser journey: the operator console', () => {
     assert.equal((await page.request.get(`${base}/api/console/session`)).status(), 401);
 
     assert.deepEqual(consoleErrors, [], 'no script errors in the console pages');
+    await context.close();
+  });
+
+  it('a support operator has no operator management; a used invitation and a bad link say so', { timeout: 60_000 }, async () => {
+    const base = system.url!;
+    const operator = await activeOperator(system, 'support');
+    const http = await signIn(system, operator);
+    const cookie = http.cookie('operator_session');
+    assert.ok(cookie, 'the HTTP sign-in set the session cookie');
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addCookies([{ name: 'operator_session', value: cookie, url: base }]);
+    const page = await context.newPage();
+
+    await page.goto(`${base}/console/operators`);
+    await page.getByRole('heading', { name: 'Administrators only' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    assert.equal(await nav.getByRole('link', { name: 'Operators' }).count(), 0, 'no Operators entry for support');
+    assert.match(await page.locator('header').innerText(), /Support/);
+    await look(page, 'console-20-support-role-admin-only', 'admin-only page for support');
+
+    await page.goto(`${base}/console/no-such-page`);
+    await page.getByRole('heading', { name: 'No such console page' }).waitFor();
+
+    // The invitation was used by activeOperator: opening it again says so and offers sign-in.
+    const usedToken = await waitForInvite(system, operator.email);
+    await page.goto(`${base}/console/invite#token=${usedToken}`);
+    await page.getByRole('heading', { name: 'This invitation has been used' }).waitFor();
+    await page.getByRole('link', { name: 'Go to sign-in' }).waitFor();
+    await look(page, 'console-21-invite-used', 'used invitation');
+    await page.goto(`${base}/console/invite#token=short`);
+    await page.getByRole('heading', { name: 'This invitation link is incomplete' }).waitFor();
+
+    // Signed out: a console page sends the browser to sign-in, and back after it.
+    await context.clearCookies();
+    await page.goto(`${base}/console/support`);
+    await page.getByRole('heading', { name: 'Sign in to the operator console' }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('next'), '/console/support');
+    system.clock.advance(30_000);
+    await page.getByLabel('Email').fill(operator.email);
+    await page.getByLabel('Password').fill(operator.password);
+    await page.getByLabel('Authenticator code').fill(totpCode(operator.secret, system.clock.now()));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Support inbox' }).waitFor();
     await context.close();
   });
 });

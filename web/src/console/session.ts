@@ -23,7 +23,8 @@ export function goToSignIn(note?: SignInNote) {
   const here = location.pathname + location.search;
   const params = new URLSearchParams();
   if (note) params.set('note', note);
-  if (note === 'expired' && here !== '/console') params.set('next', here);
+  // After an ended session or a first visit without one, sign-in leads back to the page.
+  if ((note === undefined || note === 'expired') && here !== '/console' && !here.startsWith('/console/sign-in')) params.set('next', here);
   const search = params.toString();
   navigate(`/console/sign-in${search ? `?${search}` : ''}`, { replace: true });
 }

@@ -218,6 +218,14 @@ describe('browser journey: the operator console', () => {
     await disableDialog.getByRole('button', { name: 'Disable operator' }).click();
     await page.getByText(`${colleague} is disabled; their sessions have ended.`).waitFor();
     await waitUntil(async () => /disabled/.test(await colleagueRow.innerText()), 'the row shows the operator disabled');
+    // The last active administrator cannot step down: the dialog says why and stays open.
+    await page.getByRole('row', { name: /you/ }).getByRole('button', { name: /Make support/ }).click();
+    const selfDialog = page.getByRole('dialog', { name: `Make ${email} a support operator` });
+    await selfDialog.getByLabel('Reason').fill('Trying to step down');
+    await selfDialog.getByRole('button', { name: 'Change role' }).click();
+    await selfDialog.getByText(/last active administrator/).waitFor();
+    await selfDialog.getByRole('button', { name: 'Cancel' }).click();
+    await selfDialog.waitFor({ state: 'hidden' });
 
     // --- the session ends while the page is open: back to sign-in with a message ---
     system.clock.advance(31 * 60_000);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { totpCode } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { collectProblems, ErrorSummary, TextField, type FieldLabel } from '../components/form.tsx';
-import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
+import { Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { useLinkToken } from '../link-token.ts';
 import { Link } from '../router.tsx';
@@ -13,7 +13,7 @@ import { consoleApi, type InviteView, type TotpEnrolment } from './consoleApi.ts
 import { useConsoleTitle } from './session.ts';
 import { groupSecret } from './fns.ts';
 import { qrMatrix, qrSvgPath } from './qr.ts';
-import { Loading, formatWhen } from './ui.tsx';
+import { ApiErrorNotice, Loading, formatWhen } from './ui.tsx';
 
 // /console/invite#token=...: the invitation from `npm run operator -- create` (or an admin). Opening
 // it changes nothing (inspect); then the password, then the authenticator app, then one code to

@@ -5,10 +5,10 @@ import type { z } from 'zod';
 import { createOperatorSchema } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { SelectField, TextField } from '../components/form.tsx';
-import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
+import { Notice } from '../components/Notice.tsx';
 import { consoleApi, type OperatorRole, type OperatorView } from './consoleApi.ts';
 import { useConsoleSession, useConsoleTitle } from './session.ts';
-import { LoadedView, ReasonDialog, StatusText, When, useLoad } from './ui.tsx';
+import { ApiErrorNotice, LoadedView, ReasonDialog, StatusText, When, useLoad } from './ui.tsx';
 
 // /console/operators (admins): who can use the console, invite a new operator, change a role,
 // send a fresh invitation, disable. Role changes and disabling are confirmed with a reason.

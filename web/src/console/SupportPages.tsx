@@ -4,11 +4,11 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { asApiError, type ApiError } from '../api.ts';
 import { TextArea } from '../components/form.tsx';
-import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
+import { Notice } from '../components/Notice.tsx';
 import { Link } from '../router.tsx';
 import { consoleApi, type SupportDetail } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
-import { LoadedView, Pager, StateBadge, StatusText, When, useLoad } from './ui.tsx';
+import { ApiErrorNotice, LoadedView, Pager, StateBadge, StatusText, When, useLoad } from './ui.tsx';
 
 // /console/support: the inbox of the contact form (open or handled), and /console/support/:id: the
 // message, the partner it belongs to (when known), replies by email, handled or open again.

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { reasonSchema } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { TextArea } from '../components/form.tsx';
-import { ApiErrorNotice } from '../components/Notice.tsx';
+import { Notice } from '../components/Notice.tsx';
+import { formatWait } from '../format.ts';
 import { keyLabel, stateLabel, stateTone } from './labels.ts';
 
 // Small building blocks shared by the console pages.
@@ -33,6 +34,35 @@ export function StateBadge({ state }: { state: string }) {
 export function StatusText({ status, tone }: { status: string; tone?: 'good' | 'progress' | 'attention' | 'stopped' }) {
   const guessed = tone ?? (['sent', 'passed', 'completed', 'handled', 'active', 'claimed', 'spent'].includes(status) ? 'good' : ['failed', 'revoked', 'expired', 'disabled'].includes(status) ? 'attention' : 'progress');
   return <span className={`status-text status-text--${guessed}`}>{status.replace(/_/g, ' ')}</span>;
+}
+
+/**
+ * An API failure in the console: what went wrong in a heading, the server's message, and how long
+ * to wait when that is the point. (The partner pages' notice points to the partner support form,
+ * which is no help to an operator.)
+ */
+export function ApiErrorNotice({ error, title }: { error: ApiError; title?: string }) {
+  const heading =
+    title ??
+    (error.code === 'RATE_LIMITED'
+      ? 'Please wait a moment'
+      : error.code === 'NETWORK'
+        ? 'No connection'
+        : error.code === 'ACTION_NOT_AVAILABLE'
+          ? 'Not possible now'
+          : error.code === 'ADMIN_ONLY'
+            ? 'Administrators only'
+            : error.status >= 500
+              ? 'The server could not finish this'
+              : 'This did not work');
+  const waitSeconds = (error.code === 'RATE_LIMITED' || error.code === 'ACCOUNT_LOCKED') && !/try again in/i.test(error.message) ? (error.retryAfterSeconds ?? 0) : 0;
+  return (
+    <Notice tone="error" title={heading}>
+      <p>{error.message}</p>
+      {waitSeconds ? <p>You can try again in {formatWait(waitSeconds)}.</p> : null}
+      {error.status >= 500 ? <p>If it keeps happening, the server log has the details.</p> : null}
+    </Notice>
+  );
 }
 
 export interface Loaded<T> {

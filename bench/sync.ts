@@ -47,9 +47,10 @@ async function main() {
     MICROSOFT_AUTHORITY_HOST: emulator.endpoints.authorityHost,
     MICROSOFT_GRAPH_URL: emulator.endpoints.graph,
     PARTNER_CENTER_URL: emulator.endpoints.partnerCenter,
+    SYNC_REQUESTS_PER_MINUTE: String(perMinute),
+    SYNC_PAGE_SIZE: String(pageSize),
   });
-  // config.sync is what config.ts will produce from SYNC_REQUESTS_PER_MINUTE / SYNC_PAGE_SIZE.
-  const system = await startSystem({ ...config, sync: { requestsPerMinute: perMinute, pageSize } } as typeof config, {
+  const system = await startSystem(config, {
     limits: generousLimits,
     webDist: '/nonexistent-web-dist',
     ...(database.pglite ? { pglite: database.pglite } : {}),

@@ -4,10 +4,7 @@
 import { loadConfig } from '../../server/config/config.ts';
 import { startSystem } from '../../server/app/system.ts';
 
-const config = loadConfig(process.env);
-// Until config.ts reads SYNC_REQUESTS_PER_MINUTE itself (see docs of issue 4), pass it the same shape.
-const perMinute = Number(process.env.SYNC_REQUESTS_PER_MINUTE ?? '');
-const system = await startSystem(Number.isFinite(perMinute) && perMinute > 0 ? { ...config, sync: { requestsPerMinute: perMinute } } as typeof config : config);
+const system = await startSystem(loadConfig(process.env));
 console.log('SYNC_WORKER_READY');
 const stop = async () => {
   await system.close();

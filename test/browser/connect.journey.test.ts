@@ -48,7 +48,14 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   /** The heading of the step on screen, which has focus after each step change. */
   async function stepHeading(page: Page, name: string | RegExp) {
     const heading = page.getByRole('heading', { level: 2, name });
-    await heading.waitFor({ timeout: 20_000 });
+    try {
+      await heading.waitFor({ timeout: 20_000 });
+    } catch (error) {
+      // What the page showed instead, for the person reading the failure.
+      await screenshot(page, `connect-failed-waiting-for-${String(name).replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+      const text = await page.locator('body').innerText().catch(() => '');
+      throw new Error(`${(error as Error).message}\nPage ${page.url()} shows:\n${text.slice(0, 2000)}`);
+    }
     return heading;
   }
 

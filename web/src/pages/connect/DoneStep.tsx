@@ -25,9 +25,9 @@ export function DoneStep() {
         </li>
       </ol>
       <div className="button-row">
-        <a href="/status" className="button button--primary">
+        <Link to="/status" className="button button--primary">
           See the connection status
-        </a>
+        </Link>
       </div>
     </>
   );

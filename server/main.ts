@@ -36,6 +36,15 @@ async function main() {
     lines.push(`  MPN ID                    ${facts.partnerCenter.mpnId}`);
     lines.push('');
   }
+  // The demo's console needs an operator; the embedded database cannot be opened by the CLI while
+  // the app runs, so the demo invites its first administrator itself (the email lands in the inbox).
+  if (config.mode === 'demo' && system.url && system.catcher) {
+    const operators = await system.services.operatorAuth.list();
+    if (operators.length === 0) {
+      await system.services.operatorAuth.createOperator({ email: 'admin@totalone.example', role: 'admin' }, { type: 'system', label: 'demo start-up' });
+    }
+    lines.push(`  Operator console ${system.publicUrl}/console   ${operators.length === 0 ? '(invitation for admin@totalone.example in the demo inbox)' : ''}`);
+  }
   if (system.catcher) lines.push(`  Demo inbox       ${system.publicUrl}/dev/mail   (SMTP catcher on port ${system.catcher.port})`);
   console.log(lines.join('\n'));
 

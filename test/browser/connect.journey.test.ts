@@ -136,6 +136,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // 2. Entra app.
     await stepHeading(page, 'Entra app');
     await expectFocused(page, 'Entra app');
+    await page.getByText('Where to find these values in the Entra admin center').click();
     await expectAccessible(page, 'entra app');
     await screenshot(page, 'connect-02-entra-app');
     const entra = entraAppInput(emulator);
@@ -157,6 +158,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByText('Entra app checked with Microsoft').waitFor();
     assert.ok((await page.locator('.accepted').innerText()).includes(`${entra.clientSecret.slice(0, 3)}…`), 'the secret hint is shown');
     assert.ok(!(await page.content()).includes(entra.clientSecret), 'the Entra secret is never shown again');
+    await page.getByText('Where to find these values in Partner Center').click();
     await expectAccessible(page, 'partner center app');
     await screenshot(page, 'connect-03-partner-center-app');
     // The accepted Entra app can be reopened (filled in, except the secret) and left as it is.

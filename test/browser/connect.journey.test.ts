@@ -234,16 +234,36 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await context.close();
   });
 
-  it('says so next to the field when a secret ID is pasted as the secret', { timeout: 90_000 }, async () => {
+  it('says so next to the field when a secret ID is pasted as the secret (keyboard only)', { timeout: 90_000 }, async () => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await startConnect(page);
-    await acceptTermsInPage(page);
+    await stepHeading(page, 'Terms of Use and Privacy Policy');
+    // Keyboard only: tick the box with Space, Tab to Accept, Enter.
+    await page.getByLabel('I accept the Terms of Use and the Privacy Policy').focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Accept');
+    await page.keyboard.press('Enter');
     await stepHeading(page, 'Entra app');
-    await enterEntraApp(page, entraAppInput(emulator, { clientSecret: emulator.facts.totalOneApp.secretKeyId! }));
+    await expectFocused(page, 'Entra app');
+
+    const entra = entraAppInput(emulator);
+    for (const value of [entra.tenant, entra.clientId, emulator.facts.totalOneApp.secretKeyId!]) {
+      await page.keyboard.press('Tab');
+      // The "where to find" box comes first in the tab order: pass it by.
+      if ((await page.evaluate(() => document.activeElement?.tagName)) === 'SUMMARY') await page.keyboard.press('Tab');
+      await page.keyboard.type(value);
+    }
+    await page.keyboard.press('Enter');
 
     const secret = page.getByLabel('Client secret');
     await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'the secret field is marked invalid');
+    // After the failed submit the error summary has focus; its link leads to the field.
+    assert.equal(await page.evaluate(() => document.activeElement?.className), 'error-summary');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-clientSecret');
     const describedBy = (await secret.getAttribute('aria-describedby')) ?? '';
     assert.ok(describedBy.includes('field-clientSecret-error'), describedBy);
     assert.match(await page.locator('#field-clientSecret-error').innerText(), /secret\u2019s ID, not its value/);

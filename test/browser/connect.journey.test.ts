@@ -145,6 +145,13 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const secret = page.getByLabel('Client secret');
     assert.equal(await secret.getAttribute('type'), 'password');
     assert.equal(await secret.getAttribute('autocomplete'), 'off');
+    // A wrong secret: Microsoft refuses it, and the answer lands next to the secret field.
+    await secret.fill(`${entra.clientSecret.slice(0, -4)}abcd`);
+    await page.getByRole('button', { name: 'Check and continue' }).click();
+    await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'Microsoft\u2019s refusal is shown at the secret', 20_000);
+    assert.ok((await page.locator('#field-clientSecret-error').innerText()).length > 20);
+    await expectAccessible(page, 'entra app refused by Microsoft');
+    await screenshot(page, 'connect-02b-entra-app-wrong-secret');
     // Copy/paste adds spaces; they are removed.
     await secret.fill(`  ${entra.clientSecret}  `);
     await page.getByRole('button', { name: 'Show client secret' }).click();

@@ -187,6 +187,12 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectFocused(page, 'Sign in with Microsoft');
     await expectAccessible(page, 'sign in');
     await screenshot(page, 'connect-04-sign-in');
+    // The Partner Center app can be reopened too, its expiry date filled in.
+    await page.getByRole('button', { name: 'Change the Partner Center app' }).click();
+    await expectFocused(page, 'Change the Partner Center app');
+    assert.equal(await page.getByLabel('Web App Secret expires on').inputValue(), pc.secretExpiresOn);
+    await page.getByRole('button', { name: 'Keep the current app' }).click();
+    await expectFocused(page, 'Sign in with Microsoft');
     // Back from Microsoft's page: the wizard stands where it was, ready to start again.
     await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
     await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });

@@ -1,4 +1,5 @@
 import type { ConnectState } from '../../api.ts';
+import { formatDay } from './dates.ts';
 import type { EditableStep } from './steps.ts';
 
 // What an earlier step accepted, as the server remembers it (secrets only as a hint of their
@@ -83,12 +84,4 @@ export function AcceptedPartnerCenterApp({
       </dl>
     </div>
   );
-}
-
-const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-
-/** "27 November 2028" for a YYYY-MM-DD date (or any date text the browser can read). */
-export function formatDay(value: string): string {
-  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(`${value.slice(0, 10)}T00:00:00Z`) : new Date(value);
-  return Number.isNaN(date.getTime()) ? value : day.format(date);
 }

@@ -7,6 +7,7 @@ import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } fr
 import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { AcceptedEntraApp } from './Accepted.tsx';
+import { isoDay } from './dates.ts';
 import { SecretField } from './SecretField.tsx';
 import { BusyStatus, StepHeading, type WizardActions } from './wizard.tsx';
 
@@ -33,7 +34,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
     defaultValues: {
       webAppId: accepted?.webAppId ?? '',
       webAppSecret: '',
-      secretExpiresOn: /^\d{4}-\d{2}-\d{2}$/.test(accepted?.secretExpiresOn ?? '') ? accepted!.secretExpiresOn : '',
+      secretExpiresOn: isoDay(accepted?.secretExpiresOn ?? '') ?? '',
       nativeAppId: accepted?.nativeAppId ?? '',
     },
   });

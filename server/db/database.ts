@@ -31,10 +31,15 @@ export interface DatabaseHandle {
 
 // int8 (counts, bigserial) as a JavaScript number on both back-ends: PGlite would give a number
 // and node-postgres a string otherwise. Values stay far below 2^53.
+// A `date` column stays the 'YYYY-MM-DD' text it is: turned into a JS Date it would depend on the
+// server's time zone.
 const INT8 = 20;
+const DATE = 1082;
 const pgTypes = {
-  getTypeParser: (oid: number, format?: any) => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
+  getTypeParser: (oid: number, format?: any) =>
+    oid === INT8 ? (v: string) => Number(v) : oid === DATE ? (v: string) => v : pg.types.getTypeParser(oid, format),
 };
+export const pgliteParsers = { [types.INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
 
 export interface OpenDatabaseOptions {
   url?: string | undefined;
@@ -68,7 +73,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     mkdirSync(pgliteDir, { recursive: true });
     releaseLock = takeExclusiveLock(join(dataDir, 'pglite.lock'));
     try {
-      pglite = await PGlite.create(pgliteDir, { parsers: { [types.INT8]: (v: string) => Number(v) } });
+      pglite = await PGlite.create(pgliteDir, { parsers: pgliteParsers });
     } catch (error) {
       releaseLock();
       throw error;

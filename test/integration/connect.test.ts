@@ -61,6 +61,7 @@ for (const backend of testBackends()) {
       const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
       assert.equal(pc.status, 200, JSON.stringify(pc.body));
       assert.equal(pc.body.step, 'sign_in');
+      assert.equal(pc.body.partnerCenterApp.secretExpiresOn, partnerCenterAppInput(emulator).secretExpiresOn);
 
       await signInWithMicrosoft(browser, emulator);
       const state = await browser.get('/api/connect/state');

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite, types } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { migrateToLatest, openDatabase } from '../../server/db/database.ts';
+import { migrateToLatest, openDatabase, pgliteParsers } from '../../server/db/database.ts';
 import { createJobQueue } from '../../server/jobs/queue.ts';
 import { jobDefinitions } from '../../server/app/system.ts';
 import { createLogger } from '../../server/lib/logger.ts';
@@ -38,7 +38,7 @@ function migrationsFingerprint(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-const pgliteOptions = { parsers: { [types.INT8]: (v: string) => Number(v) } };
+const pgliteOptions = { parsers: pgliteParsers };
 
 async function pgliteTemplate(): Promise<Buffer> {
   const path = join(templateDir, `pglite-template-${migrationsFingerprint()}.tar.gz`);

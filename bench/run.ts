@@ -38,7 +38,7 @@ async function backendFigures(backend: Backend) {
   if (backend === 'postgres') process.env.TEST_POSTGRES_URL = postgresUrl;
   const database = await createTestDatabase(backend);
   // Web role only: the figures are about accepting signups; email sending runs in workers.
-  const system = await startTestSystem(backend, { roles: ['web'], database, limits: generousLimits, env: { LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: String(connections) } });
+  const system = await startTestSystem(backend, { roles: ['web'], database, limits: generousLimits, env: { LOG_LEVEL: 'silent', ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}) } });
   try {
     const meta = { ip: '127.0.0.1', userAgent: 'bench' };
     const direct = await closedLoop(connections, seconds, async () => {

@@ -70,7 +70,14 @@ function fetchCsrfToken(): Promise<string> {
 }
 
 /** The keys a successful answer must have; enough to tell our API's answer from anything else. */
-type Expect<T> = ReadonlyArray<keyof T & string>;
+export type Expect<T> = ReadonlyArray<keyof T & string>;
+
+/** Told about every answer the server gives (the console tracks idle time and ended sessions). */
+const answerListeners = new Set<(error: ApiError | undefined) => void>();
+export function onApiAnswer(listener: (error: ApiError | undefined) => void): () => void {
+  answerListeners.add(listener);
+  return () => answerListeners.delete(listener);
+}
 
 async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, expect: Expect<T>, csrf?: string): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -85,7 +92,9 @@ async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, e
   }
 
   const payload: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw toApiError(response, payload);
+  const failure = response.ok ? undefined : toApiError(response, payload);
+  for (const listener of answerListeners) listener(failure);
+  if (failure) throw failure;
   if (!isRecord(payload) || !expect.every((key) => key in payload)) {
     throw new ApiError(response.status, 'BAD_RESPONSE', 'The server sent an answer this page does not understand. Please reload the page and try again.');
   }

@@ -18,13 +18,12 @@ import type {
   supportListSchema,
   totpEnrolmentSchema,
 } from '../../../contracts/operators.ts';
-import { ApiError } from '../api.ts';
+import { apiGet, apiPost, onApiAnswer, type ApiError, type Expect } from '../api.ts';
 
-// The console's door to /api/console (server/modules/operators/operators.routes.ts). Same rules as
-// the partner pages' client (web/src/api.ts): CSRF token on every POST (refetched once on
-// CSRF_FAILED), failures as ApiError with the server's code. One addition: a 401
-// CONSOLE_SESSION_REQUIRED on any call tells the console shell that the session has ended, so it
-// can go back to the sign-in page with a message.
+// The console's door to /api/console (server/modules/operators/operators.routes.ts), through the
+// partner pages' client (web/src/api.ts: CSRF token on every POST, refetched once on CSRF_FAILED;
+// failures as ApiError with the server's code). One addition: a 401 CONSOLE_SESSION_REQUIRED on any
+// call tells the console shell that the session has ended, so it can go back to sign-in.
 
 export type InviteView = z.infer<typeof inviteViewSchema>;
 export type TotpEnrolment = z.infer<typeof totpEnrolmentSchema>;
@@ -55,71 +54,14 @@ let lastCallAt = Date.now();
 /** When this tab last talked to the API (the idle timeout counts from a call like this). */
 export const lastApiCallAt = () => lastCallAt;
 
-let csrfToken: Promise<string> | undefined;
-
-function fetchCsrfToken(): Promise<string> {
-  csrfToken ??= request<{ token: string }>('GET', '/api/csrf-token', undefined, ['token'])
-    .then((body) => body.token)
-    .catch((error: unknown) => {
-      csrfToken = undefined;
-      throw error;
-    });
-  return csrfToken;
-}
-
-type Expect<T> = ReadonlyArray<keyof T & string>;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, expect: Expect<T>, csrf?: string): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (csrf) headers['x-csrf-token'] = csrf;
-  let response: Response;
-  try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, 'NETWORK', 'The console could not reach the server. Check the connection and try again.');
-  }
+// The console uses the partner pages' client (web/src/api.ts) and watches its answers.
+onApiAnswer((error) => {
   lastCallAt = Date.now();
-  const payload: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    const error = toApiError(response, payload);
-    if (error.code === 'CONSOLE_SESSION_REQUIRED') for (const listener of sessionLostListeners) listener(error);
-    throw error;
-  }
-  if (!isRecord(payload) || !expect.every((key) => key in payload)) {
-    throw new ApiError(response.status, 'BAD_RESPONSE', 'The server sent an answer this page does not understand. Reload the page and try again.');
-  }
-  return payload as T;
-}
+  if (error?.code === 'CONSOLE_SESSION_REQUIRED') for (const listener of sessionLostListeners) listener(error);
+});
 
-function toApiError(response: Response, payload: unknown): ApiError {
-  const error = isRecord(payload) ? payload.error : undefined;
-  const headerRetry = Number(response.headers.get('retry-after'));
-  const retry = headerRetry > 0 ? headerRetry : undefined;
-  if (isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string') {
-    const fields = Array.isArray(error.fields) ? error.fields.filter((f): f is { path: string; message: string } => isRecord(f) && typeof f.path === 'string' && typeof f.message === 'string') : [];
-    return new ApiError(response.status, error.code, error.message, fields, typeof error.retryAfterSeconds === 'number' ? error.retryAfterSeconds : retry);
-  }
-  if (response.status === 429) return new ApiError(429, 'RATE_LIMITED', 'Too many requests. Wait a minute and try again.', [], retry);
-  if (response.status >= 500) return new ApiError(response.status, 'INTERNAL', 'The server could not finish this. Nothing was changed that you cannot see; try again in a moment.');
-  return new ApiError(response.status, 'BAD_RESPONSE', `The request failed (HTTP ${response.status}). Reload the page and try again.`);
-}
-
-async function post<T>(path: string, body: unknown, expect: Expect<T>): Promise<T> {
-  try {
-    return await request('POST', path, body, expect, await fetchCsrfToken());
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.code !== 'CSRF_FAILED') throw error;
-    csrfToken = undefined;
-    return request('POST', path, body, expect, await fetchCsrfToken());
-  }
-}
-
-const get = <T,>(path: string, expect: Expect<T>) => request<T>('GET', path, undefined, expect);
+const get = apiGet;
+const post = apiPost;
 
 /** `?a=1&b=x` from the defined, non-empty values (arrays repeat the key). */
 export function query(params: Record<string, string | number | undefined | null | readonly string[]>): string {

@@ -11,6 +11,13 @@ import type { LegalText } from './connect.terms.ts';
 // signup link. Nothing of this step is possible before the current Terms and Privacy Policy are
 // accepted.
 
+/** Whether the Microsoft sign-in belongs to the current link (always, before a first commit). */
+export function signedInForLink(connection: { signed_in_at: Date | string | null; committed_at: Date | string | null }, claimedAt: string): boolean {
+  if (!connection.signed_in_at) return false;
+  if (!connection.committed_at) return true;
+  return new Date(connection.signed_in_at).getTime() >= new Date(claimedAt).getTime();
+}
+
 export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: SignupService; audit: AuditService; clock: Clock; legal: LegalText[] }) {
   const { db, repo, signup, audit, clock, legal } = deps;
 
@@ -39,15 +46,18 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
     const current = await signup.currentSession(session);
     const connection = await repo.connection(db, current.partnerId);
     const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
+    // A reconnect (a new link after a committed connection, e.g. the grant was revoked) keeps the
+    // apps but needs a new Microsoft sign-in: one from before this link was claimed does not count.
+    const signedIn = connection?.signed_in_at ? signedInForLink(connection, current.claimedAt) : false;
     const step = !base.terms.accepted
       ? 'terms'
-      : connection?.committed_at
+      : connection?.committed_at && current.linkSpent
         ? 'done'
         : !connection?.entra_validated_at
           ? 'entra_app'
           : !connection.partner_center_validated_at
             ? 'partner_center_app'
-            : !connection.signed_in_at
+            : !signedIn
               ? 'sign_in'
               : 'preflight';
     const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -71,8 +81,8 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
         connection && (connection.signed_in_at || connection.sign_in_error || connection.service_account_upn)
           ? { upn: connection.service_account_upn, mfaPerformed: connection.mfa_performed === true, signedInAt: iso(connection.signed_in_at), error: connection.sign_in_error ?? null }
           : null,
-      preflight: run ? { ranAt: iso(run.finished_at)!, allRequiredPassed: run.all_required_passed, checks: run.checks as never } : null,
-      committedAt: iso(connection?.committed_at),
+      preflight: run && signedIn ? { ranAt: iso(run.finished_at)!, allRequiredPassed: run.all_required_passed, checks: run.checks as never } : null,
+      committedAt: current.linkSpent ? iso(connection?.committed_at) : null,
     };
   }
 

@@ -11,7 +11,7 @@ import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { Vault } from '../vault/vault.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
-import type { ConnectService } from './connect.service.ts';
+import { signedInForLink, type ConnectService } from './connect.service.ts';
 import type { Preflight } from './connect.preflight.ts';
 import { GRAPH_APP_SCOPE, fields } from './connect.wizard.ts';
 
@@ -258,7 +258,9 @@ export function createConnectSignIn(deps: {
       await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
       const connection = await repo.connection(db, current.partnerId);
       const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
-      if (!connection?.signed_in_at || !run) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft and run the checks first; the connection is completed after they pass.');
+      if (!connection?.signed_in_at || !run || !signedInForLink(connection, current.claimedAt)) {
+        throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft and run the checks first; the connection is completed after they pass.');
+      }
       if (!run.all_required_passed) throw new ConflictError('PREFLIGHT_NOT_PASSED', 'Some required checks have not passed yet. Fix them in Microsoft as described, run the checks again, then complete the connection.');
       const now = clock.now();
       await db.transaction().execute(async (tx) => {

@@ -72,7 +72,7 @@ describe('console actions by state', () => {
   it('offers only what the state allows', () => {
     assert.deepEqual(availableActions('registered', { signedIn: false, lastSyncFailed: false }), ['resend_verification', 'suspend']);
     assert.deepEqual(availableActions('link_expired', { signedIn: false, lastSyncFailed: false }), ['issue_signup_link', 'suspend']);
-    assert.deepEqual(availableActions('sync_failed', { signedIn: true, lastSyncFailed: true }), ['rerun_preflight', 'restart_sync', 'suspend']);
+    assert.deepEqual(availableActions('sync_failed', { signedIn: true, lastSyncFailed: true }), ['issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend']);
     assert.deepEqual(availableActions('suspended', { signedIn: true, lastSyncFailed: true }), []);
   });
   it('escapes LIKE wildcards typed into search', () => {

@@ -155,7 +155,8 @@ export function funnel(partners: FunnelEvidence[]) {
 export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun_preflight' | 'restart_sync' | 'suspend';
 
 /** States in which a new signup link may be issued (the signup service moves them to link_sent). */
-export const linkIssuableStates: PartnerState[] = ['email_verified', 'link_sent', 'connecting', 'link_expired'];
+// sync_failed: a reconnect link (the partner signs in to Microsoft again; its apps are kept).
+export const linkIssuableStates: PartnerState[] = ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed'];
 
 export function availableActions(state: PartnerState, facts: { signedIn: boolean; lastSyncFailed: boolean }): ConsoleAction[] {
   const actions: ConsoleAction[] = [];

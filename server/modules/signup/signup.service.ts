@@ -81,7 +81,7 @@ export function createSignupService(deps: {
     const token = randomToken();
     const expiresAt = new Date(now.getTime() + deps.links.signupTtlHours * HOUR);
     const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'signup_link', tokenHash: hashToken(token), expiresAt, issuedBy });
-    await repo.moveState(tx, partner.id, ['email_verified', 'link_sent', 'connecting', 'link_expired'], 'link_sent', now);
+    await repo.moveState(tx, partner.id, ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed'], 'link_sent', now);
     const { primary } = await repo.contacts(tx, partner.id);
     await mail.queue(tx, {
       template: 'signup_link',

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { testBackends } from '../support/database.ts';
+import { linkToken } from '../support/factories.ts';
+import { Browser } from '../support/http.ts';
+import { signInWithMicrosoft } from '../support/connect.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+
+// After a revoked grant (the service account's password changed), support issues a reconnect link:
+// the partner opens it, signs in to Microsoft again (its apps are kept), the checks run, the
+// connection is completed again and the import finishes: the partner is active again.
+
+for (const backend of testBackends()) {
+  describe(`reconnect after sync_failed (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'ready' });
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('a reconnect link leads through a new Microsoft sign-in back to active', async () => {
+      const { partner, email } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      emulator.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
+      assert.equal(await partnerState(system, partner.id), 'sync_failed');
+
+      // Some time passes before support reacts: the test clock would stand still otherwise, and
+      // Microsoft (the emulator) compares a grant's time with the password change in whole seconds.
+      system.clock.advance(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      // Support issues a new link (the console action calls the same service function).
+      await system.database.db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom('partners').selectAll().where('id', '=', partner.id).executeTakeFirstOrThrow();
+        await system.services.signup.issueSignupLink(tx, row, 'operator', { type: 'system' });
+      });
+      assert.equal(await partnerState(system, partner.id), 'link_sent');
+      const linkMails = () => system.catcher!.messages().filter((m) => m.to.includes(email) && /one-time signup link/.test(m.subject));
+      await waitFor('the reconnect link email', async () => linkMails().length >= 2);
+      const token = linkToken(linkMails()[0]!.text, 'signup-link'); // newest first
+
+      const browser = new Browser(system.url!);
+      assert.equal((await browser.post('/api/signup-links/claim', { token })).status, 200);
+      const before = (await browser.get('/api/connect/state')).body;
+      assert.equal(before.step, 'sign_in', 'the apps are kept; only the Microsoft sign-in is needed again');
+      assert.equal(before.committedAt, null);
+      assert.equal(before.preflight, null, 'checks of the old sign-in are not shown as current');
+      assert.equal((await browser.post('/api/connect/commit')).body.error.code, 'STEP_ORDER');
+
+      await signInWithMicrosoft(browser, emulator);
+      const state = (await browser.get('/api/connect/state')).body;
+      assert.equal(state.step, 'preflight');
+      assert.equal(state.preflight.allRequiredPassed, true, JSON.stringify(state.preflight.checks.filter((c: { status: string }) => c.status !== 'passed')));
+      const commit = await browser.post('/api/connect/commit');
+      assert.equal(commit.status, 200, JSON.stringify(commit.body));
+      assert.equal(commit.body.step, 'done');
+      await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
+      const confirmations = system.catcher!.messages().filter((m) => m.to.includes(email) && /ready/i.test(m.subject));
+      assert.ok(confirmations.length <= 1, 'the first-import confirmation is never sent twice');
+    });
+  });
+}

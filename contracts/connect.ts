@@ -112,3 +112,8 @@ export const connectStateSchema = connectProgressSchema.extend({
 export type ConnectState = z.infer<typeof connectStateSchema>;
 
 export const signInStartSchema = z.object({ authorizeUrl: z.string() });
+
+/** Fixes TotalOne can make in the partner's directory itself (with the Entra app's permissions). */
+export const microsoftFixSchema = z.object({
+  fix: z.enum(['service_account_in_admin_agents', 'app_in_admin_agents'], { error: 'Choose which fix to apply: service_account_in_admin_agents or app_in_admin_agents.' }),
+});

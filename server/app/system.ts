@@ -145,6 +145,7 @@ function buildServices(deps: {
     identity,
     vault,
     preflight: createPreflight({ graph, partnerCenter, now: () => clock.now(), logger }),
+    graph,
     queue,
     clock,
     logger,

@@ -79,6 +79,25 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal(after.allRequiredPassed, true);
   });
 
+  it('"fix it for me": TotalOne adds the app and the service account to AdminAgents itself', async () => {
+    const appBrowser = await partnerIn('app-not-in-adminagents', 'preflight');
+    assert.equal(check((await checksOf(appBrowser)).checks, 'app_in_admin_agents').status, 'failed');
+    const fixed = await appBrowser.post('/api/connect/microsoft-fixes', { fix: 'app_in_admin_agents' });
+    assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+    assert.equal(check(fixed.body.preflight.checks, 'app_in_admin_agents').status, 'passed');
+    assert.equal(fixed.body.preflight.allRequiredPassed, true);
+    assert.ok(emulator.events.some((e) => /group|member/i.test(JSON.stringify(e))), 'the change reached Microsoft');
+
+    const userBrowser = await partnerIn('not-admin-agent', 'preflight');
+    const userFixed = await userBrowser.post('/api/connect/microsoft-fixes', { fix: 'service_account_in_admin_agents' });
+    assert.equal(userFixed.status, 200, JSON.stringify(userFixed.body));
+    assert.equal(check(userFixed.body.preflight.checks, 'service_account_in_admin_agents').status, 'passed');
+
+    const bad = await userBrowser.post('/api/connect/microsoft-fixes', { fix: 'make_me_admin' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.fields[0].path, 'fix');
+  });
+
   it('not-admin-agent: the AdminAgents check of the service account fails; adding it fixes it', async () => {
     const browser = await partnerIn('not-admin-agent', 'preflight');
     const { checks } = await checksOf(browser);

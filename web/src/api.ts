@@ -186,6 +186,7 @@ export const api = {
   savePartnerCenterApp: (data: PartnerCenterAppInput) => post<ConnectState>('/api/connect/partner-center-app', data, connectState),
   startMicrosoftSignIn: () => post<SignInStart>('/api/connect/microsoft-sign-in', {}, ['authorizeUrl']),
   runPreflight: () => post<ConnectState>('/api/connect/preflight', {}, connectState),
+  fixInMicrosoft: (fix: 'service_account_in_admin_agents' | 'app_in_admin_agents') => post<ConnectState>('/api/connect/microsoft-fixes', { fix }, connectState),
   commitConnection: () => post<ConnectState>('/api/connect/commit', {}, connectState),
   createSupportRequest: (data: SupportRequestInput) => post<SupportRequestCreated>('/api/support-requests', data, ['reference', 'message']),
   demoMail: () => get<{ messages: MailSummary[] }>('/dev/api/mail', ['messages']),

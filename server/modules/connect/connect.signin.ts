@@ -13,6 +13,7 @@ import type { Vault } from '../vault/vault.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import { signedInForLink, type ConnectService } from './connect.service.ts';
 import type { Preflight } from './connect.preflight.ts';
+import type { GraphClient } from '../microsoft/graph.client.ts';
 import { GRAPH_APP_SCOPE, fields } from './connect.wizard.ts';
 
 // Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
@@ -31,6 +32,7 @@ export function createConnectSignIn(deps: {
   identity: IdentityClient;
   vault: Vault;
   preflight: Pick<Preflight, 'gather'>;
+  graph: Pick<GraphClient, 'groupByDisplayName' | 'servicePrincipal' | 'addGroupMember'>;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -244,6 +246,33 @@ export function createConnectSignIn(deps: {
         await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.signed_in', ip: meta.ip, details: { upn, amr, tenantId: tenant } });
       });
       await runPreflight(current.partnerId, 'partner').catch((error) => deps.logger.warn({ err: error }, 'preflight after sign-in failed; the partner can run it again'));
+    },
+
+    /**
+     * "Fix it for me" for the Entra memberships the guide asks for (steps 2.8 and 2.30-2.34): adds
+     * the service account or the Entra app to AdminAgents with the app's own Graph permission
+     * (Group.ReadWrite.All), then runs the checks again. Audited.
+     */
+    async fixInMicrosoft(sessionId: string | undefined, fix: 'service_account_in_admin_agents' | 'app_in_admin_agents', meta: RequestMeta) {
+      const current = await signup.currentSession(sessionId);
+      await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
+      const connection = await repo.connection(db, current.partnerId);
+      if (!connection?.signed_in_at || !connection.tenant_id || !connection.entra_app_id || !connection.service_account_object_id) {
+        throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft first; the checks and their fixes come after that.');
+      }
+      const entraSecret = await vault.open(current.partnerId, fields.entraSecret);
+      const token = await identity.clientCredentials({ tenant: connection.tenant_id, clientId: connection.entra_app_id, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+      const group = await deps.graph.groupByDisplayName(token.accessToken, 'AdminAgents');
+      if (!group) throw new ConflictError('NO_ADMIN_AGENTS_GROUP', 'Your tenant has no AdminAgents group. It exists in every CSP partner tenant: check that this is your Partner Center tenant, or contact support.');
+      let objectId = connection.service_account_object_id;
+      if (fix === 'app_in_admin_agents') {
+        const servicePrincipal = await deps.graph.servicePrincipal(token.accessToken, connection.entra_app_id);
+        if (!servicePrincipal) throw new ConflictError('NO_SERVICE_PRINCIPAL', 'The Entra app has no service principal (enterprise application) in your tenant yet. Grant admin consent for the app first, then try again.');
+        objectId = servicePrincipal.id;
+      }
+      const { added } = await deps.graph.addGroupMember(token.accessToken, group.id, objectId);
+      await audit.record(db, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.fixed_in_microsoft', ip: meta.ip, details: { fix, groupId: group.id, objectId, added } });
+      return runPreflight(current.partnerId, 'partner');
     },
 
     async rerunPreflight(sessionId: string | undefined) {

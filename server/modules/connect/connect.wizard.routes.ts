@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorBody } from '../../../contracts/common.ts';
-import { connectStateSchema, entraAppSchema, partnerCenterAppSchema, signInStartSchema } from '../../../contracts/connect.ts';
+import { connectStateSchema, entraAppSchema, microsoftFixSchema, partnerCenterAppSchema, signInStartSchema } from '../../../contracts/connect.ts';
 import type { App } from '../../app/http.ts';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { ConnectService } from './connect.service.ts';
@@ -73,6 +73,22 @@ export function registerConnectWizardRoutes(app: App, deps: { connect: ConnectSe
     { schema: { tags: ['connect'], summary: 'Step 5: run every check again (after fixing something in Microsoft)', response: { 200: connectStateSchema, ...errors } } },
     async (request) => {
       await signIn.rerunPreflight(session.read(request));
+      return connect.state(session.read(request));
+    },
+  );
+
+  app.post(
+    '/api/connect/microsoft-fixes',
+    {
+      schema: {
+        tags: ['connect'],
+        summary: 'Fix an AdminAgents membership in the partner\u2019s directory (with the Entra app\u2019s permissions), then run the checks again',
+        body: microsoftFixSchema,
+        response: { 200: connectStateSchema, ...errors },
+      },
+    },
+    async (request) => {
+      await signIn.fixInMicrosoft(session.read(request), request.body.fix, requestMeta(request));
       return connect.state(session.read(request));
     },
   );

@@ -23,7 +23,7 @@ const statusText: Record<Status, { label: string; icon: string }> = {
 export function ChecksStep({ actions }: { actions: WizardActions }) {
   const { state } = actions;
   const preflight = state.preflight;
-  const [busy, setBusy] = useState<'rerun' | 'commit'>();
+  const [busy, setBusy] = useState<'rerun' | 'commit' | 'fix'>();
   const [error, setError] = useState<ApiError>();
   const signIn = useMicrosoftSignIn(actions);
 
@@ -37,6 +37,20 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       if (!actions.onConflict(apiError)) setError(apiError);
       // PREFLIGHT_NOT_PASSED: the checks changed on the server meanwhile; show them as they are.
       if (apiError.code === 'PREFLIGHT_NOT_PASSED') void actions.reload();
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  /** "Fix it for me": TotalOne makes the AdminAgents change with the Entra app's permissions. */
+  async function fix(which: FixableCheck) {
+    setBusy('fix');
+    setError(undefined);
+    try {
+      actions.onState(await api.fixInMicrosoft(which));
+    } catch (failure) {
+      const apiError = asApiError(failure);
+      if (!actions.onConflict(apiError)) setError(apiError);
     } finally {
       setBusy(undefined);
     }
@@ -60,8 +74,8 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       ) : null}
 
       <div role="status" className="checks-summary-region">
-        {busy === 'rerun' ? (
-          <p className="loading">Running the checks…</p>
+        {busy === 'rerun' || busy === 'fix' ? (
+          <p className="loading">{busy === 'fix' ? 'Making the change in your directory, then running the checks…' : 'Running the checks…'}</p>
         ) : preflight ? (
           <Summary preflight={preflight} />
         ) : (
@@ -72,7 +86,7 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       {preflight ? (
         <ul className="checks" aria-label="Checks">
           {checks.map((check) => (
-            <CheckItem key={check.id} check={check} />
+            <CheckItem key={check.id} check={check} onFix={fixable(check) ? () => void fix(check.id as FixableCheck) : undefined} disabled={anyBusy} />
           ))}
         </ul>
       ) : null}
@@ -152,7 +166,10 @@ function Summary({ preflight }: { preflight: NonNullable<ConnectState['preflight
   );
 }
 
-function CheckItem({ check }: { check: PreflightCheckView }) {
+type FixableCheck = 'service_account_in_admin_agents' | 'app_in_admin_agents';
+const fixable = (check: PreflightCheckView) => check.status === 'failed' && (check.id === 'service_account_in_admin_agents' || check.id === 'app_in_admin_agents');
+
+function CheckItem({ check, onFix, disabled }: { check: PreflightCheckView; onFix?: (() => void) | undefined; disabled?: boolean }) {
   const { label, icon } = statusText[check.status];
   return (
     <li className={`check check--${check.status}`}>
@@ -173,6 +190,14 @@ function CheckItem({ check }: { check: PreflightCheckView }) {
           <p className="check__fix">
             <strong>How to fix: </strong>
             {check.fix}
+          </p>
+        ) : null}
+        {onFix ? (
+          <p>
+            <button type="button" className="button button--secondary button--small" onClick={onFix} disabled={disabled}>
+              Add it to AdminAgents for me
+            </button>{' '}
+            <span className="muted">TotalOne makes this change with your Entra app’s Group.ReadWrite.All permission; it is recorded.</span>
           </p>
         ) : null}
       </div>

@@ -2,12 +2,12 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import { entraAppSchema, type EntraAppInput } from '../../../../contracts/connect.ts';
-import { api, asApiError } from '../../api.ts';
+import { api } from '../../api.ts';
 import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { SecretField } from './SecretField.tsx';
-import { BusyStatus, StepHeading, type WizardActions } from './wizard.tsx';
+import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
 // Part 2: the Entra app registration the partner created for TotalOne. The server checks it live
 // with Microsoft (a token for Microsoft Graph with the four application permissions) and answers
@@ -34,16 +34,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
   const feedback = useFormFeedback(fields, setError);
   const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
-  async function submit(data: Output) {
-    feedback.clearApiError();
-    try {
-      actions.onState(await api.saveEntraApp(data));
-    } catch (error) {
-      const failure = asApiError(error);
-      if (actions.onConflict(failure)) return;
-      feedback.onFailure(failure);
-    }
-  }
+  const submit = (data: Output) => submitStep(actions, feedback, () => api.saveEntraApp(data));
 
   return (
     <>

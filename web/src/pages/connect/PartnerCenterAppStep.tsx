@@ -2,14 +2,14 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import { partnerCenterAppSchema, type PartnerCenterAppInput } from '../../../../contracts/connect.ts';
-import { api, asApiError } from '../../api.ts';
+import { api } from '../../api.ts';
 import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { AcceptedEntraApp } from './Accepted.tsx';
 import { isoDay } from './dates.ts';
 import { SecretField } from './SecretField.tsx';
-import { BusyStatus, StepHeading, type WizardActions } from './wizard.tsx';
+import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
 // Part 3: the Partner Center web app (ID, secret, its expiry) and the native app. The server
 // resolves both IDs in the partner's tenant (so IDs in the wrong field get a precise answer) and
@@ -41,16 +41,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
   const feedback = useFormFeedback(fields, setError);
   const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
-  async function submit(data: Output) {
-    feedback.clearApiError();
-    try {
-      actions.onState(await api.savePartnerCenterApp(data));
-    } catch (error) {
-      const failure = asApiError(error);
-      if (actions.onConflict(failure)) return;
-      feedback.onFailure(failure);
-    }
-  }
+  const submit = (data: Output) => submitStep(actions, feedback, () => api.savePartnerCenterApp(data));
 
   return (
     <>

@@ -19,6 +19,25 @@ export interface WizardActions {
 }
 
 /** The panel's heading: the target of focus after every step change. */
+/**
+ * Sends a step's form: the new state goes to the wizard; a stale page is handled by the wizard;
+ * anything else (field errors, Microsoft's refusal) goes back to the form.
+ */
+export async function submitStep(
+  actions: WizardActions,
+  feedback: { clearApiError(): void; onFailure(error: unknown): void },
+  send: () => Promise<ConnectState>,
+): Promise<void> {
+  feedback.clearApiError();
+  try {
+    actions.onState(await send());
+  } catch (error) {
+    const failure = asApiError(error);
+    if (actions.onConflict(failure)) return;
+    feedback.onFailure(failure);
+  }
+}
+
 export function StepHeading({ step, children }: { step: ConnectStepId; children?: ReactNode }) {
   const index = connectSteps.findIndex((candidate) => candidate.id === step);
   const title = connectSteps[index]?.title ?? '';

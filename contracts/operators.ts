@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { emailAddress, linkToken, requiredText } from './common.ts';
 
-// The operator console (issue 5): operator accounts, sign-in, and the console API. Shared by the
+// The operator console: operator accounts, sign-in, and the console API. Shared by the
 // server (request validation, response stripping) and the web console. Every response shape is an
 // explicit list of fields: nothing a presenter forgets to remove can leave the server.
 

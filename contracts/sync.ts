@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The partner's status page and tenant view (issue 4), shared by server and web.
+// The partner's status page and tenant view, shared by server and web.
 
 export const statusStepSchema = z.object({
   id: z.enum(['signup', 'connect', 'import', 'ready']),

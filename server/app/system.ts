@@ -29,7 +29,6 @@ import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
 import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
 import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
-// --- sync (issue 4) ---
 import { SYNC_DAILY_CRON, SYNC_RECOVER_CRON, syncCustomersJob, syncDailyJob, syncJobDefinitions, syncRecoverJob } from '../modules/sync/sync.jobs.ts';
 import { createPartnerLock } from '../modules/sync/sync.lock.ts';
 import { createSyncPartners } from '../modules/sync/sync.partners.ts';
@@ -37,14 +36,11 @@ import { createSyncRepo } from '../modules/sync/sync.repo.ts';
 import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
 import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
 import { createSyncStatus } from '../modules/sync/sync.status.ts';
-// --- end sync ---
-// --- operators (issue 5) ---
 import { createOperatorAuth } from '../modules/operators/operators.auth.ts';
 import { createConsole } from '../modules/operators/operators.console.ts';
 import { createConsoleReadModel } from '../modules/operators/operators.readmodel.ts';
 import { createOperatorsRepo } from '../modules/operators/operators.repo.ts';
 import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts';
-// --- end operators ---
 import { createKeyProvider } from '../modules/vault/vault.config.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
@@ -153,7 +149,6 @@ function buildServices(deps: {
     stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
     redirectUri: `${deps.publicUrl}/api/connect/microsoft/callback`,
   });
-  // --- sync (issue 4) ---
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
@@ -165,8 +160,6 @@ function buildServices(deps: {
   });
   const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });
   const syncWorkers = syncConfig.workers;
-  // --- end sync ---
-  // --- operators (issue 5) ---
   const operatorsRepo = createOperatorsRepo();
   const operatorAuth = createOperatorAuth({
     db, repo: operatorsRepo, mail, audit, rateLimits, clock, logger,
@@ -175,7 +168,6 @@ function buildServices(deps: {
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, signIn, vault, mail, queue, audit, clock, logger });
-  // --- end operators ---
   return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
@@ -244,7 +236,6 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         if (expired > 0) logger.info({ expired }, 'signup links expired');
       });
       await queue.boss.schedule(expireLinksJob.name, '*/15 * * * *', {});
-      // --- sync (issue 4) ---
       // batchSize 1: a sync holds its worker for minutes; several workers run several partners.
       for (let i = 0; i < services.syncWorkers; i++) {
         await queue.work(syncCustomersJob, { batchSize: 1, pollingIntervalSeconds: 1 }, (payload, jobId) => services.sync.runJob(payload, jobId));
@@ -259,7 +250,6 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       await queue.boss.schedule(syncRecoverJob.name, SYNC_RECOVER_CRON, {});
       // A worker starting after a crash picks up what the dead one left at once.
       await services.sync.recoverAbandoned().catch((error) => logger.warn({ err: error }, 'customer import recovery failed; the schedule retries it'));
-      // --- end sync ---
     }
 
     let app: App | undefined;
@@ -282,8 +272,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
-      registerSyncRoutes(app, { status: services.syncStatus, publicUrl }); // sync (issue 4)
-      registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock }); // operators (issue 5)
+      registerSyncRoutes(app, { status: services.syncStatus, publicUrl });
+      registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

@@ -219,8 +219,6 @@ export type OutboxMessage = Selectable<OutboxTable>;
 export type SupportRequest = Selectable<SupportRequestsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
 
-// --- sync (issue 4) ---
-
 /** A partner's customer as last read from Partner Center (written by server/modules/sync only). */
 export interface CustomersTable {
   partner_id: string;
@@ -263,8 +261,6 @@ export interface SyncRunsTable {
 
 export type Customer = Selectable<CustomersTable>;
 export type SyncRun = Selectable<SyncRunsTable>;
-
-// --- operators (issue 5) ---
 
 export interface OperatorsTable {
   id: Generated<string>;

@@ -9,7 +9,7 @@ import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn, waitForInvite } from '../integration/operators.helpers.ts';
 
-// Issue 5 as an operator lives it, in Chromium: an operator created the way the CLI does it, the
+// The operator console as an operator lives it, in Chromium: an operator created the way the CLI does it, the
 // invitation read from the mail catcher, password and authenticator enrolment (codes computed from
 // the secret the page shows), sign-in; a partner stuck at "link sent" found in the signups list and
 // given a new link (the old one is refused, the new one works); a support request answered and

@@ -8,7 +8,7 @@ import { claimedSignup } from '../support/journeys.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn, totpCode, type TestOperator } from './operators.helpers.ts';
 
-// Issue 5, authorisation: every console route (read from the OpenAPI document, so a route added
+// Console authorisation: every console route (read from the OpenAPI document, so a route added
 // later is covered) refuses without a session and with a partner's session; admin routes refuse a
 // support operator; sessions end after 30 idle minutes and 12 hours; 5 failures lock for 15 minutes.
 

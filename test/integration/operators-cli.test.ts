@@ -10,7 +10,7 @@ import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { acceptInvite, operatorEmail, signIn, strongPassword, waitForInvite } from './operators.helpers.ts';
 
-// Issue 5: `npm run operator -- ...` as a child process. On PostgreSQL it runs beside the serving
+// Operator console: `npm run operator -- ...` as a child process. On PostgreSQL it runs beside the serving
 // system (which sends the invitation), and the invitee completes the set-up there. On PGlite the
 // app owns its data folder, so the CLI gets a folder of its own.
 

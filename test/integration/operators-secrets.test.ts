@@ -8,7 +8,7 @@ import { claimedSignup } from '../support/journeys.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn } from './operators.helpers.ts';
 
-// Issue 5: after a full connect against the emulator, no console response holds a secret: neither
+// Operator console: after a full connect against the emulator, no console response holds a secret: neither
 // the emulator's secrets and passwords, nor the stored credentials' values (refresh tokens
 // included), nor anything shaped like a token, a hash or a sealed value. Then the partner actions
 // that need a connected partner: re-run preflight, restart a failed import, suspend.

@@ -8,7 +8,7 @@ import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, operatorEmail, signIn, strongPassword, totpCode, waitForInvite } from './operators.helpers.ts';
 
-// Issue 5: the operator lifecycle through HTTP (invite, password, TOTP, sign-in), a partner stuck
+// Operator console: the operator lifecycle through HTTP (invite, password, TOTP, sign-in), a partner stuck
 // at "link sent" getting a new link (the old one dies), and a support request answered by email.
 
 for (const backend of testBackends()) {

@@ -6,7 +6,7 @@ import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
-// Issue 4 through HTTP: a partner connects over the wizard as in connect.test.ts, the worker
+// The customer import through HTTP: a partner connects over the wizard as in connect.test.ts, the worker
 // imports its customers from the emulator's Partner Center, the status API and tenant view show them.
 
 async function outbox(system: TestSystem, partnerId: string, template: string) {

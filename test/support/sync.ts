@@ -5,7 +5,7 @@ import { Browser } from './http.ts';
 import { claimedSignup } from './journeys.ts';
 import type { TestSystem } from './system.ts';
 
-// Helpers of the customer sync tests (issue 4).
+// Helpers of the customer sync tests.
 
 /** A partner that signed up and connected the emulator's tenant over HTTP: its sync is queued. */
 export async function connectPartner(system: TestSystem, emulator: Emulator, options: { secondary?: boolean } = {}) {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Customer import (issue 4): the partner's customers as last read from Partner Center, and one row
+// Customer import: the partner's customers as last read from Partner Center, and one row
 // per sync run holding its continuation point and counts (the checkpoint a crashed run resumes from).
 //
 // Search and paging stay on btree indexes (PGlite loads no pg_trgm unless the database layer

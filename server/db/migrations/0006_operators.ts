@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Operator console (issue 5): TotalOne's own staff. Passwords are argon2id hashes, TOTP secrets are
+// Operator console: TotalOne's own staff. Passwords are argon2id hashes, TOTP secrets are
 // sealed with AES-256-GCM under a key derived from the application secret, sessions and invites are
 // stored as HMACs of their random values only. Support replies are kept beside the requests.
 

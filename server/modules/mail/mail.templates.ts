@@ -99,8 +99,6 @@ const templates = {
       ],
     });
   },
-
-  // --- sync (issue 4) ---
   sync_completed(p: Params, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
     const count = Number(p.customerCount ?? 0).toLocaleString('en-US');
@@ -131,8 +129,6 @@ const templates = {
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}.`],
     });
   },
-
-  // --- operators (issue 5) ---
   operator_invite(p: Params, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/console/invite#token=${s.token}`;
     return compose('Your invitation to the TotalOne operator console', p, ctx, {

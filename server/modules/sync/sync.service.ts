@@ -21,7 +21,7 @@ import type { PartnerLock } from './sync.lock.ts';
 import type { SyncPartner, SyncPartners } from './sync.partners.ts';
 import type { SyncRepo, SyncRun } from './sync.repo.ts';
 
-// The customer import (issue 4). A run reads Partner Center's customer list page by page; after
+// The customer import. A run reads Partner Center's customer list page by page; after
 // each page ONE transaction upserts its customers and stores the continuation point and counts, so
 // a run killed at any moment resumes from its last stored page (upserts make a repeated page
 // harmless). One run per partner at a time (partner lock + a unique index on running runs), at

@@ -5,13 +5,13 @@ import { sql } from 'kysely';
 import type { Config } from '../config/config.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
+import { jobRegistry } from '../jobs/registry.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { deriveKey } from '../lib/crypto.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { findFreePort } from '../lib/net.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
 import { startMailCatcher, type MailCatcher } from '../modules/mail/mail.catcher.ts';
-import { sendEmailJob } from '../modules/mail/mail.jobs.ts';
 import { createMailRepo } from '../modules/mail/mail.repo.ts';
 import { registerDevMailRoutes } from '../modules/mail/mail.routes.ts';
 import { createMailService } from '../modules/mail/mail.service.ts';
@@ -29,7 +29,6 @@ import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
 import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
 import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
-import { SYNC_DAILY_CRON, SYNC_RECOVER_CRON, syncCustomersJob, syncDailyJob, syncJobDefinitions, syncRecoverJob } from '../modules/sync/sync.jobs.ts';
 import { createPartnerLock } from '../modules/sync/sync.lock.ts';
 import { createSyncPartners } from '../modules/sync/sync.partners.ts';
 import { createSyncRepo } from '../modules/sync/sync.repo.ts';
@@ -44,7 +43,6 @@ import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts
 import { createKeyProvider } from '../modules/vault/vault.config.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
-import { expireLinksJob } from '../modules/signup/signup.jobs.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
 import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
@@ -79,8 +77,6 @@ export interface System {
   services: ReturnType<typeof buildServices>;
   close(): Promise<void>;
 }
-
-export const jobDefinitions = [sendEmailJob, expireLinksJob, ...syncJobDefinitions];
 
 function buildServices(deps: {
   database: DatabaseHandle;
@@ -195,7 +191,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     await migrateToLatest(database.db);
 
     const queue = createJobQueue(database, logger);
-    await queue.start(jobDefinitions);
+    await queue.start(jobRegistry);
     stack.push(() => queue.stop({ graceful: true, timeoutMs: 5000 }));
 
     let catcher: MailCatcher | undefined;
@@ -230,24 +226,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, ...(overrides.limits ? { limits: overrides.limits } : {}) });
 
     if (config.roles.includes('worker')) {
-      await queue.work(sendEmailJob, { batchSize: 10, pollingIntervalSeconds: 0.5 }, (payload) => services.mail.deliver(payload.outboxId));
-      await queue.work(expireLinksJob, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
-        const expired = await services.signup.expireLapsedLinks();
-        if (expired > 0) logger.info({ expired }, 'signup links expired');
-      });
-      await queue.boss.schedule(expireLinksJob.name, '*/15 * * * *', {});
-      // batchSize 1: a sync holds its worker for minutes; several workers run several partners.
-      for (let i = 0; i < services.syncWorkers; i++) {
-        await queue.work(syncCustomersJob, { batchSize: 1, pollingIntervalSeconds: 1 }, (payload, jobId) => services.sync.runJob(payload, jobId));
-      }
-      await queue.work(syncDailyJob, { batchSize: 1, pollingIntervalSeconds: 30 }, async () => {
-        logger.info({ queued: await services.sync.enqueueDaily() }, 'daily customer re-sync queued');
-      });
-      await queue.work(syncRecoverJob, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
-        await services.sync.recoverAbandoned();
-      });
-      await queue.boss.schedule(syncDailyJob.name, SYNC_DAILY_CRON, {});
-      await queue.boss.schedule(syncRecoverJob.name, SYNC_RECOVER_CRON, {});
+      // Every job of every module: its workers, its schedule (server/jobs/registry.ts).
+      await queue.startWorkers(jobRegistry, services);
       // A worker starting after a crash picks up what the dead one left at once.
       await services.sync.recoverAbandoned().catch((error) => logger.warn({ err: error }, 'customer import recovery failed; the schedule retries it'));
     }

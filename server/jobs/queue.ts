@@ -3,18 +3,55 @@ import type { z } from 'zod';
 import { transactionExecutor, type DatabaseHandle, type DbOrTx } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 
-// Jobs are declared (dotted name, payload schema, queue policy) and handled in the module that owns
-// them. Any job may run twice (a retry can overlap a slow first run), so every handler is idempotent.
+// Jobs. Each job is declared once, in the module that owns it (`<module>.jobs.ts`): its name,
+// payload schema, queue policy, worker settings, schedule and handler. `server/jobs/registry.ts`
+// lists every module's jobs; start-up creates their queues and the worker role runs them.
+// Any job may run twice (a retry can overlap a slow first run), so every handler is idempotent.
 
-export interface JobDefinition<T> {
+/** What a handler is given besides its payload. */
+export interface JobRun {
+  /** The pg-boss job id. */
+  id: string;
+  /** The process logger, bound to the job's name and id. */
+  logger: Logger;
+}
+
+export interface WorkerSettings {
+  /**
+   * Jobs one worker keeps running at once. The worker fetches up to this many and fetches again as
+   * soon as one finishes, so one slow job holds one slot, never the whole batch.
+   */
+  batchSize: number;
+  /** How long an idle worker waits before it looks for new jobs again. */
+  pollingIntervalSeconds: number;
+  /** Workers per process (default 1); a function of the handler's dependencies when configurable. */
+  workers?: number;
+}
+
+export interface JobDefinition<T, D = unknown> {
+  /** Dotted: `<module>.<what>`, e.g. `mail.send`. */
   name: string;
   payload: z.ZodType<T>;
+  /** pg-boss queue options: policy, retries, backoff, expiry, retention. */
   queue: Omit<PgBoss.Queue, 'name'>;
+  worker: WorkerSettings | ((deps: D) => WorkerSettings);
+  /** Cron (UTC) at which the job is queued with `payload` (`{}` when omitted). */
+  schedule?: { cron: string; payload?: T };
+  /** Runs one job. Throwing fails the job and pg-boss retries it as `queue` says. */
+  handler: (deps: D, payload: T, run: JobRun) => Promise<void>;
 }
 
-export function defineJob<T>(definition: JobDefinition<T>): JobDefinition<T> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJob = JobDefinition<any, any>;
+
+/** Declares a job; `D` is what its handler needs from the running system (checked at the launcher). */
+export function defineJob<T, D = unknown>(definition: JobDefinition<T, D>): JobDefinition<T, D> {
   return definition;
 }
+
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+/** Everything the jobs of `J` need together: the launcher must provide all of it. */
+export type JobDeps<J extends readonly AnyJob[]> = UnionToIntersection<{ [K in keyof J]: J[K] extends JobDefinition<any, infer D> ? D : never }[number]>;
 
 export interface EnqueueOptions {
   /** Enqueue inside this transaction: the job exists only if the transaction commits. */
@@ -24,11 +61,20 @@ export interface EnqueueOptions {
 }
 
 export interface JobQueue {
-  enqueue<T>(job: JobDefinition<T>, payload: T, options?: EnqueueOptions): Promise<string | null>;
-  work<T>(job: JobDefinition<T>, options: { batchSize?: number; pollingIntervalSeconds?: number }, handler: (payload: T, jobId: string) => Promise<void>): Promise<void>;
-  start(definitions: JobDefinition<any>[]): Promise<void>;
+  enqueue<T>(job: JobDefinition<T, any>, payload: NoInfer<T>, options?: EnqueueOptions): Promise<string | null>;
+  /** Starts pg-boss and creates or updates the queues of `jobs` (every role does this). */
+  start(jobs: readonly AnyJob[]): Promise<void>;
+  /** The worker role: runs every job's workers and sets up its schedule. */
+  startWorkers<J extends readonly AnyJob[]>(jobs: J, deps: JobDeps<J>): Promise<void>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
   boss: PgBoss;
+}
+
+interface FetchedJob {
+  id: string;
+  data: unknown;
+  /** numeric from PostgreSQL: a string on node-postgres. */
+  expireInSeconds?: number | string;
 }
 
 export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQueue {
@@ -41,14 +87,124 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQue
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
 
+  const workers: Array<{ stop(): void; done: Promise<void>; inFlight: Map<string, { name: string }> }> = [];
+  let stopping = false;
+
+  /** Job bookkeeping (complete/fail) must never escape: a lost update only means the job expires and runs again. */
+  async function settle(what: 'complete' | 'fail', name: string, id: string, action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      logger.warn({ err: error, job: name, jobId: id }, `could not mark the job ${what === 'complete' ? 'completed' : 'failed'}; pg-boss expires it and runs it again`);
+    }
+  }
+
+  function runWorker<T, D>(job: JobDefinition<T, D>, settings: WorkerSettings, deps: D) {
+    const inFlight = new Map<string, { name: string }>();
+    let wake: (() => void) | undefined;
+    let stopped = false;
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+
+    async function runOne(entry: FetchedJob): Promise<void> {
+      const jobLogger = logger.child({ job: job.name, jobId: entry.id });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const payload = job.payload.parse(entry.data);
+        const expireMs = Math.max(1, Number(entry.expireInSeconds ?? 900) || 900) * 1000;
+        // As pg-boss does: a handler running past its expiry is failed (and retried); it is not
+        // interrupted, so handlers must be idempotent.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the job ran longer than its ${expireMs / 1000} s expiry`)), expireMs);
+        });
+        await Promise.race([job.handler(deps, payload, { id: entry.id, logger: jobLogger }), timeout]);
+        clearTimeout(timer);
+        await settle('complete', job.name, entry.id, () => boss.complete(job.name, entry.id));
+      } catch (error) {
+        clearTimeout(timer);
+        jobLogger.warn({ err: error }, 'job failed; pg-boss will retry it');
+        await settle('fail', job.name, entry.id, () => boss.fail(job.name, entry.id, { message: error instanceof Error ? error.message : String(error) }));
+      }
+    }
+
+    async function loop(): Promise<void> {
+      while (!stopped) {
+        const free = settings.batchSize - inFlight.size;
+        let fetched: FetchedJob[] = [];
+        if (free > 0) {
+          try {
+            fetched = ((await boss.fetch(job.name, { batchSize: free })) ?? []) as FetchedJob[];
+          } catch (error) {
+            logger.warn({ err: error, job: job.name }, 'could not fetch jobs; trying again');
+          }
+          if (stopped) {
+            // Fetched while stopping: hand them straight back so another worker takes them.
+            for (const entry of fetched) await settle('fail', job.name, entry.id, () => boss.fail(job.name, entry.id, { message: 'worker stopping' }));
+            break;
+          }
+          for (const entry of fetched) {
+            inFlight.set(entry.id, { name: job.name });
+            void runOne(entry).finally(() => {
+              inFlight.delete(entry.id);
+              wake?.();
+            });
+          }
+        }
+        // A full fetch suggests more work: take it as soon as a slot is free. Otherwise poll.
+        if (free > 0 && fetched.length === free && inFlight.size < settings.batchSize) continue;
+        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = resolve));
+        else await sleep(settings.pollingIntervalSeconds * 1000);
+      }
+      // Let running jobs finish (stop() bounds the wait).
+      while (inFlight.size > 0) await new Promise<void>((resolve) => (wake = resolve));
+    }
+
+    const done = loop().catch((error) => logger.error({ err: error, job: job.name }, 'job worker stopped unexpectedly'));
+    return {
+      inFlight,
+      done,
+      stop() {
+        stopped = true;
+        wake?.();
+      },
+    };
+  }
+
   return {
     boss,
-    async start(definitions) {
+    async start(jobs) {
       await boss.start();
-      for (const job of definitions) {
+      for (const job of jobs) {
         const existing = await boss.getQueue(job.name);
         if (existing) await boss.updateQueue(job.name, { name: job.name, ...job.queue });
         else await boss.createQueue(job.name, { name: job.name, ...job.queue });
+      }
+    },
+    async startWorkers(jobs, deps) {
+      for (const job of jobs as readonly AnyJob[]) {
+        const settings = typeof job.worker === 'function' ? job.worker(deps) : job.worker;
+        for (let i = 0; i < (settings.workers ?? 1); i++) workers.push(runWorker(job, settings, deps));
+      }
+      const scheduled = new Set<string>();
+      for (const job of jobs as readonly AnyJob[]) {
+        if (!job.schedule) continue;
+        await boss.schedule(job.name, job.schedule.cron, (job.schedule.payload ?? {}) as object);
+        scheduled.add(job.name);
+      }
+      // A job that lost its schedule (or no longer exists) must stop being queued by cron.
+      for (const schedule of await boss.getSchedules()) {
+        if (!scheduled.has(schedule.name)) {
+          await boss.unschedule(schedule.name);
+          logger.info({ job: schedule.name }, 'removed a schedule no job declares any more');
+        }
       }
     },
     async enqueue(job, payload, options = {}) {
@@ -59,28 +215,21 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQue
         ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
       });
     },
-    async work(job, options, handler) {
-      await boss.work<unknown>(
-        job.name,
-        { batchSize: options.batchSize ?? 10, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5 },
-        async (jobs) => {
-          // pg-boss fails the whole batch if the handler throws; run each job on its own and fail
-          // only the ones that threw, so one bad email does not resend nine good ones.
-          await Promise.all(
-            jobs.map(async (entry) => {
-              try {
-                const payload = job.payload.parse(entry.data);
-                await handler(payload, entry.id);
-              } catch (error) {
-                logger.warn({ err: error, job: job.name, jobId: entry.id }, 'job failed; pg-boss will retry it');
-                await boss.fail(job.name, entry.id, { message: error instanceof Error ? error.message : String(error) });
-              }
-            }),
-          );
-        },
-      );
-    },
     async stop(options = {}) {
+      if (!stopping) {
+        stopping = true;
+        const timeoutMs = options.timeoutMs ?? 10_000;
+        for (const worker of workers) worker.stop();
+        if (options.graceful ?? true) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([Promise.all(workers.map((w) => w.done)), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+          clearTimeout(timer);
+        }
+        // Jobs still running are handed back at once instead of waiting for their expiry.
+        for (const worker of workers) {
+          for (const [id, { name }] of worker.inFlight) await settle('fail', name, id, () => boss.fail(name, id, { message: 'the process stopped while the job ran' }));
+        }
+      }
       await boss.stop({ graceful: options.graceful ?? true, timeout: options.timeoutMs ?? 10_000, wait: true });
     },
   };

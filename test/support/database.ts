@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrateToLatest, openDatabase, pgliteParsers } from '../../server/db/database.ts';
 import { createJobQueue } from '../../server/jobs/queue.ts';
-import { jobDefinitions } from '../../server/app/system.ts';
+import { jobRegistry } from '../../server/jobs/registry.ts';
 import { createLogger } from '../../server/lib/logger.ts';
 
 // Test databases. PGlite: a migrated template (our migrations + pg-boss's schema) is made once per
@@ -34,7 +34,7 @@ function migrationsFingerprint(): string {
   const hash = createHash('sha256');
   const dir = join(process.cwd(), 'server/db/migrations');
   for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(join(dir, name)));
-  hash.update(JSON.stringify(jobDefinitions.map((j) => [j.name, j.queue])));
+  hash.update(JSON.stringify(jobRegistry.map((j) => [j.name, j.queue])));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -47,7 +47,7 @@ async function pgliteTemplate(): Promise<Buffer> {
   const database = await openDatabase({ pglite });
   await migrateToLatest(database.db);
   const queue = createJobQueue(database, createLogger({ level: 'silent' }));
-  await queue.start(jobDefinitions);
+  await queue.start(jobRegistry);
   await queue.stop({ graceful: false, timeoutMs: 1000 });
   const dump = await pglite.dumpDataDir('gzip');
   await pglite.close();

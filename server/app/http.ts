@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
+import fastifyCompress, { type FastifyCompressOptions } from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
@@ -25,6 +26,22 @@ export interface HttpOptions {
 
 const bodyLimit = 64 * 1024;
 
+/**
+ * Answers compressed per request: JSON (and the API reference's own files) above 1 KB, with
+ * brotli at quality 4 or gzip, as the client accepts. The web app's files are compressed once at
+ * build time instead (`serveWebApp`); an answer that already carries a Content-Encoding is left
+ * alone, and server-sent events are never buffered. Compressed request bodies are not accepted.
+ */
+const compression: FastifyCompressOptions = {
+  encodings: ['br', 'gzip'],
+  threshold: 1024,
+  customTypes: /^text\/(?!event-stream)|[+/](?:json|javascript|xml)(?:;|$)/,
+  globalDecompression: false,
+};
+
+/** Content-hashed build output: the name changes whenever the bytes do. */
+const immutableAssets = 'public, max-age=31536000, immutable';
+
 export async function createHttpApp(options: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -39,6 +56,8 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  // Before any route: the plugin attaches itself to the routes declared after it.
+  await app.register(fastifyCompress, compression);
 
   const secureCookies = options.publicUrl.startsWith('https://');
   await app.register(fastifyCookie);
@@ -114,7 +133,12 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
   return app;
 }
 
-/** Serves the built browser app; unknown page paths get index.html (client-side routes). */
+/**
+ * Serves the built browser app; unknown page paths get index.html (client-side routes). The build
+ * writes brotli (`.br`) and gzip (`.gz`) copies of every text file, chosen here by the request's
+ * Accept-Encoding. Files under /assets/ carry a content hash in their name and are cached for a
+ * year; index.html is never cached.
+ */
 export async function serveWebApp(app: App, webDist: string): Promise<void> {
   const root = resolve(webDist);
   const index = join(root, 'index.html');
@@ -122,10 +146,25 @@ export async function serveWebApp(app: App, webDist: string): Promise<void> {
     app.log.warn({ webDist: root }, 'web app not built: run `npm run build:web`; only the API is served');
     return;
   }
-  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: false, maxAge: '1h', immutable: false });
+  const assets = join(root, 'assets') + sep;
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    index: false,
+    preCompressed: true,
+    // The compressed copies are chosen by negotiation, never asked for by name.
+    globIgnore: ['**/*.br', '**/*.gz'],
+    cacheControl: false,
+    setHeaders: (response, path) => {
+      response.setHeader('vary', 'accept-encoding');
+      if (path.startsWith(assets)) response.setHeader('cache-control', immutableAssets);
+      else if (!path.startsWith(index)) response.setHeader('cache-control', 'public, max-age=3600');
+    },
+  });
   const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/status', '/tenant', '/help', '/support', '/dev/mail', '/console', '/console/*'];
   for (const page of pages) {
     // no-store: after a deploy, a cached index.html would point at asset files that are gone.
-    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', { cacheControl: false }));
+    app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'));
   }
 }

@@ -161,6 +161,7 @@ function buildServices(deps: {
     db, repo: operatorsRepo, mail, audit, rateLimits, clock, logger,
     sessionHashKey: deriveKey(deps.appSecret, 'operator-session-hash'),
     inviteHashKey: deriveKey(deps.appSecret, 'operator-invite-hash'),
+    lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, signIn, vault, mail, queue, audit, clock, logger });

@@ -208,6 +208,7 @@ export interface Database {
   operator_sessions: OperatorSessionsTable;
   operator_invites: OperatorInvitesTable;
   support_replies: SupportRepliesTable;
+  sign_in_lockouts: SignInLockoutsTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -273,8 +274,6 @@ export interface OperatorsTable {
   totp_secret: string | null;
   totp_enrolled_at: Timestamp | null;
   totp_last_step: number | null;
-  failed_attempts: Generated<number>;
-  locked_until: Timestamp | null;
   last_sign_in_at: Timestamp | null;
   created_by: string;
   created_at: CreatedAt;
@@ -317,3 +316,11 @@ export interface SupportRepliesTable {
 export type Operator = Selectable<OperatorsTable>;
 export type OperatorSession = Selectable<OperatorSessionsTable>;
 export type OperatorInvite = Selectable<OperatorInvitesTable>;
+
+/** Console sign-in failures per typed email (HMAC), known operator or not. */
+export interface SignInLockoutsTable {
+  subject: string;
+  failures: number;
+  locked_until: Timestamp | null;
+  updated_at: Timestamp;
+}

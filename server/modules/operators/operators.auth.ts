@@ -73,6 +73,8 @@ export function createOperatorAuth(deps: {
   logger: Logger;
   sessionHashKey: Buffer;
   inviteHashKey: Buffer;
+  /** Keys the sign-in lockout counters (an HMAC of the typed email, never the email itself). */
+  lockoutHashKey: Buffer;
   totpSealKey: Buffer;
   limits?: OperatorLimits;
 }) {
@@ -80,6 +82,7 @@ export function createOperatorAuth(deps: {
   const limits = deps.limits ?? defaultOperatorLimits;
   const hashSession = (value: string) => hmacHex(deps.sessionHashKey, value);
   const hashInvite = (token: string) => hmacHex(deps.inviteHashKey, token);
+  const lockoutSubject = (email: string) => hmacHex(deps.lockoutHashKey, email);
   const sealTotp = (operatorId: string, secret: string) => seal(deps.totpSealKey, secret, `operator-totp:${operatorId}`);
   const openTotp = (operatorId: string, sealed: string) => unseal(deps.totpSealKey, sealed, `operator-totp:${operatorId}`);
   // Verified against when the email is unknown, so both answers take the same time.
@@ -173,8 +176,11 @@ export function createOperatorAuth(deps: {
       });
     },
 
+    /** Every operator, with the end of its sign-in lockout when it is locked now. */
     async list() {
-      return repo.list(db);
+      const operators = await repo.list(db);
+      const locks = await repo.lockedUntil(db, operators.map((o) => lockoutSubject(o.email)), clock.now());
+      return operators.map((o) => ({ ...o, locked_until: locks.get(lockoutSubject(o.email)) ?? null }));
     },
 
     async findByEmail(email: string) {
@@ -254,7 +260,7 @@ export function createOperatorAuth(deps: {
       if (step === null) throw new ValidationError('The code is not right. Enter the 6-digit code your authenticator app shows now for TotalOne Console.', [{ path: 'code', message: 'This code is not valid now; enter the current one.' }]);
       await db.transaction().execute(async (tx) => {
         if (!(await repo.useInvite(tx, invite.id, now))) throw new GoneError('INVITE_USED', 'This invitation was already used. Sign in instead.');
-        await repo.update(tx, operator.id, { status: 'active', totp_enrolled_at: now, totp_last_step: step, failed_attempts: 0, locked_until: null, updated_at: now });
+        await repo.update(tx, operator.id, { status: 'active', totp_enrolled_at: now, totp_last_step: step, updated_at: now });
         await audit.record(tx, { actorType: 'operator', actorId: operator.id, ip: meta.ip, action: 'operator.activated', details: { email: operator.email, role: operator.role } });
       });
       return { status: 'active' as const, message: 'Your console account is ready. Sign in with your email, password and a code from your authenticator app.' };
@@ -272,48 +278,56 @@ export function createOperatorAuth(deps: {
         'Too many sign-in attempts.',
       );
       const base = { ip: meta.ip };
-      const operator = await repo.findByEmail(db, email);
-      if (!operator || operator.status !== 'active' || !operator.password_hash || !operator.totp_secret || !operator.totp_enrolled_at) {
-        await argon2Verify(await timingDummy(), input.password).catch(() => false);
-        await audit.record(db, { actorType: 'anonymous', ...base, actorId: operator?.id ?? null, action: 'operator.sign_in_failed', details: { email, reason: operator ? `account_${operator.status}` : 'unknown_email', userAgent: meta.userAgent.slice(0, 200) } });
-        throw signInFailed();
-      }
       const now = clock.now();
-      if (operator.locked_until && new Date(operator.locked_until).getTime() > now.getTime()) {
-        const retryAfter = Math.ceil((new Date(operator.locked_until).getTime() - now.getTime()) / 1000);
-        await audit.record(db, { actorType: 'anonymous', ...base, actorId: operator.id, action: 'operator.sign_in_refused_locked', details: { email, lockedUntil: operator.locked_until } });
+      const operator = await repo.findByEmail(db, email);
+      const usable = operator && operator.status === 'active' && operator.password_hash && operator.totp_secret && operator.totp_enrolled_at ? operator : undefined;
+      const actorId = operator?.id ?? null;
+      // The attempt is counted before any password is checked, for known and unknown emails alike:
+      // parallel attempts get at most LOCKOUT_AFTER_FAILURES checks, and both kinds lock the same way.
+      const subject = lockoutSubject(email);
+      const attempt = await repo.reserveAttempt(db, subject, LOCKOUT_AFTER_FAILURES, now, new Date(now.getTime() + LOCKOUT_MS));
+      if (attempt === undefined) {
+        const lockedUntil = (await repo.lockedUntil(db, [subject], now)).get(subject) ?? new Date(now.getTime() + LOCKOUT_MS);
+        const retryAfter = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+        await audit.record(db, { actorType: 'anonymous', ...base, actorId, action: 'operator.sign_in_refused_locked', details: { email, lockedUntil } });
         throw new AppError(429, 'ACCOUNT_LOCKED', `This account is locked after repeated failed sign-ins. Try again in ${Math.max(1, Math.ceil(retryAfter / 60))} minutes, or ask an administrator.`, { retryAfterSeconds: retryAfter });
       }
-      const passwordOk = await argon2Verify(operator.password_hash, input.password).catch(() => false);
-      const step = passwordOk ? acceptedStep(operator, operator.totp_secret, input.code, now) : null;
+      const lockedNow = attempt >= LOCKOUT_AFTER_FAILURES;
 
-      if (!passwordOk || step === null) {
-        const locked = await db.transaction().execute(async (tx) => {
-          const fresh = await repo.lockById(tx, operator.id);
-          if (!fresh) return false;
-          const failures = fresh.failed_attempts + 1;
-          const lock = failures >= LOCKOUT_AFTER_FAILURES;
-          const lockedUntil = new Date(now.getTime() + LOCKOUT_MS);
-          await repo.update(tx, operator.id, { failed_attempts: lock ? 0 : failures, locked_until: lock ? lockedUntil : fresh.locked_until, updated_at: now });
-          await audit.record(tx, { actorType: 'anonymous', ...base, actorId: operator.id, action: 'operator.sign_in_failed', details: { email, reason: passwordOk ? 'code' : 'password', failures, userAgent: meta.userAgent.slice(0, 200) } });
-          if (lock) await audit.record(tx, { actorType: 'system', actorId: operator.id, action: 'operator.locked', details: { email, lockedUntil, failures } });
-          return lock;
+      // Unknown or unusable accounts are checked against a dummy hash: the answer takes as long.
+      let passwordOk = false;
+      if (usable) passwordOk = await argon2Verify(usable.password_hash!, input.password).catch(() => false);
+      else await argon2Verify(await timingDummy(), input.password).catch(() => false);
+      const step = usable && passwordOk ? acceptedStep(usable, usable.totp_secret!, input.code, now) : null;
+
+      let session: { cookie: string; sessionHash: string; expiresAt: Date } | undefined;
+      if (usable && step !== null) {
+        const cookie = randomToken();
+        const sessionHash = hashSession(cookie);
+        const expiresAt = new Date(now.getTime() + SESSION_ABSOLUTE_MS);
+        const spent = await db.transaction().execute(async (tx) => {
+          // The code's time step is spent here, once: a replay running in parallel finds it spent.
+          if (!(await repo.spendTotpStep(tx, usable.id, step, now))) return false;
+          // A session this browser already had ends: one browser, one session (no fixation either way).
+          if (previousCookie) await repo.revokeSession(tx, hashSession(previousCookie), 'replaced_by_sign_in', now);
+          await repo.insertSession(tx, { id: sessionHash, operatorId: usable.id, now, expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 300) });
+          await repo.clearFailures(tx, subject);
+          await audit.record(tx, { actorType: 'operator', actorId: usable.id, ip: meta.ip, action: 'operator.signed_in', details: { email, userAgent: meta.userAgent.slice(0, 200), expiresAt } });
+          return true;
         });
-        if (locked) throw new AppError(429, 'ACCOUNT_LOCKED', 'This account is now locked for 15 minutes after 5 failed sign-ins. Try again later, or ask an administrator.', { retryAfterSeconds: LOCKOUT_MS / 1000 });
-        throw signInFailed();
+        if (spent) session = { cookie, sessionHash, expiresAt };
+      }
+      if (session && usable) {
+        return { cookie: session.cookie, session: { id: usable.id, email: usable.email, role: usable.role, sessionHash: session.sessionHash, view: sessionView(usable, now, now, session.expiresAt) } };
       }
 
-      const cookie = randomToken();
-      const sessionHash = hashSession(cookie);
-      const expiresAt = new Date(now.getTime() + SESSION_ABSOLUTE_MS);
+      const reason = !operator ? 'unknown_email' : !usable ? `account_${operator.status}` : !passwordOk ? 'password' : step === null ? 'code' : 'code_replayed';
       await db.transaction().execute(async (tx) => {
-        await repo.update(tx, operator.id, { failed_attempts: 0, locked_until: null, totp_last_step: step, last_sign_in_at: now, updated_at: now });
-        // A session this browser already had ends: one browser, one session (no fixation either way).
-        if (previousCookie) await repo.revokeSession(tx, hashSession(previousCookie), 'replaced_by_sign_in', now);
-        await repo.insertSession(tx, { id: sessionHash, operatorId: operator.id, now, expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 300) });
-        await audit.record(tx, { actorType: 'operator', actorId: operator.id, ip: meta.ip, action: 'operator.signed_in', details: { email, userAgent: meta.userAgent.slice(0, 200), expiresAt } });
+        await audit.record(tx, { actorType: 'anonymous', ...base, actorId, action: 'operator.sign_in_failed', details: { email, reason, failures: attempt, userAgent: meta.userAgent.slice(0, 200) } });
+        if (lockedNow && operator) await audit.record(tx, { actorType: 'system', actorId: operator.id, action: 'operator.locked', details: { email, lockedUntil: new Date(now.getTime() + LOCKOUT_MS), failures: attempt } });
       });
-      return { cookie, session: { id: operator.id, email: operator.email, role: operator.role, sessionHash, view: sessionView(operator, now, now, expiresAt) } };
+      if (lockedNow) throw new AppError(429, 'ACCOUNT_LOCKED', 'This account is now locked for 15 minutes after 5 failed sign-ins. Try again later, or ask an administrator.', { retryAfterSeconds: LOCKOUT_MS / 1000 });
+      throw signInFailed();
     },
 
     /** The operator behind a session cookie, or 401. Ends sessions that ran past a timeout. */

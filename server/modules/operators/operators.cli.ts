@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       logger,
       sessionHashKey: deriveKey(appSecret, 'operator-session-hash'),
       inviteHashKey: deriveKey(appSecret, 'operator-invite-hash'),
+      lockoutHashKey: deriveKey(appSecret, 'operator-sign-in-lockout'),
       totpSealKey: deriveKey(appSecret, 'operator-totp-seal'),
     });
     const actor = { type: 'system' as const, label: `cli:${process.env.USER ?? 'unknown'}` };

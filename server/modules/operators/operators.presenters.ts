@@ -16,7 +16,8 @@ const iso = (value: Date | string) => new Date(value).toISOString();
 const isoOrNull = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : null);
 const parse = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
-export function toOperatorView(row: Operator, now: Date): OperatorView {
+/** `locked_until` comes from the sign-in lockout (see `auth.list`); absent means not known to be locked. */
+export function toOperatorView(row: Operator & { locked_until?: Date | string | null }, now: Date): OperatorView {
   const locked = row.locked_until && new Date(row.locked_until).getTime() > now.getTime() ? iso(row.locked_until) : null;
   return {
     id: row.id,

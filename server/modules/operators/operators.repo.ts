@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from '../../db/database.ts';
 import type { Operator, OperatorInvite, OperatorSession } from '../../db/schema.ts';
 
@@ -38,9 +39,61 @@ export function createOperatorsRepo() {
     async update(
       tx: DbOrTx,
       id: string,
-      changes: Partial<Pick<Operator, 'role' | 'status' | 'password_hash' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step' | 'failed_attempts' | 'locked_until' | 'last_sign_in_at'>> & { updated_at: Date },
+      changes: Partial<Pick<Operator, 'role' | 'status' | 'password_hash' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step' | 'last_sign_in_at'>> & { updated_at: Date },
     ): Promise<void> {
       await tx.updateTable('operators').set(changes).where('id', '=', id).execute();
+    },
+
+    /**
+     * Spends a TOTP time step: one conditional update, so of several requests with the same code
+     * exactly one moves the step forward. Returns whether this one did.
+     */
+    async spendTotpStep(tx: DbOrTx, id: string, step: number, now: Date): Promise<boolean> {
+      const result = await tx
+        .updateTable('operators')
+        .set({ totp_last_step: step, last_sign_in_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    // --- sign-in lockout (keyed by an HMAC of the typed email, known or not) ---
+
+    /**
+     * Counts one attempt before the password is checked. Returns the attempt's number since the
+     * last success, or undefined when the subject is locked now (nothing counted). The attempt that
+     * reaches `max` locks at once; a success clears it (`clearFailures`).
+     */
+    async reserveAttempt(db: DbOrTx, subject: string, max: number, now: Date, lockUntil: Date): Promise<number | undefined> {
+      const failures = sql<number>`CASE WHEN sign_in_lockouts.locked_until IS NOT NULL THEN 1 ELSE sign_in_lockouts.failures + 1 END`;
+      const row = await db
+        .insertInto('sign_in_lockouts')
+        .values({ subject, failures: 1, locked_until: max <= 1 ? lockUntil : null, updated_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('subject')
+            .doUpdateSet({
+              // An expired lock starts a new count.
+              failures,
+              locked_until: sql`CASE WHEN ${failures} >= ${max} THEN ${lockUntil}::timestamptz ELSE NULL END`,
+              updated_at: now,
+            })
+            .where((eb) => eb.or([eb('sign_in_lockouts.locked_until', 'is', null), eb('sign_in_lockouts.locked_until', '<=', now)])),
+        )
+        .returning(['failures'])
+        .executeTakeFirst();
+      return row ? Number(row.failures) : undefined;
+    },
+
+    async lockedUntil(db: DbOrTx, subjects: string[], now: Date): Promise<Map<string, Date>> {
+      if (subjects.length === 0) return new Map();
+      const rows = await db.selectFrom('sign_in_lockouts').select(['subject', 'locked_until']).where('subject', 'in', subjects).where('locked_until', '>', now).execute();
+      return new Map(rows.map((r) => [r.subject, new Date(r.locked_until!)]));
+    },
+
+    async clearFailures(db: DbOrTx, subject: string): Promise<void> {
+      await db.deleteFrom('sign_in_lockouts').where('subject', '=', subject).execute();
     },
 
     // --- invites ---

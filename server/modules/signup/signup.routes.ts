@@ -11,7 +11,6 @@ import {
   verificationResultSchema,
 } from '../../../contracts/signup.ts';
 import type { App } from '../../app/http.ts';
-import { randomToken } from '../../lib/crypto.ts';
 import { acceptedMessages, type RequestMeta, type SignupService } from './signup.service.ts';
 
 const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 410: errorBody, 429: errorBody };
@@ -117,10 +116,11 @@ export function registerSignupRoutes(app: App, deps: { signup: SignupService; pu
       },
     },
     async (request, reply) => {
-      const current = session.read(request) ?? randomToken();
-      const result = await signup.claimSignupLink(request.body.token, current, requestMeta(request));
-      session.write(reply, current);
-      return result;
+      // A first claim always gets a fresh session id: a cookie planted in this browser before the
+      // claim (session fixation) never becomes the partner's session.
+      const { session: value, view } = await signup.claimSignupLink(request.body.token, session.read(request), requestMeta(request));
+      session.write(reply, value);
+      return view;
     },
   );
 

@@ -274,15 +274,16 @@ export function createSignupService(deps: {
     },
 
     /**
-     * Binds the signup link to this browser session. The first claim is one conditional update;
-     * the same session may claim again (resume), any other session is refused.
+     * Binds the signup link to a new browser session. The first claim is one conditional update
+     * with a fresh session id; the browser that holds the link's session may claim again (resume,
+     * keeping its session); any other browser is refused. Returns the session id for the cookie.
      */
-    async claimSignupLink(token: string, session: string, meta: RequestMeta) {
+    async claimSignupLink(token: string, presented: string | undefined, meta: RequestMeta) {
       const tokenHash = hashToken(token);
-      const sessionHash = hashSession(session);
+      const fresh = randomToken();
       const claimed = await db.transaction().execute(async (tx) => {
         const now = clock.now();
-        const link = await repo.claimToken(tx, tokenHash, sessionHash, now);
+        const link = await repo.claimToken(tx, tokenHash, hashSession(fresh), now);
         if (!link) return undefined;
         const partner = await repo.findPartner(tx, link.partner_id);
         if (!partner) throw new Error('signup link without partner');
@@ -296,25 +297,28 @@ export function createSignupService(deps: {
           idempotencyKey: `link-claimed:${link.id}`,
         });
         await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'signup_link.claimed', ip: meta.ip, details: { linkId: link.id, userAgent: meta.userAgent.slice(0, 200) } });
-        return { link, partner };
+        return { link, partner, session: fresh };
       });
       const now = clock.now();
       const resumed = claimed ?? (await (async () => {
         const link = await repo.findToken(db, tokenHash, 'signup_link');
         if (!link) return explainUnusableLink('signup', 'unknown');
         const status = linkStatus(link, now);
-        if (status === 'claimed' && link.claimed_session_hash === sessionHash) {
+        if (status === 'claimed' && presented !== undefined && link.claimed_session_hash === hashSession(presented)) {
           const partner = await repo.findPartner(db, link.partner_id);
-          if (partner) return { link, partner };
+          if (partner) return { link, partner, session: presented };
         }
         return explainUnusableLink('signup', status === 'open' ? 'claimed' : status);
       })());
       return {
-        companyName: resumed.partner.legal_name,
-        reference: resumed.partner.reference,
-        state: resumed.partner.state === 'link_sent' || resumed.partner.state === 'link_expired' ? 'connecting' : resumed.partner.state,
-        linkExpiresAt: new Date(resumed.link.expires_at).toISOString(),
-        claimedAt: new Date(resumed.link.claimed_at ?? now).toISOString(),
+        session: resumed.session,
+        view: {
+          companyName: resumed.partner.legal_name,
+          reference: resumed.partner.reference,
+          state: resumed.partner.state === 'link_sent' || resumed.partner.state === 'link_expired' ? 'connecting' : resumed.partner.state,
+          linkExpiresAt: new Date(resumed.link.expires_at).toISOString(),
+          claimedAt: new Date(resumed.link.claimed_at ?? now).toISOString(),
+        },
       };
     },
 

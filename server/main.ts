@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config/config.ts';
-import { startSystem } from './app/system.ts';
+import { installProcessGuards } from './app/process.ts';
+import { startSystem, type System } from './app/system.ts';
+import { createLogger } from './lib/logger.ts';
 
 // Entry point: read the configuration, start the roles it names, print where everything is.
 
@@ -14,7 +16,11 @@ async function main() {
     }
     throw error;
   }
-  const system = await startSystem(config);
+  // One logger for the process; the guards log what nothing else caught (see app/process.ts).
+  const logger = createLogger({ level: config.log.level });
+  let system: System | undefined;
+  installProcessGuards({ logger, shutdown: async () => system?.close() });
+  system = await startSystem(config, { logger });
   const lines = [`TotalOne Signup is running (${config.mode} mode, roles: ${config.roles.join(', ')}, database: ${system.database.kind}).`];
   if (system.url) {
     lines.push(`  Signup page      ${system.publicUrl}/signup`);
@@ -53,7 +59,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`${signal} received, stopping...`);
-    await system.close();
+    await system!.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isConnectionError } from '../db/connection-errors.ts';
 import { AppError, type FieldProblem } from '../lib/errors.ts';
 
 // The one place where errors become HTTP answers. Known errors keep their code and message; a
@@ -34,6 +35,15 @@ export function installErrorHandler(app: FastifyInstance<any, any, any, any, any
 
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ error: { code: 'BAD_REQUEST', message: 'The request could not be processed. Check what was sent and try again.' } });
+    }
+
+    // The database refused or dropped the connection: a temporary outage, not a bug.
+    if (isConnectionError(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '10')
+        .send({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Our database is not answering right now, so this request may not have been saved. Please try again in a minute.', retryAfterSeconds: 10 } });
     }
 
     request.log.error({ err: error }, 'unhandled error');

@@ -64,6 +64,7 @@ export interface SystemOverrides {
 
 export interface System {
   config: Readonly<Config>;
+  logger: Logger;
   publicUrl: string;
   url: string | undefined;
   database: DatabaseHandle;
@@ -150,7 +151,7 @@ function buildServices(deps: {
   const syncPartners = createSyncPartners();
   const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database), signup, mail, audit, identity, vault, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), signup, mail, audit, identity, vault, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
@@ -263,7 +264,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       url = `http://${config.http.host}:${port}`;
     }
 
-    return { config, publicUrl, url, database, queue, app, catcher, emulator, microsoft, services, close };
+    return { config, logger, publicUrl, url, database, queue, app, catcher, emulator, microsoft, services, close };
   } catch (error) {
     await close();
     throw error;

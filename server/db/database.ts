@@ -26,6 +26,8 @@ export interface DatabaseHandle {
   /** Set on PGlite: pg-boss runs through the same single session. */
   bossExecutor: SqlExecutor | undefined;
   pglite: PGlite | undefined;
+  /** PostgreSQL: the pool, for the few places that hold one session (advisory session locks). */
+  pgPool: pg.Pool | undefined;
   close(): Promise<void>;
 }
 
@@ -52,8 +54,22 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 20, types: pgTypes });
-    pool.on('error', (error) => options.logger?.error({ err: error }, 'idle database connection failed'));
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 20,
+      types: pgTypes,
+      // A dead peer is noticed by TCP, a full pool or an unreachable server fails the request
+      // instead of holding it forever.
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+    });
+    // node-postgres emits `error` on a client whose connection dies. The pool listens only while a
+    // client is idle; a checked-out client (a transaction, the sync lock) would crash the process.
+    // Every client gets a listener for its whole life: its queries fail, the pool drops it on release.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost; its statements fail and the pool opens a new one'));
+    });
+    pool.on('error', (error) => options.logger?.debug({ err: error }, 'idle database connection dropped from the pool'));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       kind: 'postgres',
@@ -61,6 +77,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectionString: options.url,
       bossExecutor: undefined,
       pglite: undefined,
+      pgPool: pool,
       close: () => db.destroy(),
     };
   }
@@ -88,6 +105,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     connectionString: undefined,
     bossExecutor: pgliteExecutor(session),
     pglite: session,
+    pgPool: undefined,
     close: async () => {
       await db.destroy();
       if (owned) await session.close();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { retryOnConnectionLoss } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -83,7 +84,8 @@ export function createMailService(deps: {
         await repo.recordAttempt(deps.db, outboxId, error instanceof Error ? error.message : String(error));
         throw error;
       }
-      await repo.markSent(deps.db, outboxId, clock.now());
+      // Accepted by the mail server: recording that must not be lost to a dropped connection.
+      await retryOnConnectionLoss('mark email sent', () => repo.markSent(deps.db, outboxId, clock.now()), { logger });
       logger.info({ outboxId, template: message.template }, 'email sent');
     },
   };

@@ -1,3 +1,4 @@
+import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Partner, PartnerState } from '../../db/schema.ts';
 import { HOUR, type Clock } from '../../lib/clock.ts';
@@ -152,7 +153,8 @@ export function createSignupService(deps: {
         ],
         'Too many signups were submitted from here.',
       );
-      await db.transaction().execute(async (tx) => {
+      // A dropped connection rolls the whole signup back: it simply runs again on a new one.
+      await transactionWithRetry(db, 'signup', async (tx) => {
         await repo.lock(tx, `signup-email:${email}`, `signup-domain:${data.company.entraDomain}`);
         const now = clock.now();
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { PartnerState } from '../../db/schema.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
@@ -184,7 +185,7 @@ export function createSyncService(deps: {
     });
   }
 
-  async function readAll(run: SyncRun, partner: SyncPartner, log: Logger): Promise<void> {
+  async function readAll(run: SyncRun, partner: SyncPartner, log: Logger, signal: AbortSignal): Promise<void> {
     const counter = { requests: 0, throttled: 0 };
     counters.set(run.correlation_id, counter);
     const tokens = accessTokens(partner.id, log);
@@ -201,12 +202,21 @@ export function createSyncService(deps: {
         }
         const now = clock.now();
         const delta = { requests: counter.requests - persisted.requests, throttled: counter.throttled - persisted.throttled };
-        await db.transaction().execute(async (tx) => {
-          await repo.upsertCustomers(tx, partner.id, run.id, page.items, now);
-          const recorded = await repo.recordPage(tx, run.id, { continuationToken: next ?? null, customers: page.items.length, ...delta, now });
-          if (!recorded) throw new RunTakenOver();
-          if (!next) await complete(tx, run, partner, now);
-        });
+        // The partner lock was lost for good (another worker holds it now): stop before writing.
+        if (signal.aborted) throw new RunTakenOver();
+        // One transaction per page: a dropped database connection rolls it back whole, so it is
+        // simply written again on a new connection.
+        await transactionWithRetry(
+          db,
+          'customer page',
+          async (tx) => {
+            await repo.upsertCustomers(tx, partner.id, run.id, page.items, now);
+            const recorded = await repo.recordPage(tx, run.id, { continuationToken: next ?? null, customers: page.items.length, ...delta, now });
+            if (!recorded) throw new RunTakenOver();
+            if (!next) await complete(tx, run, partner, now);
+          },
+          { logger: log },
+        );
         persisted = { requests: persisted.requests + delta.requests, throttled: persisted.throttled + delta.throttled };
         log.debug({ customers: page.items.length, more: Boolean(next) }, 'customer page stored');
         if (!next) return;
@@ -261,7 +271,7 @@ export function createSyncService(deps: {
     log.warn({ aadsts: error.aadsts }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
   }
 
-  async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null): Promise<void> {
+  async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null, signal: AbortSignal): Promise<void> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) return;
     if (!SYNCABLE_STATES.includes(partner.state)) {
@@ -281,7 +291,7 @@ export function createSyncService(deps: {
     log.info({ reason, jobId, resumedAtPage: run.pages, customersSoFar: run.customers_seen }, run.pages > 0 ? 'customer import resumed' : 'customer import started');
     const startedAt = performance.now();
     try {
-      await readAll(run, partner, log);
+      await readAll(run, partner, log, signal);
       log.info({ ms: Math.round(performance.now() - startedAt) }, 'customer import completed');
       const finished = await repo.latestRun(db, partner.id);
       const before = run.estimated_total ?? 0;
@@ -312,7 +322,7 @@ export function createSyncService(deps: {
 
     /** The sync.customers job. Idempotent: a second job for a partner whose run is going ends at once. */
     async runJob(payload: { partnerId: string; reason: SyncReason }, jobId: string | null = null): Promise<void> {
-      const outcome = await lock.withLock(payload.partnerId, () => runLocked(payload.partnerId, payload.reason, jobId));
+      const outcome = await lock.withLock(payload.partnerId, (signal) => runLocked(payload.partnerId, payload.reason, jobId, signal));
       if (!outcome.acquired) logger.info({ partnerId: payload.partnerId, jobId }, 'customer import already running in another worker; this job ends');
     },
 

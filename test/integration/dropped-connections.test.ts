@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { startEmulator } from '../../emulator/index.ts';
+import { isConnectionError } from '../../server/db/connection-errors.ts';
+import { openDatabase } from '../../server/db/database.ts';
+import { startMailCatcher } from '../../server/modules/mail/mail.catcher.ts';
+import { adminClient, childAppEnv, databaseName, dropAllConnections, startChildApp } from '../support/child-app.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { signupRequest } from '../support/factories.ts';
+import { Browser } from '../support/http.ts';
+import { connectPartner } from '../support/sync.ts';
+import { startTestSystem } from '../support/system.ts';
+
+// PostgreSQL sessions ended under a running app (pg_terminate_backend: what a failover, a
+// restarted pooler or an operator does). The app runs as its real entry point in a child process:
+// it must stay alive and carry on by itself, without losing anything it acknowledged.
+
+const serverUrl = process.env.TEST_POSTGRES_URL;
+const postgres = serverUrl ? describe : describe.skip;
+
+/** A probe that treats a dropped connection of the test's own pool as "not yet". */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Drops every session of the database `times` times, `everyMs` apart; resolves with the sessions ended. */
+async function dropRepeatedly(admin: pg.Client, database: string, times: number, everyMs: number, until?: () => boolean): Promise<number> {
+  let ended = 0;
+  for (let i = 0; i < times && !until?.(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs * (0.5 + Math.random())));
+    ended += await dropAllConnections(admin, database);
+  }
+  return ended;
+}
+
+postgres('dropped database connections (postgres)', () => {
+  it('signups under repeated connection drops: the process lives, each acknowledged signup gets exactly one confirmation email, signups work afterwards', async () => {
+    const database = await createTestDatabase('postgres');
+    const catcher = await startMailCatcher({ port: 0 });
+    const admin = await adminClient(serverUrl!);
+    const app = await startChildApp({
+      name: 'app',
+      env: childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, TRUST_PROXY: 'true', VAULT_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'totalone-vault-')), 'keys.json') }),
+    });
+    try {
+      const browser = new Browser(app.url!);
+      const results: Array<{ email: string; status: number }> = [];
+      let next = 0;
+      const total = 48;
+      const lane = async () => {
+        while (next < total) {
+          const i = next++;
+          const request = signupRequest();
+          const response = await browser.request('POST', '/api/signups', { body: request, headers: { 'x-forwarded-for': `198.51.100.${i + 1}` } });
+          results.push({ email: request.primaryContact.email, status: response.status });
+        }
+      };
+      const [ended] = await Promise.all([dropRepeatedly(admin, databaseName(database.url!), 8, 250), lane(), lane(), lane(), lane()]);
+
+      assert.ok(ended > 0, 'sessions were dropped');
+      assert.ok(app.alive(), `the process is alive:\n${app.output.slice(-30).join('\n')}`);
+      const unexpected = results.filter((r) => r.status !== 202 && r.status !== 503);
+      assert.deepEqual(unexpected, [], 'each signup is either accepted or answered "try again" (503), never 500');
+      const accepted = results.filter((r) => r.status === 202);
+      assert.ok(accepted.length >= total / 2, `most signups were accepted (${accepted.length} of ${total})`);
+
+      // Afterwards the same process serves as before.
+      const after = signupRequest();
+      assert.equal((await browser.request('POST', '/api/signups', { body: after, headers: { 'x-forwarded-for': '198.51.100.250' } })).status, 202);
+      accepted.push({ email: after.primaryContact.email, status: 202 });
+
+      // Wait until the outbox is drained and no email job is left, then count: nothing can be sent later.
+      const check = await openDatabase({ url: database.url! });
+      try {
+        await eventually('every email sent and no email job left', async () => {
+          const pending = await check.db.selectFrom('outbox').select('id').where('status', '!=', 'sent').execute();
+          const jobs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' AND state IN ('created', 'retry', 'active')`.execute(check.db);
+          return pending.length === 0 && jobs.rows[0]!.n === 0;
+        }, 90_000);
+        for (const { email } of accepted) {
+          const verifications = catcher.messages().filter((m) => m.to.includes(email) && /Confirm your email/.test(m.subject));
+          assert.equal(verifications.length, 1, `exactly one confirmation email for ${email}`);
+        }
+        const partners = await check.db.selectFrom('contacts').select('email').where('role', '=', 'primary').execute();
+        for (const { email } of accepted) assert.equal(partners.filter((p) => p.email === email).length, 1, `one signup for ${email}`);
+      } finally {
+        await check.close();
+      }
+      assert.ok(!app.output.some((line) => /uncaught exception|unhandled promise rejection/.test(line)), app.output.filter((l) => /uncaught|unhandled/.test(l)).join('\n'));
+      assert.ok(app.output.some((line) => line.includes('database connection lost')), 'the drops were seen and survived');
+    } finally {
+      await app.stop();
+      await catcher.close();
+      await admin.end();
+      await database.drop();
+    }
+  });
+
+  it('an import under repeated connection drops: the worker lives, takes its partner lock again and completes the run; every customer once, one "ready" email', async () => {
+    const emulator = await startEmulator({ scenario: 'ready' });
+    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
+    emulator.patch({ op: 'setCustomers', count: 6000 }, { op: 'setFaults', faults: { latencyMs: 20 } });
+    // The web role here (to connect the partner); the import runs in the worker process.
+    const system = await startTestSystem('postgres', { emulator, roles: ['web'] });
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    const admin = await adminClient(serverUrl!);
+    const worker = await startChildApp({
+      name: 'worker',
+      env: childAppEnv({
+        ROLES: 'worker',
+        DATABASE_URL: system.db.url!,
+        SMTP_URL: system.catcher!.smtpUrl,
+        VAULT_KEY_FILE: system.config.vault.provider === 'local' ? system.config.vault.keyFile : '',
+        MICROSOFT_AUTHORITY_HOST: emulator.endpoints.authorityHost,
+        MICROSOFT_GRAPH_URL: emulator.endpoints.graph,
+        PARTNER_CENTER_URL: emulator.endpoints.partnerCenter,
+        SYNC_REQUESTS_PER_MINUTE: '480',
+      }),
+    });
+    try {
+      const { partner, email } = await connectPartner(system, emulator);
+      const db = system.database.db;
+      await eventually('the import under way', async () => {
+        const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).executeTakeFirst();
+        return run && run.pages >= 3;
+      }, 60_000);
+      const done = () => worker.output.some((line) => line.includes('customer import completed'));
+      const ended = await dropRepeatedly(admin, databaseName(system.db.url!), 5, 700, done);
+      assert.ok(ended > 0, 'sessions were dropped');
+
+      await eventually('partner active', async () => (await db.selectFrom('partners').select('state').where('id', '=', partner.id).executeTakeFirstOrThrow()).state === 'active', 90_000);
+      assert.ok(worker.alive(), `the worker is alive:\n${worker.output.slice(-30).join('\n')}`);
+      const runs = await db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
+      assert.equal(runs.length, 1, 'the same run went on');
+      assert.equal(runs[0]!.status, 'completed');
+      assert.equal(runs[0]!.total_count, 6000);
+      const count = await db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).where('removed_at', 'is', null).executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 6000);
+      assert.ok(worker.output.some((line) => line.includes('sync lock taken again')), 'the lock holder lost its session and took the lock again');
+      await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 30_000);
+      const outbox = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
+      assert.equal(outbox.length, 1);
+      assert.ok(!worker.output.some((line) => /uncaught exception|unhandled promise rejection/.test(line)));
+    } finally {
+      await worker.stop();
+      await admin.end();
+      await system.dispose();
+      await emulator.close();
+    }
+  });
+});

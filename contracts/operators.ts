@@ -175,7 +175,7 @@ const syncRunView = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 /** A credential as operators may see it: never the value, only which, a masked hint and the expiry. */
-const credentialView = z.object({ field: z.string(), hint: z.string().nullable(), expiresAt: isoDate.nullable() });
+const credentialView = z.object({ field: z.string(), label: z.string(), hint: z.string().nullable(), expiresAt: isoDate.nullable() });
 const timelineItem = z.object({
   at: isoDate,
   kind: z.enum(['audit', 'email']),

@@ -27,6 +27,7 @@ import { createConnectWizard } from '../modules/connect/connect.wizard.ts';
 import { registerConnectWizardRoutes } from '../modules/connect/connect.wizard.routes.ts';
 import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
+import { createMicrosoftCredentials } from '../modules/microsoft/microsoft.credentials.ts';
 import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
 import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
 import { createPartnerLock } from '../modules/sync/sync.lock.ts';
@@ -127,16 +128,16 @@ function buildServices(deps: {
   const identity = createIdentityClient({ authorityHost: deps.microsoft.authorityHost, now: () => clock.now() });
   const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });
   const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
+  const credentials = createMicrosoftCredentials({ identity, vault, clock });
   const sealKey = deriveKey(deps.appSecret, 'connect-seal');
-  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, vault, directory: graphAppDirectory(graph), clock, logger, sealKey });
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), clock, logger, sealKey });
   const signIn = createConnectSignIn({
     db,
     repo: connectRepo,
     signup,
     connect,
     audit,
-    identity,
-    vault,
+    credentials,
     preflight: createPreflight({ graph, partnerCenter, now: () => clock.now(), logger }),
     graph,
     queue,
@@ -151,7 +152,7 @@ function buildServices(deps: {
   const syncPartners = createSyncPartners();
   const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), signup, mail, audit, identity, vault, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), signup, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
@@ -166,7 +167,7 @@ function buildServices(deps: {
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, signup, connect, vault, identity, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  return { audit, rateLimits, mail, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {

@@ -69,7 +69,8 @@ for (const backend of testBackends()) {
       const detail = await read(`/api/console/partners/${partner.id}`);
       assert.equal(detail.connection.tenantId, emulator.facts.tenantId);
       assert.ok(detail.credentials.length >= 3);
-      for (const credential of detail.credentials) assert.deepEqual(Object.keys(credential).sort(), ['expiresAt', 'field', 'hint']);
+      for (const credential of detail.credentials) assert.deepEqual(Object.keys(credential).sort(), ['expiresAt', 'field', 'hint', 'label']);
+      assert.ok(detail.credentials.some((c: { label: string }) => c.label === 'Entra app client secret'), 'labels come from the credential owner');
       assert.ok(detail.termsAccepted.length >= 2);
       assert.ok(detail.preflightRuns.length >= 2, 'the partner\u2019s run and the operator\u2019s');
       assert.ok(detail.preflightRuns[0].triggeredBy.startsWith('operator:'));

@@ -5,22 +5,19 @@ import { AppError, ConflictError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { IdentityClient, TokenSet } from '../microsoft/identity.client.ts';
+import type { TokenSet } from '../microsoft/identity.client.ts';
+import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { MicrosoftIdentityError, aadstsCode, adviceFor } from '../microsoft/microsoft.errors.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
-import type { Vault } from '../vault/vault.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import { signedInForLink, type ConnectService } from './connect.service.ts';
 import type { Preflight } from './connect.preflight.ts';
 import type { GraphClient } from '../microsoft/graph.client.ts';
-import { GRAPH_APP_SCOPE, fields } from './connect.wizard.ts';
 
 // Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
 // nonce, prompt=login, MFA required), the preflight checks, and the commit that completes Step 3.
 
-export const PARTNER_CENTER_USER_SCOPE = 'https://api.partnercenter.microsoft.com/user_impersonation offline_access openid profile';
-export const GRAPH_USER_SCOPE = 'https://graph.microsoft.com/User.Read offline_access';
 const SIGN_IN_LIFETIME = 15 * MINUTE;
 
 export function createConnectSignIn(deps: {
@@ -29,8 +26,7 @@ export function createConnectSignIn(deps: {
   signup: SignupService;
   connect: ConnectService;
   audit: AuditService;
-  identity: IdentityClient;
-  vault: Vault;
+  credentials: MicrosoftCredentials;
   preflight: Pick<Preflight, 'gather'>;
   graph: Pick<GraphClient, 'groupByDisplayName' | 'servicePrincipal' | 'addGroupMember'>;
   queue: JobQueue;
@@ -40,7 +36,7 @@ export function createConnectSignIn(deps: {
   stateHashKey: Buffer;
   redirectUri: string;
 }) {
-  const { db, repo, signup, connect, audit, identity, vault, clock } = deps;
+  const { db, repo, signup, connect, audit, credentials, clock } = deps;
   const hashState = (state: string) => hmacHex(deps.stateHashKey, `state:${state}`);
   const bindSession = (sessionId: string) => hmacHex(deps.stateHashKey, `session:${sessionId}`);
 
@@ -58,38 +54,18 @@ export function createConnectSignIn(deps: {
     await repo.saveConnection(db, partnerId, { sign_in_error: JSON.stringify({ code, message }), updated_at: clock.now() });
   }
 
-  /** Tokens for the checks: an app-only Graph token and a fresh Partner Center user token. */
+  /** Tokens for the checks, from the credential owner: an app-only Graph token and a fresh Partner Center user token. */
   async function preflightTokens(connection: Connection) {
-    const [entraSecret, webAppSecret, refreshToken] = await Promise.all([
-      vault.open(connection.partner_id, fields.entraSecret),
-      vault.open(connection.partner_id, fields.partnerCenterSecret),
-      vault.open(connection.partner_id, fields.partnerCenterRefreshToken),
-    ]);
+    const refusal = (error: unknown) => {
+      if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
+      throw error;
+    };
     // A refused Graph token (e.g. the secret expired since it was entered) is a finding, not a crash.
-    const graph = await identity
-      .clientCredentials({ tenant: connection.tenant_id!, clientId: connection.entra_app_id!, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' })
-      .catch((error: unknown) => {
-        if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
-        throw error;
-      });
+    const graph = await credentials.graphAppToken(connection.partner_id, { tenantId: connection.tenant_id!, entraAppId: connection.entra_app_id! }).catch(refusal);
     // A refused renewal (password changed: AADSTS50173, 90 days idle: 700082) is a finding too.
-    const partnerCenter = await identity
-      .refresh({
-        tenantId: connection.tenant_id!,
-        clientId: connection.partner_center_web_app_id!,
-        clientSecret: webAppSecret,
-        refreshToken,
-        scope: PARTNER_CENTER_USER_SCOPE,
-        context: 'Partner Center sign-in',
-      })
-      .catch((error: unknown) => {
-        if (error instanceof MicrosoftIdentityError) return { refusal: { ...(error.aadsts !== undefined ? { aadsts: error.aadsts } : {}), message: error.message } };
-        throw error;
-      });
-    // Microsoft rotates refresh tokens: keep the newest one.
-    if ('refreshToken' in partnerCenter && partnerCenter.refreshToken && partnerCenter.refreshToken !== refreshToken) {
-      await vault.replace(connection.partner_id, { field: fields.partnerCenterRefreshToken, value: partnerCenter.refreshToken });
-    }
+    const partnerCenter = await credentials
+      .partnerCenterUserToken(connection.partner_id, { tenantId: connection.tenant_id!, partnerCenterWebAppId: connection.partner_center_web_app_id! })
+      .catch(refusal);
     return { graph, partnerCenter };
   }
 
@@ -129,13 +105,10 @@ export function createConnectSignIn(deps: {
     /** Step 4a: where to send the browser. State, nonce and PKCE verifier wait in the database, sealed. */
     async startSignIn(sessionId: string | undefined) {
       const { current, connection } = await readyConnection(sessionId);
-      const webAppSecret = await vault.open(current.partnerId, fields.partnerCenterSecret);
-      const request = await identity.beginSignIn({
-        tenant: connection.tenant_id,
-        clientId: connection.partner_center_web_app_id,
-        clientSecret: webAppSecret,
+      const request = await credentials.beginSignIn(current.partnerId, {
+        tenantId: connection.tenant_id,
+        partnerCenterWebAppId: connection.partner_center_web_app_id,
         redirectUri: deps.redirectUri,
-        scope: PARTNER_CENTER_USER_SCOPE,
       });
       const now = clock.now();
       await repo.insertSignIn(db, {
@@ -186,10 +159,9 @@ export function createConnectSignIn(deps: {
         await recordSignInError(current.partnerId, 'STEP_ORDER', 'The Partner Center app is missing; enter it again before signing in.');
         return;
       }
-      const webAppSecret = await vault.open(current.partnerId, fields.partnerCenterSecret);
       let tokens: TokenSet;
       try {
-        tokens = await identity.completeSignIn({ tenantId: signIn.tenant_id, clientId: connection.partner_center_web_app_id, clientSecret: webAppSecret, callbackUrl, state: checks.state, nonce: checks.nonce, codeVerifier: checks.codeVerifier });
+        tokens = await credentials.completeSignIn(current.partnerId, { tenantId: signIn.tenant_id, partnerCenterWebAppId: connection.partner_center_web_app_id, callbackUrl, state: checks.state, nonce: checks.nonce, codeVerifier: checks.codeVerifier });
       } catch (error) {
         if (!(error instanceof AppError)) deps.logger.warn({ err: error }, 'Microsoft sign-in could not be completed');
         const message = error instanceof AppError ? error.message : 'Microsoft\u2019s answer could not be verified (state, PKCE, signature, issuer, audience or nonce). Press "Sign in with Microsoft" again.';
@@ -221,19 +193,15 @@ export function createConnectSignIn(deps: {
       // A Graph token for the same account (Microsoft issues one refresh token valid for several APIs).
       let graphRefresh: string | undefined;
       try {
-        const graph = await identity.refresh({ tenantId: connection.tenant_id, clientId: connection.partner_center_web_app_id, clientSecret: webAppSecret, refreshToken: tokens.refreshToken, scope: GRAPH_USER_SCOPE, context: 'Graph' });
-        graphRefresh = graph.refreshToken;
+        graphRefresh = await credentials.graphUserRefreshToken(current.partnerId, { tenantId: connection.tenant_id, partnerCenterWebAppId: connection.partner_center_web_app_id }, tokens.refreshToken);
       } catch (error) {
         if (!(error instanceof MicrosoftIdentityError)) throw error;
         deps.logger.info({ aadsts: error.aadsts }, 'no delegated Graph token for the service account; app-only Graph is used');
       }
-      const sealed = await vault.seal(current.partnerId, [
-        { field: fields.partnerCenterRefreshToken, value: tokens.refreshToken },
-        ...(graphRefresh ? [{ field: fields.graphRefreshToken, value: graphRefresh }] : []),
-      ]);
+      const sealed = await credentials.sealSignIn(current.partnerId, { partnerCenterRefreshToken: tokens.refreshToken, graphRefreshToken: graphRefresh });
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
-        await vault.insertSealed(tx, sealed);
+        await credentials.insertSealed(tx, sealed);
         await repo.saveConnection(tx, current.partnerId, {
           service_account_object_id: objectId,
           service_account_upn: upn,
@@ -260,8 +228,7 @@ export function createConnectSignIn(deps: {
       if (!connection?.signed_in_at || !connection.tenant_id || !connection.entra_app_id || !connection.service_account_object_id) {
         throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft first; the checks and their fixes come after that.');
       }
-      const entraSecret = await vault.open(current.partnerId, fields.entraSecret);
-      const token = await identity.clientCredentials({ tenant: connection.tenant_id, clientId: connection.entra_app_id, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+      const token = await credentials.graphAppToken(current.partnerId, { tenantId: connection.tenant_id, entraAppId: connection.entra_app_id });
       const group = await deps.graph.groupByDisplayName(token.accessToken, 'AdminAgents');
       if (!group) throw new ConflictError('NO_ADMIN_AGENTS_GROUP', 'Your tenant has no AdminAgents group. It exists in every CSP partner tenant: check that this is your Partner Center tenant, or contact support.');
       let objectId = connection.service_account_object_id;

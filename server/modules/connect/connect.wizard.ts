@@ -8,8 +8,8 @@ import { entraAppSchema, partnerCenterAppSchema } from '../../../contracts/conne
 import type { AuditService } from '../audit/audit.service.ts';
 import type { IdentityClient } from '../microsoft/identity.client.ts';
 import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
+import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
-import type { Vault } from '../vault/vault.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import type { ConnectService } from './connect.service.ts';
 
@@ -17,16 +17,7 @@ import type { ConnectService } from './connect.service.ts';
 // live against Microsoft before the partner moves on. Secrets go into the vault at once (the Entra
 // secret waits sealed until the Partner Center secret, the root of the partner's keys, arrives).
 
-export const GRAPH_APP_SCOPE = 'https://graph.microsoft.com/.default';
-export const PARTNER_CENTER_APP_SCOPE = 'https://api.partnercenter.microsoft.com/.default';
 export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All'];
-
-export const fields = {
-  entraSecret: 'entra_client_secret',
-  partnerCenterSecret: 'partner_center_web_app_secret',
-  partnerCenterRefreshToken: 'partner_center_refresh_token',
-  graphRefreshToken: 'graph_refresh_token',
-} as const;
 
 /** Looks up an app registration in the partner's tenant (Graph, app-only token). */
 export interface AppDirectory {
@@ -39,14 +30,14 @@ export function createConnectWizard(deps: {
   signup: SignupService;
   connect: ConnectService;
   audit: AuditService;
-  identity: IdentityClient;
-  vault: Vault;
+  identity: Pick<IdentityClient, 'resolveTenantId'>;
+  credentials: MicrosoftCredentials;
   directory: AppDirectory;
   clock: Clock;
   logger: Logger;
   sealKey: Buffer;
 }) {
-  const { db, repo, signup, connect, audit, identity, vault, clock } = deps;
+  const { db, repo, signup, connect, audit, identity, credentials, clock } = deps;
 
   /** Microsoft's answer to a field, as a field error the form shows next to that field. */
   function asFieldError(error: unknown, fieldsByCode: Record<number, string>, fallbackField: string): never {
@@ -83,8 +74,8 @@ export function createConnectWizard(deps: {
           { path: 'tenant', message: `You signed up with ${current.entraDomain}, but this tenant is a different one. Enter ${current.entraDomain} or its Tenant ID, or contact support if your company moved to another tenant.` },
         ]);
       }
-      const token = await identity
-        .clientCredentials({ tenant: tenantId, clientId: input.clientId, clientSecret: input.clientSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' })
+      const token = await credentials
+        .checkEntraApp({ tenant: tenantId, clientId: input.clientId, clientSecret: input.clientSecret })
         .catch((error) => asFieldError(error, { 700016: 'clientId', 7000215: 'clientSecret', 7000222: 'clientSecret', 90002: 'tenant' }, 'clientSecret'));
       const roles = new Set((token.accessClaims.roles as string[] | undefined) ?? []);
       const missing = REQUIRED_GRAPH_ROLES.filter((role) => !roles.has(role));
@@ -104,9 +95,9 @@ export function createConnectWizard(deps: {
       const now = clock.now();
       const existing = await repo.connection(db, current.partnerId);
       // With the vault root already stored, the secret goes straight into the vault.
-      const sealedInVault = existing?.partner_center_validated_at ? await vault.seal(current.partnerId, [{ field: fields.entraSecret, value: input.clientSecret }]) : undefined;
+      const sealedInVault = existing?.partner_center_validated_at ? await credentials.sealEntraSecret(current.partnerId, input.clientSecret) : undefined;
       await db.transaction().execute(async (tx) => {
-        if (sealedInVault) await vault.insertSealed(tx, sealedInVault);
+        if (sealedInVault) await credentials.insertSealed(tx, sealedInVault);
         await repo.saveConnection(tx, current.partnerId, {
           tenant_input: input.tenant,
           tenant_id: tenantId,
@@ -143,7 +134,7 @@ export function createConnectWizard(deps: {
 
       // Resolve both IDs in the partner's directory, so IDs in the wrong field get a precise answer.
       const entraSecret = await entraSecretOf(connection);
-      const graphToken = await identity.clientCredentials({ tenant: tenantId, clientId: entraAppId, clientSecret: entraSecret, scope: GRAPH_APP_SCOPE, context: 'Entra app' });
+      const graphToken = await credentials.checkEntraApp({ tenant: tenantId, clientId: entraAppId, clientSecret: entraSecret });
       const [webApp, nativeApp] = await Promise.all([deps.directory.application(graphToken.accessToken, input.webAppId), deps.directory.application(graphToken.accessToken, input.nativeAppId)]);
       if (!webApp) {
         throw new ValidationError('No app with this Web App ID exists in your tenant.', [
@@ -166,17 +157,14 @@ export function createConnectWizard(deps: {
           { path: 'secretExpiresOn', message: 'This date is in the past: the secret has expired. Create a new key in Partner Center > Account settings > App management > Web app > Add key, and enter it with its new expiry date.' },
         ]);
       }
-      await identity
-        .clientCredentials({ tenant: tenantId, clientId: input.webAppId, clientSecret: input.webAppSecret, scope: PARTNER_CENTER_APP_SCOPE, context: 'Partner Center web app' })
+      await credentials
+        .checkPartnerCenterApp({ tenant: tenantId, clientId: input.webAppId, clientSecret: input.webAppSecret })
         .catch((error) => asFieldError(error, { 700016: 'webAppId', 7000215: 'webAppSecret', 7000222: 'webAppSecret' }, 'webAppSecret'));
 
-      const sealed = await vault.seal(current.partnerId, [
-        { field: fields.partnerCenterSecret, value: input.webAppSecret, expiresAt: expiresOn },
-        { field: fields.entraSecret, value: entraSecret },
-      ]);
+      const sealed = await credentials.sealAppSecrets(current.partnerId, { partnerCenterSecret: input.webAppSecret, partnerCenterSecretExpiresAt: expiresOn, entraSecret });
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
-        await vault.insertSealed(tx, sealed);
+        await credentials.insertSealed(tx, sealed);
         await repo.saveConnection(tx, current.partnerId, {
           partner_center_web_app_id: input.webAppId,
           partner_center_native_app_id: input.nativeAppId,
@@ -194,7 +182,7 @@ export function createConnectWizard(deps: {
 
   async function entraSecretOf(connection: Connection): Promise<string> {
     if (connection.pending_entra_secret) return unseal(deps.sealKey, connection.pending_entra_secret, `pending-entra:${connection.partner_id}`);
-    return vault.open(connection.partner_id, fields.entraSecret);
+    return credentials.openEntraSecret(connection.partner_id);
   }
 }
 

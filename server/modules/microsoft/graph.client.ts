@@ -1,4 +1,5 @@
 import { AppError, UnavailableError } from '../../lib/errors.ts';
+import { GRAPH_ROWS, classifyGraph, describeFailure } from './microsoft.failures.ts';
 import type { MicrosoftHttp, MicrosoftRequest, MicrosoftResponse } from './microsoft.http.ts';
 
 // Microsoft Graph v1.0: the reads the preflight needs and the writes "we set up Entra for you"
@@ -92,13 +93,6 @@ interface GraphErrorBody {
   error?: { code?: string; message?: string; innerError?: { 'request-id'?: string } };
 }
 
-const adviceByCode: Record<string, string> = {
-  Authorization_RequestDenied:
-    'The Total One app is not allowed to do this. In the Entra admin center open App registrations > the app > API permissions, make sure the four Microsoft Graph application permissions are listed and press "Grant admin consent".',
-  InvalidAuthenticationToken: 'The access token was refused (expired or not meant for Microsoft Graph). Run the step again to get a fresh token.',
-  Request_ResourceNotFound: 'The object does not exist in this tenant. Check that the ID belongs to the tenant you entered.',
-};
-
 /** A refusal by Microsoft Graph, in plain words. `status` is ours (400 refused, 503 unavailable); `graphStatus` is Graph's. */
 export class GraphError extends AppError {
   constructor(
@@ -108,9 +102,13 @@ export class GraphError extends AppError {
     context: string,
     readonly graphRequestId?: string,
   ) {
-    const advice = adviceByCode[graphCode];
+    // Texts from the one failure table; a code it does not know keeps Graph's own words.
+    const known = graphCode in GRAPH_ROWS || graphStatus === 429 || graphStatus >= 500;
     const said = graphMessage ? ` Microsoft said: "${graphMessage}"` : '';
-    super(graphStatus === 429 || graphStatus >= 500 ? 503 : 400, `MICROSOFT_GRAPH_${graphCode}`, `${context}: ${advice ?? `Microsoft Graph answered ${graphStatus} (${graphCode}).${said}`}`, {
+    const text = known
+      ? describeFailure(classifyGraph({ status: graphStatus, code: graphCode }), { interactive: true })
+      : `Microsoft Graph answered ${graphStatus} (${graphCode}).${said}`;
+    super(graphStatus === 429 || graphStatus >= 500 ? 503 : 400, `MICROSOFT_GRAPH_${graphCode}`, `${context}: ${text}`, {
       graphStatus,
       graphCode,
       ...(graphRequestId ? { graphRequestId } : {}),

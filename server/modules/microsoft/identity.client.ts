@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { UnavailableError } from '../../lib/errors.ts';
 import { MicrosoftIdentityError, aadstsCode } from './microsoft.errors.ts';
+import type { CredentialSource } from './microsoft.failures.ts';
 
 // The Microsoft identity platform through a standards OAuth 2.0 / OpenID Connect client
 // (openid-client): authorization code with PKCE, state and nonce; refresh tokens (which we must
@@ -87,13 +88,13 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
     resolveTenantId,
 
     /** App-only token: `scope` is `<resource>/.default`. */
-    async clientCredentials(input: { tenant: string; clientId: string; clientSecret: string; scope: string; context: string }): Promise<TokenSet> {
+    async clientCredentials(input: { tenant: string; clientId: string; clientSecret: string; scope: string; context: string; source?: CredentialSource }): Promise<TokenSet> {
       const tenantId = await resolveTenantId(input.tenant);
       const config = await configuration(tenantId, input.clientId, input.clientSecret);
       try {
         return toTokenSet(await oidc.clientCredentialsGrant(config, { scope: input.scope }));
       } catch (error) {
-        throw translate(error, input.context);
+        throw translate(error, input.context, input.source);
       }
     },
 
@@ -135,12 +136,12 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
       }
     },
 
-    async refresh(input: { tenantId: string; clientId: string; clientSecret: string; refreshToken: string; scope: string; context: string }): Promise<TokenSet> {
+    async refresh(input: { tenantId: string; clientId: string; clientSecret: string; refreshToken: string; scope: string; context: string; source?: CredentialSource }): Promise<TokenSet> {
       const config = await configuration(input.tenantId, input.clientId, input.clientSecret);
       try {
         return toTokenSet(await oidc.refreshTokenGrant(config, input.refreshToken, { scope: input.scope }));
       } catch (error) {
-        throw translate(error, input.context);
+        throw translate(error, input.context, input.source);
       }
     },
   };
@@ -148,14 +149,19 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
 
 export type IdentityClient = ReturnType<typeof createIdentityClient>;
 
-function translate(error: unknown, context: string): Error {
+/**
+ * `source` names the credential Microsoft judged: for a refresh, a secret error (7000222, 7000215)
+ * is about the app's secret while a grant error (50173, 700082) is about the user; the failure
+ * table picks the wording by code, so the caller's source only says which app.
+ */
+function translate(error: unknown, context: string, source?: CredentialSource): Error {
   if (error instanceof MicrosoftIdentityError || error instanceof UnavailableError) return error;
   if (error instanceof oidc.ResponseBodyError) {
     const body = error.cause as { error_codes?: unknown };
-    return new MicrosoftIdentityError(aadstsCode(error.error_description, body.error_codes), error.error, error.error_description ?? '', context);
+    return new MicrosoftIdentityError(aadstsCode(error.error_description, body.error_codes), error.error, error.error_description ?? '', context, source);
   }
   if (error instanceof oidc.AuthorizationResponseError) {
-    return new MicrosoftIdentityError(aadstsCode(error.error_description), error.error, error.error_description ?? '', context);
+    return new MicrosoftIdentityError(aadstsCode(error.error_description), error.error, error.error_description ?? '', context, source);
   }
   const cause = (error as { cause?: { code?: string } })?.cause;
   if (error instanceof TypeError || cause?.code === 'ECONNREFUSED' || (error as Error)?.name === 'TimeoutError') {

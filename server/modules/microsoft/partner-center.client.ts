@@ -1,4 +1,5 @@
 import { AppError } from '../../lib/errors.ts';
+import { classifyPartnerCenter, describeFailure } from './microsoft.failures.ts';
 import type { MicrosoftHttp, MicrosoftResponse } from './microsoft.http.ts';
 
 // Partner Center REST API (api.partnercenter.microsoft.com/v1): the customer list with its
@@ -50,36 +51,9 @@ interface PcErrorBody {
   message?: string;
 }
 
-interface Advice {
-  problem: string;
-  fix: string;
-}
-
-const adviceByCode: Record<string, Advice> = {
-  900421: {
-    problem: 'Partner Center requires multi-factor authentication and the sign-in did not use it.',
-    fix: 'Enforce MFA for the service account (Entra admin center > Protection > Conditional Access, or per-user MFA in the Microsoft 365 admin center > Users > Active users > Multi-factor authentication), then sign in again and complete the MFA prompt.',
-  },
-  401: {
-    problem: 'Partner Center did not accept the sign-in (expired or not meant for Partner Center).',
-    fix: 'Sign in again with the service account.',
-  },
-  403: {
-    problem: 'Partner Center says the service account may not do this: it lacks the Admin Agent role.',
-    fix: 'In Partner Center open Account settings > User management, select the service account and tick "Admin agent"; this also adds it to the AdminAgents group in Entra ID. Then run the check again.',
-  },
-  404: {
-    problem: 'Partner Center does not know this object.',
-    fix: 'Check that the customer belongs to this partner account.',
-  },
-  429: {
-    problem: 'Partner Center is limiting how fast we may call it.',
-    fix: 'Wait a minute and try again; nothing needs to change on your side.',
-  },
-};
-
 /** A refusal by Partner Center. `status` is ours (400 refused, 503 busy/unavailable); `partnerCenterStatus` and `partnerCenterCode` are Microsoft's. */
 export class PartnerCenterError extends AppError {
+  /** The fix in Microsoft's portals, when the failure table knows this answer. */
   readonly fix: string | undefined;
 
   constructor(
@@ -89,22 +63,22 @@ export class PartnerCenterError extends AppError {
     context: string,
     retryAfterSeconds?: number,
   ) {
-    const advice = adviceByCode[String(partnerCenterCode)] ?? adviceByCode[String(partnerCenterStatus)] ?? (partnerCenterStatus >= 500 ? {
-      problem: 'Partner Center is temporarily unavailable.',
-      fix: 'Try again in a few minutes; nothing needs to change on your side.',
-    } : undefined);
+    const failure = classifyPartnerCenter({ status: partnerCenterStatus, code: partnerCenterCode });
+    const known = failure.kind !== 'operator_action';
     const unavailable = partnerCenterStatus === 429 || partnerCenterStatus >= 500;
     super(
       unavailable ? 503 : 400,
       `MICROSOFT_PARTNER_CENTER_${partnerCenterCode}`,
-      advice ? `${context}: ${advice.problem} ${advice.fix}` : `${context}: Partner Center answered ${partnerCenterStatus} (${partnerCenterCode})${partnerCenterDescription ? `: "${partnerCenterDescription}"` : '.'}`,
+      known
+        ? `${context}: ${describeFailure(failure, { interactive: true })}`
+        : `${context}: Partner Center answered ${partnerCenterStatus} (${partnerCenterCode})${partnerCenterDescription ? `: "${partnerCenterDescription}"` : '.'}`,
       {
         partnerCenterStatus,
         partnerCenterCode,
         ...(unavailable ? { retryAfterSeconds: retryAfterSeconds ?? 30 } : {}),
       },
     );
-    this.fix = advice?.fix;
+    this.fix = known ? failure.fix : undefined;
   }
 }
 

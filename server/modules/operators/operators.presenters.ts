@@ -1,6 +1,7 @@
 import type { Operator, PartnerState } from '../../db/schema.ts';
 import type { ActivityItem, OperatorView } from '../../../contracts/operators.ts';
 import { linkStatus } from '../signup/signup.fns.ts';
+import { credentialLabel } from '../microsoft/microsoft.credentials.ts';
 import type { MaskedCredential } from '../vault/vault.service.ts';
 import { scrubRecord } from './operators.fns.ts';
 import type { ConsoleReadModel } from './operators.readmodel.ts';
@@ -121,7 +122,7 @@ export function toSyncRunView(row: Row<'syncRuns'>) {
 
 /** The only view of a credential an operator gets: which one, its masked hint, when it expires. */
 export function toCredentialView(credential: MaskedCredential) {
-  return { field: credential.field, hint: credential.hint, expiresAt: isoOrNull(credential.expiresAt) };
+  return { field: credential.field, label: credentialLabel(credential.field), hint: credential.hint, expiresAt: isoOrNull(credential.expiresAt) };
 }
 
 export function toConnectionView(row: Rows<'connection'>) {

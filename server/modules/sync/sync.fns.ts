@@ -141,6 +141,3 @@ export function progressFigures(input: ProgressInput): { ratePerSecond: number |
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
-
-/** Identity errors that mean the stored sign-in is gone for good: reconnect, do not retry. */
-export const RECONNECT_AADSTS = new Set([50173, 700082]);

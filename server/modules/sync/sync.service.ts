@@ -7,16 +7,13 @@ import { type Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import { PARTNER_CENTER_USER_SCOPE } from '../connect/connect.signin.ts';
-import { fields } from '../connect/connect.wizard.ts';
 import type { MailService } from '../mail/mail.service.ts';
-import type { IdentityClient } from '../microsoft/identity.client.ts';
-import { MicrosoftIdentityError, adviceFor } from '../microsoft/microsoft.errors.ts';
+import type { MicrosoftCredentials, PartnerCenterSession } from '../microsoft/microsoft.credentials.ts';
+import { classifyFailure, type Failure } from '../microsoft/microsoft.failures.ts';
 import { createMicrosoftHttp } from '../microsoft/microsoft.http.ts';
 import { PartnerCenterError, createPartnerCenterClient, type PcCustomerPage } from '../microsoft/partner-center.client.ts';
 import type { SignupService } from '../signup/signup.service.ts';
-import type { Vault } from '../vault/vault.service.ts';
-import { RECONNECT_AADSTS, createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
+import { createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
 import { syncCustomersJob } from './sync.jobs.ts';
 import type { PartnerLock } from './sync.lock.ts';
 import type { SyncPartner, SyncPartners } from './sync.partners.ts';
@@ -56,8 +53,7 @@ export function createSyncService(deps: {
   signup: Pick<SignupService, 'moveState'>;
   mail: Pick<MailService, 'queue'>;
   audit: AuditService;
-  identity: Pick<IdentityClient, 'refresh'>;
-  vault: Pick<Vault, 'openMany' | 'replace'>;
+  credentials: Pick<MicrosoftCredentials, 'partnerCenterSession'>;
   queue: JobQueue;
   partnerCenterUrl: string;
   clock: Clock;
@@ -101,38 +97,14 @@ export function createSyncService(deps: {
     return { statusKey: signStatusKey(deps.statusKeyKey, partnerId, expiresAt), expiresAt };
   }
 
-  /** Partner Center user tokens from the stored refresh token, renewed five minutes before expiry. */
-  function accessTokens(partnerId: string, log: Logger) {
-    let current: { accessToken: string; expiresAt: Date } | undefined;
-    return {
-      invalidate() {
-        current = undefined;
-      },
-      async get(): Promise<string> {
-        if (current && current.expiresAt.getTime() - 5 * 60_000 > clock.now().getTime()) return current.accessToken;
-        const app = await partners.partnerCenterApp(db, partnerId);
-        if (!app) throw new AppError(409, 'NOT_CONNECTED', 'The Microsoft connection of this partner is not complete.');
-        const stored = await deps.vault.openMany(partnerId, [fields.partnerCenterSecret, fields.partnerCenterRefreshToken]);
-        const tokens = await deps.identity.refresh({
-          tenantId: app.tenantId,
-          clientId: app.webAppId,
-          clientSecret: stored[fields.partnerCenterSecret],
-          refreshToken: stored[fields.partnerCenterRefreshToken],
-          scope: PARTNER_CENTER_USER_SCOPE,
-          context: 'Reading your customers',
-        });
-        // Microsoft rotates refresh tokens: keep the newest (this is also what keeps it alive).
-        if (tokens.refreshToken && tokens.refreshToken !== stored[fields.partnerCenterRefreshToken]) {
-          await deps.vault.replace(partnerId, { field: fields.partnerCenterRefreshToken, value: tokens.refreshToken });
-        }
-        log.debug({ expiresAt: tokens.expiresAt }, 'Partner Center access token renewed');
-        current = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
-        return tokens.accessToken;
-      },
-    };
+  /** Partner Center user tokens of the service account, from the credential owner. */
+  async function accessTokens(partnerId: string): Promise<PartnerCenterSession> {
+    const app = await partners.partnerCenterApp(db, partnerId);
+    if (!app) throw new AppError(409, 'NOT_CONNECTED', 'The Microsoft connection of this partner is not complete.');
+    return deps.credentials.partnerCenterSession(partnerId, { tenantId: app.tenantId, partnerCenterWebAppId: app.webAppId });
   }
 
-  async function fetchPage(run: SyncRun, tokens: ReturnType<typeof accessTokens>, continuationToken: string | undefined, log: Logger): Promise<PcCustomerPage> {
+  async function fetchPage(run: SyncRun, tokens: PartnerCenterSession, continuationToken: string | undefined, log: Logger): Promise<PcCustomerPage> {
     const bucket = bucketFor(run.partner_id);
     const counter = counters.get(run.correlation_id)!;
     for (let attempt = 1; ; attempt++) {
@@ -188,7 +160,7 @@ export function createSyncService(deps: {
   async function readAll(run: SyncRun, partner: SyncPartner, log: Logger, signal: AbortSignal): Promise<void> {
     const counter = { requests: 0, throttled: 0 };
     counters.set(run.correlation_id, counter);
-    const tokens = accessTokens(partner.id, log);
+    const tokens = await accessTokens(partner.id);
     let persisted = { requests: 0, throttled: 0 };
     try {
       let pending = fetchPage(run, tokens, run.continuation_token ?? undefined, log);
@@ -248,9 +220,9 @@ export function createSyncService(deps: {
     await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.completed', details: { runId: run.id, customers: total, removed, activated } });
   }
 
-  async function failForReconnect(run: SyncRun, partner: SyncPartner, error: MicrosoftIdentityError, log: Logger) {
-    const advice = adviceFor(error.aadsts);
-    const message = advice ? `${advice.problem} ${advice.fix}` : error.message;
+  async function failForReconnect(run: SyncRun, partner: SyncPartner, failure: Failure, log: Logger) {
+    const message = `${failure.problem} ${failure.fix}`;
+    const aadsts = /^AADSTS(\d+)$/.exec(failure.code)?.[1];
     const now = clock.now();
     await db.transaction().execute(async (tx) => {
       await repo.updateRunning(tx, run.id, { status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'RECONNECT_REQUIRED', message, retrying: false, at: now.toISOString() }) });
@@ -262,13 +234,13 @@ export function createSyncService(deps: {
         template: 'sync_failed_reconnect',
         to: primary.email,
         partnerId: partner.id,
-        params: { firstName: primary.firstName, companyName: partner.companyName, reference: partner.reference, aadsts: error.aadsts ?? null, problem: advice?.problem ?? message, serviceAccount: app?.upn ?? null, statusLinkExpiresAt: link.expiresAt.toISOString() },
+        params: { firstName: primary.firstName, companyName: partner.companyName, reference: partner.reference, aadsts: aadsts ? Number(aadsts) : null, problem: failure.problem, serviceAccount: app?.upn ?? null, statusLinkExpiresAt: link.expiresAt.toISOString() },
         secrets: { statusKey: link.statusKey },
         idempotencyKey: `sync-reconnect:${run.id}`,
       });
-      await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.failed', details: { runId: run.id, aadsts: error.aadsts, reconnectRequired: true } });
+      await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.failed', details: { runId: run.id, code: failure.code, aadsts: aadsts ? Number(aadsts) : undefined, reconnectRequired: true } });
     });
-    log.warn({ aadsts: error.aadsts }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
+    log.warn({ code: failure.code }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
   }
 
   async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null, signal: AbortSignal): Promise<void> {
@@ -303,8 +275,9 @@ export function createSyncService(deps: {
         log.warn('customer import ended: the run was finished elsewhere');
         return;
       }
-      if (error instanceof MicrosoftIdentityError && error.aadsts !== undefined && RECONNECT_AADSTS.has(error.aadsts)) {
-        await failForReconnect(run, partner, error, log);
+      const failure = classifyFailure(error);
+      if (failure.kind === 'partner_action' && failure.then === 'sign_in_again') {
+        await failForReconnect(run, partner, failure, log);
         return;
       }
       const now = clock.now();

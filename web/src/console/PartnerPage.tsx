@@ -419,7 +419,7 @@ function ConnectionCard({ partner }: { partner: PartnerDetail }) {
         <ul className="credential-list">
           {partner.credentials.map((cred) => (
             <li key={cred.field}>
-              <span className="credential-list__field">{cred.field}</span>
+              <span className="credential-list__field" title={cred.field}>{cred.label}</span>
               <span className="mono">{cred.hint ?? '••••'}</span>
               <span className="muted small">{cred.expiresAt ? <>expires <When iso={cred.expiresAt} day /></> : 'no expiry'}</span>
             </li>

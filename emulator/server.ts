@@ -8,6 +8,9 @@ import { registerTokenEndpoints } from './identity/token.ts';
 import { registerPartnerCenter } from './partner-center/routes.ts';
 import { logRequest, type EmulatorState, type RequestLogEntry } from './state.ts';
 
+/** Headers worth seeing in the request log; credentials (Authorization, cookies) are never among them. */
+const LOGGED_HEADERS = ['ms-requestid', 'ms-correlationid', 'ms-contract-version', 'ms-partnercenter-application', 'accept', 'x-locale', 'client-request-id'];
+
 const REDACTED_PARAMS = /([?&](?:code|client_secret|refresh_token|password|otc|passwd)=)[^&]*/gi;
 
 function serviceOf(path: string): RequestLogEntry['service'] {
@@ -38,6 +41,7 @@ export function buildServer(state: EmulatorState, controls: AdminControls, logge
       status: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime),
       ...(typeof request.headers['client-request-id'] === 'string' ? { clientRequestId: request.headers['client-request-id'] } : {}),
+      headers: Object.fromEntries(LOGGED_HEADERS.flatMap((name) => (typeof request.headers[name] === 'string' ? [[name, request.headers[name] as string]] : []))),
     });
   });
 

@@ -82,6 +82,12 @@ export interface RequestLogEntry {
   status: number;
   durationMs: number;
   clientRequestId?: string;
+  /**
+   * The tracing and contract headers the request carried (names lower-cased): MS-RequestId,
+   * MS-CorrelationId, MS-Contract-Version, MS-PartnerCenter-Application, Accept, X-Locale,
+   * client-request-id. Never Authorization or cookies.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface TokenLogEntry {

@@ -92,6 +92,27 @@ for (const backend of testBackends()) {
       assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/.test(logs), 'no JWT in the logs');
     });
 
+    it('Partner Center calls carry the documented headers: one MS-CorrelationId per run and per preflight, one MS-RequestId per page', async () => {
+      // https://learn.microsoft.com/en-us/partner-center/developer/headers
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      const ofRun = emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === run.correlation_id);
+      assert.equal(ofRun.length, run.pages, 'every page of the run, and nothing else, under the run\u2019s correlation id');
+      assert.equal(new Set(ofRun.map((r) => r.headers!['ms-requestid'])).size, run.pages, 'a request id per page');
+      for (const r of ofRun) {
+        assert.equal(r.headers!['ms-contract-version'], 'v1');
+        assert.equal(r.headers!['ms-partnercenter-application'], 'TotalOne Signup');
+        assert.equal(r.headers!.accept, 'application/json');
+      }
+      // The preflight's call has its own correlation id, recorded with the run of checks.
+      const ran = await system.database.db.selectFrom('audit_events').select('details').where('partner_id', '=', partner.id).where('action', '=', 'preflight.ran').executeTakeFirstOrThrow();
+      const preflightId = (typeof ran.details === 'string' ? JSON.parse(ran.details) : ran.details).correlationId;
+      assert.match(preflightId, /^[0-9a-f-]{36}$/);
+      assert.notEqual(preflightId, run.correlation_id);
+      assert.equal(emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === preflightId).length, 1);
+    });
+
     it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
       const { browser, partner } = await connectPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');

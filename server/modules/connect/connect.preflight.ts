@@ -36,6 +36,8 @@ export interface PreflightInput {
   entraSecretHint: string;
   /** First three characters of the trimmed Partner Center web app secret. */
   partnerCenterSecretHint: string;
+  /** MS-CorrelationId of this run's Partner Center calls (one per preflight run). */
+  correlationId?: string;
 }
 
 export interface PreflightResult {
@@ -120,10 +122,10 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
     return attempt(what, async () => read(value));
   }
 
-  async function partnerCenterAnswer(token: string | null, refusal: PreflightInput['partnerCenterTokenRefusal']): Promise<PartnerCenterAnswer> {
+  async function partnerCenterAnswer(token: string | null, refusal: PreflightInput['partnerCenterTokenRefusal'], correlationId: string | undefined): Promise<PartnerCenterAnswer> {
     if (!token) return { outcome: 'no_token', ...(refusal?.aadsts ? { aadsts: refusal.aadsts } : {}), message: refusal?.message ?? 'there is no sign-in token.' };
     try {
-      const page = await deps.partnerCenter.customersPage(token, { size: 1 });
+      const page = await deps.partnerCenter.customersPage(token, { size: 1 }, correlationId ? { correlationId } : {});
       return { outcome: 'answered', customersOnFirstPage: page.items.length };
     } catch (error) {
       if (error instanceof PartnerCenterError) {
@@ -200,7 +202,7 @@ export function createPreflight(deps: { graph: GraphClient; partnerCenter: Partn
     const claims = input.partnerCenterUserToken ? input.partnerCenterUserClaims : {};
     const [graphFacts, partnerCenter] = await Promise.all([
       collectGraphFacts(input.graphAppToken, input),
-      partnerCenterAnswer(input.partnerCenterUserToken, input.partnerCenterTokenRefusal),
+      partnerCenterAnswer(input.partnerCenterUserToken, input.partnerCenterTokenRefusal, input.correlationId),
     ]);
     const claimsUpn = typeof claims.upn === 'string' ? claims.upn : undefined;
     const upn = graphFacts.upn ?? claimsUpn;

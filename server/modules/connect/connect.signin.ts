@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { MINUTE, type Clock } from '../../lib/clock.ts';
 import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
@@ -73,6 +74,7 @@ export function createConnectSignIn(deps: {
     const connection = await repo.connection(db, partnerId);
     if (!connection?.signed_in_at) throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft with the service account first; the checks run after that.');
     const startedAt = clock.now();
+    const correlationId = randomUUID();
     const { graph, partnerCenter } = await preflightTokens(connection);
     const { checks, allRequiredPassed } = await deps.preflight.gather({
       graphAppToken: 'accessToken' in graph ? graph.accessToken : null,
@@ -85,6 +87,7 @@ export function createConnectSignIn(deps: {
       partnerCenterWebAppId: connection.partner_center_web_app_id!,
       entraSecretHint: connection.entra_secret_hint ?? '',
       partnerCenterSecretHint: connection.partner_center_secret_hint ?? '',
+      correlationId,
     });
     await db.transaction().execute(async (tx) => {
       const runId = await repo.insertPreflightRun(tx, { partnerId, triggeredBy, startedAt, finishedAt: clock.now(), checks, allRequiredPassed });
@@ -93,7 +96,7 @@ export function createConnectSignIn(deps: {
         actorType: triggeredBy === 'partner' ? 'partner' : 'system',
         partnerId,
         action: 'preflight.ran',
-        details: { runId, allRequiredPassed, failed: checks.filter((c) => c.status === 'failed').map((c) => c.id), warnings: checks.filter((c) => c.status === 'warning').map((c) => c.id) },
+        details: { runId, correlationId, allRequiredPassed, failed: checks.filter((c) => c.status === 'failed').map((c) => c.id), warnings: checks.filter((c) => c.status === 'warning').map((c) => c.id) },
       });
     });
     return { checks, allRequiredPassed };

@@ -110,7 +110,8 @@ export function createMicrosoftHttp(options: MicrosoftHttpOptions) {
     const correlationId = request.correlationId ?? randomUUID();
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...request.headers,
+      // Header names are case-insensitive: one spelling each, so nothing is sent twice.
+      ...Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
       authorization: `Bearer ${request.token}`,
       'ms-correlationid': correlationId,
       'ms-requestid': requestId,

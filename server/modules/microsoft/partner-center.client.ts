@@ -82,11 +82,36 @@ export class PartnerCenterError extends AppError {
   }
 }
 
+/**
+ * The request headers Partner Center documents
+ * (https://learn.microsoft.com/en-us/partner-center/developer/headers): MS-Contract-Version is
+ * required ("v1"), MS-PartnerCenter-Application names the calling application, Accept is JSON.
+ * MS-RequestId (one per request, the same on its retries) and MS-CorrelationId (one per operation:
+ * a sync run, a preflight) are set by the HTTP layer from `PcRequestOptions`.
+ */
+export const PARTNER_CENTER_HEADERS = {
+  'MS-Contract-Version': 'v1',
+  'MS-PartnerCenter-Application': 'TotalOne Signup',
+  Accept: 'application/json',
+} as const;
+
+export interface PcRequestOptions {
+  /** One per operation (every page of one sync run, every call of one preflight). Default: a new GUID. */
+  correlationId?: string;
+  /** One per logical request; pass the same value when repeating a request that got no usable answer. Default: a new GUID. */
+  requestId?: string;
+}
+
 export function createPartnerCenterClient(deps: { baseUrl: string; http: MicrosoftHttp }) {
   const root = deps.baseUrl.replace(/\/+$/, '');
 
-  async function get<T>(token: string, path: string, context: string, headers: Record<string, string> = {}, correlationId?: string): Promise<T> {
-    const response = await deps.http.requestJson<T>(`${root}${path}`, { token, headers, ...(correlationId ? { correlationId } : {}) });
+  async function get<T>(token: string, path: string, context: string, headers: Record<string, string>, options: PcRequestOptions): Promise<T> {
+    const response = await deps.http.requestJson<T>(`${root}${path}`, {
+      token,
+      headers: { ...PARTNER_CENTER_HEADERS, ...headers },
+      ...(options.correlationId ? { correlationId: options.correlationId } : {}),
+      ...(options.requestId ? { requestId: options.requestId } : {}),
+    });
     if (response.status >= 400) throw toPartnerCenterError(response as MicrosoftResponse<unknown>, context);
     return response.body;
   }
@@ -96,27 +121,27 @@ export function createPartnerCenterClient(deps: { baseUrl: string; http: Microso
      * One page of the partner's customers. The first call passes no continuation token; each
      * answer carries the token for the next page until the last. `size` at most 500 (Partner Center's maximum).
      */
-    async customersPage(token: string, page: { size: number; continuationToken?: string }, options: { correlationId?: string } = {}): Promise<PcCustomerPage> {
+    async customersPage(token: string, page: { size: number; continuationToken?: string }, options: PcRequestOptions = {}): Promise<PcCustomerPage> {
       const size = Math.max(1, Math.min(500, Math.floor(page.size)));
       // The documented links.next is `/customers?size=N&seekOperation=Next` with the token in a header.
       const body = page.continuationToken
-        ? await get<PcCollection<PcCustomer>>(token, `/customers?size=${size}&seekOperation=Next`, 'Reading your customers', { 'MS-ContinuationToken': page.continuationToken }, options.correlationId)
-        : await get<PcCollection<PcCustomer>>(token, `/customers?size=${size}`, 'Reading your customers', {}, options.correlationId);
+        ? await get<PcCollection<PcCustomer>>(token, `/customers?size=${size}&seekOperation=Next`, 'Reading your customers', { 'MS-ContinuationToken': page.continuationToken }, options)
+        : await get<PcCollection<PcCustomer>>(token, `/customers?size=${size}`, 'Reading your customers', {}, options);
       const continuationToken = body.links?.next?.headers?.find((h) => h.key.toLowerCase() === 'ms-continuationtoken')?.value;
       return { items: body.items ?? [], totalCount: body.totalCount ?? body.items?.length ?? 0, ...(continuationToken ? { continuationToken } : {}) };
     },
 
-    async customer(token: string, id: string): Promise<PcCustomer | null> {
+    async customer(token: string, id: string, options: PcRequestOptions = {}): Promise<PcCustomer | null> {
       try {
-        return await get<PcCustomer>(token, `/customers/${encodeURIComponent(id)}`, 'Reading a customer');
+        return await get<PcCustomer>(token, `/customers/${encodeURIComponent(id)}`, 'Reading a customer', {}, options);
       } catch (error) {
         if (error instanceof PartnerCenterError && error.partnerCenterStatus === 404) return null;
         throw error;
       }
     },
 
-    organizationProfile(token: string): Promise<PcOrganizationProfile> {
-      return get<PcOrganizationProfile>(token, '/profiles/organization', 'Reading your Partner Center profile');
+    organizationProfile(token: string, options: PcRequestOptions = {}): Promise<PcOrganizationProfile> {
+      return get<PcOrganizationProfile>(token, '/profiles/organization', 'Reading your Partner Center profile', {}, options);
     },
   };
 }

@@ -107,12 +107,14 @@ export function createSyncService(deps: {
   async function fetchPage(run: SyncRun, tokens: PartnerCenterSession, continuationToken: string | undefined, log: Logger): Promise<PcCustomerPage> {
     const bucket = bucketFor(run.partner_id);
     const counter = counters.get(run.correlation_id)!;
+    // One MS-RequestId per page: repeating the page after a refusal or an outage sends the same one.
+    const requestId = randomUUID();
     for (let attempt = 1; ; attempt++) {
       const token = await tokens.get();
       await bucket.take();
       counter.requests += 1;
       try {
-        return await partnerCenter.customersPage(token, { size: options.pageSize, ...(continuationToken ? { continuationToken } : {}) }, { correlationId: run.correlation_id });
+        return await partnerCenter.customersPage(token, { size: options.pageSize, ...(continuationToken ? { continuationToken } : {}) }, { correlationId: run.correlation_id, requestId });
       } catch (error) {
         if (!(error instanceof PartnerCenterError)) throw error;
         const status = error.partnerCenterStatus;

@@ -103,8 +103,17 @@ export const connectStateSchema = connectProgressSchema.extend({
   step: connectStepSchema,
   entraApp: z.object({ tenant: z.string(), tenantId: z.string(), clientId: z.string(), secretHint: z.string() }).nullable(),
   partnerCenterApp: z.object({ webAppId: z.string(), nativeAppId: z.string(), secretHint: z.string(), secretExpiresOn: z.string() }).nullable(),
+  /** Where Microsoft sends the browser back: registered on the Partner Center web app as a Web redirect URI. */
+  replyAddress: z.string(),
   signIn: z
-    .object({ upn: z.string().nullable(), mfaPerformed: z.boolean(), signedInAt: z.iso.datetime().nullable(), error: z.object({ code: z.string(), message: z.string() }).nullable() })
+    .object({
+      upn: z.string().nullable(),
+      mfaPerformed: z.boolean(),
+      signedInAt: z.iso.datetime().nullable(),
+      error: z.object({ code: z.string(), message: z.string() }).nullable(),
+      /** A sign-in sent to Microsoft whose answer never arrived (Microsoft stopped it on its own page, or the partner went back). */
+      unfinishedSince: z.iso.datetime().nullable(),
+    })
     .nullable(),
   preflight: z.object({ ranAt: z.iso.datetime(), allRequiredPassed: z.boolean(), checks: z.array(preflightCheckSchema) }).nullable(),
   committedAt: z.iso.datetime().nullable(),
@@ -112,6 +121,8 @@ export const connectStateSchema = connectProgressSchema.extend({
 export type ConnectState = z.infer<typeof connectStateSchema>;
 
 export const signInStartSchema = z.object({ authorizeUrl: z.string() });
+
+export const replyAddressSchema = z.object({ replyAddress: z.string() });
 
 /** Fixes TotalOne can make in the partner's directory itself (with the Entra app's permissions). */
 export const microsoftFixSchema = z.object({

@@ -23,6 +23,8 @@ import { loadLegalTexts } from '../modules/connect/connect.terms.ts';
 import { graphAppDirectory } from '../modules/connect/connect.directory.ts';
 import { createPreflight } from '../modules/connect/connect.preflight.ts';
 import { createConnectSignIn } from '../modules/connect/connect.signin.ts';
+import { createReplyAddressCheck } from '../modules/connect/connect.reply.ts';
+import { replyAddressOf } from '../modules/connect/connect.reply.fns.ts';
 import { createConnectWizard } from '../modules/connect/connect.wizard.ts';
 import { registerConnectWizardRoutes } from '../modules/connect/connect.wizard.routes.ts';
 import { createGraphClient } from '../modules/microsoft/graph.client.ts';
@@ -121,7 +123,8 @@ function buildServices(deps: {
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
   const connectRepo = createConnectRepo();
-  const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts() });
+  const replyAddress = replyAddressOf(deps.publicUrl);
+  const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts(), replyAddress });
 
   const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: deps.microsoft.authorityHost, logger }), clock, logger });
   const http = createMicrosoftHttp({ timeoutMs: 15_000, logger });
@@ -145,7 +148,8 @@ function buildServices(deps: {
     logger,
     sealKey,
     stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
-    redirectUri: `${deps.publicUrl}/api/connect/microsoft/callback`,
+    redirectUri: replyAddress,
+    checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
   });
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();

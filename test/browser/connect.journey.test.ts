@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
-import { startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
+import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -286,6 +286,85 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectAccessible(page, 'entra app with a field error');
     await screenshot(page, 'connect-10-secret-id-as-value');
     await context.close();
+  });
+
+  it('the landing page\u2019s Step 2 guidance names the exact reply address and where it goes', { timeout: 60_000 }, async () => {
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${system.url}/#prepare-microsoft`);
+    const guidance = page.locator('#prepare-microsoft');
+    const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
+    await assertEventually(async () => (await guidance.innerText()).includes(replyAddress), 'the reply address is shown');
+    assert.match(await guidance.innerText(), /App registrations > All applications > the Partner Center web app .*> Authentication > Add a platform > Web/s);
+    await expectAccessible(page, 'landing page');
+    await guidance.screenshot({ path: `${screenshotDir}/landing-step-2-reply-address.png` });
+    await context.close();
+  });
+
+  it('reply address missing: the sign-in is refused with the address and the fix; after the fix, the same session signs in and completes (keyboard)', { timeout: 150_000 }, async () => {
+    emulator.loadScenario(listScenarios().some((s) => s.name === 'reply-address-missing') ? 'reply-address-missing' : 'ready');
+    try {
+      const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
+      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.url! });
+      const page = await context.newPage();
+      await startConnect(page);
+      await acceptTermsInPage(page);
+      await stepHeading(page, 'Entra app');
+      await enterEntraApp(page);
+      await stepHeading(page, 'Partner Center app');
+
+      // The Partner Center step shows the exact address, where it goes, and copies it.
+      const shown = page.getByLabel('Reply address', { exact: true });
+      assert.equal(await shown.inputValue(), replyAddress);
+      assert.match(await page.locator('#field-replyAddress-hint').innerText(), /App registrations > All applications > the Partner Center web app > Authentication > Add a platform > Web/);
+      await page.getByRole('button', { name: 'Copy the reply address' }).click();
+      await page.getByText('Copied.').waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), replyAddress);
+      await expectAccessible(page, 'partner center app with the reply address');
+      await screenshot(page, 'connect-03b-reply-address');
+      await enterPartnerCenterApp(page);
+
+      // Sign in, by keyboard: refused before Microsoft, answered at the reply address.
+      await stepHeading(page, 'Sign in with Microsoft');
+      const signInButton = page.getByRole('button', { name: 'Sign in with Microsoft' });
+      await signInButton.focus();
+      await page.keyboard.press('Enter');
+      const alert = page.getByRole('alert').filter({ hasText: 'Register the reply address first' });
+      await alert.waitFor();
+      assert.equal(new URL(page.url()).origin, system.url, 'the browser stayed with TotalOne');
+      const error = page.locator('#field-replyAddress-error');
+      assert.ok((await error.innerText()).includes(replyAddress));
+      assert.match(await error.innerText(), /Authentication/);
+      assert.equal(await page.getByLabel('Reply address', { exact: true }).getAttribute('aria-invalid'), 'true');
+      await assertEventually(async () => page.evaluate(() => document.activeElement?.classList.contains('reply-address') ?? false), 'the reply address with its fix has focus');
+      // From there the keyboard reaches the address, its copy button and the sign-in button again.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-replyAddress');
+      await page.keyboard.press('Tab');
+      assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Copy/);
+      await expectAccessible(page, 'sign-in refused: reply address missing');
+      await screenshot(page, 'connect-04b-reply-address-missing');
+
+      // The partner registers the address on the web app (the emulator's admin API), then signs in again.
+      const fixed = await fetch(`${emulator.baseUrl}/_emulator/scenario/patch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ op: 'addRedirectUri', uri: replyAddress, appId: emulator.facts.partnerCenter.webAppId }),
+      });
+      assert.equal(fixed.status, 200);
+      await signInButton.focus();
+      await page.keyboard.press('Enter');
+      await signInAtMicrosoft(page, { totp: () => emulator.totp() });
+      await stepHeading(page, 'Checks');
+      await assertEventually(async () => /All \d+ required checks passed/.test(await page.locator('.checks-summary').innerText().catch(() => '')), 'the checks passed', 30_000);
+      await page.getByRole('button', { name: 'Complete the connection' }).click();
+      await stepHeading(page, 'Your Microsoft tenant is connected');
+      await context.close();
+    } finally {
+      emulator.loadScenario('ready');
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    }
   });
 
   it('app-not-in-adminagents: the failed check says how to fix it; after the fix, a re-run turns it green', { timeout: 120_000 }, async () => {

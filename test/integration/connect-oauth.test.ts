@@ -71,8 +71,11 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
     const callback = await microsoftAnswer(browser);
     const other = new Browser(system.url!);
     assert.equal((await other.get(callback)).status, 303);
-    // The real browser's sign-in is not completed by the stranger.
-    assert.equal((await stateOf(browser)).signIn, null);
+    // The real browser's sign-in is not completed by the stranger: it is still waiting for its answer.
+    const signIn = (await stateOf(browser)).signIn;
+    assert.equal(signIn.signedInAt, null);
+    assert.equal(signIn.error, null);
+    assert.ok(signIn.unfinishedSince);
   });
 
   it('an id token with another nonce is refused', async () => {

@@ -180,6 +180,7 @@ export const api = {
   signupSession: () => get<SignupSessionView>('/api/signup-session', session),
   // Step 3, the connect wizard (server/modules/connect): every step answers with the whole state.
   legalTexts: () => get<LegalTexts>('/api/connect/terms', ['documents']),
+  replyAddress: () => get<{ replyAddress: string }>('/api/connect/reply-address', ['replyAddress']),
   connectState: () => get<ConnectState>('/api/connect/state', connectState),
   acceptTerms: (data: TermsAcceptance) => post<{ terms: { accepted: boolean } }>('/api/connect/terms-acceptances', data, ['terms']),
   saveEntraApp: (data: EntraAppInput) => post<ConnectState>('/api/connect/entra-app', data, connectState),

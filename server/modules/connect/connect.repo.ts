@@ -28,6 +28,17 @@ export function createConnectRepo() {
         .execute();
     },
 
+    /** The partner's most recent sign-in started at Microsoft (used or not). */
+    async latestSignIn(db: DbOrTx, partnerId: string) {
+      return db
+        .selectFrom('oauth_sign_ins')
+        .select(['created_at', 'consumed_at'])
+        .where('partner_id', '=', partnerId)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+    },
+
     /** Uses a sign-in's state once: one conditional update, so a replayed callback finds nothing. */
     async consumeSignIn(db: DbOrTx, stateHash: string, now: Date) {
       return db

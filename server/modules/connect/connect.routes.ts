@@ -1,5 +1,5 @@
 import { errorBody } from '../../../contracts/common.ts';
-import { connectProgressSchema, legalTextsSchema, termsAcceptanceSchema } from '../../../contracts/connect.ts';
+import { connectProgressSchema, legalTextsSchema, replyAddressSchema, termsAcceptanceSchema } from '../../../contracts/connect.ts';
 import type { App } from '../../app/http.ts';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { ConnectService } from './connect.service.ts';
@@ -13,6 +13,13 @@ export function registerConnectRoutes(app: App, deps: { connect: ConnectService;
     '/api/connect/terms',
     { schema: { tags: ['connect'], summary: 'The current Terms of Use and Privacy Policy, in full, with version and SHA-256', response: { 200: legalTextsSchema } } },
     async () => ({ documents: connect.legalTexts() }),
+  );
+
+  // Public: the Step 2 guidance names the exact address partners register on their web app.
+  app.get(
+    '/api/connect/reply-address',
+    { schema: { tags: ['connect'], summary: 'The reply address to register on the Partner Center web app (Authentication > Web > Redirect URIs)', response: { 200: replyAddressSchema } } },
+    async () => ({ replyAddress: connect.replyAddress() }),
   );
 
   app.get(

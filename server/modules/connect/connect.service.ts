@@ -18,7 +18,7 @@ export function signedInForLink(connection: { signed_in_at: Date | string | null
   return new Date(connection.signed_in_at).getTime() >= new Date(claimedAt).getTime();
 }
 
-export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: SignupService; audit: AuditService; clock: Clock; legal: LegalText[] }) {
+export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: SignupService; audit: AuditService; clock: Clock; legal: LegalText[]; replyAddress: string }) {
   const { db, repo, signup, audit, clock, legal } = deps;
 
   async function termsStatus(partnerId: string) {
@@ -46,6 +46,9 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
     const current = await signup.currentSession(session);
     const connection = await repo.connection(db, current.partnerId);
     const run = connection?.last_preflight_run_id ? await repo.preflightRun(db, connection.last_preflight_run_id) : undefined;
+    const latestSignIn = await repo.latestSignIn(db, current.partnerId);
+    // A sign-in sent to Microsoft that never came back (its answer was never received).
+    const unfinishedSince = latestSignIn && !latestSignIn.consumed_at ? new Date(latestSignIn.created_at).toISOString() : null;
     // A reconnect (a new link after a committed connection, e.g. the grant was revoked) keeps the
     // apps but needs a new Microsoft sign-in: one from before this link was claimed does not count.
     const signedIn = connection?.signed_in_at ? signedInForLink(connection, current.claimedAt) : false;
@@ -77,9 +80,10 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
               secretExpiresOn: String(connection.partner_center_secret_expires_on ?? ''),
             }
           : null,
+      replyAddress: deps.replyAddress,
       signIn:
-        connection && (connection.signed_in_at || connection.sign_in_error || connection.service_account_upn)
-          ? { upn: connection.service_account_upn, mfaPerformed: connection.mfa_performed === true, signedInAt: iso(connection.signed_in_at), error: connection.sign_in_error ?? null }
+        connection && (connection.signed_in_at || connection.sign_in_error || connection.service_account_upn || unfinishedSince)
+          ? { upn: connection.service_account_upn, mfaPerformed: connection.mfa_performed === true, signedInAt: iso(connection.signed_in_at), error: connection.sign_in_error ?? null, unfinishedSince }
           : null,
       preflight: run && signedIn ? { ranAt: iso(run.finished_at)!, allRequiredPassed: run.all_required_passed, checks: run.checks as never } : null,
       committedAt: current.linkSpent ? iso(connection?.committed_at) : null,
@@ -88,6 +92,7 @@ export function createConnectService(deps: { db: Db; repo: ConnectRepo; signup: 
 
   return {
     legalTexts: () => legal,
+    replyAddress: () => deps.replyAddress,
     progress,
     state,
 

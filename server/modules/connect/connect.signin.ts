@@ -8,13 +8,15 @@ import type { JobQueue } from '../../jobs/queue.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { TokenSet } from '../microsoft/identity.client.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
-import { MicrosoftIdentityError, aadstsCode, adviceFor } from '../microsoft/microsoft.errors.ts';
+import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import { signedInForLink, type ConnectService } from './connect.service.ts';
 import type { Preflight } from './connect.preflight.ts';
 import type { GraphClient } from '../microsoft/graph.client.ts';
+import type { CheckReplyAddress } from './connect.reply.ts';
+import { explainMissingCode } from './connect.signin.fns.ts';
 
 // Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
 // nonce, prompt=login, MFA required), the preflight checks, and the commit that completes Step 3.
@@ -36,6 +38,7 @@ export function createConnectSignIn(deps: {
   sealKey: Buffer;
   stateHashKey: Buffer;
   redirectUri: string;
+  checkReplyAddress: CheckReplyAddress;
 }) {
   const { db, repo, signup, connect, audit, credentials, clock } = deps;
   const hashState = (state: string) => hmacHex(deps.stateHashKey, `state:${state}`);
@@ -45,10 +48,10 @@ export function createConnectSignIn(deps: {
     const current = await signup.currentSession(sessionId);
     await connect.requireTermsAccepted(current.partnerId, { linkSpent: current.linkSpent });
     const connection = await repo.connection(db, current.partnerId);
-    if (!connection?.partner_center_validated_at || !connection.tenant_id || !connection.partner_center_web_app_id) {
+    if (!connection?.partner_center_validated_at || !connection.tenant_id || !connection.partner_center_web_app_id || !connection.entra_app_id) {
       throw new ConflictError('STEP_ORDER', 'Enter and check the Entra app and the Partner Center app first; the Microsoft sign-in comes after them.');
     }
-    return { current, connection: connection as Connection & { tenant_id: string; partner_center_web_app_id: string } };
+    return { current, connection: connection as Connection & { tenant_id: string; partner_center_web_app_id: string; entra_app_id: string } };
   }
 
   async function recordSignInError(partnerId: string, code: string, message: string) {
@@ -108,6 +111,8 @@ export function createConnectSignIn(deps: {
     /** Step 4a: where to send the browser. State, nonce and PKCE verifier wait in the database, sealed. */
     async startSignIn(sessionId: string | undefined) {
       const { current, connection } = await readyConnection(sessionId);
+      // Microsoft never comes back to an address the web app does not have: refuse first, with the fix.
+      await deps.checkReplyAddress(connection);
       const request = await credentials.beginSignIn(current.partnerId, {
         tenantId: connection.tenant_id,
         partnerCenterWebAppId: connection.partner_center_web_app_id,
@@ -139,21 +144,10 @@ export function createConnectSignIn(deps: {
         await recordSignInError(current.partnerId, 'SIGN_IN_STATE', 'This sign-in answer does not belong to a sign-in started in this browser, or it was already used or is older than 15 minutes. Press "Sign in with Microsoft" again.');
         return;
       }
-      const microsoftError = params.get('error');
-      if (microsoftError) {
-        const description = params.get('error_description') ?? '';
-        const code = aadstsCode(description);
-        const advice = adviceFor(code);
-        const cancelled = microsoftError === 'access_denied' && !advice;
-        await recordSignInError(
-          current.partnerId,
-          code ? `AADSTS${code}` : microsoftError.toUpperCase(),
-          cancelled
-            ? 'The permissions were not accepted. TotalOne needs them to work with your Partner Center: sign in again and press Accept on the consent page.'
-            : advice
-              ? `${advice.problem} ${advice.fix}`
-              : `Microsoft ended the sign-in: ${description.split('\n')[0] || microsoftError}.`,
-        );
+      if (params.get('error') || !params.get('code')) {
+        // No code: say what most likely happened (reply address, consent, MFA), with the fix.
+        const refusal = explainMissingCode(params, deps.redirectUri);
+        await recordSignInError(current.partnerId, refusal.code, refusal.message);
         return;
       }
       const checks = JSON.parse(unseal(deps.sealKey, signIn.sealed_checks, `oauth:${current.partnerId}`)) as { nonce: string; codeVerifier: string; state: string };

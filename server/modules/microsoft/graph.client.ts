@@ -53,6 +53,14 @@ export interface GraphApplication {
   requiredResourceAccess: GraphRequiredResourceAccess[];
 }
 
+export interface GraphApplicationRedirectUris {
+  appId: string;
+  displayName?: string;
+  web: string[];
+  spa: string[];
+  publicClient: string[];
+}
+
 export interface GraphServicePrincipal {
   id: string;
   appId: string;
@@ -195,6 +203,27 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
     },
 
     servicePrincipal,
+
+    /**
+     * The redirect URIs of an app registration, by platform (application resource: `web`, `spa`,
+     * `publicClient`, each with `redirectUris`). Reading an app registration needs Application.Read.All
+     * or a higher permission (https://learn.microsoft.com/en-us/graph/api/application-get).
+     */
+    async applicationRedirectUris(token: string, appId: string): Promise<GraphApplicationRedirectUris | null> {
+      const app = await find<{ appId: string; displayName?: string | null; web?: { redirectUris?: string[] } | null; spa?: { redirectUris?: string[] } | null; publicClient?: { redirectUris?: string[] } | null }>(
+        token,
+        `/applications(appId=${quote(encodeURIComponent(appId))})?$select=appId,displayName,web,spa,publicClient`,
+        'Reading the app\u2019s reply addresses',
+      );
+      if (!app) return null;
+      return {
+        appId: app.appId,
+        ...(app.displayName ? { displayName: app.displayName } : {}),
+        web: app.web?.redirectUris ?? [],
+        spa: app.spa?.redirectUris ?? [],
+        publicClient: app.publicClient?.redirectUris ?? [],
+      };
+    },
 
     /** App roles (application permissions) granted to this service principal. */
     appRoleAssignments(token: string, spId: string): Promise<GraphAppRoleAssignment[]> {

@@ -142,7 +142,7 @@ export const IDENTITY_ROWS: Record<number, IdentityRow> = {
     kind: 'partner_action',
     user: true,
     then: 'sign_in_again',
-    problem: () => 'Your organization now requires multi-factor authentication for the service account, and the stored sign-in did not use it.',
+    problem: () => 'Your organization requires multi-factor authentication for the service account, and the sign-in did not complete it.',
     fix: () => `Sign in again with the service account and complete the multi-factor prompt (Microsoft Authenticator, SMS or a code). ${signInAgainFix}`,
   },
   50079: {
@@ -151,6 +151,50 @@ export const IDENTITY_ROWS: Record<number, IdentityRow> = {
     then: 'sign_in_again',
     problem: () => 'The service account must register a multi-factor authentication method before it may sign in.',
     fix: () => `Sign in as the service account at ${PORTAL.securityInfo} and register a method (e.g. Microsoft Authenticator), then sign in to TotalOne again and complete the prompt.`,
+  },
+  50072: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'Microsoft asked the service account to set up multi-factor authentication, and the setup was not finished.',
+    fix: () => `Sign in as the service account at ${PORTAL.securityInfo} in a private window and register a method (e.g. Microsoft Authenticator), then sign in to TotalOne again and complete the prompt.`,
+  },
+  50074: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'Microsoft asked for multi-factor authentication and it was not completed.',
+    fix: () => `Make sure the service account has a method registered (${PORTAL.securityInfo}), then sign in again and complete the multi-factor prompt.`,
+  },
+  500121: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'The multi-factor authentication of the service account failed (the prompt was denied, timed out or the code was wrong).',
+    fix: () => 'Sign in again and approve the prompt or enter the current code of the service account\u2019s authenticator.',
+  },
+  65004: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'The permissions were not accepted on Microsoft\u2019s consent page.',
+    fix: () => 'TotalOne needs them to work with your Partner Center: sign in again and press Accept on the page where Microsoft lists the permissions.',
+  },
+  90094: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'Microsoft asked for an administrator\u2019s approval of the permissions.',
+    fix: () =>
+      `Sign in with the service account, which must be a Global Administrator, and tick "Consent on behalf of your organization" before pressing Accept; or have a Global Administrator grant admin consent in the ${PORTAL.entraApps} > the Partner Center web app > API permissions.`,
+  },
+  90095: {
+    kind: 'partner_action',
+    user: true,
+    then: 'sign_in_again',
+    problem: () => 'Microsoft asked for an administrator\u2019s approval of the permissions (your tenant lets users request it).',
+    fix: () =>
+      `Sign in with the service account, which must be a Global Administrator, and accept for your organization; or have a Global Administrator grant admin consent in the ${PORTAL.entraApps} > the Partner Center web app > API permissions.`,
   },
   50011: {
     kind: 'partner_action',

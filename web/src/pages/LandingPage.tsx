@@ -1,4 +1,5 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { api } from '../api.ts';
 import { Link, usePageTitle } from '../router.tsx';
 
 // What TotalOne Signup is and the three steps, in the partner's order of work.
@@ -99,6 +100,13 @@ export function LandingPage() {
           <li>
             Note the <strong>native app ID</strong> shown on the same page.
           </li>
+          <li>
+            Register TotalOne&rsquo;s <strong>reply address</strong> on the web app. The web app is also an app registration in your tenant: in the
+            Entra admin center open App registrations &gt; All applications &gt; the Partner Center web app (its Application ID is the web app&rsquo;s
+            App ID) &gt; Authentication &gt; Add a platform &gt; <strong>Web</strong>, and add this address under Redirect URIs, exactly as shown:{' '}
+            <LandingReplyAddress />. Without it, Microsoft stops the sign-in in Step 3 on its own page (error AADSTS50011); the wizard checks it before
+            the sign-in starts.
+          </li>
         </ul>
 
         <h3>An app registration in Microsoft Entra</h3>
@@ -147,4 +155,20 @@ export function LandingPage() {
       </section>
     </div>
   );
+}
+
+/** The exact reply address of this installation (its public URL), as the server builds it. */
+function LandingReplyAddress() {
+  const [address, setAddress] = useState<string>();
+  useEffect(() => {
+    let current = true;
+    api
+      .replyAddress()
+      .then((body) => current && setAddress(body.replyAddress))
+      .catch(() => current && setAddress(`${location.origin}/api/connect/microsoft/callback`));
+    return () => {
+      current = false;
+    };
+  }, []);
+  return <span className="mono reply-address-inline">{address ?? '…/api/connect/microsoft/callback'}</span>;
 }

@@ -4,7 +4,7 @@ import { api, asApiError, type ApiError, type ConnectState } from '../../api.ts'
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { AcceptedEntraApp, AcceptedPartnerCenterApp } from './Accepted.tsx';
-import { SignInFailure } from './SignInStep.tsx';
+import { SignInFailure, SignInStartProblem, UnfinishedSignIn } from './SignInStep.tsx';
 import { BusyStatus, StepHeading, useMicrosoftSignIn, type WizardActions } from './wizard.tsx';
 
 // Part 5: every check of the tenant, with what was found and how to fix it. A failed check can be
@@ -64,7 +64,11 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
   return (
     <>
       <StepHeading step="preflight">Checks</StepHeading>
-      {state.signIn?.error ? <SignInFailure error={state.signIn.error} /> : null}
+      {state.signIn?.error ? (
+        <SignInFailure error={state.signIn.error} />
+      ) : state.signIn?.unfinishedSince ? (
+        <UnfinishedSignIn since={state.signIn.unfinishedSince} replyAddress={state.replyAddress} />
+      ) : null}
       {state.signIn?.upn ? (
         <p>
           Signed in as <strong className="mono">{state.signIn.upn}</strong>
@@ -127,7 +131,7 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       <BusyStatus busy={busy === 'commit' || signIn.busy}>
         {busy === 'commit' ? 'Completing the connection…' : 'Opening Microsoft’s sign-in page…'}
       </BusyStatus>
-      {signIn.error ? <ApiErrorNotice error={signIn.error} /> : null}
+      {signIn.error ? <SignInStartProblem error={signIn.error} replyAddress={state.replyAddress} /> : null}
 
       <details className="where where--entered">
         <summary>What you entered</summary>

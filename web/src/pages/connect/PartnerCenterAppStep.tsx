@@ -8,6 +8,7 @@ import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { AcceptedEntraApp } from './Accepted.tsx';
 import { isoDay } from './dates.ts';
+import { ReplyAddress } from './ReplyAddress.tsx';
 import { SecretField } from './SecretField.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
@@ -71,6 +72,15 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
           credentials here. Nobody at TotalOne can read it or recover it for you.
         </p>
       </details>
+
+      <section className="reply-address-section" aria-labelledby="reply-address-title">
+        <h3 id="reply-address-title">The reply address on the web app</h3>
+        <p>
+          The sign-in in the next part uses the Partner Center web app, and Microsoft sends you back to TotalOne only to a reply address registered
+          on it. Register this address now if you have not done so in Step 2; we check it before the sign-in starts.
+        </p>
+        <ReplyAddress address={actions.state.replyAddress} />
+      </section>
 
       <form className="form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Partner Center app">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}

@@ -1,7 +1,9 @@
 import { useEffect, useRef } from 'react';
-import type { ConnectState } from '../../api.ts';
+import type { ApiError, ConnectState } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
+import { formatDateTime } from '../../format.ts';
 import { AcceptedEntraApp, AcceptedPartnerCenterApp } from './Accepted.tsx';
+import { ReplyAddress } from './ReplyAddress.tsx';
 import { BusyStatus, StepHeading, useMicrosoftSignIn, type WizardActions } from './wizard.tsx';
 
 // Part 4: the service account signs in at Microsoft (with MFA) and accepts the permissions.
@@ -16,7 +18,7 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
   return (
     <>
       <StepHeading step="sign_in">Sign in with Microsoft</StepHeading>
-      {failure ? <SignInFailure error={failure} /> : null}
+      {failure ? <SignInFailure error={failure} /> : state.signIn?.unfinishedSince ? <UnfinishedSignIn since={state.signIn.unfinishedSince} replyAddress={state.replyAddress} /> : null}
       <p>
         Now the service account signs in once, so TotalOne may work in Partner Center on your behalf. Before you press the button:
       </p>
@@ -38,8 +40,12 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
           checks run.
         </li>
       </ol>
+      <p className="muted">
+        Before sending you to Microsoft we check that your Partner Center web app has the reply address{' '}
+        <span className="mono">{state.replyAddress}</span> registered.
+      </p>
 
-      {signIn.error ? <ApiErrorNotice error={signIn.error} /> : null}
+      {signIn.error ? <SignInStartProblem error={signIn.error} replyAddress={state.replyAddress} /> : null}
       <div className="form-actions">
         <button type="button" className="button button--primary button--large" onClick={() => void signIn.start()} disabled={signIn.busy}>
           {failure ? 'Sign in with Microsoft again' : 'Sign in with Microsoft'}
@@ -52,6 +58,55 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
         {state.partnerCenterApp ? <AcceptedPartnerCenterApp app={state.partnerCenterApp} onChange={signIn.busy ? undefined : actions.edit} /> : null}
       </div>
     </>
+  );
+}
+
+/**
+ * Why the sign-in could not start. A missing reply address is answered at the reply address, like
+ * a field: the address, where it goes and the fix; anything else as a notice.
+ */
+export function SignInStartProblem({ error, replyAddress }: { error: ApiError; replyAddress: string }) {
+  const atReplyAddress = error.fields.find((problem) => problem.path === 'replyAddress');
+  if (!atReplyAddress) return <ApiErrorNotice error={error} />;
+  return (
+    <div className="stack">
+      <Notice tone="error" title="Register the reply address first">
+        <p>{error.message}</p>
+      </Notice>
+      <ReplyAddress address={replyAddress} error={atReplyAddress.message} focusOnError />
+    </div>
+  );
+}
+
+/**
+ * A sign-in went to Microsoft and its answer never came back: Microsoft stopped it on its own page
+ * (the browser then stays there), or the partner went back. The most likely causes, each with the
+ * code Microsoft shows for it.
+ */
+export function UnfinishedSignIn({ since, replyAddress }: { since: string; replyAddress: string }) {
+  return (
+    <Notice tone="warning" title="Your last sign-in at Microsoft did not come back here">
+      <p>
+        It started on {formatDateTime(since)}. If Microsoft showed an error page, the code on it (AADSTS followed by digits) says which of these
+        happened:
+      </p>
+      <ul>
+        <li>
+          <strong>AADSTS50011, the reply address:</strong> <span className="mono">{replyAddress}</span> is not registered on the Partner Center web
+          app. Add it under Authentication &gt; Web &gt; Redirect URIs of that app in the Entra admin center.
+        </li>
+        <li>
+          <strong>AADSTS65001 or &ldquo;Need admin approval&rdquo;, consent:</strong> the account that signed in may not consent for your
+          organisation. Sign in as the service account, which is a Global Administrator, and press Accept on the permissions page.
+        </li>
+        <li>
+          <strong>AADSTS50076, 50079 or 50072, multi-factor authentication:</strong> Microsoft asked for a second factor that the service account has
+          not set up or could not complete. Register an authenticator for it (sign in once at aka.ms/mfasetup in a private window), then sign in
+          again.
+        </li>
+      </ul>
+      <p>If you simply went back from Microsoft&rsquo;s page, sign in again.</p>
+    </Notice>
   );
 }
 

@@ -110,6 +110,23 @@ export const overviewSchema = z.object({
   funnel: z.array(z.object({ stage: z.string(), label: z.string(), reached: z.number(), droppedBeforeNext: z.number(), conversionFromPrevious: z.number().nullable() })),
   recentActivity: z.array(activityItem),
   openSupportRequests: z.number(),
+  /** Email delivery: what still waits for the mail server, and what it refused for good. */
+  emails: z.object({
+    waiting: z.number(),
+    oldestWaitingSince: isoDate.nullable(),
+    failed: z.number(),
+    recentFailures: z.array(
+      z.object({
+        id: z.string(),
+        template: z.string(),
+        to: z.string(),
+        lastError: z.string().nullable(),
+        failedAt: isoDate.nullable(),
+        attempts: z.number(),
+        partner: z.object({ id: z.string(), reference: z.string(), companyName: z.string() }).nullable(),
+      }),
+    ),
+  }),
 });
 
 // --- signups list and partner detail --------------------------------------------------------
@@ -154,7 +171,9 @@ const linkView = z.object({
   revokedAt: isoDate.nullable(),
   revokedReason: z.string().nullable(),
 });
-const emailView = z.object({ id: z.string(), template: z.string(), to: z.string(), status: z.enum(['pending', 'sent', 'failed']), attempts: z.number(), createdAt: isoDate, sentAt: isoDate.nullable(), lastError: z.string().nullable() });
+/** An outbox row: waiting, being handed to the mail server, accepted by it, or refused for good. */
+export const emailStatusSchema = z.enum(['pending', 'sending', 'sent', 'failed']);
+const emailView = z.object({ id: z.string(), template: z.string(), to: z.string(), status: emailStatusSchema, attempts: z.number(), createdAt: isoDate, sentAt: isoDate.nullable(), lastError: z.string().nullable() });
 const preflightView = z.object({
   id: z.string(),
   triggeredBy: z.string(),
@@ -244,7 +263,7 @@ const supportItem = z.object({
 });
 export const supportListSchema = z.object({ items: z.array(supportItem), total: z.number(), limit: z.number(), offset: z.number() });
 export const supportDetailSchema = supportItem.extend({
-  replies: z.array(z.object({ id: z.string(), operator: z.string().nullable(), message: z.string(), createdAt: isoDate, emailStatus: z.enum(['pending', 'sent', 'failed']).nullable() })),
+  replies: z.array(z.object({ id: z.string(), operator: z.string().nullable(), message: z.string(), createdAt: isoDate, emailStatus: emailStatusSchema.nullable() })),
 });
 export const supportReplySchema = z.object({ message: requiredText('Reply', 2, 5000), markHandled: z.boolean().default(true) });
 

@@ -76,12 +76,21 @@ export interface OutboxTable {
   cc_addresses: Json<string[]>;
   params: Json;
   sealed_secrets: string | null;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sending' | 'sent' | 'failed';
   attempts: Generated<number>;
   last_error: string | null;
   message_id: string;
   created_at: CreatedAt;
   sent_at: Timestamp | null;
+  /** The pg-boss job that should send it now (the sweeper queues a new one when it is gone). */
+  job_id: string | null;
+  /** Not before: the sweeper's backoff after failed attempts. */
+  next_attempt_at: Timestamp | null;
+  /** Set with status 'sending', before the SMTP call. */
+  sending_since: Timestamp | null;
+  /** The mail server's answer to the accepted message. */
+  smtp_response: string | null;
+  failed_at: Timestamp | null;
 }
 
 export interface AuditEventsTable {

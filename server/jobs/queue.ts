@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { z } from 'zod';
 import { transactionExecutor, type DatabaseHandle, type DbOrTx } from '../db/database.ts';
@@ -58,6 +59,10 @@ export interface EnqueueOptions {
   tx?: DbOrTx;
   singletonKey?: string;
   startAfter?: Date | number;
+  /** The job's id, chosen by the caller (so a row can name the job that works on it). */
+  id?: string;
+  /** Retries of this one job, instead of its queue's. */
+  retryLimit?: number;
 }
 
 export interface JobQueue {
@@ -67,6 +72,10 @@ export interface JobQueue {
   /** The worker role: runs every job's workers and sets up its schedule. */
   startWorkers<J extends readonly AnyJob[]>(jobs: J, deps: JobDeps<J>): Promise<void>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Of these job ids, the ones still waiting, retrying or running (not completed, failed, cancelled or deleted). */
+  liveJobIds(job: AnyJob, ids: readonly string[]): Promise<Set<string>>;
+  /** Of these payload values of `field`, the ones some live job of `job` carries. */
+  livePayloadValues(job: AnyJob, field: string, values: readonly string[]): Promise<Set<string>>;
   boss: PgBoss;
 }
 
@@ -213,7 +222,23 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQue
         ...(options.tx ? { db: transactionExecutor(options.tx) } : {}),
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
+        ...(options.id ? { id: options.id } : {}),
+        ...(options.retryLimit !== undefined ? { retryLimit: options.retryLimit } : {}),
       });
+    },
+    async liveJobIds(job, ids) {
+      if (ids.length === 0) return new Set();
+      const { rows } = await sql<{ id: string }>`
+        SELECT id::text AS id FROM pgboss.job
+        WHERE name = ${job.name} AND id = ANY(${sql.val([...ids])}::uuid[]) AND state IN ('created', 'retry', 'active')`.execute(database.db);
+      return new Set(rows.map((r) => r.id));
+    },
+    async livePayloadValues(job, field, values) {
+      if (values.length === 0) return new Set();
+      const { rows } = await sql<{ value: string }>`
+        SELECT DISTINCT data->>${field} AS value FROM pgboss.job
+        WHERE name = ${job.name} AND data->>${field} = ANY(${sql.val([...values])}::text[]) AND state IN ('created', 'retry', 'active')`.execute(database.db);
+      return new Set(rows.map((r) => r.value));
     },
     async stop(options = {}) {
       if (!stopping) {

@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { HOUR } from '../../server/lib/clock.ts';
+import { startMailCatcher } from '../../server/modules/mail/mail.catcher.ts';
+import { sweepOutboxJob } from '../../server/modules/mail/mail.jobs.ts';
 import { testBackends } from '../support/database.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
-import { startTestSystem } from '../support/system.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { waitFor } from '../support/sync.ts';
+
+/** No mail.send job waits, retries or runs: nothing more can be sent. */
+async function mailJobsLeft(system: TestSystem): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' AND state IN ('created', 'retry', 'active')`.execute(system.database.db);
+  return Number(rows[0]!.n);
+}
 
 for (const backend of testBackends()) {
   describe(`email outbox (${backend})`, () => {
@@ -87,6 +98,130 @@ for (const backend of testBackends()) {
         const queue = await system.queue.boss.getQueue('mail.send');
         assert.equal(queue?.retryBackoff, true);
         assert.ok((queue?.retryLimit ?? 0) >= 5);
+      } finally {
+        await system.dispose();
+      }
+    });
+
+    it('an SMTP outage of hours: jobs give up or vanish, the outbox sweeper keeps trying with backoff, and once the server is back every email is sent exactly once', async () => {
+      const catcher = await startMailCatcher({ port: 0 });
+      const port = catcher.port;
+      const system = await startTestSystem(backend, { env: { SMTP_URL: catcher.smtpUrl } });
+      let restarted: Awaited<ReturnType<typeof startMailCatcher>> | undefined;
+      try {
+        await catcher.close(); // the mail server goes away
+        const browser = new Browser(system.url!);
+        const requests = [signupRequest(), signupRequest(), signupRequest()];
+        for (const request of requests) assert.equal((await browser.post('/api/signups', request)).status, 202);
+        const db = system.database.db;
+        await waitFor('a failed first attempt of every email', async () => {
+          const rows = await db.selectFrom('outbox').select(['status', 'attempts', 'last_error']).execute();
+          return rows.length === 3 && rows.every((r) => r.status === 'pending' && r.attempts >= 1 && r.last_error);
+        }, 30_000);
+
+        // Hours pass. pg-boss is where it would be by then: two jobs gave up after their retries,
+        // the third is gone altogether (deleted with the queue's retention).
+        const rows = await db.selectFrom('outbox').select(['id', 'job_id', 'message_id']).orderBy('created_at').execute();
+        await sql`UPDATE pgboss.job SET state = 'failed', completed_on = now() WHERE name = 'mail.send' AND id = ANY(${sql.val([rows[0]!.job_id, rows[1]!.job_id])}::uuid[])`.execute(db);
+        await sql`DELETE FROM pgboss.job WHERE name = 'mail.send' AND id = ${rows[2]!.job_id}::uuid`.execute(db);
+        assert.equal(await mailJobsLeft(system), 0, 'no job would ever send these emails again');
+
+        // The sweeper waits for each row's backoff...
+        assert.equal(await system.services.mail.sweep(), 0, 'nothing is due before its backoff is over');
+        system.clock.advance(3 * HOUR);
+        // ...and while the server is still away it tries once per due row, then waits again.
+        assert.equal(await system.services.mail.sweep(), 3);
+        await waitFor('the swept attempts failed too', async () => (await mailJobsLeft(system)) === 0 && (await db.selectFrom('outbox').select('status').where('status', '!=', 'pending').execute()).length === 0, 30_000);
+        assert.equal(await system.services.mail.sweep(), 0, 'the next attempt waits for the backoff again');
+        const waiting = await db.selectFrom('outbox').select(['attempts', 'next_attempt_at']).execute();
+        for (const row of waiting) assert.ok(new Date(row.next_attempt_at!).getTime() > system.clock.now().getTime());
+
+        // The mail server is back; a day later (days of outage are fine too) the scheduled sweep runs.
+        const back = await startMailCatcher({ port });
+        restarted = back;
+        system.clock.advance(24 * HOUR);
+        await system.queue.enqueue(sweepOutboxJob, {});
+        await waitFor('every email sent and no email job left', async () => {
+          const unsent = await db.selectFrom('outbox').select('id').where('status', '!=', 'sent').execute();
+          return unsent.length === 0 && (await mailJobsLeft(system)) === 0;
+        }, 60_000);
+        for (const request of requests) {
+          const received = back.messages().filter((m) => m.to.includes(request.primaryContact.email));
+          assert.equal(received.length, 1, `exactly one email to ${request.primaryContact.email}`);
+        }
+        // The same Message-ID the row was given when it was queued, whatever the number of attempts.
+        assert.deepEqual(new Set(back.messages().map((m) => m.messageId)), new Set(rows.map((r) => r.message_id)));
+        const sent = await db.selectFrom('outbox').selectAll().execute();
+        for (const row of sent) {
+          assert.match(row.smtp_response ?? '', /^250/, 'the server\'s acceptance is recorded');
+          assert.equal(row.sealed_secrets, null);
+        }
+      } finally {
+        await system.dispose();
+        await restarted?.close();
+      }
+    });
+
+    it('a recipient the mail server refuses for good is marked failed (not retried) and shown in the console; a temporary refusal keeps being retried', async () => {
+      const catcher = await startMailCatcher({
+        port: 0,
+        refuse: (address) =>
+          address.startsWith('nobody.') ? { code: 550, message: '5.1.1 No such user here' } : address.startsWith('full.') ? { code: 452, message: '4.2.2 Mailbox full, try later' } : undefined,
+      });
+      const system = await startTestSystem(backend, { env: { SMTP_URL: catcher.smtpUrl } });
+      try {
+        const browser = new Browser(system.url!);
+        const refused = signupRequest({ primaryContact: { email: `nobody.${Date.now()}@fabrikam.example` } });
+        const full = signupRequest({ primaryContact: { email: `full.${Date.now()}@fabrikam.example` } });
+        const fine = signupRequest();
+        for (const request of [refused, full, fine]) assert.equal((await browser.post('/api/signups', request)).status, 202);
+        await catcher.waitFor((m) => m.to.includes(fine.primaryContact.email), 20_000);
+        const db = system.database.db;
+        const row = (email: string) => db.selectFrom('outbox').selectAll().where('to_address', '=', email).executeTakeFirstOrThrow();
+        const failed = await waitFor('the refused email marked failed', async () => {
+          const r = await row(refused.primaryContact.email);
+          return r.status === 'failed' ? r : undefined;
+        }, 20_000);
+        assert.match(failed.last_error ?? '', /550/);
+        assert.equal(failed.attempts, 1, 'a permanent refusal is not retried');
+        assert.equal(failed.sealed_secrets, null, 'nothing secret stays behind');
+        const { rows: jobs } = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${failed.job_id}::uuid`.execute(db);
+        assert.equal(jobs[0]?.state, 'completed', 'its job ends: nothing to retry');
+        // The sweeper leaves it alone, however much later.
+        system.clock.advance(48 * HOUR);
+        await system.services.mail.sweep();
+        assert.equal((await row(refused.primaryContact.email)).status, 'failed');
+
+        await waitFor('the temporary refusal retried', async () => (await row(full.primaryContact.email)).attempts >= 2, 30_000);
+        assert.equal((await row(full.primaryContact.email)).status === 'failed', false);
+
+        const overview = await system.services.operatorConsole.overview({});
+        assert.equal(overview.emails.failed, 1);
+        assert.equal(overview.emails.recentFailures[0]!.to, refused.primaryContact.email);
+        assert.match(overview.emails.recentFailures[0]!.lastError ?? '', /No such user/);
+        assert.ok(overview.emails.waiting >= 1, 'the temporarily refused email still waits');
+      } finally {
+        await system.dispose();
+        await catcher.close();
+      }
+    });
+
+    it('two sweepers at once queue each due email once', async () => {
+      const system = await startTestSystem(backend, { roles: ['web'] });
+      try {
+        const browser = new Browser(system.url!);
+        for (let i = 0; i < 5; i++) assert.equal((await browser.post('/api/signups', signupRequest())).status, 202);
+        const db = system.database.db;
+        // Their jobs vanished; no worker runs in this system.
+        await sql`DELETE FROM pgboss.job WHERE name = 'mail.send'`.execute(db);
+        const counts = await Promise.all([system.services.mail.sweep(), system.services.mail.sweep(), system.services.mail.sweep()]);
+        assert.equal(counts.reduce((a, b) => a + b, 0), 5);
+        const { rows } = await sql<{ outbox_id: string; n: number }>`SELECT data->>'outboxId' AS outbox_id, count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' GROUP BY 1`.execute(db);
+        assert.equal(rows.length, 5);
+        assert.ok(rows.every((r) => Number(r.n) === 1));
+        const outbox = await db.selectFrom('outbox').select(['id', 'job_id']).execute();
+        const { rows: jobs } = await sql<{ id: string; data: { outboxId: string } }>`SELECT id::text AS id, data FROM pgboss.job WHERE name = 'mail.send'`.execute(db);
+        for (const row of outbox) assert.equal(jobs.find((j) => j.data.outboxId === row.id)?.id, row.job_id, 'the row names its new job');
       } finally {
         await system.dispose();
       }

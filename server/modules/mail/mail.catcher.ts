@@ -27,7 +27,15 @@ export interface MailCatcher {
   close(): Promise<void>;
 }
 
-export async function startMailCatcher(options: { port: number; host?: string; keep?: number }): Promise<MailCatcher> {
+export interface CatcherOptions {
+  port: number;
+  host?: string;
+  keep?: number;
+  /** Refuse a recipient with this SMTP reply (tests: a mailbox that does not exist, a full one). */
+  refuse?: (address: string) => { code: number; message: string } | undefined;
+}
+
+export async function startMailCatcher(options: CatcherOptions): Promise<MailCatcher> {
   const host = options.host ?? '127.0.0.1';
   const keep = options.keep ?? 500;
   const caught: CaughtMail[] = [];
@@ -40,6 +48,11 @@ export async function startMailCatcher(options: { port: number; host?: string; k
     disableReverseLookup: true,
     logger: false,
     size: 5 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      const refusal = options.refuse?.(address.address);
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {

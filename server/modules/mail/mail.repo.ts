@@ -1,5 +1,10 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from '../../db/database.ts';
 import type { OutboxMessage } from '../../db/schema.ts';
+
+// The only queries on `outbox`. A row moves pending -> sending -> sent, or back to pending after a
+// temporary failure, or to failed when the mail server refused it for good. Every move is one
+// conditional update, so two workers (or a worker and the sweeper) never both own an attempt.
 
 export function createMailRepo() {
   return {
@@ -14,6 +19,7 @@ export function createMailRepo() {
         params: Record<string, unknown>;
         sealedSecrets: string | null;
         messageId: string;
+        jobId: string;
       },
     ): Promise<string | undefined> {
       const inserted = await db
@@ -28,6 +34,7 @@ export function createMailRepo() {
           sealed_secrets: row.sealedSecrets,
           status: 'pending',
           message_id: row.messageId,
+          job_id: row.jobId,
         })
         .onConflict((oc) => oc.column('idempotency_key').doNothing())
         .returning('id')
@@ -39,21 +46,102 @@ export function createMailRepo() {
       return db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
-    async recordAttempt(db: DbOrTx, id: string, error: string): Promise<void> {
+    /**
+     * Takes the row for one delivery attempt, before the SMTP call: pending, or sending for longer
+     * than `staleBefore` allows (its worker died mid-attempt). Returns the row with its attempt number.
+     */
+    async claim(db: DbOrTx, id: string, now: Date, staleBefore: Date): Promise<OutboxMessage | undefined> {
+      return db
+        .updateTable('outbox')
+        .set((eb) => ({ status: 'sending', sending_since: now, attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'sending'), eb('sending_since', '<', staleBefore)])]))
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /**
+     * The mail server accepted the message: its answer and the new status in one statement; the
+     * sealed link token goes. Whatever else happened to the row meanwhile, it was sent.
+     */
+    async markSent(db: DbOrTx, id: string, sentAt: Date, response: string): Promise<boolean> {
+      const result = await db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: sentAt, smtp_response: response.slice(0, 500), sealed_secrets: null, last_error: null, sending_since: null, next_attempt_at: null, failed_at: null })
+        .where('id', '=', id)
+        .where('status', '!=', 'sent')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** A temporary failure of attempt `attempt`: pending again, not re-queued by the sweeper before `nextAttemptAt`. */
+    async markRetry(db: DbOrTx, id: string, attempt: number, error: string, nextAttemptAt: Date): Promise<void> {
       await db
         .updateTable('outbox')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error.slice(0, 500) }))
+        .set({ status: 'pending', sending_since: null, last_error: error.slice(0, 500), next_attempt_at: nextAttemptAt })
         .where('id', '=', id)
+        .where('attempts', '=', attempt)
+        .where('status', '=', 'sending')
         .execute();
     },
 
-    /** Marks the message sent and erases the sealed link token: nothing secret stays behind. */
-    async markSent(db: DbOrTx, id: string, sentAt: Date): Promise<void> {
+    /** The mail server refused the message for good: it is never sent; nothing secret stays. */
+    async markFailed(db: DbOrTx, id: string, attempt: number, error: string, failedAt: Date): Promise<void> {
       await db
         .updateTable('outbox')
-        .set((eb) => ({ status: 'sent', sent_at: sentAt, sealed_secrets: null, last_error: null, attempts: eb('attempts', '+', 1) }))
+        .set({ status: 'failed', failed_at: failedAt, sending_since: null, last_error: error.slice(0, 500), sealed_secrets: null, next_attempt_at: null })
         .where('id', '=', id)
+        .where('attempts', '=', attempt)
+        .where('status', '=', 'sending')
         .execute();
+    },
+
+    /**
+     * Rows the sweeper may re-queue: pending (or sending for too long) and due. Whether their job
+     * is still alive is checked by the caller against the queue.
+     */
+    async dueForSweep(db: DbOrTx, now: Date, staleBefore: Date, limit: number) {
+      return db
+        .selectFrom('outbox')
+        .select(['id', 'job_id', 'status', 'sending_since', 'attempts'])
+        .where((eb) =>
+          eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'sending'), eb('sending_since', '<', staleBefore)])]),
+        )
+        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+    },
+
+    /** Hands the row to a new job, only if nobody else did since it was read. */
+    async assignJob(db: DbOrTx, id: string, previousJobId: string | null, jobId: string, staleBefore: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('outbox')
+        .set({ job_id: jobId, status: 'pending', sending_since: null })
+        .where('id', '=', id)
+        .where(sql<boolean>`job_id IS NOT DISTINCT FROM ${previousJobId}::uuid`)
+        .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'sending'), eb('sending_since', '<', staleBefore)])]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** For the console: what waits, since when, and what could not be delivered. */
+    async deliveryOverview(db: DbOrTx, failedLimit: number) {
+      const waiting = await db
+        .selectFrom('outbox')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .where('status', 'in', ['pending', 'sending'])
+        .executeTakeFirstOrThrow();
+      const failed = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'failed').executeTakeFirstOrThrow();
+      const recentFailures = await db
+        .selectFrom('outbox')
+        .leftJoin('partners', 'partners.id', 'outbox.partner_id')
+        .select(['outbox.id', 'outbox.template', 'outbox.to_address', 'outbox.last_error', 'outbox.failed_at', 'outbox.attempts', 'partners.id as partner_id', 'partners.reference', 'partners.legal_name'])
+        .where('outbox.status', '=', 'failed')
+        .orderBy('outbox.failed_at', 'desc')
+        .limit(failedLimit)
+        .execute();
+      return { waiting: Number(waiting.n), oldestWaiting: waiting.oldest ? new Date(waiting.oldest as Date | string) : null, failed: Number(failed.n), recentFailures };
     },
 
     async listForPartner(db: DbOrTx, partnerId: string) {

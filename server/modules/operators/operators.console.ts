@@ -35,7 +35,7 @@ export function createConsole(deps: {
   signup: Pick<SignupService, 'issueSignupLink' | 'moveState' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
-  mail: Pick<MailService, 'queue'>;
+  mail: Pick<MailService, 'queue' | 'deliveryOverview'>;
   queue: JobQueue;
   audit: AuditService;
   clock: Clock;
@@ -57,6 +57,15 @@ export function createConsole(deps: {
     action,
     details,
   });
+
+  async function emailsOverview() {
+    const emails = await deps.mail.deliveryOverview();
+    return {
+      ...emails,
+      oldestWaitingSince: emails.oldestWaitingSince?.toISOString() ?? null,
+      recentFailures: emails.recentFailures.map((f) => ({ ...f, failedAt: f.failedAt?.toISOString() ?? null })),
+    };
+  }
 
   async function activity(rows: Awaited<ReturnType<ConsoleReadModel['auditEvents']>>) {
     const emails = await read.operatorEmails(db, rows.map((r) => r.actor_id ?? '').filter(Boolean));
@@ -87,6 +96,7 @@ export function createConsole(deps: {
         funnel: funnel(evidence),
         recentActivity: await activity(recent),
         openSupportRequests: await read.countOpenSupportRequests(db),
+        emails: await emailsOverview(),
       };
     },
 

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from '../router.tsx';
 import { consoleApi, type Overview } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
-import { auditActionLabel, partnerStates, stateLabel } from './labels.ts';
+import { auditActionLabel, partnerStates, stateLabel, templateLabel } from './labels.ts';
 import { Details, LoadedView, StateBadge, When, formatWhen, useLoad } from './ui.tsx';
 
 // /console: how many partners who signed up in the chosen period are in each state now, how far
@@ -73,7 +73,45 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
             <span className="stat__label">open support requests</span>
           </Link>
         </li>
+        <li className="stat">
+          <span className="stat__value">{overview.emails.waiting}</span>
+          <span className="stat__label">
+            emails waiting to be sent{overview.emails.oldestWaitingSince ? <> (oldest since {formatWhen(overview.emails.oldestWaitingSince)})</> : null}
+          </span>
+        </li>
       </ul>
+
+      {overview.emails.failed > 0 ? (
+        <section className="card" aria-labelledby="undelivered-title">
+          <h2 id="undelivered-title">Emails the mail server refused ({overview.emails.failed})</h2>
+          <p className="muted">These are not sent again. Check the address with the partner; the partner page can issue a new confirmation email or signup link.</p>
+          <table className="data-table">
+            <caption className="visually-hidden">The latest emails the mail server refused for good</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Email</th>
+                <th scope="col">To</th>
+                <th scope="col">Partner</th>
+                <th scope="col">Mail server answer</th>
+              </tr>
+            </thead>
+            <tbody>
+              {overview.emails.recentFailures.map((f) => (
+                <tr key={f.id}>
+                  <td>
+                    <When iso={f.failedAt} />
+                  </td>
+                  <td>{templateLabel(f.template)}</td>
+                  <td>{f.to}</td>
+                  <td>{f.partner ? <Link to={`/console/partners/${f.partner.id}`}>{f.partner.companyName}</Link> : '—'}</td>
+                  <td>{f.lastError ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
 
       <section className="card" aria-labelledby="funnel-title">
         <h2 id="funnel-title">Funnel</h2>

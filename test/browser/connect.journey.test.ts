@@ -296,6 +296,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
     await assertEventually(async () => (await guidance.innerText()).includes(replyAddress), 'the reply address is shown');
     assert.match(await guidance.innerText(), /App registrations > All applications > the Partner Center web app .*> Authentication > Add a platform > Web/s);
+    // The MFA timeline, in plain words (what the sign-in's amr_values=mfa request is for).
+    assert.match(await guidance.innerText(), /15 October 2024.*8 September 2025.*1 April 2026/s);
     await expectAccessible(page, 'landing page');
     await guidance.screenshot({ path: `${screenshotDir}/landing-step-2-reply-address.png` });
     await context.close();

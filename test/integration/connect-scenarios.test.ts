@@ -166,6 +166,21 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal(check(fixed.preflight.checks, 'mfa_performed').status, 'passed');
   });
 
+  // TotalOne asks for MFA in the authorize request (amr_values=mfa, as Microsoft's Partner Center
+  // consent sample does: https://github.com/microsoft/Partner-Center-DotNet-Samples/blob/master/secure-app-model/keyvault/PartnerConsent/App_Start/Startup.Auth.cs;
+  // MS-OAPX 2.2.2.10: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-oapx/0fc398ca-88d0-4118-ae60-c3033e396e60),
+  // so an admin with a method registered but no Conditional Access policy is prompted, not lectured.
+  it('MFA method registered, no Conditional Access policy: the sign-in asks for MFA, the account is prompted and gets through', async () => {
+    const browser = await partnerIn('no-mfa', 'sign_in');
+    emulator.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
+    const { start, outcome } = await signInWithMicrosoft(browser, emulator);
+    assert.equal(new URL(start.body.authorizeUrl).searchParams.get('amr_values'), 'mfa');
+    assert.ok(outcome.pages.some((p: string) => /Verify your identity/i.test(p)), `Microsoft prompted for the second factor: ${outcome.pages.join(' > ')}`);
+    const state = (await browser.get('/api/connect/state')).body;
+    assert.equal(state.signIn.error, null);
+    assert.equal(state.signIn.mfaPerformed, true);
+  });
+
   it('blocked-by-conditional-access: the sign-in error explains the policy and where to change it', async () => {
     const browser = await partnerIn('blocked-by-conditional-access', 'sign_in');
     await signInWithMicrosoft(browser, emulator);

@@ -51,6 +51,7 @@ describe('identity client against the emulator', () => {
     const url = new URL(request.url);
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.equal(url.searchParams.get('prompt'), 'login');
+    assert.equal(url.searchParams.get('amr_values'), null, 'MFA is asked for only when the caller says so');
     const outcome = await completeSignIn({ authorizeUrl: request.url, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
     assert.ok(outcome.code, JSON.stringify(outcome));
     const tokens = await identity.completeSignIn({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: outcome.redirectUrl!, state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier });
@@ -60,6 +61,18 @@ describe('identity client against the emulator', () => {
     const refreshed = await identity.refresh({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, refreshToken: tokens.refreshToken!, scope: 'https://api.partnercenter.microsoft.com/user_impersonation offline_access', context: 'Partner Center' });
     assert.ok(refreshed.accessToken);
     assert.notEqual(refreshed.refreshToken, tokens.refreshToken, 'refresh tokens rotate');
+  });
+
+  // Asking Entra for MFA in the authorize request: `amr_values=mfa`, as Microsoft's own Partner
+  // Center consent sample does (https://github.com/microsoft/Partner-Center-DotNet-Samples/blob/master/secure-app-model/keyvault/PartnerConsent/App_Start/Startup.Auth.cs),
+  // the parameter documented in MS-OAPX 2.2.2.10 amr_values
+  // (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-oapx/0fc398ca-88d0-4118-ae60-c3033e396e60).
+  it('asks for multi-factor authentication with amr_values=mfa when told to', async () => {
+    const f = emulator.facts;
+    const request = await identity.beginSignIn({ tenant: f.domain, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, redirectUri, scope: pcScope, requireMfa: true });
+    const url = new URL(request.url);
+    assert.equal(url.searchParams.get('amr_values'), 'mfa');
+    assert.equal(url.searchParams.get('prompt'), 'login');
   });
 
   it('refuses a callback with the wrong state or without the right PKCE verifier', async () => {

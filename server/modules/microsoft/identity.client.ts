@@ -98,7 +98,16 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
       }
     },
 
-    async beginSignIn(input: { tenant: string; clientId: string; clientSecret: string; redirectUri: string; scope: string; loginHint?: string }): Promise<SignInRequest & { tenantId: string }> {
+    /**
+     * The authorize request. `requireMfa` asks Entra to prompt for multi-factor authentication
+     * (`amr_values=mfa`), so an account with a method registered is asked for it even when no
+     * Conditional Access policy requires it. The parameter is the one Microsoft's Partner Center
+     * secure-app-model consent sample sends (Partner-Center-DotNet-Samples, secure-app-model/keyvault/
+     * PartnerConsent/App_Start/Startup.Auth.cs), documented as `amr_values` in MS-OAPX 2.2.2.10
+     * (https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-oapx/0fc398ca-88d0-4118-ae60-c3033e396e60).
+     * Asking is not proof: the caller still reads `amr` from the token.
+     */
+    async beginSignIn(input: { tenant: string; clientId: string; clientSecret: string; redirectUri: string; scope: string; loginHint?: string; requireMfa?: boolean }): Promise<SignInRequest & { tenantId: string }> {
       const tenantId = await resolveTenantId(input.tenant);
       const config = await configuration(tenantId, input.clientId, input.clientSecret);
       const codeVerifier = oidc.randomPKCECodeVerifier();
@@ -115,6 +124,7 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
         nonce,
         // Always ask for the password: a browser's cached Microsoft identity must not slip in.
         prompt: 'login',
+        ...(input.requireMfa ? { amr_values: 'mfa' } : {}),
         ...(input.loginHint ? { login_hint: input.loginHint } : {}),
       });
       return { url: url.toString(), state, nonce, codeVerifier, tenantId };

@@ -145,7 +145,10 @@ export function createMicrosoftCredentials(deps: {
 
     // --- the service account's sign-in ---
 
-    /** The authorize request for the service account (Partner Center web app as the client). */
+    /**
+     * The authorize request for the service account (Partner Center web app as the client). It asks
+     * Microsoft for multi-factor authentication: Partner Center refuses App+User calls without it.
+     */
     async beginSignIn(partnerId: string, app: PartnerCenterAppRef & { redirectUri: string; loginHint?: string }): Promise<SignInRequest & { tenantId: string }> {
       const secret = await vault.open(partnerId, credentialFields.partnerCenterSecret);
       return identity.beginSignIn({
@@ -154,6 +157,7 @@ export function createMicrosoftCredentials(deps: {
         clientSecret: secret,
         redirectUri: app.redirectUri,
         scope: microsoftScopes.partnerCenterUser,
+        requireMfa: true,
         ...(app.loginHint ? { loginHint: app.loginHint } : {}),
       });
     },

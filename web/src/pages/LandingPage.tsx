@@ -86,7 +86,10 @@ export function LandingPage() {
           </li>
           <li>
             <strong>Multi-factor authentication</strong> enforced and set up: sign in once with the new account in a private window and enrol, for
-            example with Microsoft Authenticator.
+            example with Microsoft Authenticator. TotalOne asks Microsoft to prompt for the second factor when the account signs in, and refuses a
+            sign-in without it. Microsoft requires it step by step: for the Azure portal and the Entra and Intune admin centers since 15 October 2024,
+            for the Partner Center portal since 8 September 2025, and since 1 April 2026 Partner Center refuses API calls made with a user&rsquo;s
+            sign-in (as TotalOne&rsquo;s) when that sign-in did not use a second factor.
           </li>
         </ul>
 

@@ -32,8 +32,8 @@ export function SignInStep({ actions }: { actions: WizardActions }) {
           password. Not with your own account.
         </li>
         <li>
-          <strong>Have its second factor ready</strong> (for example the Microsoft Authenticator app): Microsoft must ask for it. A sign-in without
-          multi-factor authentication is refused.
+          <strong>Have its second factor ready</strong> (for example the Microsoft Authenticator app): TotalOne asks Microsoft to prompt for it,
+          and a sign-in without multi-factor authentication is refused. <MfaTimeline />
         </li>
         <li>
           <strong>Accept the permissions</strong> on the page where Microsoft lists what TotalOne may do. Microsoft then sends you back here, where the
@@ -139,6 +139,17 @@ function titleFor(code: string): string {
     default:
       return 'The Microsoft sign-in did not succeed';
   }
+}
+
+/** Microsoft's multi-factor authentication requirements, in the order they took effect. */
+export function MfaTimeline() {
+  return (
+    <>
+      Microsoft requires it step by step: for the Azure portal and the Entra and Intune admin centers since 15 October 2024, for the Partner Center
+      portal since 8 September 2025, and since 1 April 2026 Partner Center refuses API calls made with a user&rsquo;s sign-in (as TotalOne&rsquo;s)
+      when that sign-in did not use a second factor.
+    </>
+  );
 }
 
 /** total.one@<the partner's domain> when the tenant was entered as a domain. */

@@ -56,3 +56,55 @@ export function request(url: string, options: { method: string; headers?: Record
     req.end();
   });
 }
+
+export interface OpenLoopResult extends LoadResult {
+  /** Requests due while `maxInFlight` were still waiting: never sent, counted apart from errors. */
+  dropped: number;
+  /** Requests the schedule asked for. */
+  scheduled: number;
+}
+
+/**
+ * Sends `task` at a fixed rate for `seconds` (after a warm-up at the same rate), whatever the
+ * answers' pace: an open loop, as independent visitors arrive. Latency counts from the moment a
+ * request was due, so a slow answer that delays the sender is not hidden (no coordinated
+ * omission).
+ */
+export async function openLoop(ratePerSecond: number, seconds: number, task: (i: number) => Promise<boolean>, options: { warmupSeconds?: number; maxInFlight?: number } = {}): Promise<OpenLoopResult> {
+  const maxInFlight = options.maxInFlight ?? 1000;
+  const interval = 1000 / ratePerSecond;
+  let counter = 0;
+  const run = async (duration: number) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    let dropped = 0;
+    const inFlight = new Set<Promise<void>>();
+    const scheduled = Math.round(duration * ratePerSecond);
+    const started = performance.now();
+    for (let i = 0; i < scheduled; i++) {
+      const due = started + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (inFlight.size >= maxInFlight) {
+        dropped++;
+        continue;
+      }
+      const sent: Promise<void> = task(counter++)
+        .then(
+          (ok) => {
+            if (ok) latencies.push(performance.now() - due);
+            else errors++;
+          },
+          () => {
+            errors++;
+          },
+        )
+        .finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
+    }
+    await Promise.all(inFlight);
+    return { ...summarise(latencies, errors, Math.max(performance.now() - started, duration * 1000)), dropped, scheduled };
+  };
+  await run(options.warmupSeconds ?? 2);
+  return run(seconds);
+}

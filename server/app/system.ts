@@ -11,7 +11,7 @@ import { deriveKey } from '../lib/crypto.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { findFreePort } from '../lib/net.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
-import { startMailCatcher, type MailCatcher } from '../modules/mail/mail.catcher.ts';
+import type { MailCatcher } from '../modules/mail/mail.catcher.ts';
 import { createMailRepo } from '../modules/mail/mail.repo.ts';
 import { registerDevMailRoutes } from '../modules/mail/mail.routes.ts';
 import { createMailService } from '../modules/mail/mail.service.ts';
@@ -50,7 +50,7 @@ import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
 import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
 import { createHttpApp, serveWebApp, type App } from './http.ts';
-import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import type { Emulator } from '../../emulator/index.ts';
 
 // Wiring: builds every part the configuration asks for, in dependency order, and stops them in
 // reverse. Tests start the same system with their own configuration; nothing here knows tests.
@@ -206,6 +206,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     if (!transport) {
       let smtpUrl = config.mail.smtpUrl;
       if (!smtpUrl) {
+        // Loaded only here: a server with a real SMTP server never loads the demo's catcher.
+        const { startMailCatcher } = await import('../modules/mail/mail.catcher.ts');
         catcher = await startMailCatcher({ port: config.mail.catcherSmtpPort, host: '127.0.0.1' });
         stack.push(() => catcher!.close());
         smtpUrl = catcher.smtpUrl;
@@ -219,6 +221,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     let emulator: Emulator | undefined;
     let microsoft = config.microsoft;
     if (config.emulator.start) {
+      // Loaded only in the demo: production never has the emulator in its process.
+      const { startEmulator } = await import('../../emulator/index.ts');
       emulator = await startEmulator({
         port: config.emulator.port,
         host: '127.0.0.1',

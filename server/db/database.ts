@@ -1,11 +1,12 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PGlite, types } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { openPgliteDataDir } from './pglite-open.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -41,7 +42,7 @@ const pgTypes = {
   getTypeParser: (oid: number, format?: any) =>
     oid === INT8 ? (v: string) => Number(v) : oid === DATE ? (v: string) => v : pg.types.getTypeParser(oid, format),
 };
-export const pgliteParsers = { [types.INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
+export const pgliteParsers = { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
 
 export interface OpenDatabaseOptions {
   url?: string | undefined;
@@ -90,7 +91,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     mkdirSync(pgliteDir, { recursive: true });
     releaseLock = takeExclusiveLock(join(dataDir, 'pglite.lock'));
     try {
-      pglite = await PGlite.create(pgliteDir, { parsers: pgliteParsers });
+      pglite = await openPgliteDataDir(pgliteDir, { parsers: pgliteParsers });
     } catch (error) {
       releaseLock();
       throw error;

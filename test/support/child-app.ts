@@ -25,6 +25,8 @@ export interface ChildAppOptions {
   /** Resolve as soon as the process has started (default) or right after spawning. */
   waitForStart?: boolean;
   startTimeoutMs?: number;
+  /** Node arguments that start the server (default: the TypeScript entry point through tsx). */
+  args?: string[];
 }
 
 export function childAppEnv(overrides: Record<string, string>): Record<string, string> {
@@ -43,7 +45,7 @@ export function childAppEnv(overrides: Record<string, string>): Record<string, s
 }
 
 export function startChildApp(options: ChildAppOptions): Promise<ChildApp> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, options.args ?? ['--import', 'tsx', 'server/main.ts'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let started = false;
   const app: ChildApp = {

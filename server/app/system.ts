@@ -235,6 +235,9 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     }
 
     const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+    // The vault key in hand must be the key ring the database's credentials are sealed under:
+    // otherwise the start is refused (a new ring is made only while nothing is sealed).
+    await services.vault.ensureKeyRing();
 
     if (config.roles.includes('worker')) {
       // Every job of every module: its workers, its schedule (server/jobs/registry.ts).

@@ -93,6 +93,18 @@ export interface OutboxTable {
   failed_at: Timestamp | null;
 }
 
+/** The vault key ring the credentials are sealed under: one row (server/modules/vault). */
+export interface VaultKeyRingTable {
+  singleton: Generated<boolean>;
+  ring_id: string;
+  provider: 'local' | 'azure';
+  key_version: string;
+  wrapped_check: Buffer;
+  check_digest: Buffer;
+  created_at: Timestamp;
+  verified_at: Timestamp | null;
+}
+
 export interface AuditEventsTable {
   id: Generated<number>;
   occurred_at: Timestamp;
@@ -203,6 +215,7 @@ export interface Database {
   contacts: ContactsTable;
   one_time_tokens: OneTimeTokensTable;
   outbox: OutboxTable;
+  vault_key_ring: VaultKeyRingTable;
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
   support_requests: SupportRequestsTable;

@@ -6,6 +6,7 @@ import * as m0004 from './0004_microsoft_connections.ts';
 import * as m0005 from './0005_sync.ts';
 import * as m0006 from './0006_operators.ts';
 import * as m0020 from './0020_outbox_delivery.ts';
+import * as m0021 from './0021_vault_key_ring.ts';
 import * as m0030 from './0030_sign_in_lockouts.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_sync': m0005,
   '0006_operators': m0006,
   '0020_outbox_delivery': m0020,
+  '0021_vault_key_ring': m0021,
   '0030_sign_in_lockouts': m0030,
 };
 

@@ -29,12 +29,23 @@ export interface EncryptedValue {
 }
 
 /**
- * A stored value failed authentication: it was altered, moved to another row or field, or is
- * being opened with the wrong key. Never retried and never answered with a fallback.
+ * A stored value failed authentication. Never retried and never answered with a fallback.
+ * - `record`: the value (or its wrap under the partner key) was altered or moved to another row,
+ *   field or partner. The vault key opened the root, so the key is right: the value is lost.
+ * - `vault-key`: the vault key could not unwrap a root record's data key. Most likely the key in use
+ *   is not the one it was sealed with (a replaced or restored key file, another Key Vault key); the
+ *   credentials are not lost while the right key exists, so nobody is asked to enter them again.
  */
 export class VaultIntegrityError extends AppError {
-  constructor(message = 'A stored credential failed its integrity check and cannot be used. The partner must enter it again; operators should investigate the database.') {
-    super(500, 'VAULT_INTEGRITY_FAILED', message);
+  constructor(readonly origin: 'record' | 'vault-key' = 'record') {
+    super(
+      500,
+      'VAULT_INTEGRITY_FAILED',
+      origin === 'vault-key'
+        ? 'The vault key could not open a stored credential. The key in use may not be the one it was sealed with (a replaced or restored key file, or another Key Vault key), or the record was changed in the database. Operators: check the vault key first. Do not ask the partner to enter the credential again while the right key may still exist.'
+        : 'A stored credential failed its integrity check: it was changed in the database, and the vault key (which opened its root) is the right one, so it cannot be recovered. The partner must enter it again; operators should investigate the database.',
+      { origin },
+    );
   }
 }
 

@@ -89,6 +89,7 @@ for (const backend of testBackends()) {
       dir = mkdtempSync(join(tmpdir(), 'totalone-vault-'));
       keys = createLocalKeyFileProvider({ path: join(dir, 'vault-keys.json') });
       vault = createVault({ db: database.db, keys, clock, logger });
+      await vault.ensureKeyRing();
     });
     after(async () => {
       await database.close();
@@ -296,6 +297,9 @@ for (const backend of testBackends()) {
     it('key provider unavailable: fails closed with VAULT_UNAVAILABLE and stores nothing', async () => {
       const down: VaultKeyProvider = {
         kind: 'azure',
+        ringId: () => Promise.reject(new Error('socket hang up')),
+        createRing: () => Promise.reject(new Error('socket hang up')),
+        pin: () => {},
         currentVersion: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
         wrap: () => Promise.reject(new Error('socket hang up')),
         unwrap: () => Promise.reject(new Error('socket hang up')),

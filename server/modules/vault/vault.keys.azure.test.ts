@@ -98,6 +98,9 @@ describe('Azure Key Vault provider (emulator)', () => {
 
     it('stores, opens, rotates and re-wraps with Key Vault as the vault key', async () => {
       const vault = createVault({ db: database.db, keys: provider(), clock: systemClock, logger: silent });
+      const ring = await vault.ensureKeyRing();
+      assert.match(ring.ringId, /^azure:https:\/\/.+\/keys\//);
+      assert.equal(ring.created, false, 'a Key Vault key is never created by the app');
       const partner = await database.db
         .insertInto('partners')
         .values({ reference: 'P-AZURE1', state: 'connecting', legal_name: 'Contoso', country: 'DE', street: 'Main 1', postal_code: '10115', city: 'Berlin', tax_id: 'DE1', website: null, mpn_id: '1', entra_domain: 'contosoazure.onmicrosoft.com', updated_at: new Date() })

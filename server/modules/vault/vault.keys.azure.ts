@@ -44,7 +44,8 @@ export function createAzureKeyVaultProvider(options: AzureKeyVaultOptions): Vaul
   const callOptions = () => ({ abortSignal: AbortSignal.timeout(timeoutMs) });
 
   function cryptoFor(version: string): CryptographyClient {
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(version)) throw new VaultIntegrityError();
+    // Not a Key Vault version (e.g. sealed under a local key file): not this key.
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(version)) throw new VaultIntegrityError('vault-key');
     let client = byVersion.get(version);
     if (!client) {
       client = new CryptographyClient(`${vaultUrl}/keys/${encodeURIComponent(keyName)}/${version}`, credential, clientOptions);
@@ -61,7 +62,7 @@ export function createAzureKeyVaultProvider(options: AzureKeyVaultOptions): Vaul
       const status = (error as { statusCode?: number }).statusCode;
       const code = (error as { code?: string }).code;
       // 400 on unwrap: the vault could not unwrap these bytes with that key version.
-      if (operation === 'unwrap' && status === 400) throw new VaultIntegrityError();
+      if (operation === 'unwrap' && status === 400) throw new VaultIntegrityError('vault-key');
       logger?.error({ operation, status, code, message: (error as Error).message, vaultUrl, keyName }, 'Azure Key Vault call failed');
       const retryAfter = status === 429 ? 60 : 30;
       throw vaultUnavailable(status ? `Azure Key Vault answered ${status}${code ? ` ${code}` : ''}` : 'Azure Key Vault could not be reached', retryAfter);
@@ -74,8 +75,15 @@ export function createAzureKeyVaultProvider(options: AzureKeyVaultOptions): Vaul
     return key as KeyVaultKey & { properties: { version: string } };
   }
 
+  // The ring is the key itself: its address. Key Vault names every version uniquely.
+  const ring = `azure:${vaultUrl}/keys/${keyName}`;
   return {
     kind: 'azure',
+    ringId: async () => ring,
+    async createRing() {
+      throw new Error(`Create the key ${keyName} in ${vaultUrl} (RSA, 2048 bits or more); TotalOne never creates Key Vault keys.`);
+    },
+    pin() {},
     currentVersion: () => call('currentVersion', async () => (await latest()).properties.version),
     wrap: (dataKey) =>
       call('wrap', async () => {

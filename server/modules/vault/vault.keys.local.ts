@@ -11,19 +11,29 @@ import { vaultUnavailable, type VaultKeyProvider, type VaultKeyVersions, type Wr
 // integrity check also tells a wrong key from a right one. The app and `npm run vault:rotate` run
 // as separate processes: every operation re-reads the file when it changed on disk, and writes
 // take a lock file and replace the file atomically.
+//
+// The ring has a random id, and every key version a random name (`v<n>-<96 random bits>`): two
+// rings never share a version name, so a record can never be "opened" by another ring's key of
+// the same name. The ring is created by `createRing()` only (at start-up, when the database holds
+// no sealed credential: see vault.ensureKeyRing); a missing file is never replaced by a new one.
+// Rings written before ring ids existed (format 1, versions "1", "2", ...) keep working: their
+// file gets a ring id on first start, and later versions get random names.
 
 const KEY_BYTES = 32;
 const WRAP_IV = Buffer.from('A65959A6', 'hex'); // RFC 5649 alternative initial value
 const LOCK_WAIT_MS = 5_000;
+const VERSION = /^(?:[1-9][0-9]*|v[1-9][0-9]*-[0-9a-f]{24})$/;
+const RING_ID = /^ring-[0-9a-f]{32}$/;
 
 const keyRingSchema = z.object({
   format: z.literal('totalone-vault-keyring'),
-  formatVersion: z.literal(1),
-  active: z.string().regex(/^[1-9][0-9]*$/),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
+  ringId: z.string().regex(RING_ID).optional(),
+  active: z.string().regex(VERSION),
   keys: z
     .array(
       z.object({
-        version: z.string().regex(/^[1-9][0-9]*$/),
+        version: z.string().regex(VERSION),
         key: z.string().optional(),
         createdAt: z.string(),
         retiredAt: z.string().nullable(),
@@ -32,6 +42,9 @@ const keyRingSchema = z.object({
     .min(1),
 });
 type KeyRing = z.infer<typeof keyRingSchema>;
+
+const newRingId = () => `ring-${randomBytes(16).toString('hex')}`;
+const newVersion = (n: number) => `v${n}-${randomBytes(12).toString('hex')}`;
 
 export interface LocalKeyFileOptions {
   path: string;
@@ -42,6 +55,7 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
   const path = resolve(options.path);
   const now = options.now ?? (() => new Date());
   let cached: { ring: KeyRing; keys: Map<string, Buffer>; signature: string } | undefined;
+  let pinned: string | undefined;
 
   function signatureOf(): string | undefined {
     try {
@@ -64,28 +78,19 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
     return parsed.data;
   }
 
-  /** The ring as on disk now. `create`: make a new ring when there is no file yet (first start). */
-  function load(create: boolean): KeyRing {
-    let signature = signatureOf();
+  /** The ring as on disk now; a missing file is an error (it is never silently replaced). */
+  function load(): KeyRing {
+    const signature = signatureOf();
+    if (signature === undefined) throw vaultUnavailable(`the key file ${path} does not exist; restore it from your backup`);
     if (cached && signature === cached.signature) return cached.ring;
-    if (signature === undefined) {
-      if (!create) throw vaultUnavailable(`the key file ${path} does not exist`);
-      try {
-        withLock(() => {
-          if (signatureOf() !== undefined) return; // another process created it meanwhile
-          const at = now().toISOString();
-          write({ format: 'totalone-vault-keyring', formatVersion: 1, active: '1', keys: [{ version: '1', key: randomBytes(KEY_BYTES).toString('base64'), createdAt: at, retiredAt: null }] });
-        });
-      } catch (error) {
-        throw asUnavailable(error, `cannot create the key file ${path}`);
-      }
-      signature = signatureOf();
-    }
     try {
       const ring = parse(readFileSync(path, 'utf8'));
+      if (pinned && ring.ringId !== pinned) {
+        throw vaultUnavailable(`the key file ${path} was replaced by another key ring (${ring.ringId ?? 'one without an id'} instead of ${pinned}); put the right key file back`);
+      }
       const keys = new Map(ring.keys.filter((k) => k.key && !k.retiredAt).map((k) => [k.version, Buffer.from(k.key!, 'base64')]));
       for (const key of keys.values()) if (key.length !== KEY_BYTES) throw vaultUnavailable(`the key file ${path} holds a key that is not 256 bits`);
-      cached = { ring, keys, signature: signature ?? '' };
+      cached = { ring, keys, signature };
       return ring;
     } catch (error) {
       throw asUnavailable(error, `cannot read the key file ${path}`);
@@ -135,7 +140,7 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
   }
 
   function keyFor(version: string): Buffer {
-    load(false);
+    load();
     const key = cached?.keys.get(version);
     if (key) return key;
     const known = cached?.ring.keys.find((k) => k.version === version);
@@ -144,11 +149,47 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
 
   return {
     kind: 'local',
+    async ringId() {
+      if (signatureOf() === undefined) return undefined;
+      const ring = load();
+      if (ring.ringId) return ring.ringId;
+      // A ring from before ring ids: it gets one, once (under the lock, like any write).
+      return withLock(() => {
+        const current = parse(readFileSync(path, 'utf8'));
+        if (current.ringId) return current.ringId;
+        const ringId = newRingId();
+        write({ ...current, formatVersion: 2, ringId });
+        return ringId;
+      });
+    },
+    async createRing() {
+      try {
+        return withLock(() => {
+          if (signatureOf() !== undefined) {
+            const existing = parse(readFileSync(path, 'utf8'));
+            if (existing.ringId) return existing.ringId;
+            const ringId = newRingId();
+            write({ ...existing, formatVersion: 2, ringId });
+            return ringId;
+          }
+          const ringId = newRingId();
+          const version = newVersion(1);
+          write({ format: 'totalone-vault-keyring', formatVersion: 2, ringId, active: version, keys: [{ version, key: randomBytes(KEY_BYTES).toString('base64'), createdAt: now().toISOString(), retiredAt: null }] });
+          return ringId;
+        });
+      } catch (error) {
+        throw asUnavailable(error, `cannot create the key file ${path}`);
+      }
+    },
+    pin(ringId) {
+      pinned = ringId;
+      cached = undefined;
+    },
     async currentVersion() {
-      return load(true).active;
+      return load().active;
     },
     async wrap(dataKey) {
-      const ring = load(true);
+      const ring = load();
       const key = keyFor(ring.active);
       const cipher = createCipheriv('id-aes256-wrap-pad', key, WRAP_IV);
       return { wrappedKey: Buffer.concat([cipher.update(dataKey), cipher.final()]), keyVersion: ring.active };
@@ -159,15 +200,15 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
         const decipher = createDecipheriv('id-aes256-wrap-pad', key, WRAP_IV);
         return Buffer.concat([decipher.update(wrapped.wrappedKey), decipher.final()]);
       } catch {
-        throw new VaultIntegrityError();
+        throw new VaultIntegrityError('vault-key');
       }
     },
     async rotate() {
-      load(true);
+      load();
       return withLock(() => {
         const ring = parse(readFileSync(path, 'utf8'));
         const previous = ring.active;
-        const next = String(Math.max(...ring.keys.map((k) => Number(k.version))) + 1);
+        const next = newVersion(ring.keys.length + 1);
         ring.keys.push({ version: next, key: randomBytes(KEY_BYTES).toString('base64'), createdAt: now().toISOString(), retiredAt: null });
         ring.active = next;
         write(ring);
@@ -175,7 +216,7 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
       });
     },
     async retire(version) {
-      load(false);
+      load();
       withLock(() => {
         const ring = parse(readFileSync(path, 'utf8'));
         const entry = ring.keys.find((k) => k.version === version);
@@ -188,7 +229,7 @@ export function createLocalKeyFileProvider(options: LocalKeyFileOptions): VaultK
       });
     },
     async versions(): Promise<VaultKeyVersions> {
-      const ring = load(true);
+      const ring = load();
       return {
         active: ring.active,
         usable: ring.keys.filter((k) => k.key && !k.retiredAt).map((k) => k.version),

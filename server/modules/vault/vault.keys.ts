@@ -20,6 +20,18 @@ export interface VaultKeyVersions {
 
 export interface VaultKeyProvider {
   readonly kind: 'local' | 'azure';
+  /**
+   * The key ring's identity: random for a local key file (never reused, never "1"), the key's
+   * address for Azure. `undefined` when there is no ring yet (local: no key file).
+   */
+  ringId(): Promise<string | undefined>;
+  /**
+   * Creates the key ring (local: the key file). Only `vault.ensureKeyRing()` calls it, at start-up,
+   * and only for a database that holds no sealed credential: nothing else ever creates keys.
+   */
+  createRing(): Promise<string>;
+  /** From now on, work with this ring only (a key file swapped under the running app fails closed). */
+  pin(ringId: string): void;
   /** The version new wraps use. */
   currentVersion(): Promise<string>;
   /** Wraps with the active version. */

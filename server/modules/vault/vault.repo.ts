@@ -106,3 +106,50 @@ export async function countRootsByVaultKeyVersion(db: Db | DbOrTx): Promise<Reco
     .execute();
   return Object.fromEntries(rows.map((r) => [r.vault_key_version ?? '', Number(r.n)]));
 }
+
+// --- the key ring marker (table vault_key_ring, one row) ---------------------------------------
+
+export function keyRingMarker(db: DbOrTx) {
+  return db.selectFrom('vault_key_ring').selectAll().executeTakeFirst();
+}
+
+/** Whether any credential is sealed (a root record exists): then no new key ring may be created. */
+export async function holdsSealedCredentials(db: DbOrTx): Promise<boolean> {
+  const row = await db.selectFrom('credentials').select('id').where('wrapping', '=', 'vault').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface NewMarker {
+  ring_id: string;
+  provider: 'local' | 'azure';
+  key_version: string;
+  wrapped_check: Buffer;
+  check_digest: Buffer;
+  created_at: Date;
+}
+
+/** The first marker wins; a concurrent start-up's insert does nothing (it then reads the winner). */
+export async function insertMarker(db: DbOrTx, marker: NewMarker): Promise<void> {
+  await db.insertInto('vault_key_ring').values(marker).onConflict((oc) => oc.column('singleton').doNothing()).execute();
+}
+
+/** Replaces the marker, only while it is still the one read (`ringId`). */
+export async function replaceMarker(db: DbOrTx, ringId: string, marker: NewMarker): Promise<boolean> {
+  const result = await db.updateTable('vault_key_ring').set(marker).where('ring_id', '=', ringId).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The check value moved to another key version of the same ring (rotation). */
+export async function rewrapMarker(db: DbOrTx, ringId: string, expected: Uint8Array, wrapped: Buffer, keyVersion: string): Promise<boolean> {
+  const result = await db
+    .updateTable('vault_key_ring')
+    .set({ wrapped_check: wrapped, key_version: keyVersion })
+    .where('ring_id', '=', ringId)
+    .where('wrapped_check', '=', Buffer.from(expected))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function markerVerified(db: DbOrTx, at: Date): Promise<void> {
+  await db.updateTable('vault_key_ring').set({ verified_at: at }).execute();
+}

@@ -37,6 +37,7 @@ for (const backend of testBackends()) {
     let vault: Vault;
     let env: Record<string, string>;
     const partners: { id: string; root: string; token: string }[] = [];
+    let activeVersion = '';
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'totalone-vault-rotate-'));
@@ -50,6 +51,7 @@ for (const backend of testBackends()) {
       database = await openDatabase(testDb ? { url: testDb.url } : { dataDir: env.DATA_DIR });
       await migrateToLatest(database.db);
       vault = createVault({ db: database.db, keys: createLocalKeyFileProvider({ path: keyFile }), clock: systemClock, logger: createLogger({ level: 'silent' }) });
+      await vault.ensureKeyRing();
       for (let i = 0; i < 8; i++) {
         const suffix = randomBytes(4).toString('hex');
         const { id } = await database.db
@@ -85,15 +87,18 @@ for (const backend of testBackends()) {
       reading = false;
       await reader;
       assert.equal(rotated.code, 0, rotated.stderr);
-      assert.match(rotated.stdout, /Vault key rotated: 1 -> 2\./);
+      // Version names are random (never reused by another key ring): v<n>-<96 random bits>.
+      const [, first, second] = /Vault key rotated: (v1-[0-9a-f]{24}) -> (v2-[0-9a-f]{24})\./.exec(rotated.stdout) ?? [];
+      assert.ok(first && second, rotated.stdout);
+      activeVersion = second;
       assert.match(rotated.stdout, /Re-wrapped 8 root record\(s\)\./);
-      assert.match(rotated.stdout, /version 2: 8 root record/);
+      assert.match(rotated.stdout, new RegExp(`version ${second}: 8 root record`));
       if (backend === 'postgres') assert.ok(reads > 0, 'the app read during the rotation');
 
-      const retired = await runScript(['--retire', '1'], env);
+      const retired = await runScript(['--retire', first], env);
       assert.equal(retired.code, 0, retired.stderr);
       const status = await runScript(['--status'], env);
-      assert.match(status.stdout, /active version 2; usable 2; retired 1/);
+      assert.match(status.stdout, new RegExp(`active version ${second}; usable ${second}; retired ${first}`));
       for (const secret of partners.flatMap((p) => [p.root, p.token])) {
         assert.ok(!`${rotated.stdout}${rotated.stderr}${retired.stdout}${status.stdout}`.includes(secret));
       }
@@ -108,7 +113,7 @@ for (const backend of testBackends()) {
     });
 
     it('refuses to retire the active version, with a plain message', async () => {
-      const refused = await runScript(['--retire', '2'], env);
+      const refused = await runScript(['--retire', activeVersion], env);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /active version/);
     });

@@ -32,6 +32,8 @@ async function main(): Promise<number> {
     await migrateToLatest(database.db);
     const keys = createKeyProvider(vaultConfig, { authorityHost: config.microsoft.authorityHost, logger });
     const vault = createVault({ db: database.db, keys, clock: systemClock, logger });
+    // The same check as at the app's start: never rotate a key ring the database does not use.
+    await vault.ensureKeyRing();
     const batchSize = values['batch-size'] ? Number(values['batch-size']) : 100;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size must be a positive integer. ${usage}`);
 

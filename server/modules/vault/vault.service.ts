@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { CredentialRow } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -28,6 +29,8 @@ export interface SealedCredentials {
   readonly supersededIds: readonly string[];
   /** Every credential row of the partner when sealing: anything else means a concurrent writer. */
   readonly basisIds: readonly string[];
+  /** The key ring a new root was wrapped under (checked against the database's marker at insert). */
+  readonly ringId: string | undefined;
 }
 
 /** What operators and APIs may see of a credential. */
@@ -54,7 +57,25 @@ export interface VaultStatus extends VaultKeyVersions {
   recordsByKeyVersion: Record<string, number>;
 }
 
+/** The app must not start: the vault key in hand is not the one the database's credentials need. */
+export class VaultKeyRingError extends Error {
+  constructor(
+    readonly code: 'VAULT_KEY_RING_MISSING' | 'VAULT_KEY_RING_MISMATCH' | 'VAULT_KEY_RING_CHECK_FAILED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VaultKeyRingError';
+  }
+}
+
 export interface Vault {
+  /**
+   * At start-up, before anything is sealed or opened: makes sure the vault key in hand is the key
+   * ring the database's credentials are sealed under (its marker: ring id + check value), and pins
+   * it. Creates a key ring only when the database holds no sealed credential; otherwise a missing
+   * or different key refuses the start with VaultKeyRingError, saying what to restore.
+   */
+  ensureKeyRing(): Promise<{ ringId: string; created: boolean }>;
   seal(partnerId: string, credentials: CredentialInput[]): Promise<SealedCredentials>;
   /**
    * Writes sealed credentials in the caller's transaction. It locks the partner row (serialising
@@ -171,11 +192,20 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
     const supersededIds = existing.filter((row) => replacedFields.has(row.field)).map((row) => row.id);
     // Older versions than the current ones should not exist; if they do, they go too.
     const stale = basisIds.filter((id) => !existing.some((row) => row.id === id));
-    return Object.freeze({ partnerId, rows, rewraps, supersededIds: [...supersededIds, ...stale], basisIds });
+    return Object.freeze({ partnerId, rows, rewraps, supersededIds: [...supersededIds, ...stale], basisIds, ringId: pinnedRing });
   }
 
   async function insertSealed(tx: DbOrTx, sealed: SealedCredentials): Promise<MaskedCredential[]> {
     if (!(await repo.lockPartner(tx, sealed.partnerId))) throw new NotFoundError('PARTNER_NOT_FOUND', 'The partner no longer exists.');
+    if (sealed.rows.some((row) => row.wrapping === 'vault')) {
+      // Only the database's key ring may seal: another instance with another key file would
+      // otherwise leave credentials that this database's ring can never open.
+      const marker = await repo.keyRingMarker(tx);
+      if (!marker || marker.ring_id !== sealed.ringId) {
+        logger.error({ ringId: sealed.ringId, databaseRing: marker?.ring_id ?? null }, 'refusing to seal under a key ring the database does not use');
+        throw vaultUnavailable(`this instance's vault key ring is not the one the database uses; every instance must use the same key file`, 300);
+      }
+    }
     const ids = await repo.allRowIds(tx, sealed.partnerId);
     if (ids.length !== sealed.basisIds.length || ids.some((id, i) => id !== sealed.basisIds[i])) throw concurrentChange();
     await repo.deleteRows(tx, [...sealed.supersededIds]);
@@ -278,7 +308,7 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
             const wrapped = await withKeys('wrap', () => keys.wrap(dataKey));
             // Check the new wrap before it replaces the only copy of the old one.
             const check = await withKeys('unwrap', () => keys.unwrap(wrapped));
-            if (!check.equals(dataKey)) throw new VaultIntegrityError();
+            if (!check.equals(dataKey)) throw new VaultIntegrityError('vault-key');
             updates.push({ row, ...wrapped });
           } catch (error) {
             if (error instanceof UnavailableError) throw error;
@@ -299,12 +329,101 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
       rewrapped += movedThisPass;
       if (pending === 0) break;
     }
+    await rewrapMarker();
     const recordsByKeyVersion = await repo.countRootsByVaultKeyVersion(db);
     if (failed.length > 0) logger.error({ failed }, 'vault rotation left records it could not unwrap');
     return { previousVersion, activeVersion, rewrapped, failed, recordsByKeyVersion };
   }
 
+  async function newMarker(ringId: string): Promise<repo.NewMarker> {
+    const secret = randomBytes(32);
+    const wrapped = await withKeys('wrap', () => keys.wrap(secret));
+    return { ring_id: ringId, provider: keys.kind, key_version: wrapped.keyVersion, wrapped_check: wrapped.wrappedKey, check_digest: createHash('sha256').update(secret).digest(), created_at: clock.now() };
+  }
+
+  let pinnedRing: string | undefined;
+
+  async function ensureKeyRing(): Promise<{ ringId: string; created: boolean }> {
+    const where = keys.kind === 'local' ? 'the vault key file (VAULT_KEY_FILE)' : 'the Azure Key Vault key (AZURE_KEY_VAULT_URL, AZURE_KEY_NAME)';
+    let marker = await repo.keyRingMarker(db);
+    const sealed = await repo.holdsSealedCredentials(db);
+    let ringId = await withKeys('ringId', () => keys.ringId());
+    let created = false;
+
+    if (!ringId) {
+      if (sealed) {
+        throw new VaultKeyRingError(
+          'VAULT_KEY_RING_MISSING',
+          `The vault key is missing: ${where} does not exist, but this database holds partner credentials sealed under key ring ${marker?.ring_id ?? '(created before key ring markers)'}${marker ? `, created ${new Date(marker.created_at).toISOString()}` : ''}. ` +
+            'Restore the key file from your backup (or mount the volume that holds it) and start again. A new key ring is never created while sealed credentials exist: they could never be opened again.',
+        );
+      }
+      ringId = await withKeys('createRing', () => keys.createRing());
+      created = true;
+      logger.info({ ringId, provider: keys.kind }, 'vault key ring created (the database holds no sealed credential)');
+    }
+
+    if (!marker) {
+      if (sealed) {
+        // Credentials sealed before markers existed: this ring must open one of them to be adopted.
+        const root = await db.selectFrom('credentials').selectAll().where('wrapping', '=', 'vault').orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
+        try {
+          await rootDataKey(root);
+        } catch (error) {
+          throw new VaultKeyRingError(
+            'VAULT_KEY_RING_MISMATCH',
+            `${where} does not open the partner credentials this database holds (${error instanceof Error ? error.message : String(error)}). Put the key file (or key) they were sealed with in place and start again.`,
+          );
+        }
+      }
+      await repo.insertMarker(db, await newMarker(ringId));
+      marker = await repo.keyRingMarker(db);
+      if (!marker) throw new Error('the vault key ring marker could not be written');
+    }
+
+    if (marker.ring_id !== ringId) {
+      if (sealed) {
+        throw new VaultKeyRingError(
+          'VAULT_KEY_RING_MISMATCH',
+          `${where} holds key ring ${ringId}, but this database's partner credentials are sealed under key ring ${marker.ring_id} (created ${new Date(marker.created_at).toISOString()}). ` +
+            'Every instance must use the same key ring: put the right key file in place (or point every instance at the same one) and start again.',
+        );
+      }
+      // Nothing is sealed yet: this database simply follows the ring in hand.
+      if (!(await repo.replaceMarker(db, marker.ring_id, await newMarker(ringId)))) throw new Error('the vault key ring marker changed during start-up; start again');
+      marker = (await repo.keyRingMarker(db))!;
+    }
+
+    // Ring ids match; prove the keys are that ring's keys.
+    try {
+      const secret = await withKeys('unwrap', () => keys.unwrap({ wrappedKey: bytes(marker.wrapped_check), keyVersion: marker.key_version }));
+      if (!createHash('sha256').update(secret).digest().equals(bytes(marker.check_digest))) throw new VaultIntegrityError('vault-key');
+    } catch (error) {
+      throw new VaultKeyRingError(
+        'VAULT_KEY_RING_CHECK_FAILED',
+        `${where} is key ring ${ringId}, but its key version ${marker.key_version} does not open the check value stored with the database (${error instanceof AppError ? error.code : 'unexpected error'}). The key file may be damaged or an old copy: restore the latest backup of it and start again.`,
+      );
+    }
+    keys.pin(ringId);
+    pinnedRing = ringId;
+    await repo.markerVerified(db, clock.now());
+    logger.info({ ringId, provider: keys.kind, created }, 'vault key ring checked');
+    return { ringId, created };
+  }
+
+  /** Rotation moves the marker's check value onto the active version too, so retiring an old version never strands it. */
+  async function rewrapMarker(): Promise<void> {
+    const marker = await repo.keyRingMarker(db);
+    if (!marker) return;
+    const active = await withKeys('currentVersion', () => keys.currentVersion());
+    if (marker.key_version === active) return;
+    const secret = await withKeys('unwrap', () => keys.unwrap({ wrappedKey: bytes(marker.wrapped_check), keyVersion: marker.key_version }));
+    const wrapped = await withKeys('wrap', () => keys.wrap(secret));
+    await repo.rewrapMarker(db, marker.ring_id, marker.wrapped_check, wrapped.wrappedKey, wrapped.keyVersion);
+  }
+
   return {
+    ensureKeyRing,
     seal,
     insertSealed,
     open: async (partnerId, field) => (await openMany(partnerId, [field]))[field]!,
@@ -324,6 +443,8 @@ export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
       if (inUse > 0) {
         throw new ConflictError('VAULT_KEY_IN_USE', `Vault key version ${version} still wraps ${inUse} record(s). Run \`npm run vault:rotate\` until none remain, then retire it.`, { records: inUse });
       }
+      const marker = await repo.keyRingMarker(db);
+      if (marker?.key_version === version) await rewrapMarker();
       await withKeys('retire', () => keys.retire(version));
       // A seal that wrapped under the old version just before rotation could commit in between.
       const after = (await repo.countRootsByVaultKeyVersion(db))[version] ?? 0;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import type { Config } from '../config/config.ts';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { migrateToLatest, openDatabase, withStartupLock, type DatabaseHandle } from '../db/database.ts';
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -195,11 +195,17 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
 
     const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), logger });
     stack.push(() => database.close());
-    await migrateToLatest(database.db);
-
     const queue = createJobQueue(database, logger);
-    await queue.start(jobRegistry);
     stack.push(() => queue.stop({ graceful: true, timeoutMs: 5000 }));
+    // Several instances may start at once: one at a time migrates and creates the job queues.
+    await withStartupLock(
+      database,
+      async () => {
+        await migrateToLatest(database.db);
+        await queue.start(jobRegistry);
+      },
+      logger,
+    );
 
     let catcher: MailCatcher | undefined;
     let transport = overrides.mailTransport;

@@ -188,3 +188,31 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Start-up schema work (our migrations, the job queue's schema and queues) one instance at a time:
+ * pg-boss creates queues (tables, partitions) without a lock of its own, and two instances doing
+ * that at once deadlock. On PostgreSQL a session advisory lock on its own connection, released
+ * when done (or by the server, if the process dies); PGlite is one process, nothing to serialise.
+ */
+export async function withStartupLock<T>(database: DatabaseHandle, work: () => Promise<T>, logger?: Logger): Promise<T> {
+  if (database.kind !== 'postgres' || !database.pgPool) return work();
+  const client = await database.pgPool.connect();
+  const key = 'totalone:start-up schema';
+  let released = false;
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [key]);
+    if (!rows[0]?.locked) {
+      logger?.info('another instance is setting up the database schema; waiting for it');
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    }
+    const result = await work();
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+    client.release();
+    released = true;
+    return result;
+  } finally {
+    // On any failure the session is closed, which releases its advisory lock.
+    if (!released) client.release(new Error('start-up lock released by closing its session'));
+  }
+}

@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
+import { takeDataFolderLock } from './data-folder-lock.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import { openPgliteDataDir } from './pglite-open.ts';
@@ -89,7 +90,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const dataDir = resolve(options.dataDir ?? './data');
     const pgliteDir = join(dataDir, 'pglite');
     mkdirSync(pgliteDir, { recursive: true });
-    releaseLock = takeExclusiveLock(join(dataDir, 'pglite.lock'));
+    releaseLock = takeDataFolderLock(join(dataDir, 'pglite.lock'));
     try {
       pglite = await openPgliteDataDir(pgliteDir, { parsers: pgliteParsers });
     } catch (error) {
@@ -146,46 +147,6 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/**
- * PGlite does not lock its data folder and a second process would silently lose writes, so the
- * folder gets a lock file holding our pid. A lock left by a process that is gone is taken over.
- */
-function takeExclusiveLock(path: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        rmSync(path, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (holder && isAlive(holder)) {
-        throw new Error(
-          `The data folder is in use by another process (pid ${holder}, lock file ${path}). ` +
-            'PGlite allows one process at a time: stop the other one, or set DATABASE_URL to share a PostgreSQL server.',
-        );
-      }
-      rmSync(path, { force: true });
-    }
-  }
-  throw new Error(`Could not take the lock file ${path}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

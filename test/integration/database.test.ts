@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { startTicks, takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
 import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
 
@@ -90,7 +91,7 @@ describe('PGlite data folder lock', () => {
         catch (e) { console.log('REFUSED: ' + e.message); }`;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
       assert.match(child.stdout, /REFUSED: The data folder is in use by another process/, child.stderr);
-      await assert.rejects(openDatabase({ dataDir: dir }), /in use by another process/);
+      await assert.rejects(openDatabase({ dataDir: dir }), /already open in this process/);
     } finally {
       await first.close();
     }
@@ -99,5 +100,59 @@ describe('PGlite data folder lock', () => {
     writeFileSync(join(dir, 'pglite.lock'), String(dead));
     const again = await openDatabase({ dataDir: dir });
     await again.close();
+  });
+
+  // After a crash inside a container the new process often gets the old one's pid (pid 1, or the
+  // same small number): that pid is alive, but it is not the holder.
+  it('a lock file holding our own pid is taken over (a restarted container reuses pids)', async () => {
+    const lock = join(dir, 'pglite.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), startTicks: '1', at: new Date().toISOString() }));
+    const opened = await openDatabase({ dataDir: dir });
+    await opened.close();
+    writeFileSync(lock, String(process.pid)); // the lock file of an older version: only a pid
+    const again = await openDatabase({ dataDir: dir });
+    await again.close();
+  });
+
+  it('a lock file holding pid 1 is taken over when pid 1 started at another time, and refused when it is pid 1 itself', async () => {
+    const lock = join(dir, 'pglite.lock');
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const initStart = startTicks(1);
+    assert.ok(initStart, 'pid 1 is visible here');
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: hostname(), bootId: boot, startTicks: String(Number(initStart) + 12345), at: new Date().toISOString() }));
+    const opened = await openDatabase({ dataDir: dir });
+    await opened.close();
+    // The same pid 1 that wrote it (e.g. the app running as the container's pid 1, while an
+    // operator runs a script beside it): held.
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: hostname(), bootId: boot, startTicks: initStart, at: new Date().toISOString() }));
+    await assert.rejects(openDatabase({ dataDir: dir }), /in use by another process \(pid 1 on /);
+    rmSync(lock);
+  });
+
+  it('a holder on another host (a container sharing the volume) holds while its heartbeat is fresh; a stale one is taken over', () => {
+    const lock = join(dir, 'other-host.lock');
+    writeFileSync(lock, JSON.stringify({ pid: 4242, host: 'another-container', bootId: 'another-boot', startTicks: '99', at: new Date().toISOString() }));
+    assert.throws(() => takeDataFolderLock(lock, { staleAfterMs: 60_000 }), /pid 4242 on another-container.*expires/);
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(lock, past, past);
+    const release = takeDataFolderLock(lock, { staleAfterMs: 60_000 });
+    assert.equal(JSON.parse(readFileSync(lock, 'utf8')).pid, process.pid);
+    release();
+  });
+
+  it('the holder keeps its lock file fresh while it runs', async () => {
+    const lock = join(dir, 'fresh.lock');
+    const release = takeDataFolderLock(lock, { heartbeatMs: 50 });
+    try {
+      const past = new Date(Date.now() - 120_000);
+      utimesSync(lock, past, past);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() - statSync(lock).mtimeMs > 60_000) {
+        assert.ok(Date.now() < deadline, 'the heartbeat touched the file');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      release();
+    }
   });
 });

@@ -92,6 +92,9 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQue
     schema: 'pgboss',
     // Maintenance and cron on every instance is fine: pg-boss coordinates through the database.
     supervise: true,
+    // Expired jobs are found by maintenance: a job whose fetch was lost with its connection is
+    // active until it expires, then taken again at the next maintenance (within 30 s, not 120 s).
+    maintenanceIntervalSeconds: 30,
     schedule: true,
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));

@@ -8,7 +8,9 @@ export const sendEmailJob = defineJob({
   payload: z.object({ outboxId: z.uuid() }),
   // Backoff doubles from 5 s: a mail server outage of about an hour is absorbed here; after that
   // the outbox sweeper takes over (one attempt per sweep, at most an hour apart, for days).
-  queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
+  // Expiry above the transport's worst case (connection, greeting and socket timeouts, about 50 s):
+  // a job lost with its connection (fetched, never run) is taken again within 90 s.
+  queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 },
   worker: { batchSize: 10, pollingIntervalSeconds: 0.5 },
   handler: (deps: { mail: MailService }, payload) => deps.mail.deliver(payload.outboxId),
 });

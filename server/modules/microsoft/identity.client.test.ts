@@ -83,4 +83,36 @@ describe('identity client against the emulator', () => {
     await assert.rejects(identity.completeSignIn({ ...base, state: 'forged', codeVerifier: request.codeVerifier }));
     await assert.rejects(identity.completeSignIn({ ...base, state: request.state, codeVerifier: 'x'.repeat(43) }), MicrosoftIdentityError);
   });
+  it('judges every secret offered: a wrong secret with the right length and last characters is refused after the right one worked', async () => {
+    const f = emulator.facts;
+    const real = f.totalOneApp.secret!;
+    const input = { tenant: f.domain, clientId: f.totalOneApp.appId, scope: 'https://graph.microsoft.com/.default', context: 'Entra app' };
+    assert.ok((await identity.clientCredentials({ ...input, clientSecret: real })).accessToken);
+    const forged = `${'Q'.repeat(real.length - 4)}${real.slice(-4)}`;
+    await assert.rejects(identity.clientCredentials({ ...input, clientSecret: forged }), (error: unknown) => {
+      assert.ok(error instanceof MicrosoftIdentityError, String(error));
+      assert.match(error.code, /MICROSOFT_AADSTS7000215/);
+      return true;
+    });
+  });
+
+  it('accepts tokens issued on a moved clock when the app\u2019s clock moved with it (token expiry mid-import is testable)', async () => {
+    const f = emulator.facts;
+    emulator.advanceClock(3 * 24 * 3600);
+    try {
+      const moved = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost, now: () => emulator.now() });
+      const request = await moved.beginSignIn({ tenant: f.domain, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, redirectUri, scope: pcScope });
+      const outcome = await completeSignIn({ authorizeUrl: request.url, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+      assert.ok(outcome.code, JSON.stringify(outcome));
+      const tokens = await moved.completeSignIn({ tenantId: request.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: outcome.redirectUrl!, state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier });
+      assert.ok(tokens.expiresAt.getTime() > emulator.now().getTime(), 'expiry is counted on the moved clock');
+      // The same tokens on an unmoved clock: issued three days in the future, refused.
+      const unmoved = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
+      const again = await unmoved.beginSignIn({ tenant: f.domain, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, redirectUri, scope: pcScope });
+      const second = await completeSignIn({ authorizeUrl: again.url, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+      await assert.rejects(unmoved.completeSignIn({ tenantId: again.tenantId, clientId: f.partnerCenter.webAppId, clientSecret: f.partnerCenter.webAppSecret!, callbackUrl: second.redirectUrl!, state: again.state, nonce: again.nonce, codeVerifier: again.codeVerifier }));
+    } finally {
+      emulator.advanceClock(-3 * 24 * 3600);
+    }
+  });
 });

@@ -29,7 +29,7 @@ export interface SignInRequest {
 export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: number; now?: () => Date }) {
   const host = deps.authorityHost.replace(/\/+$/, '');
   const now = deps.now ?? (() => new Date());
-  const configs = new Map<string, Promise<oidc.Configuration>>();
+  const servers = new Map<string, Promise<oidc.ServerMetadata>>();
   const tenants = new Map<string, string>();
 
   /** Microsoft answers a domain's discovery with its tenant GUID as issuer; resolve that first. */
@@ -53,24 +53,44 @@ export function createIdentityClient(deps: { authorityHost: string; timeoutMs?: 
     return id;
   }
 
-  async function configuration(tenantId: string, clientId: string, clientSecret: string): Promise<oidc.Configuration> {
-    const cacheKey = `${tenantId}|${clientId}|${clientSecret.length}|${clientSecret.slice(-4)}`;
-    let pending = configs.get(cacheKey);
+  /** The tenant's OpenID configuration (endpoints, issuer, keys' address): public, cached per tenant. */
+  function serverMetadata(tenantId: string): Promise<oidc.ServerMetadata> {
+    let pending = servers.get(tenantId);
     if (!pending) {
       const issuer = new URL(`${host}/${tenantId}/v2.0`);
       pending = oidc
-        .discovery(issuer, clientId, { client_secret: clientSecret }, oidc.ClientSecretPost(clientSecret), {
+        .discovery(issuer, 'discovery', undefined, oidc.None(), {
           // Plain http is the local emulator only; Microsoft itself is https.
           ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
           timeout: Math.ceil((deps.timeoutMs ?? 15_000) / 1000),
         })
+        .then((config) => ({ ...config.serverMetadata() }))
         .catch((error) => {
-          configs.delete(cacheKey);
+          servers.delete(tenantId);
           throw translate(error, 'Microsoft sign-in');
         });
-      configs.set(cacheKey, pending);
+      servers.set(tenantId, pending);
     }
     return pending;
+  }
+
+  /**
+   * A client for one app and one secret, made for each call: nothing keyed on the secret is kept,
+   * so Microsoft judges a secret every time it is offered. Token times are checked with five
+   * minutes of tolerance (as Microsoft's own token validation allows) against this app's clock,
+   * which tests may move.
+   */
+  async function configuration(tenantId: string, clientId: string, clientSecret: string): Promise<oidc.Configuration> {
+    const server = await serverMetadata(tenantId);
+    const config = new oidc.Configuration(
+      server,
+      clientId,
+      { client_secret: clientSecret, [oidc.clockSkew]: Math.round((now().getTime() - Date.now()) / 1000), [oidc.clockTolerance]: 300 },
+      oidc.ClientSecretPost(clientSecret),
+    );
+    if (host.startsWith('http:')) oidc.allowInsecureRequests(config);
+    config.timeout = Math.ceil((deps.timeoutMs ?? 15_000) / 1000);
+    return config;
   }
 
   function toTokenSet(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): TokenSet {

@@ -8,6 +8,7 @@ import * as m0006 from './0006_operators.ts';
 import * as m0020 from './0020_outbox_delivery.ts';
 import * as m0021 from './0021_vault_key_ring.ts';
 import * as m0030 from './0030_sign_in_lockouts.ts';
+import * as m0031 from './0031_one_usable_link.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0020_outbox_delivery': m0020,
   '0021_vault_key_ring': m0021,
   '0030_sign_in_lockouts': m0030,
+  '0031_one_usable_link': m0031,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -89,6 +89,18 @@ const templates = {
     });
   },
 
+  signup_link_in_use(p: Params, _s: Secrets, ctx: MailContext) {
+    return compose('Your TotalOne signup link is open in a browser', p, ctx, {
+      paragraphs: [
+        `Someone (probably you) asked for a new signup link for ${p.companyName}. Your current link was started in a browser on ${formatDate(p.claimedAt)} and is still connecting, so we did not replace it.`,
+        'Continue in that browser: the link keeps working there until your Microsoft tenant is connected.',
+        'If you cannot use that browser any more, or if this was not you, contact support: we will check and send you a new link.',
+      ],
+      button: { label: 'Contact support', url: `${ctx.publicUrl}/support` },
+      after: [`Mention your signup reference ${p.reference}.`],
+    });
+  },
+
   support_request_received(p: Params, _s: Secrets, ctx: MailContext) {
     return compose(`We received your request (${p.reference})`, p, ctx, {
       paragraphs: [

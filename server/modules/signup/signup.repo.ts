@@ -74,6 +74,29 @@ export function createSignupRepo() {
       return partner;
     },
 
+    /**
+     * Locks the partner row until the transaction ends: every path that issues a link (signup or
+     * confirmation; operator, self-service or system) takes this one lock, so two issuers of one
+     * partner can never interleave their revoke-then-insert.
+     */
+    async lockPartner(tx: DbOrTx, id: string): Promise<Partner | undefined> {
+      return tx.selectFrom('partners').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    },
+
+    /** The partner's signup link that a browser has claimed and is still connecting with, if any. */
+    async findClaimedUsableLink(db: DbOrTx, partnerId: string, now: Date): Promise<OneTimeToken | undefined> {
+      return db
+        .selectFrom('one_time_tokens')
+        .selectAll()
+        .where('partner_id', '=', partnerId)
+        .where('purpose', '=', 'signup_link')
+        .where('claimed_at', 'is not', null)
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+    },
+
     async findPartner(db: DbOrTx, id: string): Promise<Partner | undefined> {
       return db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
     },

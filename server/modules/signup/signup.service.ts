@@ -10,7 +10,7 @@ import type { MailService } from '../mail/mail.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
 import { linkStatus, newPartnerReference, newSupportReference } from './signup.fns.ts';
-import type { SignupRepo } from './signup.repo.ts';
+import { inProgressStates, type SignupRepo } from './signup.repo.ts';
 
 export interface RequestMeta {
   ip: string;
@@ -37,7 +37,7 @@ export const defaultSignupLimits: SignupLimits = {
 export const acceptedMessages = {
   signup: 'Thank you. If the details can be used, an email is on its way to the primary contact. Open it and press "Verify email" to continue.',
   resendVerification: 'If this address belongs to a signup that still needs confirming, a new confirmation email is on its way. Earlier confirmation links no longer work.',
-  newSignupLink: 'If this address belongs to a confirmed signup that is not connected yet, a new signup link is on its way. Earlier signup links no longer work.',
+  newSignupLink: 'If this address belongs to a confirmed signup that is not connected yet, an email is on its way: a new signup link (earlier links then stop working), or, if your link is already open in a browser, how to continue there.',
 };
 
 export function createSignupService(deps: {
@@ -59,6 +59,8 @@ export function createSignupService(deps: {
   const hashSession = (session: string) => hmacHex(deps.sessionHashKey, session);
 
   async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string, options: { firstLink?: boolean } = {}) {
+    // The partner row lock serialises every issuer of this partner's links (see issueSignupLink).
+    if (!options.firstLink) await repo.lockPartner(tx, partner.id);
     const now = clock.now();
     if (!options.firstLink) await repo.revokeUsableTokens(tx, partner.id, 'email_verification', 'superseded', now);
     const token = randomToken();
@@ -77,6 +79,9 @@ export function createSignupService(deps: {
 
   /** Issues a fresh signup link (revoking any earlier one) and emails it to the primary contact. */
   async function issueSignupLink(tx: DbOrTx, partner: Partner, issuedBy: string, actor: { type: 'system' | 'operator' | 'anonymous'; id?: string; ip?: string }) {
+    // One lock for every path that issues a link: the partner row (a caller may already hold it).
+    // Revoke-then-insert under it leaves exactly one usable link; a unique index backs this up.
+    await repo.lockPartner(tx, partner.id);
     const now = clock.now();
     const revoked = await repo.revokeUsableTokens(tx, partner.id, 'signup_link', 'superseded', now);
     const token = randomToken();
@@ -200,7 +205,7 @@ export function createSignupService(deps: {
         const now = clock.now();
         const spent = await repo.spendToken(tx, tokenHash, 'email_verification', now);
         if (!spent) return undefined;
-        const partner = await repo.findPartner(tx, spent.partner_id);
+        const partner = await repo.lockPartner(tx, spent.partner_id);
         if (!partner) throw new Error('verification link without partner');
         await repo.moveState(tx, partner.id, ['registered'], 'email_verified', now, { email_verified_at: now });
         await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'email.verified', ip: meta.ip, details: { linkId: spent.id } });
@@ -225,7 +230,9 @@ export function createSignupService(deps: {
       );
       await db.transaction().execute(async (tx) => {
         await repo.lock(tx, `signup-email:${email}`);
-        const partner = await repo.findInProgressByPrimaryEmail(tx, email);
+        const found = await repo.findInProgressByPrimaryEmail(tx, email);
+        const locked = found && (await repo.lockPartner(tx, found.id));
+        const partner = found && locked ? { ...locked, first_name: found.first_name } : undefined;
         if (!partner || partner.state !== 'registered') {
           await audit.record(tx, { actorType: 'anonymous', partnerId: partner?.id ?? null, action: 'verification_link.resend_ignored', ip: meta.ip });
           return;
@@ -244,14 +251,30 @@ export function createSignupService(deps: {
       );
       await db.transaction().execute(async (tx) => {
         await repo.lock(tx, `signup-email:${email}`);
-        const partner = await repo.findInProgressByPrimaryEmail(tx, email);
-        if (!partner) {
+        const found = await repo.findInProgressByPrimaryEmail(tx, email);
+        // Decided under the partner row lock, the one every link issuer takes.
+        const locked = found && (await repo.lockPartner(tx, found.id));
+        if (!found || !locked || !inProgressStates.includes(locked.state)) {
           await audit.record(tx, { actorType: 'anonymous', action: 'signup_link.request_ignored', ip: meta.ip });
           return;
         }
+        const partner = { ...locked, first_name: found.first_name };
         // Not confirmed yet: the helpful answer is a new confirmation email, which leads to the link.
         if (partner.state === 'registered') {
           await issueVerification(tx, partner, { email, first_name: partner.first_name }, 'self-service');
+          return;
+        }
+        // A browser is connecting with the current link: an anonymous request must not cut it off.
+        // The address owner is told to continue there or ask support (who can re-issue).
+        const claimed = await repo.findClaimedUsableLink(tx, partner.id, clock.now());
+        if (claimed) {
+          await mail.queue(tx, {
+            template: 'signup_link_in_use',
+            to: email,
+            partnerId: partner.id,
+            params: { firstName: partner.first_name, companyName: partner.legal_name, claimedAt: new Date(claimed.claimed_at!).toISOString(), reference: partner.reference },
+          });
+          await audit.record(tx, { actorType: 'anonymous', partnerId: partner.id, action: 'signup_link.request_kept_claimed', ip: meta.ip, details: { linkId: claimed.id } });
           return;
         }
         await issueSignupLink(tx, partner, 'self-service', { type: 'anonymous', ip: meta.ip });

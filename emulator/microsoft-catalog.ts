@@ -41,6 +41,8 @@ export const GRAPH_APP_ROLES: AppRoleDefinition[] = [
   role('8e8e4742-1d95-4f68-9d56-6ee75648c72a', 'DelegatedPermissionGrant.ReadWrite.All', 'Manage all delegated permission grants'),
   role('246dd0d5-5bd0-4def-940b-0421030a5b68', 'Policy.Read.All', 'Read your organization\'s policies'),
   role('498476ce-e0fe-48b0-b801-37ba7e2685c6', 'Organization.Read.All', 'Read organization information'),
+  role('f6e9e124-4586-492f-adc0-c6f96e4823fd', 'DelegatedAdminRelationship.Read.All', 'Read Delegated Admin relationships with customers'),
+  role('cc13eba4-8cd8-44c6-b4d4-f93237adce58', 'DelegatedAdminRelationship.ReadWrite.All', 'Manage Delegated Admin relationships with customers'),
 ];
 
 /** Microsoft Graph delegated permissions (OAuth2 scopes) with their real ids. */

@@ -56,5 +56,10 @@ export const permissions = {
     delegated: ['DelegatedPermissionGrant.ReadWrite.All', 'Directory.AccessAsUser.All'],
     application: ['DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'],
   },
+  /** tenantRelationships/delegatedAdminRelationships (list, get, accessAssignments): v1.0 reference. */
+  readDelegatedAdminRelationships: {
+    delegated: ['DelegatedAdminRelationship.Read.All', 'DelegatedAdminRelationship.ReadWrite.All'],
+    application: ['DelegatedAdminRelationship.Read.All', 'DelegatedAdminRelationship.ReadWrite.All'],
+  },
   readPolicies: { delegated: ['Policy.Read.All'], application: ['Policy.Read.All'] },
 } satisfies Record<string, PermissionRule>;

@@ -2,6 +2,7 @@
 // partner's setup goes wrong (the checklist of guide steps 2.3-2.34), or one load pattern.
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, graphRoleId } from '../microsoft-catalog.ts';
 import { buildReadyTenant, type TenantOptions } from './ready.ts';
+import { gdapScenarios } from './gdap.ts';
 import type { Scenario, ScenarioTenant, ScenarioUser } from './types.ts';
 
 export type { TenantOptions } from './ready.ts';
@@ -135,6 +136,7 @@ const builtIns: BuiltInScenario[] = [
       t.partnerCenter.faults = { unavailableRequests: 2, latencyMs: 20, failPagesOnce: [1] };
     },
   },
+  ...gdapScenarios,
 ];
 
 export interface ScenarioSummary {

@@ -21,6 +21,8 @@ export interface TenantOptions {
 /** The four application permissions and one delegated permission of guide steps 2.26-2.27. */
 export const TOTAL_ONE_APP_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All'];
 export const TOTAL_ONE_DELEGATED = ['User.Read'];
+/** Recommended on top of the four: reading the GDAP relationships with the customers. */
+export const TOTAL_ONE_RECOMMENDED_APP_ROLES = ['DelegatedAdminRelationship.Read.All'];
 
 /** Redirect URIs registered on the partner's apps. Port-less localhost matches any port, as in Entra. */
 export const DEFAULT_REDIRECT_URIS = [
@@ -81,7 +83,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     requiredResourceAccess: [{
       resourceAppId: GRAPH_APP_ID,
       resourceAccess: [
-        ...TOTAL_ONE_APP_ROLES.map((v) => ({ id: graphRoleId(v), type: 'Role' as const })),
+        ...[...TOTAL_ONE_APP_ROLES, ...TOTAL_ONE_RECOMMENDED_APP_ROLES].map((v) => ({ id: graphRoleId(v), type: 'Role' as const })),
         ...TOTAL_ONE_DELEGATED.map((v) => ({ id: graphScopeId(v), type: 'Scope' as const })),
       ],
     }],
@@ -141,6 +143,8 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
 
   const adminAgents = { id: id('group:adminagents'), displayName: 'AdminAgents', description: 'Members of this group get administrative privileges in customer tenants (Partner Center).', members: [serviceAccount.id, totalOneSpId] };
   const helpdeskAgents = { id: id('group:helpdeskagents'), displayName: 'HelpdeskAgents', description: 'Members of this group get helpdesk privileges in customer tenants (Partner Center).', members: [] };
+  // The security group the GDAP relationships' access assignments name: it holds the service account.
+  const gdapAdmins = { id: id('group:gdapadmins'), displayName: 'TotalOne GDAP Admins', description: 'Security group assigned Global Administrator in the customers\' tenants through GDAP access assignments.', members: [serviceAccount.id] };
   const salesAgents = { id: id('group:salesagents'), displayName: 'SalesAgents', description: 'Members of this group can manage customers and orders in Partner Center.', members: [] };
 
   return {
@@ -151,7 +155,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     securityDefaultsEnabled: false,
     conditionalAccess: { requireMfa: true, blockUserSignIn: false },
     users: [serviceAccount, existingAdmin, employee],
-    groups: [adminAgents, helpdeskAgents, salesAgents],
+    groups: [adminAgents, helpdeskAgents, salesAgents, gdapAdmins],
     directoryRoles: [
       { id: id('role:ga'), roleTemplateId: GLOBAL_ADMIN_ROLE_TEMPLATE_ID, displayName: 'Global Administrator', description: 'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.', members: [serviceAccount.id, existingAdmin.id] },
       { id: id('role:gr'), roleTemplateId: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451', displayName: 'Global Reader', description: 'Can read everything that a Global Administrator can, but not update anything.', members: [] },
@@ -159,7 +163,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     applications,
     servicePrincipals: [...firstPartySps, ...appSps],
     // Admin consent given in step 2.29: the app roles and the delegated User.Read for everyone.
-    appRoleAssignments: TOTAL_ONE_APP_ROLES.map((v) => ({
+    appRoleAssignments: [...TOTAL_ONE_APP_ROLES, ...TOTAL_ONE_RECOMMENDED_APP_ROLES].map((v) => ({
       id: id(`ara:${v}`), appRoleId: graphRoleId(v), principalId: totalOneSpId, resourceId: graphSpId, createdDateTime: iso(-1),
     })),
     oauth2PermissionGrants: [{
@@ -176,6 +180,8 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
       defaultPageSize: 100,
       maxPageSize: 500,
     },
+    // Every customer has an active GDAP relationship with Global Administrator, assigned to the group.
+    gdap: { accessGroupId: gdapAdmins.id, anchor: now.toISOString(), withoutActivePercent: 0, expiringPercent: 0, autoExtendPercent: 0, unassignedPercent: 0, microsoftLed: false },
     roles: { serviceAccountUpn: serviceAccount.userPrincipalName, totalOneAppId: totalOneApp.appId, adminAgentsGroupId: adminAgents.id },
   };
 }

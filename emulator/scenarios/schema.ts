@@ -59,6 +59,11 @@ const tenant = z.object({
     defaultPageSize: z.number().int().positive(),
     maxPageSize: z.number().int().positive(),
   }),
+  gdap: z.object({
+    accessGroupId: guid, anchor: isoDate,
+    withoutActivePercent: z.number().min(0).max(100), expiringPercent: z.number().min(0).max(100),
+    autoExtendPercent: z.number().min(0).max(100), unassignedPercent: z.number().min(0).max(100), microsoftLed: z.boolean(),
+  }).optional(),
   roles: z.object({ serviceAccountUpn: z.string(), totalOneAppId: z.string(), adminAgentsGroupId: z.string() }),
 });
 

@@ -148,6 +148,28 @@ export interface PartnerCenterSetup {
   maxPageSize: number;
 }
 
+/**
+ * The partner's GDAP relationships (Graph tenantRelationships/delegatedAdminRelationships), one per
+ * customer, derived from the customer list on demand: customer i falls into a bucket of
+ * (i * 37 + 11) mod 100, so every hundred customers holds exactly the stated shares.
+ */
+export interface ScenarioGdap {
+  /** Security group of the partner tenant named by the access assignments (it holds the service account). */
+  accessGroupId: string;
+  /** Dates of the relationships are relative to this instant (ISO), so they stay fixed within a scenario. */
+  anchor: string;
+  /** Per cent of customers without an active relationship: none, expired or terminated. */
+  withoutActivePercent: number;
+  /** Per cent of customers whose active relationship (with Global Administrator) ends within 30 days. */
+  expiringPercent: number;
+  /** Per cent of customers whose relationship auto-extends by P180D; Partner Center excludes Global Administrator from those. */
+  autoExtendPercent: number;
+  /** Per cent of customers with an active relationship but no access assignment for any security group. */
+  unassignedPercent: number;
+  /** The relationships are Microsoft-led transition ones (MLT_, eight default roles, assigned to AdminAgents). */
+  microsoftLed: boolean;
+}
+
 export interface ScenarioTenant {
   /** 'operator': TotalOne's own tenant (owner of the Key Vault), not a partner. Default 'partner'. */
   kind?: 'partner' | 'operator';
@@ -171,6 +193,8 @@ export interface ScenarioTenant {
   appRoleAssignments: ScenarioAppRoleAssignment[];
   oauth2PermissionGrants: ScenarioPermissionGrant[];
   partnerCenter: PartnerCenterSetup;
+  /** GDAP relationships with the customers; absent: the partner has none. */
+  gdap?: ScenarioGdap;
   /** Handy pointers for tests and the CLI: which objects play which role in the guide. */
   roles: {
     serviceAccountUpn: string;

@@ -68,7 +68,7 @@ describe('client credentials', () => {
     assert.equal(payload.appid, f.totalOneApp.appId);
     assert.equal(payload.idtyp, 'app');
     assert.equal(payload.oid, f.totalOneApp.servicePrincipalId);
-    assert.deepEqual([...(payload.roles as string[])].sort(), ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']);
+    assert.deepEqual([...(payload.roles as string[])].sort(), ['DelegatedAdminRelationship.Read.All', 'Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']);
     assert.equal(payload.scp, undefined);
   });
 

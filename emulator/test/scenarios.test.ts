@@ -65,6 +65,11 @@ const cases: Array<{ name: string; symptoms: Outcome; fix: PatchOperation[] }> =
   { name: 'large-partner', symptoms: {}, fix: [] },
   { name: 'throttled', symptoms: {}, fix: [] },
   { name: 'flaky-partner-center', symptoms: { partnerCenter: 503 }, fix: [{ op: 'setFaults', faults: { unavailableRequests: 0, latencyMs: 0, failPagesOnce: [] } }] },
+  // GDAP relationships differ only (see gdap.test.ts); the setup checks stay green.
+  { name: 'no-gdap', symptoms: {}, fix: [] },
+  { name: 'gdap-partial', symptoms: {}, fix: [] },
+  { name: 'gdap-expiring', symptoms: {}, fix: [] },
+  { name: 'gdap-readonly', symptoms: {}, fix: [] },
 ];
 
 describe('built-in scenarios', () => {

@@ -66,7 +66,7 @@ describe('Graph client against the emulator', () => {
     const graphSp = await graph.servicePrincipal(token, GRAPH_APP_ID);
     assert.equal(sp?.id, f.totalOneApp.servicePrincipalId);
     const assignments = await graph.appRoleAssignments(token, sp!.id);
-    assert.equal(assignments.filter((a) => a.resourceId === graphSp!.id).length, 4);
+    assert.equal(assignments.filter((a) => a.resourceId === graphSp!.id).length, 5, 'the four of the guide + DelegatedAdminRelationship.Read.All');
     const grants = await graph.oauth2PermissionGrants(token, sp!.id);
     assert.ok(grants.some((g) => g.consentType === 'AllPrincipals' && g.resourceId === graphSp!.id && g.scope.split(' ').includes('User.Read')));
     assert.ok(graphSp?.oauth2PermissionScopes?.some((s) => s.id === USER_READ));

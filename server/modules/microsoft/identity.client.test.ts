@@ -26,10 +26,10 @@ describe('identity client against the emulator', () => {
     });
   });
 
-  it('gets an app-only Graph token with the four application roles', async () => {
+  it('gets an app-only Graph token with the granted application roles', async () => {
     const f = emulator.facts;
     const token = await identity.clientCredentials({ tenant: f.domain, clientId: f.totalOneApp.appId, clientSecret: f.totalOneApp.secret!, scope: 'https://graph.microsoft.com/.default', context: 'Entra app' });
-    assert.deepEqual(new Set(token.accessClaims.roles as string[]), new Set(['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']));
+    assert.deepEqual(new Set(token.accessClaims.roles as string[]), new Set(['DelegatedAdminRelationship.Read.All', 'Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']));
   });
 
   it('maps a secret ID pasted as the secret to AADSTS7000215 with the portal fix', async () => {

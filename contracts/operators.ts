@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailAddress, linkToken, requiredText } from './common.ts';
+import { partnerStates } from './partner-states.ts';
 
 // The operator console: operator accounts, sign-in, and the console API. Shared by the
 // server (request validation, response stripping) and the web console. Every response shape is an
@@ -10,18 +11,7 @@ export const operatorRoleSchema = z.enum(operatorRoles);
 export type OperatorRole = z.infer<typeof operatorRoleSchema>;
 export const operatorStatusSchema = z.enum(['invited', 'active', 'disabled']);
 
-export const partnerStateSchema = z.enum([
-  'registered',
-  'email_verified',
-  'link_sent',
-  'connecting',
-  'connected',
-  'syncing',
-  'active',
-  'link_expired',
-  'sync_failed',
-  'suspended',
-]);
+export const partnerStateSchema = z.enum(partnerStates);
 
 const isoDate = z.string();
 const uuid = z.uuid({ error: 'This identifier is not valid.' });

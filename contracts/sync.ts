@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { partnerStates } from './partner-states.ts';
 
 // The partner's status page and tenant view, shared by server and web.
 
@@ -31,7 +32,7 @@ export const syncProgressSchema = z.object({
 export const statusSchema = z.object({
   companyName: z.string(),
   reference: z.string(),
-  state: z.string(),
+  state: z.enum(partnerStates),
   /** One sentence for the top of the page. */
   headline: z.string(),
   steps: z.array(statusStepSchema),

@@ -46,6 +46,8 @@ import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts
 import { createKeyProvider } from '../modules/vault/vault.config.ts';
 import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
+import { createPartnersRepo } from '../modules/partners/partners.repo.ts';
+import { createPartnerLifecycle } from '../modules/partners/partners.service.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
 import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
@@ -109,7 +111,9 @@ function buildServices(deps: {
     from: config.mail.from,
     context: { publicUrl: deps.publicUrl, supportEmail: config.mail.supportEmail },
   });
+  const lifecycle = createPartnerLifecycle({ repo: createPartnersRepo(), audit, clock });
   const signup = createSignupService({
+    lifecycle,
     db,
     repo: createSignupRepo(),
     mail,
@@ -138,6 +142,7 @@ function buildServices(deps: {
     db,
     repo: connectRepo,
     signup,
+    lifecycle,
     connect,
     audit,
     credentials,
@@ -156,7 +161,7 @@ function buildServices(deps: {
   const syncPartners = createSyncPartners();
   const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), signup, mail, audit, credentials, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
@@ -170,8 +175,8 @@ function buildServices(deps: {
     lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
-  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, signIn, vault, mail, queue, audit, clock, logger });
+  return { audit, rateLimits, mail, lifecycle, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {

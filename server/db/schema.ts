@@ -6,19 +6,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T = Record<string, unknown>> = ColumnType<T, string, string>;
 
-export const partnerStates = [
-  'registered',
-  'email_verified',
-  'link_sent',
-  'connecting',
-  'connected',
-  'syncing',
-  'active',
-  'link_expired',
-  'sync_failed',
-  'suspended',
-] as const;
-export type PartnerState = (typeof partnerStates)[number];
+export { partnerStates, type PartnerState } from '../../contracts/partner-states.ts';
+import type { PartnerState } from '../../contracts/partner-states.ts';
 
 export interface PartnersTable {
   id: Generated<string>;

@@ -9,6 +9,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { TokenSet } from '../microsoft/identity.client.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
+import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
@@ -27,6 +28,7 @@ export function createConnectSignIn(deps: {
   db: Db;
   repo: ConnectRepo;
   signup: SignupService;
+  lifecycle: Pick<PartnerLifecycle, 'markConnected'>;
   connect: ConnectService;
   audit: AuditService;
   credentials: MicrosoftCredentials;
@@ -260,7 +262,7 @@ export function createConnectSignIn(deps: {
         const spent = await signup.spendClaimedLink(tx, sessionId!, now);
         if (!spent) throw new ConflictError('LINK_NOT_USABLE', 'Your signup link expired or was replaced before the connection was completed. Request a new link; what you entered so far is kept.');
         await repo.saveConnection(tx, current.partnerId, { committed_at: now, updated_at: now });
-        await signup.moveState(tx, current.partnerId, ['connecting', 'link_sent', 'link_expired'], 'connected');
+        await deps.lifecycle.markConnected(tx, current.partnerId, { actor: { type: 'partner', ip: meta.ip } });
         await deps.queue.enqueue(syncCustomersJob, { partnerId: current.partnerId, reason: 'first_connect' }, { tx, singletonKey: current.partnerId });
         await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.committed', ip: meta.ip, details: { preflightRunId: run.id, tenantId: connection.tenant_id } });
       });

@@ -1,6 +1,5 @@
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Partner, PartnerState } from '../../db/schema.ts';
-import { partnerStates } from '../../db/schema.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.ts';
@@ -9,6 +8,8 @@ import type { PartnerDetail, PartnerListQuery } from '../../../contracts/operato
 import type { AuditService } from '../audit/audit.service.ts';
 import type { ConnectSignIn } from '../connect/connect.signin.ts';
 import type { MailService } from '../mail/mail.service.ts';
+import { partnerStates } from '../../../contracts/partner-states.ts';
+import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { Vault } from '../vault/vault.service.ts';
@@ -32,7 +33,8 @@ export function createConsole(deps: {
   db: Db;
   read: ConsoleReadModel;
   repo: OperatorsRepo;
-  signup: Pick<SignupService, 'issueSignupLink' | 'moveState' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
+  signup: Pick<SignupService, 'issueSignupLink' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
+  lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'suspend'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
   mail: Pick<MailService, 'queue' | 'deliveryOverview'>;
@@ -198,7 +200,7 @@ export function createConsole(deps: {
         const failed = partner.state === 'sync_failed' || (lastRun?.status === 'failed' && (partner.state === 'connected' || partner.state === 'active'));
         if (!failed) throw notAvailable('Restarting the customer import', partner.state);
         // Back to connected: the sync moves it to syncing and, when done, to active.
-        if (partner.state === 'sync_failed') await deps.signup.moveState(tx, id, ['sync_failed'], 'connected');
+        if (partner.state === 'sync_failed') await deps.lifecycle.retrySync(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason } });
         await deps.queue.enqueue(syncCustomersJob, { partnerId: id, reason: 'operator' }, { tx, singletonKey: id });
         await audit.record(tx, operatorEvent(op, meta, id, 'console.sync_restarted', { reason, previousState: partner.state, lastRunId: lastRun?.id ?? null }));
       });
@@ -209,8 +211,7 @@ export function createConsole(deps: {
       await db.transaction().execute(async (tx) => {
         const partner = await lockPartner(tx, id);
         if (partner.state === 'suspended') throw notAvailable('Suspending', partner.state);
-        const others = partnerStates.filter((s) => s !== 'suspended');
-        await deps.signup.moveState(tx, id, others, 'suspended');
+        await deps.lifecycle.suspend(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason } });
         const linksRevoked = await deps.signup.revokeAllLinks(tx, id, 'partner_suspended');
         await audit.record(tx, operatorEvent(op, meta, id, 'console.partner_suspended', { reason, previousState: partner.state, linksRevoked }));
       });

@@ -117,17 +117,6 @@ export function createSignupRepo() {
       return row?.partner_id;
     },
 
-    /** Moves the partner only if it is in one of `from`; returns whether it moved. */
-    async moveState(tx: DbOrTx, partnerId: string, from: PartnerState[], to: PartnerState, now: Date, extra: { email_verified_at?: Date } = {}): Promise<boolean> {
-      const result = await tx
-        .updateTable('partners')
-        .set({ state: to, updated_at: now, ...extra })
-        .where('id', '=', partnerId)
-        .where('state', 'in', from)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
-
     async insertToken(tx: DbOrTx, row: { partnerId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date; issuedBy: string }): Promise<OneTimeToken> {
       return tx
         .insertInto('one_time_tokens')
@@ -210,11 +199,11 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
-    /** Partners whose latest signup link ran out unused: they move to link_expired. */
-    async expireLapsedLinks(tx: DbOrTx, now: Date): Promise<string[]> {
+    /** Partners whose latest signup link ran out unused (they move to link_expired), rows locked. */
+    async partnersWithLapsedLinks(tx: DbOrTx, now: Date): Promise<string[]> {
       const rows = await tx
-        .updateTable('partners')
-        .set({ state: 'link_expired', updated_at: now })
+        .selectFrom('partners')
+        .select('id')
         .where('state', 'in', ['link_sent', 'connecting'])
         .where(({ not, exists, selectFrom }) =>
           not(
@@ -229,7 +218,9 @@ export function createSignupRepo() {
             ),
           ),
         )
-        .returning('id')
+        // Another run of the job holds some of them: it expires those.
+        .forUpdate()
+        .skipLocked()
         .execute();
       return rows.map((r) => r.id);
     },

@@ -1,12 +1,13 @@
 import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
-import type { Partner, PartnerState } from '../../db/schema.ts';
+import type { Partner } from '../../db/schema.ts';
 import { HOUR, type Clock } from '../../lib/clock.ts';
 import { hmacHex, randomToken } from '../../lib/crypto.ts';
 import { ConflictError, GoneError, NotFoundError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { MailService } from '../mail/mail.service.ts';
+import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
 import { linkStatus, newPartnerReference, newSupportReference } from './signup.fns.ts';
@@ -43,6 +44,7 @@ export const acceptedMessages = {
 export function createSignupService(deps: {
   db: Db;
   repo: SignupRepo;
+  lifecycle: PartnerLifecycle;
   mail: MailService;
   audit: AuditService;
   rateLimits: RateLimitService;
@@ -53,7 +55,7 @@ export function createSignupService(deps: {
   links: { signupTtlHours: number; verificationTtlHours: number };
   limits?: SignupLimits;
 }) {
-  const { db, repo, mail, audit, clock } = deps;
+  const { db, repo, lifecycle, mail, audit, clock } = deps;
   const limits = deps.limits ?? defaultSignupLimits;
   const hashToken = (token: string) => hmacHex(deps.tokenHashKey, token);
   const hashSession = (session: string) => hmacHex(deps.sessionHashKey, session);
@@ -87,7 +89,7 @@ export function createSignupService(deps: {
     const token = randomToken();
     const expiresAt = new Date(now.getTime() + deps.links.signupTtlHours * HOUR);
     const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'signup_link', tokenHash: hashToken(token), expiresAt, issuedBy });
-    await repo.moveState(tx, partner.id, ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed'], 'link_sent', now);
+    await lifecycle.markLinkSent(tx, partner.id, { actor: { type: actor.type, id: actor.id ?? null, ip: actor.ip ?? null }, details: { linkId: row.id } });
     const { primary } = await repo.contacts(tx, partner.id);
     await mail.queue(tx, {
       template: 'signup_link',
@@ -144,8 +146,6 @@ export function createSignupService(deps: {
 
     /** Support inbox: open or handled; returns whether it changed. */
     setSupportRequestStatus: (tx: DbOrTx, id: string, status: 'open' | 'handled') => repo.setSupportRequestStatus(tx, id, status),
-
-    moveState: (tx: DbOrTx, partnerId: string, from: PartnerState[], to: PartnerState) => repo.moveState(tx, partnerId, from, to, clock.now()),
 
     async submitSignup(data: SignupData, meta: RequestMeta): Promise<void> {
       const email = data.primaryContact.email;
@@ -207,7 +207,7 @@ export function createSignupService(deps: {
         if (!spent) return undefined;
         const partner = await repo.lockPartner(tx, spent.partner_id);
         if (!partner) throw new Error('verification link without partner');
-        await repo.moveState(tx, partner.id, ['registered'], 'email_verified', now, { email_verified_at: now });
+        await lifecycle.markEmailVerified(tx, partner.id, { actor: { type: 'partner', ip: meta.ip } });
         await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'email.verified', ip: meta.ip, details: { linkId: spent.id } });
         const { primary } = await repo.contacts(tx, partner.id);
         const link = await issueSignupLink(tx, partner, 'email_verification', { type: 'system' });
@@ -312,7 +312,7 @@ export function createSignupService(deps: {
         if (!link) return undefined;
         const partner = await repo.findPartner(tx, link.partner_id);
         if (!partner) throw new Error('signup link without partner');
-        await repo.moveState(tx, partner.id, ['link_sent', 'link_expired'], 'connecting', now);
+        await lifecycle.markConnecting(tx, partner.id, { actor: { type: 'partner', ip: meta.ip }, details: { linkId: link.id } });
         const { primary } = await repo.contacts(tx, partner.id);
         await mail.queue(tx, {
           template: 'signup_link_opened',
@@ -371,8 +371,11 @@ export function createSignupService(deps: {
 
     async expireLapsedLinks(): Promise<number> {
       return db.transaction().execute(async (tx) => {
-        const ids = await repo.expireLapsedLinks(tx, clock.now());
-        for (const id of ids) await audit.record(tx, { actorType: 'system', partnerId: id, action: 'signup_link.expired' });
+        const ids = await repo.partnersWithLapsedLinks(tx, clock.now());
+        for (const id of ids) {
+          await lifecycle.markLinkExpired(tx, id);
+          await audit.record(tx, { actorType: 'system', partnerId: id, action: 'signup_link.expired' });
+        }
         return ids.length;
       });
     },

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
-import type { PartnerState } from '../../db/schema.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import { type Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -12,7 +11,8 @@ import type { MicrosoftCredentials, PartnerCenterSession } from '../microsoft/mi
 import { classifyFailure, type Failure } from '../microsoft/microsoft.failures.ts';
 import { createMicrosoftHttp } from '../microsoft/microsoft.http.ts';
 import { PartnerCenterError, createPartnerCenterClient, type PcCustomerPage } from '../microsoft/partner-center.client.ts';
-import type { SignupService } from '../signup/signup.service.ts';
+import type { PartnerLifecycle } from '../partners/partners.service.ts';
+import { syncableStates } from '../partners/partners.transitions.ts';
 import { createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
 import { syncCustomersJob } from './sync.jobs.ts';
 import type { PartnerLock } from './sync.lock.ts';
@@ -42,7 +42,6 @@ export type SyncReason = 'first_connect' | 'scheduled' | 'operator' | 'retry' | 
 /** The run stopped because its row is no longer running (another worker ended it). */
 class RunTakenOver extends Error {}
 
-const SYNCABLE_STATES: PartnerState[] = ['connected', 'syncing', 'active'];
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSyncService(deps: {
@@ -50,7 +49,7 @@ export function createSyncService(deps: {
   repo: SyncRepo;
   partners: SyncPartners;
   lock: PartnerLock;
-  signup: Pick<SignupService, 'moveState'>;
+  lifecycle: Pick<PartnerLifecycle, 'markSyncing' | 'markActive' | 'markSyncFailed' | 'markNeedsAttention'>;
   mail: Pick<MailService, 'queue'>;
   audit: AuditService;
   credentials: Pick<MicrosoftCredentials, 'partnerCenterSession'>;
@@ -61,7 +60,7 @@ export function createSyncService(deps: {
   statusKeyKey: Buffer;
   options?: Partial<SyncOptions>;
 }) {
-  const { db, repo, partners, lock, signup, mail, audit, clock, logger } = deps;
+  const { db, repo, partners, lock, lifecycle, mail, audit, clock, logger } = deps;
   const options: SyncOptions = { ...defaultSyncOptions, ...deps.options };
 
   // Requests and 429s per run, also those the HTTP layer retried on its own (it reports them here).
@@ -153,7 +152,7 @@ export function createSyncService(deps: {
     const previous = await repo.lastCompletedRun(db, partner.id);
     return db.transaction().execute(async (tx) => {
       const run = await repo.insertRun(tx, { partnerId: partner.id, reason, correlationId: randomUUID(), jobId, estimatedTotal: previous?.total_count ?? null, now: clock.now() });
-      await signup.moveState(tx, partner.id, ['connected'], 'syncing');
+      await lifecycle.markSyncing(tx, partner.id, { unlessIn: ['syncing', 'active'], details: { runId: run.id } });
       await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.started', details: { runId: run.id, reason, correlationId: run.correlation_id } });
       return run;
     });
@@ -204,7 +203,7 @@ export function createSyncService(deps: {
     const removed = await repo.markUnseenRemoved(tx, partner.id, run.id, now);
     const total = await repo.countSeenBy(tx, partner.id, run.id);
     await repo.updateRunning(tx, run.id, { status: 'completed', total_count: total, continuation_token: null, finished_at: now, updated_at: now, error: null });
-    const activated = await signup.moveState(tx, partner.id, ['connected', 'syncing'], 'active');
+    const activated = await lifecycle.markActive(tx, partner.id, { unlessIn: ['active'], details: { runId: run.id } });
     if (activated) {
       const { primary, secondary } = await partners.contacts(tx, partner.id);
       const link = statusKey(partner.id);
@@ -228,7 +227,7 @@ export function createSyncService(deps: {
     const now = clock.now();
     await db.transaction().execute(async (tx) => {
       await repo.updateRunning(tx, run.id, { status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'RECONNECT_REQUIRED', message, retrying: false, at: now.toISOString() }) });
-      await signup.moveState(tx, partner.id, SYNCABLE_STATES, 'sync_failed');
+      await lifecycle.markSyncFailed(tx, partner.id, { details: { runId: run.id, code: failure.code } });
       const { primary } = await partners.contacts(tx, partner.id);
       const app = await partners.partnerCenterApp(tx, partner.id);
       const link = statusKey(partner.id);
@@ -248,7 +247,7 @@ export function createSyncService(deps: {
   async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null, signal: AbortSignal): Promise<void> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) return;
-    if (!SYNCABLE_STATES.includes(partner.state)) {
+    if (!syncableStates.includes(partner.state)) {
       // A run left over from before (e.g. the partner was suspended mid-import) ends here, or
       // recovery would keep handing it to workers.
       const stale = await repo.runningRun(db, partnerId);

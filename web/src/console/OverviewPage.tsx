@@ -64,7 +64,7 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
           <span className="stat__label">active now</span>
         </li>
         <li className="stat">
-          <span className="stat__value">{(overview.byState.link_expired ?? 0) + (overview.byState.sync_failed ?? 0)}</span>
+          <span className="stat__value">{(overview.byState.link_expired ?? 0) + (overview.byState.sync_failed ?? 0) + (overview.byState.needs_attention ?? 0)}</span>
           <span className="stat__label">need attention (link expired, sync failed)</span>
         </li>
         <li className="stat">

@@ -2,8 +2,10 @@ import type { PartnerAction } from './consoleApi.ts';
 
 // Display names for the codes the console API uses. Unknown codes show as they are.
 
-export const partnerStates = ['registered', 'email_verified', 'link_sent', 'connecting', 'connected', 'syncing', 'active', 'link_expired', 'sync_failed', 'suspended'] as const;
-export type PartnerStateName = (typeof partnerStates)[number];
+import { partnerStates, type PartnerState } from '../../../contracts/partner-states.ts';
+
+export { partnerStates };
+export type PartnerStateName = PartnerState;
 
 export const stateLabels: Record<PartnerStateName, string> = {
   registered: 'Registered',
@@ -15,6 +17,7 @@ export const stateLabels: Record<PartnerStateName, string> = {
   active: 'Active',
   link_expired: 'Link expired',
   sync_failed: 'Sync failed',
+  needs_attention: 'Needs attention',
   suspended: 'Suspended',
 };
 
@@ -23,7 +26,7 @@ export const stateLabel = (state: string) => stateLabels[state as PartnerStateNa
 /** How a state is coloured: done, in progress, needs attention, stopped. */
 export function stateTone(state: string): 'good' | 'progress' | 'attention' | 'stopped' {
   if (state === 'active' || state === 'connected') return 'good';
-  if (state === 'link_expired' || state === 'sync_failed') return 'attention';
+  if (state === 'link_expired' || state === 'sync_failed' || state === 'needs_attention') return 'attention';
   if (state === 'suspended') return 'stopped';
   return 'progress';
 }

@@ -10,7 +10,7 @@ import type { Scenario } from './scenarios/types.ts';
 import type { EmulatorState } from './state.ts';
 
 export interface AdminControls {
-  load(nameOrScenario: string | Scenario): void;
+  load(nameOrScenario: string | Scenario, parameters?: { replyAddress?: string }): void;
   reset(): void;
   patch(...ops: PatchOperation[]): unknown[];
   advanceClock(seconds: number): void;
@@ -39,11 +39,12 @@ export function registerAdmin(app: FastifyInstance, state: EmulatorState, contro
   app.get('/_emulator/facts', () => ({ value: scenarioFacts(state.scenario) }));
 
   app.post('/_emulator/scenario', (request, reply) => {
-    const body = (request.body ?? {}) as { name?: string; scenario?: Scenario };
+    const body = (request.body ?? {}) as { name?: string; scenario?: Scenario; replyAddress?: string | null };
     try {
+      if (body.replyAddress !== undefined && body.replyAddress !== null && typeof body.replyAddress !== 'string') throw new Error('replyAddress must be a string (or null to register none)');
       if (body.scenario) controls.load(body.scenario);
-      else if (body.name) controls.load(body.name);
-      else return reply.status(400).send({ error: 'Send {"name": "<built-in scenario>"} or {"scenario": {...}}' });
+      else if (body.name) controls.load(body.name, body.replyAddress !== undefined ? { replyAddress: body.replyAddress ?? undefined } : undefined);
+      else return reply.status(400).send({ error: 'Send {"name": "<built-in scenario>", "replyAddress"?: "<url>"} or {"scenario": {...}}' });
     } catch (err) {
       return reply.status(400).send({ error: (err as Error).message });
     }

@@ -33,8 +33,12 @@ export interface EmulatorOptions {
   /** Injectable clock; admin "advance clock" adds an offset on top of it. */
   now?: () => Date;
   logger?: boolean;
-  /** Extra redirect URIs registered on every app of every loaded scenario (e.g. the app's callback). */
-  redirectUris?: string[];
+  /**
+   * Parameter of the built-in scenarios: the product's reply address (redirect URI), registered on
+   * the Partner Center web app by `ready` and its variants, not by `reply-address-missing`. The
+   * emulator registers no redirect URI on its own; without this, the web app has none.
+   */
+  replyAddress?: string;
   /** Base URL to advertise when the emulator sits behind a proxy or listens on 0.0.0.0. */
   publicBaseUrl?: string;
   /** Also serve Azure Key Vault keys on a second, https port (self-signed certificate). */
@@ -77,7 +81,13 @@ export interface Emulator {
   readonly facts: TenantFacts;
   readonly allFacts: TenantFacts[];
   now(): Date;
-  loadScenario(nameOrScenario: string | Scenario): void;
+  /** The reply address built-in scenarios register (start option, or the last one given to loadScenario). */
+  readonly replyAddress: string | undefined;
+  /**
+   * Load a built-in scenario by name (with its parameter, the reply address; kept for later loads)
+   * or a full scenario object (used as given).
+   */
+  loadScenario(nameOrScenario: string | Scenario, parameters?: ScenarioParameters): void;
   /** Back to the loaded scenario; forgets sessions, tokens, logs, throttle windows and the clock offset. */
   reset(): void;
   patch(...operations: PatchOperation[]): PatchResult[];
@@ -94,23 +104,17 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-function withRedirectUris(scenario: Scenario, uris: string[]): Scenario {
-  if (uris.length === 0) return scenario;
-  const copy = structuredClone(scenario);
-  for (const tenant of copy.tenants) {
-    for (const app of tenant.applications) {
-      const list = app.isPublicClient ? app.publicClientRedirectUris : app.webRedirectUris;
-      for (const uri of uris) if (!list.includes(uri)) list.push(uri);
-    }
-  }
-  return copy;
+/** Parameters of the built-in scenarios. */
+export interface ScenarioParameters {
+  /** The product's reply address; see EmulatorOptions.replyAddress. */
+  replyAddress?: string;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const clock = options.now ?? (() => new Date());
-  const extraUris = options.redirectUris ?? [];
+  const parameters: ScenarioParameters = { ...(options.replyAddress ? { replyAddress: options.replyAddress } : {}) };
   const resolve = (s: string | Scenario): Scenario => {
-    const scenario = withRedirectUris(typeof s === 'string' ? buildScenario(s, clock()) : parseScenario(s), extraUris);
+    const scenario = typeof s === 'string' ? buildScenario(s, clock(), parameters) : parseScenario(s);
     return options.keyVault ? withKeyVault(scenario, clock()) : scenario;
   };
   const key = await createSigningKey();
@@ -118,7 +122,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state = createState(resolve(options.scenario ?? 'ready'), key, clock);
 
   const controls = {
-    load(nameOrScenario: string | Scenario) {
+    load(nameOrScenario: string | Scenario, given?: ScenarioParameters) {
+      if (given && 'replyAddress' in given) {
+        if (given.replyAddress) parameters.replyAddress = given.replyAddress;
+        else delete parameters.replyAddress;
+      }
       resetState(state, resolve(nameOrScenario));
       state.clockOffsetMs = 0;
     },
@@ -171,7 +179,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get facts() { return tenantFacts(firstTenant()); },
     get allFacts() { return scenarioFacts(state.scenario); },
     now: () => state.now(),
-    loadScenario: (s) => controls.load(s),
+    get replyAddress() { return parameters.replyAddress; },
+    loadScenario: (s, given) => controls.load(s, given),
     reset: () => controls.reset(),
     patch: (...ops) => controls.patch(...ops),
     advanceClock: (seconds) => controls.advanceClock(seconds),

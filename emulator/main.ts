@@ -8,7 +8,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: 'ready' },
     port: { type: 'string', default: '4010' },
     host: { type: 'string', default: '127.0.0.1' },
-    'redirect-uri': { type: 'string', multiple: true },
+    'reply-address': { type: 'string' },
     list: { type: 'boolean', default: false },
     dump: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -23,7 +23,8 @@ if (values.help) {
   --scenario NAME|FILE.json   built-in scenario (default ready) or a scenario file
   --port N                    port (default 4010; 0 = any free port)
   --host HOST                 listen address (default 127.0.0.1)
-  --redirect-uri URL          register an extra redirect URI on every app (repeatable)
+  --reply-address URL         the product's reply address: ready and its variants register it on the
+                              Partner Center web app (Web redirect URI); reply-address-missing does not
   --key-vault                 also serve Azure Key Vault keys over https (--key-vault-port, default 4011)
   --list                      list the built-in scenarios
   --dump                      print the chosen scenario as JSON and exit
@@ -49,7 +50,7 @@ const emulator = await startEmulator({
   port: Number(values.port),
   host: values.host,
   logger: values.log,
-  redirectUris: values['redirect-uri'] ?? [],
+  ...(values['reply-address'] ? { replyAddress: values['reply-address'] } : {}),
   keyVault: values['key-vault'] ? { port: Number(values['key-vault-port']) } : false,
 });
 const f = emulator.facts;
@@ -75,7 +76,7 @@ Partner Center     web app id ${f.partnerCenter.webAppId}
   web app secret   ${f.partnerCenter.webAppSecret ?? '(none)'}
   native app id    ${f.partnerCenter.nativeAppId}
   MPN ID           ${f.partnerCenter.mpnId}, ${f.partnerCenter.customerCount} customers
-Redirect URIs      http://localhost/connect/microsoft/callback and http://localhost/callback (any port), plus --redirect-uri
+Reply address      ${webAppRedirectUris(emulator).join(', ') || '(none registered on the Partner Center web app; pass --reply-address URL)'}
 
 ${emulator.keyVault ? `Key Vault          ${emulator.keyVault.vaultUrl}  key ${emulator.keyVault.keyName}  (CA certificate: ${base}/_emulator/key-vault)
   vault tenant     ${emulator.keyVault.tenantId}
@@ -83,6 +84,11 @@ ${emulator.keyVault ? `Key Vault          ${emulator.keyVault.vaultUrl}  key ${e
   client secret    ${emulator.keyVault.clientSecret}
 ` : ''}
 Scenarios: ${listScenarios().map((s) => s.name).join(', ')}  (--list for descriptions)`);
+
+function webAppRedirectUris(e: typeof emulator): string[] {
+  const tenant = e.scenario.tenants[0];
+  return tenant?.applications.find((a) => a.appId === tenant.partnerCenter.webAppId)?.webRedirectUris ?? [];
+}
 
 const stop = async () => {
   await emulator.close();

@@ -46,8 +46,11 @@ export function requireConfidential(client: AuthenticatedClient): void {
 }
 
 /**
- * Entra compares redirect URIs exactly, except that the port of a registered http loopback
- * URI (localhost / 127.0.0.1) is ignored, so native and local apps may listen on any port.
+ * Entra compares a request's redirect URI with the URIs registered on the app (never anything
+ * else): exactly, the path case-sensitive, except that the port of an http loopback address
+ * (localhost, 127.0.0.1, [::1]) is ignored ("Redirect URI (reply URL) restrictions and
+ * limitations", https://learn.microsoft.com/en-us/entra/identity-platform/reply-url, localhost
+ * exceptions). Only a loopback URI the app lists matches on another port.
  */
 export function redirectUriRegistered(app: ScenarioApplication, redirectUri: string): boolean {
   const registered = [...app.webRedirectUris, ...app.publicClientRedirectUris];
@@ -62,7 +65,7 @@ export function redirectUriRegistered(app: ScenarioApplication, redirectUri: str
   return registered.some((uri) => {
     try {
       const r = new URL(uri);
-      return r.protocol === 'http:' && r.hostname === wanted.hostname && r.port === '' && r.pathname === wanted.pathname && r.search === wanted.search;
+      return r.protocol === 'http:' && r.hostname === wanted.hostname && r.pathname === wanted.pathname && r.search === wanted.search;
     } catch {
       return false;
     }

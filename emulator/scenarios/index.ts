@@ -28,6 +28,12 @@ function totalOneApp(tenant: ScenarioTenant) {
   return app;
 }
 
+function partnerCenterWebApp(tenant: ScenarioTenant) {
+  const app = tenant.applications.find((a) => a.appId === tenant.partnerCenter.webAppId);
+  if (!app) throw new Error(`Scenario tenant ${tenant.id} has no Partner Center web app`);
+  return app;
+}
+
 function totalOneSpId(tenant: ScenarioTenant): string {
   const sp = tenant.servicePrincipals.find((s) => s.appId === tenant.roles.totalOneAppId);
   if (!sp) throw new Error(`Scenario tenant ${tenant.id} has no Total One service principal`);
@@ -35,7 +41,14 @@ function totalOneSpId(tenant: ScenarioTenant): string {
 }
 
 const builtIns: BuiltInScenario[] = [
-  { name: 'ready', description: 'Everything set up as the partner guide prescribes; 250 customers.', change: () => {} },
+  { name: 'ready', description: 'Everything set up as the partner guide prescribes, the reply address (a parameter) on the Partner Center web app; 250 customers.', change: () => {} },
+  {
+    name: 'reply-address-missing',
+    description: 'As ready, but the Partner Center web app has no Web redirect URI: Entra shows AADSTS50011 on its own page and never returns to the product.',
+    change: (t) => {
+      partnerCenterWebApp(t).webRedirectUris = [];
+    },
+  },
   {
     name: 'no-mfa',
     description: 'The service account has no MFA method and no policy demands one: tokens lack "mfa" in amr, Partner Center answers 900421.',
@@ -148,7 +161,12 @@ export function listScenarios(): ScenarioSummary[] {
   return builtIns.map(({ name, description }) => ({ name, description }));
 }
 
-/** Build a built-in scenario; dates (secret expiry, password change) are relative to `now`. */
+/**
+ * Build a built-in scenario; dates (secret expiry, password change) are relative to `now`.
+ * `tenantOptions.replyAddress` is the scenario's one parameter: the reply address the partner
+ * registered on the Partner Center web app (ready and its variants register it, reply-address-missing
+ * does not).
+ */
 export function buildScenario(name: string, now: Date, tenantOptions: Partial<TenantOptions> = {}): Scenario {
   const builtIn = builtIns.find((s) => s.name === name);
   if (!builtIn) throw new Error(`Unknown scenario "${name}". Built-in scenarios: ${builtIns.map((s) => s.name).join(', ')}`);

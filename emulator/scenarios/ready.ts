@@ -15,6 +15,12 @@ export interface TenantOptions {
   domainPrefix?: string;
   companyName?: string;
   customerCount?: number;
+  /**
+   * The reply address of the product's sign-in, registered as a Web redirect URI on the Partner
+   * Center web app, as a partner following TotalOne's guidance does. Without it the web app has
+   * no redirect URI (Entra then refuses the sign-in with AADSTS50011).
+   */
+  replyAddress?: string;
   now: Date;
 }
 
@@ -23,13 +29,6 @@ export const TOTAL_ONE_APP_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.
 export const TOTAL_ONE_DELEGATED = ['User.Read'];
 /** Recommended on top of the four: reading the GDAP relationships with the customers. */
 export const TOTAL_ONE_RECOMMENDED_APP_ROLES = ['DelegatedAdminRelationship.Read.All'];
-
-/** Redirect URIs registered on the partner's apps. Port-less localhost matches any port, as in Entra. */
-export const DEFAULT_REDIRECT_URIS = [
-  'http://localhost/connect/microsoft/callback',
-  'http://localhost/callback',
-  'http://localhost:3000/connect/microsoft/callback',
-];
 
 const DAY = 86_400_000;
 
@@ -78,7 +77,8 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     displayName: 'Total One App',
     signInAudience: 'AzureADMyOrg' as const,
     isPublicClient: false,
-    webRedirectUris: [...DEFAULT_REDIRECT_URIS],
+    // Used with client credentials only: the guide registers no redirect URI on it.
+    webRedirectUris: [] as string[],
     publicClientRedirectUris: [],
     requiredResourceAccess: [{
       resourceAppId: GRAPH_APP_ID,
@@ -97,7 +97,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     displayName: `${options.companyName ?? 'Contoso Partner'} Partner Center Web App`,
     signInAudience: 'AzureADMyOrg' as const,
     isPublicClient: false,
-    webRedirectUris: [...DEFAULT_REDIRECT_URIS],
+    webRedirectUris: options.replyAddress ? [options.replyAddress] : [],
     publicClientRedirectUris: [],
     requiredResourceAccess: [
       { resourceAppId: PARTNER_CENTER_APP_ID, resourceAccess: [{ id: pcScopeId, type: 'Scope' as const }] },
@@ -113,7 +113,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
     signInAudience: 'AzureADMyOrg' as const,
     isPublicClient: true,
     webRedirectUris: [],
-    publicClientRedirectUris: ['urn:ietf:wg:oauth:2.0:oob', 'http://localhost', ...DEFAULT_REDIRECT_URIS],
+    publicClientRedirectUris: ['urn:ietf:wg:oauth:2.0:oob'],
     requiredResourceAccess: [{ resourceAppId: PARTNER_CENTER_APP_ID, resourceAccess: [{ id: pcScopeId, type: 'Scope' as const }] }],
     passwordCredentials: [],
     createdDateTime: iso(-400),

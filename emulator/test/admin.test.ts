@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildScenarioTenant, startEmulator, type Emulator, type Scenario } from '../index.ts';
-import { appToken, bearer, getJson, postForm, sendJson, signInServiceAccount } from './helpers.ts';
+import { REDIRECT_URI, appToken, bearer, getJson, postForm, sendJson, signInServiceAccount } from './helpers.ts';
 
 let e: Emulator;
 let clock = new Date('2026-11-25T12:00:00Z');
-before(async () => { e = await startEmulator({ port: 0, now: () => clock, redirectUris: ['https://signup.example.com/connect/microsoft/callback'] }); });
+before(async () => { e = await startEmulator({ port: 0, now: () => clock, replyAddress: REDIRECT_URI }); });
 after(async () => { await e.close(); });
 
 describe('admin API', () => {
@@ -78,12 +78,55 @@ describe('admin API', () => {
     assert.deepEqual(events.map((ev: any) => ev.type), ['sign_in.password', 'sign_in.mfa']);
   });
 
-  it('registers the redirect URIs given at start on every app', async () => {
+  it('the reply address is a scenario decision: ready registers it on the Partner Center web app only, reply-address-missing not at all', async () => {
+    const webAppUris = () => {
+      const t = e.scenario.tenants[0]!;
+      return Object.fromEntries(t.applications.map((a) => [a.appId, [...a.webRedirectUris, ...a.publicClientRedirectUris]]));
+    };
     const f = e.facts;
-    const url = `${e.baseUrl}/${f.tenantId}/oauth2/v2.0/authorize?client_id=${f.partnerCenter.webAppId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://signup.example.com/connect/microsoft/callback')}&code_challenge=abc&code_challenge_method=S256`;
-    const r = await fetch(url, { redirect: 'manual' });
-    assert.equal(r.status, 200);
-    assert.match(await r.text(), /<label for="loginfmt">/);
+    e.loadScenario('ready');
+    assert.deepEqual(webAppUris()[f.partnerCenter.webAppId], [REDIRECT_URI]);
+    assert.deepEqual(webAppUris()[f.totalOneApp.appId], [], 'the emulator registers nothing on other apps');
+    assert.ok(!webAppUris()[f.partnerCenter.nativeAppId]!.some((u) => u.startsWith('http')), 'no loopback leniency the registration does not list');
+
+    const other = 'https://signup.example.com/api/connect/microsoft/callback';
+    const loaded = await sendJson('POST', `${e.baseUrl}/_emulator/scenario`, { name: 'reply-address-missing', replyAddress: other });
+    assert.equal(loaded.status, 200);
+    assert.deepEqual(webAppUris()[f.partnerCenter.webAppId], []);
+    assert.equal(e.replyAddress, other, 'the parameter is kept for later loads');
+    e.loadScenario('no-mfa');
+    assert.deepEqual(webAppUris()[f.partnerCenter.webAppId], [other], 'variants of ready register it');
+    // The fix a partner makes in the Entra admin center.
+    e.loadScenario('reply-address-missing');
+    const patched = await sendJson('POST', `${e.baseUrl}/_emulator/scenario/patch`, { op: 'addRedirectUri', uri: other, appId: f.partnerCenter.webAppId });
+    assert.equal(patched.status, 200);
+    assert.deepEqual(webAppUris()[f.partnerCenter.webAppId], [other]);
+    e.loadScenario('ready', { replyAddress: REDIRECT_URI });
+    assert.deepEqual(webAppUris()[f.partnerCenter.webAppId], [REDIRECT_URI]);
+  });
+
+  it('an unregistered redirect URI ends on Microsoft\'s own AADSTS50011 page, never back at the app', async () => {
+    const f = e.facts;
+    e.loadScenario('reply-address-missing');
+    try {
+      for (const uri of [REDIRECT_URI, 'http://localhost:9999/callback', 'http://127.0.0.1:8765/callback']) {
+        const url = `${e.baseUrl}/${f.tenantId}/oauth2/v2.0/authorize?client_id=${f.partnerCenter.webAppId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(uri)}&state=s1&code_challenge=abc&code_challenge_method=S256`;
+        const r = await fetch(url, { redirect: 'manual' });
+        assert.ok(r.status < 300 || r.status >= 400, `${uri}: an error page, not a redirect`);
+        assert.equal(r.headers.get('location'), null, 'no redirect back');
+        assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+        const page = await r.text();
+        assert.match(page, /AADSTS50011/);
+        assert.ok(page.includes(uri.replace(/&/g, '&amp;')), 'the page names the redirect URI');
+      }
+      // A loopback URI the app lists matches on any port (the documented localhost exception).
+      e.patch({ op: 'addRedirectUri', uri: 'http://localhost/callback', appId: f.partnerCenter.webAppId });
+      const anyPort = await fetch(`${e.baseUrl}/${f.tenantId}/oauth2/v2.0/authorize?client_id=${f.partnerCenter.webAppId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://localhost:9999/callback')}&code_challenge=abc&code_challenge_method=S256`, { redirect: 'manual' });
+      assert.equal(anyPort.status, 200);
+      assert.match(await anyPort.text(), /<label for="loginfmt">/);
+    } finally {
+      e.loadScenario('ready');
+    }
   });
 });
 

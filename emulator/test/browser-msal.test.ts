@@ -16,7 +16,7 @@ let e: Emulator;
 let browser: Browser;
 
 before(async () => {
-  e = await startEmulator({ port: 0 });
+  e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

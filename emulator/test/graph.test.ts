@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ID, startEmulator, type Emulator } from '../index.ts';
-import { appToken, bearer, claims, getJson, postForm, sendJson, signInServiceAccount } from './helpers.ts';
+import { REDIRECT_URI, appToken, bearer, claims, getJson, loadScenarioSigningInToTotalOneApp, postForm, sendJson, signInServiceAccount } from './helpers.ts';
 
 let e: Emulator;
 const graph = (path: string) => `${e.baseUrl}/v1.0${path}`;
 
-before(async () => { e = await startEmulator({ port: 0 }); });
+before(async () => { e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI }); });
 after(async () => { await e.close(); });
-beforeEach(() => e.loadScenario('ready'));
+beforeEach(() => loadScenarioSigningInToTotalOneApp(e, 'ready'));
 
 async function delegatedToken(): Promise<string> {
   const { token } = await signInServiceAccount(e, { clientId: e.facts.totalOneApp.appId, secret: e.facts.totalOneApp.secret!, scope: 'User.Read openid profile offline_access' });
@@ -44,7 +44,7 @@ describe('authentication and permissions', () => {
   });
 
   it('answers 403 Authorization_RequestDenied when the token lacks the permission, echoing client-request-id', async () => {
-    e.loadScenario('no-admin-consent');
+    loadScenarioSigningInToTotalOneApp(e, 'no-admin-consent');
     const token = await appToken(e);
     assert.equal(claims(token).roles, undefined);
     const r = await getJson(graph("/groups?$filter=displayName eq 'AdminAgents'"), { ...bearer(token), 'client-request-id': 'abc-123' });
@@ -90,7 +90,7 @@ describe('users, organization and memberships', () => {
     const path = `/users/${e.facts.serviceAccount.id}/transitiveMemberOf`;
     const ready = await getJson(graph(path), bearer(await appToken(e)));
     assert.ok(ready.body.value.some((o: any) => o.roleTemplateId === GLOBAL_ADMIN_ROLE_TEMPLATE_ID));
-    e.loadScenario('not-global-admin');
+    loadScenarioSigningInToTotalOneApp(e, 'not-global-admin');
     const notAdmin = await getJson(graph(path), bearer(await appToken(e)));
     assert.equal(notAdmin.status, 200);
     assert.ok(!notAdmin.body.value.some((o: any) => o.roleTemplateId === GLOBAL_ADMIN_ROLE_TEMPLATE_ID));
@@ -134,7 +134,7 @@ describe('groups', () => {
   });
 
   it('adds a member with POST members/$ref (204), refuses duplicates, and checkMemberGroups sees it', async () => {
-    e.loadScenario('app-not-in-adminagents');
+    loadScenarioSigningInToTotalOneApp(e, 'app-not-in-adminagents');
     const token = await appToken(e);
     const spId = e.facts.totalOneApp.servicePrincipalId!;
     const group = e.facts.adminAgentsGroupId;
@@ -203,7 +203,7 @@ describe('applications and service principals', () => {
   });
 
   it('grants a missing app role with appRoleAssignedTo; the next token carries it', async () => {
-    e.loadScenario('missing-graph-permission');
+    loadScenarioSigningInToTotalOneApp(e, 'missing-graph-permission');
     const token = await appToken(e);
     assert.ok(!claims(token).roles.includes('RoleManagement.ReadWrite.Directory'));
     const graphSp = (await getJson(graph(`/servicePrincipals(appId='${GRAPH_APP_ID}')`), bearer(token))).body;

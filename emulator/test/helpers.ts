@@ -41,6 +41,15 @@ export function pkcePair(): { verifier: string; challenge: string } {
 
 export const REDIRECT_URI = 'http://localhost:8765/callback';
 
+/**
+ * Loads a built-in scenario and registers REDIRECT_URI on the Total One app as well: these tests
+ * also sign users in to that app (the product does not; the scenarios register nothing on it).
+ */
+export function loadScenarioSigningInToTotalOneApp(e: Emulator, name: string): void {
+  e.loadScenario(name);
+  e.patch({ op: 'addRedirectUri', uri: REDIRECT_URI, appId: e.facts.totalOneApp.appId });
+}
+
 export interface AuthorizeParams {
   clientId: string;
   scope: string;

@@ -5,15 +5,15 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { completeSignIn, startEmulator, type Emulator } from '../index.ts';
 import {
-  PC_SCOPE, REDIRECT_URI, aadCode, authorizeUrl, claims, getJson, pkcePair, postForm, signInServiceAccount,
+  PC_SCOPE, REDIRECT_URI, aadCode, authorizeUrl, claims, getJson, loadScenarioSigningInToTotalOneApp, pkcePair, postForm, signInServiceAccount,
 } from './helpers.ts';
 
 let e: Emulator;
 const tokenUrl = () => `${e.baseUrl}/${e.facts.tenantId}/oauth2/v2.0/token`;
 
-before(async () => { e = await startEmulator({ port: 0 }); });
+before(async () => { e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI }); });
 after(async () => { await e.close(); });
-beforeEach(() => e.loadScenario('ready'));
+beforeEach(() => loadScenarioSigningInToTotalOneApp(e, 'ready'));
 
 describe('discovery', () => {
   it('serves the v2 OpenID configuration for a tenant id and a domain, with the tenant id in every URL', async () => {
@@ -98,7 +98,7 @@ describe('client credentials', () => {
   });
 
   it('AADSTS7000222 for an expired secret', async () => {
-    e.loadScenario('expired-secret');
+    loadScenarioSigningInToTotalOneApp(e, 'expired-secret');
     const f = e.facts;
     const r = await postForm(tokenUrl(), { grant_type: 'client_credentials', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret!, scope: 'https://graph.microsoft.com/.default' });
     assert.equal(r.status, 401);
@@ -226,7 +226,7 @@ describe('authorize pages', () => {
     });
     assert.deepEqual(again.pages, ['Sign in to your account', 'Verify your identity'], 'User.Read is admin-consented, so no consent page');
     assert.ok(again.code);
-    e.loadScenario('ready');
+    loadScenarioSigningInToTotalOneApp(e, 'ready');
     const cancelled = await signInServiceAccount(e, { consent: 'cancel' });
     assert.equal(cancelled.signIn.error, 'access_denied');
     assert.equal(cancelled.signIn.params.error_subcode, 'cancel');
@@ -244,14 +244,14 @@ describe('authorize pages', () => {
   });
 
   it('blocks the sign-in with AADSTS53003 when Conditional Access says so', async () => {
-    e.loadScenario('blocked-by-conditional-access');
+    loadScenarioSigningInToTotalOneApp(e, 'blocked-by-conditional-access');
     const { signIn } = await signInServiceAccount(e);
     assert.equal(signIn.error, 'access_denied');
     assert.match(signIn.errorDescription!, /^AADSTS53003: /);
   });
 
   it('issues tokens without "mfa" in amr when the user has no MFA (no-mfa)', async () => {
-    e.loadScenario('no-mfa');
+    loadScenarioSigningInToTotalOneApp(e, 'no-mfa');
     const { signIn, token } = await signInServiceAccount(e);
     assert.deepEqual(signIn.pages, ['Sign in to your account', 'Permissions requested']);
     assert.deepEqual(claims(token.body.access_token).amr, ['pwd']);
@@ -273,7 +273,7 @@ describe('authorize edge cases', () => {
   });
 
   it('prompt=none: interaction_required (AADSTS50076) when the session lacks the MFA a new policy demands', async () => {
-    e.loadScenario('no-mfa');
+    loadScenarioSigningInToTotalOneApp(e, 'no-mfa');
     const f = e.facts;
     const first = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge }), username: f.serviceAccount.upn, password: f.serviceAccount.password });
     assert.ok(first.code);
@@ -381,7 +381,7 @@ describe('refresh tokens', () => {
   });
 
   it('answers AADSTS50076 when MFA becomes required for a grant made without MFA, and 53003 when blocked', async () => {
-    e.loadScenario('no-mfa');
+    loadScenarioSigningInToTotalOneApp(e, 'no-mfa');
     const f = e.facts;
     const { token } = await signInServiceAccount(e);
     const body = { grant_type: 'refresh_token', client_id: f.partnerCenter.webAppId, client_secret: f.partnerCenter.webAppSecret!, refresh_token: token.body.refresh_token, scope: PC_SCOPE };

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../index.ts';
-import { appToken, bearer, getJson, signInServiceAccount, type HttpResult } from './helpers.ts';
+import { REDIRECT_URI, appToken, bearer, getJson, signInServiceAccount, type HttpResult } from './helpers.ts';
 
 let e: Emulator;
 const pc = (path: string) => `${e.baseUrl}/v1${path}`;
 
-before(async () => { e = await startEmulator({ port: 0 }); });
+before(async () => { e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI }); });
 after(async () => { await e.close(); });
 beforeEach(() => e.loadScenario('ready'));
 

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, listScenarios, startEmulator, type Emulator, type PatchOperation } from '../index.ts';
-import { bearer, getJson, postForm, sendJson, signInServiceAccount } from './helpers.ts';
+import { REDIRECT_URI, bearer, getJson, postForm, sendJson, signInServiceAccount } from './helpers.ts';
 
 let e: Emulator;
-before(async () => { e = await startEmulator({ port: 0 }); });
+before(async () => { e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI }); });
 after(async () => { await e.close(); });
 
 type Outcome = Record<string, string | number | boolean>;
@@ -35,7 +35,8 @@ async function preflight(): Promise<Outcome> {
     } else out.secretLongLived = app.body.error.code;
   }
   const { signIn, token } = await signInServiceAccount(e);
-  out.userSignIn = signIn.code ? true : /^AADSTS(\d+)/.exec(signIn.errorDescription ?? '')?.[1] ?? 'no code';
+  // An error on Microsoft's own page (AADSTS50011) never reaches the app: a page error, no redirect.
+  out.userSignIn = signIn.code ? true : /^AADSTS(\d+)/.exec(signIn.errorDescription ?? '')?.[1] ?? (signIn.redirectUrl ? 'no code' : `page ${/AADSTS(\d+)/.exec(signIn.pageError ?? '')?.[1]}`);
   if (token.status === 200) {
     const amr: string[] = JSON.parse(Buffer.from(token.body.access_token.split('.')[1], 'base64url').toString()).amr;
     out.mfa = amr.includes('mfa');
@@ -49,6 +50,7 @@ const green: Outcome = { appToken: true, appRoles: true, globalAdmin: true, user
 
 const cases: Array<{ name: string; symptoms: Outcome; fix: PatchOperation[] }> = [
   { name: 'ready', symptoms: {}, fix: [] },
+  { name: 'reply-address-missing', symptoms: { userSignIn: 'page 50011' }, fix: [{ op: 'addRedirectUri', uri: REDIRECT_URI, appId: '<webApp>' }] },
   { name: 'no-mfa', symptoms: { mfa: false, partnerCenter: 401 }, fix: [{ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true }] },
   { name: 'not-global-admin', symptoms: { globalAdmin: false }, fix: [{ op: 'assignDirectoryRole', role: 'Global Administrator' }] },
   { name: 'not-admin-agent', symptoms: { userAdminAgent: false, partnerCenter: 403 }, fix: [{ op: 'addGroupMember', group: 'AdminAgents' }] },
@@ -89,7 +91,8 @@ describe('built-in scenarios', () => {
       if (expected.appToken !== true) for (const k of ['appRoles', 'globalAdmin', 'userAdminAgent', 'appAdminAgent', 'secretLongLived']) delete expected[k];
       assert.deepEqual(before, expected);
       if (c.fix.length === 0) return;
-      e.patch(...c.fix.map((op) => ('appId' in op && op.appId === '<totalOneApp>' ? { ...op, appId: e.facts.totalOneApp.appId } : op)));
+      const apps: Record<string, string> = { '<totalOneApp>': e.facts.totalOneApp.appId, '<webApp>': e.facts.partnerCenter.webAppId };
+      e.patch(...c.fix.map((op) => ('appId' in op && op.appId && apps[op.appId] ? { ...op, appId: apps[op.appId] } : op)));
       assert.deepEqual(await preflight(), green);
     });
   }

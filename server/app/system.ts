@@ -238,7 +238,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         port: config.emulator.port,
         host: '127.0.0.1',
         scenario: config.emulator.scenario,
-        redirectUris: [`${publicUrl}/api/connect/microsoft/callback`],
+        // The scenario decides whether the partner registered it (ready: yes, reply-address-missing: no).
+        replyAddress: `${publicUrl}/api/connect/microsoft/callback`,
       });
       const started = emulator;
       stack.push(() => started.close());

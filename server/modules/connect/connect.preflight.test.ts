@@ -22,7 +22,7 @@ describe('preflight against the emulator', () => {
   let lastRefreshToken: string | undefined;
 
   before(async () => {
-    emulator = await startEmulator({ scenario: 'ready' });
+    emulator = await startEmulator({ scenario: 'ready', replyAddress: redirectUri });
     identity = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
     const http = createMicrosoftHttp({ timeoutMs: 5000, sleep: async () => {} });
     preflight = createPreflight({

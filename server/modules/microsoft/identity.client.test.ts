@@ -11,7 +11,7 @@ describe('identity client against the emulator', () => {
   let emulator: Emulator;
   let identity: IdentityClient;
   before(async () => {
-    emulator = await startEmulator({ scenario: 'ready' });
+    emulator = await startEmulator({ scenario: 'ready', replyAddress: redirectUri });
     identity = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
   });
   after(() => emulator.close());

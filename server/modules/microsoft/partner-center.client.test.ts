@@ -32,7 +32,7 @@ describe('Partner Center client against the emulator', () => {
   }
 
   before(async () => {
-    emulator = await startEmulator({ scenario: 'ready' });
+    emulator = await startEmulator({ scenario: 'ready', replyAddress: redirectUri });
     identity = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
   });
   after(() => emulator.close());

@@ -31,7 +31,7 @@ describe('Partner Center request headers (emulator request log)', () => {
   }
 
   before(async () => {
-    emulator = await startEmulator({ scenario: 'ready' });
+    emulator = await startEmulator({ scenario: 'ready', replyAddress: redirectUri });
     identity = createIdentityClient({ authorityHost: emulator.endpoints.authorityHost });
   });
   after(() => emulator.close());

@@ -369,8 +369,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     }
   });
 
-  it('app-not-in-adminagents: the failed check says how to fix it; after the fix, a re-run turns it green', { timeout: 120_000 }, async () => {
-    emulator.loadScenario('app-not-in-adminagents');
+  it('not-admin-agent: the failed check says how to fix it; after the fix, a re-run turns it green', { timeout: 120_000 }, async () => {
+    emulator.loadScenario('not-admin-agent');
     try {
       emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
       const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
@@ -386,10 +386,10 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       await signInAtMicrosoft(page, { totp: () => emulator.totp() });
 
       await stepHeading(page, 'Checks');
-      const membership = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: /Entra app is a member of AdminAgents/ }) });
+      const membership = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: /Service account is a member of AdminAgents/ }) });
       assert.match(await membership.locator('.check__status').innerText(), /Failed/i);
-      assert.match(await membership.locator('.check__fix').innerText(), /How to fix:.*AdminAgents/s);
-      assert.match(await page.locator('.checks-summary').innerText(), /\d+ of \d+ required checks passed, 1 failed/);
+      assert.match(await membership.locator('.check__fix').innerText(), /How to fix:.*Admin agent/s);
+      assert.match(await page.locator('.checks-summary').innerText(), /\d+ of \d+ required checks passed, 2 failed/);
       const complete = page.getByRole('button', { name: 'Complete the connection' });
       assert.equal(await complete.isDisabled(), true);
       assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);

@@ -68,11 +68,15 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal((await browser.post('/api/connect/commit')).status, 200);
   });
 
-  it('app-not-in-adminagents: the app membership check fails; adding the app to AdminAgents fixes it', async () => {
+  it('app-not-in-adminagents: a legacy warning that blocks nothing; adding the app to AdminAgents clears it', async () => {
     const browser = await partnerIn('app-not-in-adminagents', 'preflight');
-    const failed = check((await checksOf(browser)).checks, 'app_in_admin_agents');
-    assert.equal(failed.status, 'failed');
+    const before = await checksOf(browser);
+    const failed = check(before.checks, 'app_in_admin_agents');
+    assert.equal(failed.status, 'warning');
+    assert.equal(failed.required, false);
+    assert.match(failed.found, /Under GDAP this membership grants nothing/);
     assert.match(failed.fix ?? '', /AdminAgents/);
+    assert.equal(before.allRequiredPassed, true);
     emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', appId: emulator.facts.totalOneApp.appId });
     const after = await rerun(browser);
     assert.equal(check(after.checks, 'app_in_admin_agents').status, 'passed');
@@ -81,7 +85,7 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
 
   it('"fix it for me": TotalOne adds the app and the service account to AdminAgents itself', async () => {
     const appBrowser = await partnerIn('app-not-in-adminagents', 'preflight');
-    assert.equal(check((await checksOf(appBrowser)).checks, 'app_in_admin_agents').status, 'failed');
+    assert.equal(check((await checksOf(appBrowser)).checks, 'app_in_admin_agents').status, 'warning');
     const fixed = await appBrowser.post('/api/connect/microsoft-fixes', { fix: 'app_in_admin_agents' });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
     assert.equal(check(fixed.body.preflight.checks, 'app_in_admin_agents').status, 'passed');

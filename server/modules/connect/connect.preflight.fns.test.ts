@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APPLICATION_PERMISSIONS, USER_READ_SCOPE_ID, allRequiredPassed, evaluatePreflight,
+  GDAP_READ_PERMISSION, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APPLICATION_PERMISSIONS, USER_READ_SCOPE_ID, allRequiredPassed, evaluatePreflight,
   type AppRegistrationFacts, type Known, type PreflightCheck, type PreflightCheckId, type PreflightFacts,
 } from './connect.preflight.fns.ts';
 
@@ -20,7 +20,7 @@ function app(overrides: Partial<AppRegistrationFacts> = {}): AppRegistrationFact
     appId: 'app-id',
     displayName: 'Total One App',
     passwordCredentials: [{ keyId: 'k1', displayName: 'TotalOne', hint: 'abc', endDateTime: inDays(700) }],
-    requestedGraphRoleIds: [...ROLE_IDS],
+    requestedGraphRoleIds: [...ROLE_IDS, GDAP_READ_PERMISSION.id],
     requestedGraphScopeIds: [USER_READ_SCOPE_ID],
     ...overrides,
   };
@@ -34,7 +34,7 @@ function facts(overrides: Partial<PreflightFacts> = {}): PreflightFacts {
     adminAgentsGroup: ok({ id: ADMIN_AGENTS }),
     entraApp: ok(app()),
     entraAppServicePrincipal: ok({ id: 'sp-1', displayName: 'Total One App' }),
-    grantedGraphRoleIds: ok([...ROLE_IDS]),
+    grantedGraphRoleIds: ok([...ROLE_IDS, GDAP_READ_PERMISSION.id]),
     consentedGraphScopes: ok(['User.Read']),
     appInAdminAgents: ok(true),
     entraSecret: { hint: 'abc' },
@@ -60,12 +60,13 @@ describe('evaluatePreflight: the ready setup', () => {
     const checks = evaluatePreflight(facts(), now);
     assert.deepEqual(checks.map((c) => c.id), [
       'service_account_global_admin', 'service_account_in_admin_agents', 'service_account_partner_center_roles', 'mfa_performed',
-      'graph_application_permissions', 'delegated_user_read_consented', 'app_in_admin_agents', 'entra_secret', 'partner_center_secret', 'partner_center_api',
+      'graph_application_permissions', 'gdap_permission', 'delegated_user_read_consented', 'app_in_admin_agents', 'entra_secret', 'partner_center_secret', 'partner_center_api',
     ]);
+    const optional = ['service_account_partner_center_roles', 'gdap_permission', 'app_in_admin_agents'];
     for (const c of checks) {
       if (c.id === 'service_account_partner_center_roles') continue;
       assert.equal(c.status, 'passed', `${c.id}: ${c.found}`);
-      assert.equal(c.required, true);
+      assert.equal(c.required, !optional.includes(c.id), c.id);
       assert.equal(c.fix, undefined);
       assert.ok(c.title.length > 0 && c.found.length > 0);
     }
@@ -171,11 +172,14 @@ describe('evaluatePreflight: the Entra app', () => {
 
   it('no service principal: permissions, consent and group checks fail with the consent fix', () => {
     const checks = evaluatePreflight(facts({ entraAppServicePrincipal: ok(null) }), now);
-    for (const id of ['graph_application_permissions', 'delegated_user_read_consented', 'app_in_admin_agents'] as const) {
+    for (const id of ['graph_application_permissions', 'delegated_user_read_consented'] as const) {
       const c = find(checks, id);
       assert.equal(c.status, 'failed', id);
       assert.match(c.fix!, /Grant admin consent/, id);
     }
+    assert.equal(find(checks, 'gdap_permission').status, 'warning');
+    assert.equal(find(checks, 'app_in_admin_agents').status, 'warning');
+    assert.equal(allRequiredPassed(checks), false);
   });
 
   it('delegated User.Read: passed, requested-not-consented, not requested, unknown', () => {
@@ -190,13 +194,32 @@ describe('evaluatePreflight: the Entra app', () => {
     assert.equal(only({ consentedGraphScopes: no() }, 'delegated_user_read_consented').status, 'unknown');
   });
 
-  it('app in AdminAgents: passed, failed with the group path, no group, unknown', () => {
+  it('app in AdminAgents is a legacy check: never required, a warning that says it grants nothing under GDAP', () => {
     assert.equal(only({}, 'app_in_admin_agents').status, 'passed');
     const c = only({ appInAdminAgents: ok(false) }, 'app_in_admin_agents');
-    assert.equal(c.status, 'failed');
-    assert.match(c.fix!, /Groups > All groups > AdminAgents > Members > Add members, search for "Total One App"/);
+    assert.equal(c.status, 'warning');
+    assert.equal(c.required, false);
+    assert.match(c.found, /Under GDAP this membership grants nothing in your customers\u2019 tenants/);
+    assert.match(c.fix!, /^Nothing is required\. .*Groups > All groups > AdminAgents > Members > Add members, search for "Total One App"/);
     assert.match(only({ adminAgentsGroup: ok(null) }, 'app_in_admin_agents').fix!, /Cloud Solution Provider/);
     assert.equal(only({ appInAdminAgents: no() }, 'app_in_admin_agents').status, 'unknown');
+    assert.equal(allRequiredPassed(evaluatePreflight(facts({ appInAdminAgents: ok(false) }), now)), true, 'it never blocks');
+  });
+
+  it('GDAP permission: recommended, a warning with the fix when absent, never blocking', () => {
+    assert.equal(only({}, 'gdap_permission').status, 'passed');
+    const absent = facts({ grantedGraphRoleIds: ok([...ROLE_IDS]), entraApp: ok(app({ requestedGraphRoleIds: [...ROLE_IDS] })) });
+    const c = find(evaluatePreflight(absent, now), 'gdap_permission');
+    assert.equal(c.status, 'warning');
+    assert.equal(c.required, false);
+    assert.match(c.found, /not granted.*imported all the same/);
+    assert.match(c.fix!, /Application permissions, add DelegatedAdminRelationship\.Read\.All, then press "Grant admin consent/);
+    assert.equal(allRequiredPassed(evaluatePreflight(absent, now)), true);
+    const requested = only({ grantedGraphRoleIds: ok([...ROLE_IDS]) }, 'gdap_permission');
+    assert.match(requested.found, /requested but has no admin consent/);
+    assert.match(requested.fix!, /Grant admin consent/);
+    assert.equal(only({ grantedGraphRoleIds: no(), graphTokenRoles: [GDAP_READ_PERMISSION.name] }, 'gdap_permission').status, 'passed');
+    assert.equal(only({ grantedGraphRoleIds: no() }, 'gdap_permission').status, 'unknown');
   });
 });
 
@@ -330,8 +353,10 @@ describe('allRequiredPassed', () => {
   it('any single unknown required fact blocks the commit', () => {
     const unknowable: Array<Partial<PreflightFacts>> = [
       { serviceAccountMemberships: no() }, { adminAgentsGroup: no() }, { grantedGraphRoleIds: no() }, { consentedGraphScopes: no() },
-      { appInAdminAgents: no() }, { entraApp: no() }, { partnerCenterApp: no() }, { partnerCenter: { outcome: 'unavailable', reason: 'x' } },
+      { entraApp: no() }, { partnerCenterApp: no() }, { partnerCenter: { outcome: 'unavailable', reason: 'x' } },
     ];
     for (const overrides of unknowable) assert.equal(allRequiredPassed(evaluatePreflight(facts(overrides), now)), false, JSON.stringify(Object.keys(overrides)));
+    // The legacy AdminAgents membership of the app is not required: not knowing it blocks nothing.
+    assert.equal(allRequiredPassed(evaluatePreflight(facts({ appInAdminAgents: no() }), now)), true);
   });
 });

@@ -11,6 +11,7 @@ export type PreflightCheckId =
   | 'service_account_partner_center_roles'
   | 'mfa_performed'
   | 'graph_application_permissions'
+  | 'gdap_permission'
   | 'delegated_user_read_consented'
   | 'app_in_admin_agents'
   | 'entra_secret'
@@ -44,6 +45,12 @@ export const GRAPH_APPLICATION_PERMISSIONS = [
   { name: 'RoleManagement.ReadWrite.Directory', id: '9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8' },
   { name: 'User.ReadWrite.All', id: '741f803b-c850-494e-b5df-cde7c675a1ca' },
 ] as const;
+
+/**
+ * Recommended, not required: reading the GDAP relationships with the customers (which customers
+ * TotalOne can administer). Application permission of Microsoft Graph, real app role id.
+ */
+export const GDAP_READ_PERMISSION = { name: 'DelegatedAdminRelationship.Read.All', id: 'f6e9e124-4586-492f-adc0-c6f96e4823fd' } as const;
 
 const DAY_MS = 86_400_000;
 export const SECRET_WARNING_DAYS = 30;
@@ -118,7 +125,8 @@ const fixes = {
   mfa: 'Enforce MFA for the service account: Entra admin center > Protection > Conditional Access > a policy that requires multifactor authentication for it (or per-user MFA in the Microsoft 365 admin center > Users > Active users > Multi-factor authentication). Register a method (e.g. Microsoft Authenticator) at https://aka.ms/mysecurityinfo, then sign in here again and complete the MFA prompt.',
   consent: `In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>" and confirm.`,
   noServicePrincipal: `The app has no enterprise application (service principal) in this tenant yet, so nothing has been consented. In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>"; this creates it.`,
-  appInAdminAgents: (app: string) => `In the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, search for "${app}" (listed under enterprise applications), select it and press Select (guide steps 2.30-2.34).`,
+  appInAdminAgents: (app: string) => `Nothing is required. If you still want it (older versions of the guide, steps 2.30-2.34, asked for it): in the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, search for "${app}" (listed under enterprise applications), select it and press Select.`,
+  gdapPermission: `In the ${PORTAL.entraApp} > your app > API permissions > Add a permission > Microsoft Graph > Application permissions, add ${GDAP_READ_PERMISSION.name}, then press "Grant admin consent for <your organization>". Without it TotalOne imports your customers but cannot tell which of them you can administer through GDAP.`,
   signInAgain: 'Sign in again with the service account from this page; if it keeps failing, check that the account is enabled in the Microsoft 365 admin center > Users > Active users.',
   unreachable: 'Nothing needs to change on your side: run the checks again in a minute.',
   unexpected: 'Run the checks again; if this answer stays, contact TotalOne support and mention the time of the check.',
@@ -139,8 +147,9 @@ export const TITLES: Record<PreflightCheckId, string> = {
   service_account_partner_center_roles: 'Service account holds the Partner Center roles (Admin Agent, Incentives Administrator)',
   mfa_performed: 'The sign-in used multi-factor authentication',
   graph_application_permissions: 'The Entra app\u2019s four Microsoft Graph application permissions are granted',
+  gdap_permission: 'Recommended: the Entra app may read your GDAP relationships (DelegatedAdminRelationship.Read.All)',
   delegated_user_read_consented: 'Delegated permission User.Read has admin consent',
-  app_in_admin_agents: 'The Entra app is a member of AdminAgents',
+  app_in_admin_agents: 'Legacy: the Entra app is a member of AdminAgents',
   entra_secret: 'The Entra app secret you entered is valid',
   partner_center_secret: 'The Partner Center web app secret you entered is valid',
   partner_center_api: 'Partner Center answers for the service account',
@@ -268,18 +277,46 @@ function delegatedUserRead(facts: PreflightFacts): PreflightCheck {
   return check(id, true, 'failed', `User.Read ${app ? 'is requested but ' : ''}has no admin consent for the organization.`, fixes.consent);
 }
 
+/**
+ * A leftover of the DAP era: membership of AdminAgents gave an app admin rights in every customer
+ * tenant. Under GDAP it grants nothing there (access comes from GDAP relationships and the security
+ * groups of their access assignments), so this check never blocks; it only says what it finds.
+ */
+const LEGACY_NOTE = 'Under GDAP this membership grants nothing in your customers\u2019 tenants (that access comes from GDAP relationships), so TotalOne does not need it.';
+
 function appInAdminAgents(facts: PreflightFacts): PreflightCheck {
   const id = 'app_in_admin_agents';
   const sp = facts.entraAppServicePrincipal;
   const appName = (sp.known && sp.value?.displayName) || (facts.entraApp.known && facts.entraApp.value?.displayName) || 'your Entra app';
-  if (sp.known && sp.value === null) return check(id, true, 'failed', 'The app has no enterprise application (service principal) in this tenant, so it cannot be a group member.', `${fixes.noServicePrincipal} Then: ${fixes.appInAdminAgents(appName)}`);
+  if (sp.known && sp.value === null) return check(id, false, 'warning', `The app has no enterprise application (service principal) in this tenant, so it is not in AdminAgents. ${LEGACY_NOTE}`, fixes.appInAdminAgents(appName));
   const group = facts.adminAgentsGroup;
-  if (group.known && group.value === null) return check(id, true, 'failed', 'This tenant has no AdminAgents group.', fixes.noAdminAgentsGroup);
+  if (group.known && group.value === null) return check(id, false, 'warning', `This tenant has no AdminAgents group. ${LEGACY_NOTE}`, fixes.noAdminAgentsGroup);
   const member = facts.appInAdminAgents;
-  if (!member.known) return unknownCheck(id, true, member, fixes.appInAdminAgents(appName));
+  if (!member.known) return unknownCheck(id, false, member, fixes.appInAdminAgents(appName));
   return member.value
-    ? check(id, true, 'passed', `"${appName}" is a member of AdminAgents.`)
-    : check(id, true, 'failed', `"${appName}" is not a member of AdminAgents.`, fixes.appInAdminAgents(appName));
+    ? check(id, false, 'passed', `"${appName}" is a member of AdminAgents. ${LEGACY_NOTE} You may leave it or remove it.`)
+    : check(id, false, 'warning', `"${appName}" is not a member of AdminAgents. ${LEGACY_NOTE}`, fixes.appInAdminAgents(appName));
+}
+
+function gdapPermission(facts: PreflightFacts): PreflightCheck {
+  const id = 'gdap_permission';
+  const sp = facts.entraAppServicePrincipal;
+  if (sp.known && sp.value === null) return check(id, false, 'warning', `${GDAP_READ_PERMISSION.name} is not granted: the app has no enterprise application in this tenant.`, fixes.gdapPermission);
+  let granted: boolean;
+  let source = '';
+  if (facts.grantedGraphRoleIds.known) {
+    granted = facts.grantedGraphRoleIds.value.includes(GDAP_READ_PERMISSION.id);
+  } else if (facts.graphTokenRoles) {
+    granted = facts.graphTokenRoles.includes(GDAP_READ_PERMISSION.name);
+    source = ' (read from the app\u2019s access token)';
+  } else {
+    return unknownCheck(id, false, facts.grantedGraphRoleIds, fixes.gdapPermission);
+  }
+  if (granted) return check(id, false, 'passed', `${GDAP_READ_PERMISSION.name} is granted${source}: TotalOne reads which customers you can administer through GDAP.`);
+  const requested = facts.entraApp.known && facts.entraApp.value?.requestedGraphRoleIds.includes(GDAP_READ_PERMISSION.id);
+  return check(id, false, 'warning',
+    `${GDAP_READ_PERMISSION.name} is ${requested ? 'requested but has no admin consent' : 'not granted'}${source}. Your customers are imported all the same, but TotalOne cannot tell which of them you can administer through GDAP.`,
+    requested ? fixes.consent : fixes.gdapPermission);
 }
 
 interface SecretPlace {
@@ -363,6 +400,7 @@ export function evaluatePreflight(facts: PreflightFacts, now: Date): PreflightCh
     partnerCenterRoles(facts),
     mfaPerformed(facts),
     graphApplicationPermissions(facts),
+    gdapPermission(facts),
     delegatedUserRead(facts),
     appInAdminAgents(facts),
     entraSecret(facts, now),

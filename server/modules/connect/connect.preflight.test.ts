@@ -81,12 +81,15 @@ describe('preflight against the emulator', () => {
   /** Load the scenario, run the preflight, check what broke; fix it, run again, expect green. */
   async function brokenThenFixed(options: {
     scenario: string;
+    /** Changes to the scenario before the first run. */
+    setup?: PatchOperation[];
     expect: Array<{ id: PreflightCheckId; status: PreflightCheck['status']; found?: RegExp; fix?: RegExp }>;
     fix: PatchOperation[];
     /** Whether the fix needs fresh tokens (new consent, new MFA sign-in, new secret). */
     renew?: (input: PreflightInput) => Promise<PreflightInput>;
   }) {
     emulator.loadScenario(options.scenario);
+    if (options.setup) emulator.patch(...options.setup);
     const input = await wizardState();
     const broken = await preflight.gather(input);
     for (const e of options.expect) {
@@ -108,7 +111,8 @@ describe('preflight against the emulator', () => {
     const input = await wizardState();
     const result = await preflight.gather(input);
     assertGreen(result);
-    assert.equal(result.checks.length, 10);
+    assert.equal(result.checks.length, 11);
+    assert.equal(check(result, 'gdap_permission').status, 'passed');
     const roles = check(result, 'service_account_partner_center_roles');
     assert.equal(roles.status, 'unknown');
     assert.equal(roles.required, false);
@@ -180,15 +184,28 @@ describe('preflight against the emulator', () => {
     assert.equal(broken.allRequiredPassed, false);
   });
 
-  it('app-not-in-adminagents: the app check fails with the group path; adding its service principal turns it green', async () => {
-    await brokenThenFixed({
+  it('app-not-in-adminagents: a legacy warning that blocks nothing (under GDAP the membership grants nothing); adding it turns it green', async () => {
+    const { broken } = await brokenThenFixed({
       scenario: 'app-not-in-adminagents',
       expect: [
-        { id: 'app_in_admin_agents', status: 'failed', fix: /AdminAgents > Members > Add members, search for "Total One App"/ },
+        { id: 'app_in_admin_agents', status: 'warning', found: /grants nothing in your customers/, fix: /AdminAgents > Members > Add members, search for "Total One App"/ },
         { id: 'service_account_in_admin_agents', status: 'passed' },
       ],
       fix: [{ op: 'addGroupMember', group: 'AdminAgents', appId: emulator.facts.totalOneApp.appId }],
     });
+    assert.equal(broken.allRequiredPassed, true);
+  });
+
+  it('without DelegatedAdminRelationship.Read.All: a warning with the fix, not blocking; granting it turns it green', async () => {
+    const { broken, fixed } = await brokenThenFixed({
+      scenario: 'ready',
+      setup: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }],
+      expect: [{ id: 'gdap_permission', status: 'warning', found: /requested but has no admin consent.*imported all the same/, fix: /Grant admin consent/ }],
+      fix: [{ op: 'grantAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }],
+      renew: async (input) => ({ ...input, ...(await wizardState()) }),
+    });
+    assert.equal(broken.allRequiredPassed, true);
+    assert.equal(check(fixed, 'gdap_permission').status, 'passed');
   });
 
   it('expired-secret: Microsoft refuses the secret (AADSTS7000222); a new secret turns it green', async () => {

@@ -136,7 +136,29 @@ export function LandingPage() {
             <strong>Grant admin consent</strong> for your organisation.
           </li>
           <li>
-            Add the app as a member of the <strong>AdminAgents</strong> group, so it can act for your customers.
+            Recommended: also the application permission <code>DelegatedAdminRelationship.Read.All</code>, so TotalOne can tell which customers you
+            can administer through GDAP (without it your customers are still imported).
+          </li>
+          <li>
+            You do not need to add the app to the AdminAgents group, as older guides asked: under GDAP that membership grants nothing in your
+            customers&rsquo; tenants.
+          </li>
+        </ul>
+
+        <h3>GDAP relationships with your customers</h3>
+        <ul className="checklist">
+          <li>
+            For every customer TotalOne should administer: an <strong>active GDAP relationship</strong> (Partner Center &gt; Customers &gt; the
+            customer &gt; Admin relationships) that includes <strong>Global Administrator</strong>. Read-only relationships from Microsoft&rsquo;s
+            transition (named <code>MLT_&hellip;</code>) are not enough.
+          </li>
+          <li>
+            In that relationship, <strong>assign a security group that contains the service account</strong> (Assign roles to security groups). Roles
+            of a relationship reach nobody until a group is assigned.
+          </li>
+          <li>
+            Relationships with Global Administrator cannot auto-extend: renew them before they end. TotalOne shows which customers lack access and
+            why.
           </li>
         </ul>
       </section>

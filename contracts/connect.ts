@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableText, unstorableMessage } from './common.ts';
 
 // Step 3 of the partner journey (connect the Microsoft tenant), shared by server and web.
 
@@ -16,7 +17,7 @@ export const termsAcceptanceSchema = z.object({
     .array(
       z.object({
         document: legalDocumentSchema,
-        version: z.string().trim().min(1).max(20),
+        version: z.string().trim().min(1).max(20).refine(isStorableText, { error: unstorableMessage('The document version') }),
         sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'The document fingerprint is damaged; reload the page.' }),
       }),
     )
@@ -55,7 +56,8 @@ const secretValue = (label: string, where: string) =>
     .min(1, { error: `${label} is required.` })
     .max(256, { error: `${label} can be at most 256 characters; check that only the secret was pasted.` })
     .refine((v) => !GUID_PATTERN.test(v), { error: `This looks like the secret\u2019s ID, not its value. In ${where}, copy the Value column (shown only right after the secret is created), or create a new secret.` })
-    .refine((v) => v.length >= 16 && !/\s/.test(v), { error: `${label} is too short or contains spaces; paste the whole value exactly as Microsoft showed it.` });
+    .refine((v) => v.length >= 16 && !/\s/.test(v), { error: `${label} is too short or contains spaces; paste the whole value exactly as Microsoft showed it.` })
+    .refine(isStorableText, { error: unstorableMessage(label) });
 
 export const tenantInput = z
   .string({ error: 'Tenant is required.' })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAddress, linkToken, requiredText } from './common.ts';
+import { emailAddress, isStorableText, linkToken, requiredText, searchText, unstorableMessage } from './common.ts';
 import { partnerStates } from './partner-states.ts';
 
 // The operator console: operator accounts, sign-in, and the console API. Shared by the
@@ -33,7 +33,7 @@ export const inviteTokenSchema = z.object({ token: linkToken });
 export const invitePasswordSchema = z.object({
   token: linkToken,
   // Not trimmed: spaces are allowed characters in a passphrase. Policy is checked on the server.
-  password: z.string({ error: 'Password is required.' }).min(1, { error: 'Password is required.' }).max(256, { error: 'Password can be at most 256 characters.' }),
+  password: z.string({ error: 'Password is required.' }).min(1, { error: 'Password is required.' }).max(256, { error: 'Password can be at most 256 characters.' }).refine(isStorableText, { error: unstorableMessage('Password') }),
 });
 export const inviteTotpConfirmSchema = z.object({ token: linkToken, code: totpCode });
 
@@ -122,7 +122,7 @@ export const overviewSchema = z.object({
 // --- signups list and partner detail --------------------------------------------------------
 
 export const partnerListQuerySchema = z.object({
-  q: z.string().trim().max(200).optional(),
+  q: searchText('Search', 200).optional(),
   state: z
     .union([partnerStateSchema, z.array(partnerStateSchema).max(10)])
     .optional()
@@ -235,7 +235,7 @@ export const actionResultSchema = z.object({ status: z.literal('done'), message:
 
 export const supportListQuerySchema = z.object({
   status: z.enum(['open', 'handled']).optional(),
-  q: z.string().trim().max(200).optional(),
+  q: searchText('Search', 200).optional(),
   partnerId: uuid.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   offset: z.coerce.number().int().min(0).max(10_000).default(0),
@@ -263,7 +263,7 @@ export const auditQuerySchema = z.object({
   /** Exact action, or a prefix ending in `.` or `*` (e.g. `operator.` or `signup_link.*`). */
   action: z.string().trim().max(100).regex(/^[a-z0-9_.*]+$/, { error: 'action may contain lower-case letters, digits, _ . and a trailing *.' }).optional(),
   partnerId: uuid.optional(),
-  actorId: z.string().trim().max(100).optional(),
+  actorId: searchText('actorId', 100).optional(),
   actorType: z.enum(['partner', 'operator', 'system', 'anonymous']).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),

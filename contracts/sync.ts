@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableText, searchText } from './common.ts';
 import { partnerStates } from './partner-states.ts';
 
 // The partner's status page and tenant view, shared by server and web.
@@ -52,10 +53,10 @@ export const statusAccessSchema = z.object({
 });
 
 export const customerQuerySchema = z.object({
-  search: z.string().trim().max(100, { error: 'Search for at most 100 characters.' }).optional(),
+  search: searchText('Search', 100).optional(),
   sort: z.enum(['name', 'domain']).default('name'),
   order: z.enum(['asc', 'desc']).default('asc'),
-  cursor: z.string().max(600).optional(),
+  cursor: z.string().max(600).refine(isStorableText, { error: 'This page position is damaged; start from the first page.' }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type CustomerQuery = z.infer<typeof customerQuerySchema>;

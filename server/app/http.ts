@@ -10,6 +10,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isStorableText } from '../../contracts/common.ts';
+import { ValidationError, type FieldProblem } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { installErrorHandler } from './errors.ts';
 
@@ -102,6 +104,16 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
     done();
   });
 
+  // Last resort after each route's own schema: no request reaches a handler with text the database
+  // cannot store (a NUL byte, a lone UTF-16 surrogate) in its body, query or path, keys included.
+  // The contracts refuse these field by field; this catches whatever a schema let through.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const fields: FieldProblem[] = [];
+    for (const [where, value] of [['body', request.body], ['query', request.query], ['params', request.params]] as const) findUnstorable(value, where, fields);
+    if (fields.length === 0) return done();
+    done(new ValidationError(fields.length === 1 ? `One field needs attention: ${fields[0]!.message}` : `${fields.length} fields need attention; each is listed with what to change.`, fields));
+  });
+
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -170,5 +182,20 @@ export async function serveWebApp(app: App, webDist: string): Promise<void> {
   for (const page of pages) {
     // no-store: after a deploy, a cached index.html would point at asset files that are gone.
     app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'));
+  }
+}
+
+function findUnstorable(value: unknown, path: string, out: FieldProblem[], depth = 0): void {
+  if (out.length >= 20 || depth > 20) return;
+  const problem = (at: string) => out.push({ path: at, message: 'contains a character that cannot be stored (a NUL byte or half of an emoji); please retype it.' });
+  if (typeof value === 'string') {
+    if (!isStorableText(value)) problem(path);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => findUnstorable(item, `${path}.${i}`, out, depth + 1));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!isStorableText(key)) problem(path);
+      else findUnstorable(item, `${path}.${key}`, out, depth + 1);
+    }
   }
 }

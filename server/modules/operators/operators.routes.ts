@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBody } from '../../../contracts/common.ts';
+import { errorBody, searchText } from '../../../contracts/common.ts';
 import {
   actionResultSchema,
   auditPageSchema,
@@ -168,7 +168,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
     );
     api.post(
       '/api/console/support-requests/:id/status',
-      { schema: { tags, summary: 'Mark handled or open again', params: idParamsSchema, body: z.object({ status: z.enum(['open', 'handled']), reason: z.string().trim().max(500).optional() }), response: { 200: supportDetailSchema, ...errors } } },
+      { schema: { tags, summary: 'Mark handled or open again', params: idParamsSchema, body: z.object({ status: z.enum(['open', 'handled']), reason: searchText('Reason', 500).optional() }), response: { 200: supportDetailSchema, ...errors } } },
       async (request) => deps.console.setSupportHandled(request.params.id, request.body.status === 'handled', request.body.reason, operatorOf(request), meta(request)),
     );
 

@@ -104,10 +104,11 @@ const templates = {
   support_request_received(p: Params, _s: Secrets, ctx: MailContext) {
     return compose(`We received your request (${p.reference})`, p, ctx, {
       paragraphs: [
-        `Hello ${p.name}, thank you for contacting TotalOne support. Your request has the reference ${p.reference}.`,
+        `Thank you for contacting TotalOne support. Your request has the reference ${p.reference}.`,
         'A member of our onboarding team will answer by email, usually within one business day.',
-        'Your message:',
-        String(p.message),
+        // Quoted only to an address we know as a partner contact (the service decides).
+        ...(typeof p.message === 'string' ? ['Your message:', p.message] : ['For your protection, this email does not repeat what was written in the form.']),
+        'If you did not contact us, ignore this email.',
       ],
     });
   },

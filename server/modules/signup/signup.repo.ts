@@ -112,9 +112,9 @@ export function createSignupRepo() {
       return { primary, secondary: rows.find((r) => r.role === 'secondary') };
     },
 
-    async findPartnerIdByContactEmail(db: DbOrTx, email: string): Promise<string | undefined> {
-      const row = await db.selectFrom('contacts').select('partner_id').where('email', '=', email).orderBy('created_at', 'desc').executeTakeFirst();
-      return row?.partner_id;
+    /** The newest partner contact with this address, if any (support requests). */
+    async findContactByEmail(db: DbOrTx, email: string): Promise<Pick<Contact, 'partner_id' | 'first_name'> | undefined> {
+      return db.selectFrom('contacts').select(['partner_id', 'first_name']).where('email', '=', email).orderBy('created_at', 'desc').executeTakeFirst();
     },
 
     async insertToken(tx: DbOrTx, row: { partnerId: string; purpose: TokenPurpose; tokenHash: string; expiresAt: Date; issuedBy: string }): Promise<OneTimeToken> {

@@ -384,14 +384,18 @@ export function createSignupService(deps: {
       await deps.rateLimits.hit([{ limit: limits.supportPerIp, subject: meta.ip }], 'Too many support requests were sent from here.');
       return db.transaction().execute(async (tx) => {
         const byReference = data.signupReference ? await repo.findPartnerByReference(tx, data.signupReference) : undefined;
-        const partnerId = byReference?.id ?? (await repo.findPartnerIdByContactEmail(tx, data.email)) ?? null;
+        const contact = await repo.findContactByEmail(tx, data.email);
+        const partnerId = byReference?.id ?? contact?.partner_id ?? null;
         const reference = newSupportReference();
         const row = await repo.insertSupportRequest(tx, { reference, partnerId, ...data, ip: meta.ip });
+        // Anyone can type any address into the form: only a known partner contact gets the message
+        // quoted back, greeted by the name we hold; any other address gets the reference and
+        // nothing the sender wrote, so the form cannot mail a stranger's text from our sender.
         await mail.queue(tx, {
           template: 'support_request_received',
           to: data.email,
           partnerId,
-          params: { name: data.name, reference, message: data.message },
+          params: contact ? { firstName: contact.first_name, reference, message: data.message } : { reference },
           idempotencyKey: `support-ack:${row.id}`,
         });
         await audit.record(tx, { actorType: 'anonymous', partnerId, action: 'support_request.created', ip: meta.ip, details: { reference } });

@@ -171,6 +171,8 @@ export interface MicrosoftConnectionsTable {
   service_account_upn: string | null;
   mfa_performed: boolean | null;
   signed_in_at: Timestamp | null;
+  /** When the sign-in whose answer the connection shows was started (the latest sign-in decides). */
+  sign_in_started_at: Timestamp | null;
   sign_in_error: Json<{ code: string; message: string }> | null;
   graph_delegated: boolean | null;
   last_preflight_run_id: string | null;

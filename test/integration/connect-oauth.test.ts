@@ -52,18 +52,67 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
     await system.database.db.updateTable('oauth_sign_ins').set({ sealed_checks: seal(sealKey, JSON.stringify(checks), `oauth:${partnerId}`) }).where('state_hash', '=', row.state_hash).execute();
   }
 
-  it('a replayed callback and a forged state are refused', async () => {
+  it('a replayed callback changes nothing (the first answer decides); a forged state is refused', async () => {
     const { browser } = await readyToSignIn();
     const callback = await microsoftAnswer(browser);
     assert.equal((await browser.get(callback)).status, 303);
     assert.equal((await stateOf(browser)).signIn.mfaPerformed, true);
 
     assert.equal((await browser.get(callback)).status, 303);
-    assert.equal((await stateOf(browser)).signIn.error.code, 'SIGN_IN_STATE');
+    const replayed = await stateOf(browser);
+    assert.equal(replayed.signIn.error, null, 'the sign-in that succeeded still shows as such');
+    assert.equal(replayed.step, 'preflight');
 
-    const forged = callback.replace(/state=[^&]+/, 'state=forged-state');
+    const forged = callback.replace(/([?&])state=[^&]+/, '$1state=forged-state');
     await browser.get(forged);
     assert.equal((await stateOf(browser)).signIn.error.code, 'SIGN_IN_STATE');
+  });
+
+  it('the same answer handed in several times at once: the sign-in succeeds and the page says so', async () => {
+    const { browser } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser);
+    const answers = await Promise.all([browser.get(callback), browser.get(callback), browser.get(callback), browser.get(callback)]);
+    assert.deepEqual(answers.map((a) => a.status), [303, 303, 303, 303]);
+    const state = await stateOf(browser);
+    assert.equal(state.signIn.error, null);
+    assert.equal(state.signIn.mfaPerformed, true);
+    assert.equal(state.step, 'preflight');
+  });
+
+  it('the latest sign-in decides: a refused sign-in after a good one voids it, and an older answer arriving late changes nothing', async () => {
+    const { browser } = await readyToSignIn();
+    assert.equal((await browser.get(await microsoftAnswer(browser))).status, 303);
+    assert.equal((await stateOf(browser)).step, 'preflight');
+    assert.equal((await browser.post('/api/connect/preflight', {})).status, 200);
+
+    // A second sign-in that Microsoft answers with a refusal (the admin declined, as
+    // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response
+    // shows: error and error_description with the state): the earlier sign-in no longer counts.
+    system.clock.advance(1000);
+    const older = await microsoftAnswer(browser); // started first, handed in last
+    system.clock.advance(1000);
+    const declined = await browser.post('/api/connect/microsoft-sign-in');
+    const state = new URL(declined.body.authorizeUrl).searchParams.get('state')!;
+    await browser.get(`/api/connect/microsoft/callback?error=access_denied&error_description=${encodeURIComponent('AADSTS65004: User declined to consent to access the app.')}&state=${encodeURIComponent(state)}`);
+    const refused = await stateOf(browser);
+    assert.equal(refused.step, 'sign_in');
+    assert.equal(refused.signIn.signedInAt, null);
+    assert.ok(refused.signIn.error, 'the refusal is shown');
+    assert.equal(refused.preflight, null, 'checks of the voided sign-in are not shown');
+    assert.equal((await browser.post('/api/connect/commit', {})).status, 409, 'nothing can be completed on the voided sign-in');
+
+    // The older, successful answer arrives now: the newer refusal still decides.
+    assert.equal((await browser.get(older)).status, 303);
+    const after = await stateOf(browser);
+    assert.equal(after.step, 'sign_in');
+    assert.equal(after.signIn.signedInAt, null);
+
+    // A new sign-in decides again.
+    system.clock.advance(1000);
+    assert.equal((await browser.get(await microsoftAnswer(browser))).status, 303);
+    const again = await stateOf(browser);
+    assert.equal(again.step, 'preflight');
+    assert.equal(again.signIn.error, null);
   });
 
   it('a callback in another browser is refused', async () => {

@@ -8,6 +8,7 @@ import * as m0006 from './0006_operators.ts';
 import * as m0010 from './0010_partner_states.ts';
 import * as m0020 from './0020_outbox_delivery.ts';
 import * as m0021 from './0021_vault_key_ring.ts';
+import * as m0022 from './0022_sign_in_decided_by.ts';
 import * as m0030 from './0030_sign_in_lockouts.ts';
 import * as m0031 from './0031_one_usable_link.ts';
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0010_partner_states': m0010,
   '0020_outbox_delivery': m0020,
   '0021_vault_key_ring': m0021,
+  '0022_sign_in_decided_by': m0022,
   '0030_sign_in_lockouts': m0030,
   '0031_one_usable_link': m0031,
 };

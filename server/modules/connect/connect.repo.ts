@@ -21,6 +21,30 @@ export function createConnectRepo() {
         .execute();
     },
 
+    /**
+     * Records a sign-in's answer on the connection unless a sign-in started later already decided
+     * (one conditional upsert): the latest sign-in decides what the wizard shows and what counts.
+     */
+    async decideSignIn(db: DbOrTx, partnerId: string, startedAt: Date, changes: Updateable<MicrosoftConnectionsTable> & { updated_at: Date }): Promise<boolean> {
+      const values = { ...changes, sign_in_started_at: startedAt };
+      const result = await db
+        .insertInto('microsoft_connections')
+        .values({ partner_id: partnerId, ...values } as any)
+        .onConflict((oc) =>
+          oc
+            .column('partner_id')
+            .doUpdateSet(values as any)
+            .where((eb) => eb.or([eb('microsoft_connections.sign_in_started_at', 'is', null), eb('microsoft_connections.sign_in_started_at', '<=', startedAt)])),
+        )
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    /** A sign-in by its state, used or not (to tell a replayed answer from a foreign one). */
+    async signInByState(db: DbOrTx, stateHash: string) {
+      return db.selectFrom('oauth_sign_ins').select(['partner_id', 'session_hash', 'consumed_at']).where('state_hash', '=', stateHash).executeTakeFirst();
+    },
+
     async insertSignIn(db: DbOrTx, row: { stateHash: string; partnerId: string; sessionHash: string; tenantId: string; sealedChecks: string; createdAt: Date; expiresAt: Date }) {
       await db
         .insertInto('oauth_sign_ins')

@@ -135,7 +135,10 @@ export function createConnectSignIn(deps: {
 
     /**
      * Step 4b: Microsoft's redirect back. Whatever happens, the browser goes back to the wizard; the
-     * outcome is stored with the connection (never in the URL).
+     * outcome is stored with the connection (never in the URL). The latest sign-in decides: a
+     * refusal voids an earlier success, and an older sign-in's answer arriving late changes
+     * nothing. The checks are not run here (a slow Microsoft would keep the browser waiting on
+     * this redirect): the wizard runs them once it is back, showing their progress.
      */
     async completeSignIn(sessionId: string | undefined, callbackUrl: URL, meta: RequestMeta): Promise<void> {
       const current = await signup.currentSession(sessionId);
@@ -143,19 +146,28 @@ export function createConnectSignIn(deps: {
       const state = params.get('state') ?? '';
       const signIn = state ? await repo.consumeSignIn(db, hashState(state), clock.now()) : undefined;
       if (!signIn || signIn.partner_id !== current.partnerId || signIn.session_hash !== bindSession(sessionId!)) {
-        await recordSignInError(current.partnerId, 'SIGN_IN_STATE', 'This sign-in answer does not belong to a sign-in started in this browser, or it was already used or is older than 15 minutes. Press "Sign in with Microsoft" again.');
+        // The same answer handed in twice by this browser (a reload, a double redirect, two tabs):
+        // the first one decides, the repeat changes nothing.
+        const earlier = state ? await repo.signInByState(db, hashState(state)) : undefined;
+        if (earlier?.consumed_at && earlier.partner_id === current.partnerId && earlier.session_hash === bindSession(sessionId!)) return;
+        await recordSignInError(current.partnerId, 'SIGN_IN_STATE', 'This sign-in answer does not belong to a sign-in started in this browser, or it is older than 15 minutes. Press "Sign in with Microsoft" again.');
         return;
       }
+      const startedAt = new Date(signIn.created_at);
+      /** This sign-in did not succeed: it is what the wizard shows, and an earlier sign-in no longer counts. */
+      const refuse = async (code: string, message: string, extra: { service_account_upn?: string; mfa_performed?: boolean } = {}) => {
+        await repo.decideSignIn(db, current.partnerId, startedAt, { ...extra, sign_in_error: JSON.stringify({ code, message }), signed_in_at: null, last_preflight_run_id: null, updated_at: clock.now() });
+      };
       if (params.get('error') || !params.get('code')) {
         // No code: say what most likely happened (reply address, consent, MFA), with the fix.
         const refusal = explainMissingCode(params, deps.redirectUri);
-        await recordSignInError(current.partnerId, refusal.code, refusal.message);
+        await refuse(refusal.code, refusal.message);
         return;
       }
       const checks = JSON.parse(unseal(deps.sealKey, signIn.sealed_checks, `oauth:${current.partnerId}`)) as { nonce: string; codeVerifier: string; state: string };
       const connection = await repo.connection(db, current.partnerId);
       if (!connection?.partner_center_web_app_id || !connection.tenant_id) {
-        await recordSignInError(current.partnerId, 'STEP_ORDER', 'The Partner Center app is missing; enter it again before signing in.');
+        await refuse('STEP_ORDER', 'The Partner Center app is missing; enter it again before signing in.');
         return;
       }
       let tokens: TokenSet;
@@ -164,29 +176,28 @@ export function createConnectSignIn(deps: {
       } catch (error) {
         if (!(error instanceof AppError)) deps.logger.warn({ err: error }, 'Microsoft sign-in could not be completed');
         const message = error instanceof AppError ? error.message : 'Microsoft\u2019s answer could not be verified (state, PKCE, signature, issuer, audience or nonce). Press "Sign in with Microsoft" again.';
-        await recordSignInError(current.partnerId, error instanceof AppError ? error.code : 'SIGN_IN_INVALID', message);
+        await refuse(error instanceof AppError ? error.code : 'SIGN_IN_INVALID', message);
         return;
       }
       const tenant = String(tokens.idClaims?.tid ?? tokens.accessClaims.tid ?? '');
       if (tenant !== connection.tenant_id) {
-        await recordSignInError(current.partnerId, 'WRONG_TENANT', 'You signed in with an account from another tenant. Sign in with the service account of your own tenant (e.g. total.one@yourdomain.onmicrosoft.com); an InPrivate/incognito window keeps other Microsoft accounts out.');
+        await refuse('WRONG_TENANT', 'You signed in with an account from another tenant. Sign in with the service account of your own tenant (e.g. total.one@yourdomain.onmicrosoft.com); an InPrivate/incognito window keeps other Microsoft accounts out.');
         return;
       }
       const amr = (tokens.accessClaims.amr as string[] | undefined) ?? [];
       const upn = String(tokens.accessClaims.upn ?? tokens.idClaims?.preferred_username ?? '');
       const objectId = String(tokens.accessClaims.oid ?? tokens.idClaims?.oid ?? '');
       if (!amr.includes('mfa')) {
-        await repo.saveConnection(db, current.partnerId, { service_account_upn: upn, mfa_performed: false, updated_at: clock.now() });
-        await recordSignInError(
-          current.partnerId,
+        await refuse(
           'MFA_REQUIRED',
           `${upn || 'The account'} signed in without multi-factor authentication, and Partner Center requires it. Enforce MFA for the service account: in the Entra admin center > Protection > Conditional Access, require multi-factor authentication for it (or turn on per-user MFA in the Microsoft 365 admin center), register an authenticator, then sign in again.`,
+          { service_account_upn: upn, mfa_performed: false },
         );
         await audit.record(db, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.sign_in_refused', ip: meta.ip, details: { reason: 'mfa_missing', upn } });
         return;
       }
       if (!tokens.refreshToken) {
-        await recordSignInError(current.partnerId, 'NO_REFRESH_TOKEN', 'Microsoft did not grant offline access. Sign in again and accept every permission on the consent page.');
+        await refuse('NO_REFRESH_TOKEN', 'Microsoft did not grant offline access. Sign in again and accept every permission on the consent page.');
         return;
       }
       // A Graph token for the same account (Microsoft issues one refresh token valid for several APIs).
@@ -200,19 +211,24 @@ export function createConnectSignIn(deps: {
       const sealed = await credentials.sealSignIn(current.partnerId, { partnerCenterRefreshToken: tokens.refreshToken, graphRefreshToken: graphRefresh });
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
-        await credentials.insertSealed(tx, sealed);
-        await repo.saveConnection(tx, current.partnerId, {
+        const decided = await repo.decideSignIn(tx, current.partnerId, startedAt, {
           service_account_object_id: objectId,
           service_account_upn: upn,
           mfa_performed: true,
           signed_in_at: now,
           sign_in_error: null,
+          // Checks of an earlier sign-in do not count for this one.
+          last_preflight_run_id: null,
           graph_delegated: graphRefresh !== undefined,
           updated_at: now,
         });
+        if (!decided) {
+          deps.logger.info({ partnerId: current.partnerId }, 'a sign-in started later already decided; this older answer is not kept');
+          return;
+        }
+        await credentials.insertSealed(tx, sealed);
         await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.signed_in', ip: meta.ip, details: { upn, amr, tenantId: tenant } });
       });
-      await runPreflight(current.partnerId, 'partner').catch((error) => deps.logger.warn({ err: error }, 'preflight after sign-in failed; the partner can run it again'));
     },
 
     /**

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { PreflightCheckView } from '../../../../contracts/connect.ts';
 import { api, asApiError, type ApiError, type ConnectState } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
@@ -55,6 +55,16 @@ export function ChecksStep({ actions }: { actions: WizardActions }) {
       setBusy(undefined);
     }
   }
+
+  // A new sign-in comes back without checks: they run now, while the page shows their progress.
+  const autoRan = useRef<string | null>(null);
+  const signedInAt = state.signIn?.signedInAt ?? null;
+  useEffect(() => {
+    if (!preflight && signedInAt && !state.signIn?.error && autoRan.current !== signedInAt && busy === undefined) {
+      autoRan.current = signedInAt;
+      void run('rerun');
+    }
+  }, [preflight, signedInAt]);
 
   const checks = preflight?.checks ?? [];
   const mfaFailed = checks.some((check) => check.id === 'mfa_performed' && check.status === 'failed');

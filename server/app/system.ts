@@ -137,7 +137,7 @@ function buildServices(deps: {
   const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
   const credentials = createMicrosoftCredentials({ identity, vault, clock });
   const sealKey = deriveKey(deps.appSecret, 'connect-seal');
-  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), clock, logger, sealKey });
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, clock, logger, sealKey });
   const signIn = createConnectSignIn({
     db,
     repo: connectRepo,

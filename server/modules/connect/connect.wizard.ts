@@ -12,10 +12,17 @@ import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import type { ConnectService } from './connect.service.ts';
+import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 
 // Steps 2 and 3 of the connect wizard: the Entra app and the Partner Center app, each validated
 // live against Microsoft before the partner moves on. Secrets go into the vault at once (the Entra
 // secret waits sealed until the Partner Center secret, the root of the partner's keys, arrives).
+
+/**
+ * Each app check makes token calls to Microsoft with what was typed: bounded per signup, so the
+ * wizard cannot serve as an oracle for guessing secrets (a partner fixing typos stays far below).
+ */
+export const appCheckLimit: Limit = { name: 'connect:app-check', max: 20, windowSeconds: 3600 };
 
 export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All'];
 
@@ -33,11 +40,18 @@ export function createConnectWizard(deps: {
   identity: Pick<IdentityClient, 'resolveTenantId'>;
   credentials: MicrosoftCredentials;
   directory: AppDirectory;
+  rateLimits: Pick<RateLimitService, 'hit'>;
   clock: Clock;
   logger: Logger;
   sealKey: Buffer;
+  appCheckLimit?: Limit;
 }) {
   const { db, repo, signup, connect, audit, identity, credentials, clock } = deps;
+  const checkLimit = deps.appCheckLimit ?? appCheckLimit;
+
+  /** Counts one app check of this signup; over the limit, a 429 that says how long to wait. */
+  const countAppCheck = (partnerId: string) =>
+    deps.rateLimits.hit([{ limit: checkLimit, subject: partnerId }], 'Too many app checks for this signup in the last hour. Take a moment to compare the values with the portal; checking works again shortly.');
 
   /** Microsoft's answer to a field, as a field error the form shows next to that field. */
   function asFieldError(error: unknown, fieldsByCode: Record<number, string>, fallbackField: string): never {
@@ -67,6 +81,7 @@ export function createConnectWizard(deps: {
     async saveEntraApp(sessionId: string | undefined, raw: EntraAppInput, meta: RequestMeta) {
       const current = await session(sessionId);
       const input = entraAppSchema.parse(raw);
+      await countAppCheck(current.partnerId);
       const tenantId = await identity.resolveTenantId(input.tenant).catch((error) => asFieldError(error, {}, 'tenant'));
       const signedUpTenant = await partnerTenantId(current.entraDomain);
       if (signedUpTenant && signedUpTenant !== tenantId) {
@@ -115,6 +130,7 @@ export function createConnectWizard(deps: {
     async savePartnerCenterApp(sessionId: string | undefined, raw: PartnerCenterAppInput, meta: RequestMeta) {
       const current = await session(sessionId);
       const input = partnerCenterAppSchema.parse(raw);
+      await countAppCheck(current.partnerId);
       const connection = await repo.connection(db, current.partnerId);
       if (!connection?.entra_validated_at || !connection.tenant_id || !connection.entra_app_id) {
         throw new ConflictError('STEP_ORDER', 'Enter and check the Entra app first; the Partner Center app comes next.');

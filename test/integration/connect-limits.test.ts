@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { acceptTerms, entraAppInput } from '../support/connect.ts';
+import { Browser } from '../support/http.ts';
+import { claimedSignup } from '../support/journeys.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+
+// The app checks of the wizard send what was typed to Microsoft's token endpoint: bounded per
+// signup, so the wizard is no oracle for guessing secrets.
+
+describe('connect wizard: app checks are bounded per signup', () => {
+  let system: TestSystem;
+  let emulator: Emulator;
+
+  before(async () => {
+    emulator = await startEmulator({ scenario: 'ready' });
+    system = await startTestSystem('pglite', { emulator });
+  });
+  after(async () => {
+    await system.dispose();
+    await emulator.close();
+  });
+
+  it('twenty checks an hour, then 429 with the wait, before Microsoft is asked; an hour later checks work again', async () => {
+    const browser = new Browser(system.url!);
+    await claimedSignup(system, browser);
+    await acceptTerms(browser);
+    const tokenCalls = () => emulator.requests.filter((r) => /\/oauth2\/v2\.0\/token/.test(r.path)).length;
+    const before = tokenCalls();
+    for (let i = 0; i < 20; i++) {
+      const answer = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: `wrong-secret-${i}-${'x'.repeat(30)}` }));
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    }
+    const callsForTwenty = tokenCalls() - before;
+    assert.ok(callsForTwenty >= 20, `each check asked Microsoft (${callsForTwenty} token calls)`);
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.match(refused.body.error.message, /Too many app checks/);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0, 'says how long to wait');
+    assert.equal(tokenCalls() - before, callsForTwenty, 'the refused check never reached Microsoft');
+
+    system.clock.advance(3600_000 + 1000);
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+  });
+});

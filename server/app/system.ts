@@ -119,6 +119,7 @@ function buildServices(deps: {
     mail,
     audit,
     rateLimits,
+    queue,
     clock,
     logger,
     tokenHashKey: deriveKey(deps.appSecret, 'link-token-hash'),

@@ -15,4 +15,20 @@ export const expireLinksJob = defineJob({
   },
 });
 
-export const signupJobs = [expireLinksJob] as const;
+/**
+ * A public request for a new confirmation email or signup link. The HTTP request only queues this
+ * job, known address or not; here the address is looked up and the email issued (or nothing).
+ */
+export const linkRequestJob = defineJob({
+  name: 'signup.link-request',
+  payload: z.object({ kind: z.enum(['verification', 'signup_link']), email: z.string(), ip: z.string(), userAgent: z.string() }),
+  queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
+  worker: { batchSize: 5, pollingIntervalSeconds: 0.5 },
+  async handler(deps: { signup: SignupService }, payload) {
+    const meta = { ip: payload.ip, userAgent: payload.userAgent };
+    if (payload.kind === 'verification') await deps.signup.resendVerification(payload.email, meta);
+    else await deps.signup.sendNewSignupLink(payload.email, meta);
+  },
+});
+
+export const signupJobs = [expireLinksJob, linkRequestJob] as const;

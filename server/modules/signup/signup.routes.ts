@@ -74,7 +74,7 @@ export function registerSignupRoutes(app: App, deps: { signup: SignupService; pu
       schema: { tags: ['signup'], summary: 'Send a new verification email', body: emailOnlySchema, response: { 202: acceptedBody, ...errors } },
     },
     async (request, reply) => {
-      await signup.resendVerification(request.body.email, requestMeta(request));
+      await signup.requestEmail('verification', request.body.email, requestMeta(request));
       return reply.status(202).send({ status: 'accepted', message: acceptedMessages.resendVerification });
     },
   );
@@ -85,7 +85,7 @@ export function registerSignupRoutes(app: App, deps: { signup: SignupService; pu
       schema: { tags: ['signup'], summary: 'Send a new one-time signup link (the previous one stops working)', body: emailOnlySchema, response: { 202: acceptedBody, ...errors } },
     },
     async (request, reply) => {
-      await signup.requestNewSignupLink(request.body.email, requestMeta(request));
+      await signup.requestEmail('signup_link', request.body.email, requestMeta(request));
       return reply.status(202).send({ status: 'accepted', message: acceptedMessages.newSignupLink });
     },
   );

@@ -4,6 +4,7 @@ import type { Partner } from '../../db/schema.ts';
 import { HOUR, type Clock } from '../../lib/clock.ts';
 import { hmacHex, randomToken } from '../../lib/crypto.ts';
 import { ConflictError, GoneError, NotFoundError } from '../../lib/errors.ts';
+import type { JobQueue } from '../../jobs/queue.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { MailService } from '../mail/mail.service.ts';
@@ -11,6 +12,7 @@ import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
 import { linkStatus, newPartnerReference, newSupportReference } from './signup.fns.ts';
+import { linkRequestJob } from './signup.jobs.ts';
 import { inProgressStates, type SignupRepo } from './signup.repo.ts';
 
 export interface RequestMeta {
@@ -48,6 +50,7 @@ export function createSignupService(deps: {
   mail: MailService;
   audit: AuditService;
   rateLimits: RateLimitService;
+  queue: Pick<JobQueue, 'enqueue'>;
   clock: Clock;
   logger: Logger;
   tokenHashKey: Buffer;
@@ -220,14 +223,24 @@ export function createSignupService(deps: {
       return explainUnusableLink('verification', status === 'open' || status === 'claimed' ? 'spent' : status);
     },
 
-    async resendVerification(email: string, meta: RequestMeta): Promise<void> {
+    /**
+     * The public "send me a new confirmation email" / "send me a new signup link" requests. The
+     * request does the same work whatever we know about the address (count it, queue one job), so
+     * neither its answer nor its timing tells whether a signup exists; the worker decides.
+     */
+    async requestEmail(kind: 'verification' | 'signup_link', email: string, meta: RequestMeta): Promise<void> {
       await deps.rateLimits.hit(
         [
           { limit: limits.resendPerIp, subject: meta.ip },
-          { limit: limits.resendPerEmail, subject: `verify:${email}` },
+          { limit: limits.resendPerEmail, subject: `${kind === 'verification' ? 'verify' : 'link'}:${email}` },
         ],
         'We have sent several emails to this address recently.',
       );
+      await deps.queue.enqueue(linkRequestJob, { kind, email, ip: meta.ip, userAgent: meta.userAgent.slice(0, 200) });
+    },
+
+    /** A new confirmation email if this address has a signup still to confirm (worker, console). */
+    async resendVerification(email: string, meta: RequestMeta): Promise<void> {
       await db.transaction().execute(async (tx) => {
         await repo.lock(tx, `signup-email:${email}`);
         const found = await repo.findInProgressByPrimaryEmail(tx, email);
@@ -241,14 +254,8 @@ export function createSignupService(deps: {
       });
     },
 
-    async requestNewSignupLink(email: string, meta: RequestMeta): Promise<void> {
-      await deps.rateLimits.hit(
-        [
-          { limit: limits.resendPerIp, subject: meta.ip },
-          { limit: limits.resendPerEmail, subject: `link:${email}` },
-        ],
-        'We have sent several emails to this address recently.',
-      );
+    /** A new signup link (or confirmation email) if this address has a signup under way (worker). */
+    async sendNewSignupLink(email: string, meta: RequestMeta): Promise<void> {
       await db.transaction().execute(async (tx) => {
         await repo.lock(tx, `signup-email:${email}`);
         const found = await repo.findInProgressByPrimaryEmail(tx, email);

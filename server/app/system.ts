@@ -279,7 +279,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
-      registerSyncRoutes(app, { status: services.syncStatus, publicUrl });
+      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, publicUrl });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');

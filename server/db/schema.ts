@@ -51,6 +51,9 @@ export interface OneTimeTokensTable {
   created_at: CreatedAt;
   claimed_at: Timestamp | null;
   claimed_session_hash: string | null;
+  /** The claiming browser's session: last used (idle lifetime) and ended by signing out. */
+  session_seen_at: Timestamp | null;
+  session_ended_at: Timestamp | null;
   spent_at: Timestamp | null;
   revoked_at: Timestamp | null;
   revoked_reason: string | null;

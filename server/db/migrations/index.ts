@@ -11,6 +11,7 @@ import * as m0021 from './0021_vault_key_ring.ts';
 import * as m0022 from './0022_sign_in_decided_by.ts';
 import * as m0030 from './0030_sign_in_lockouts.ts';
 import * as m0031 from './0031_one_usable_link.ts';
+import * as m0032 from './0032_partner_session_lifetimes.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0022_sign_in_decided_by': m0022,
   '0030_sign_in_lockouts': m0030,
   '0031_one_usable_link': m0031,
+  '0032_partner_session_lifetimes': m0032,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -14,6 +14,25 @@ export function linkStatus(token: Pick<OneTimeToken, 'revoked_at' | 'spent_at' |
   return 'open';
 }
 
+/**
+ * A partner's browser session (bound to the signup link it claimed) ends after this long without
+ * use, and this long after the claim whatever happens; afterwards the status link from the email
+ * opens the status page again.
+ */
+export const PARTNER_SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+export const PARTNER_SESSION_ABSOLUTE_MS = 14 * 24 * 60 * 60 * 1000;
+/** Last use is written at most this often (the status stream reads every second). */
+export const PARTNER_SESSION_TOUCH_MS = 60 * 1000;
+
+/** Whether the session that claimed this link may still be used. */
+export function sessionLive(token: Pick<OneTimeToken, 'claimed_at' | 'session_seen_at' | 'session_ended_at'>, now: Date): boolean {
+  if (!token.claimed_at || token.session_ended_at) return false;
+  const t = now.getTime();
+  if (new Date(token.claimed_at).getTime() + PARTNER_SESSION_ABSOLUTE_MS <= t) return false;
+  const seen = new Date(token.session_seen_at ?? token.claimed_at).getTime();
+  return seen + PARTNER_SESSION_IDLE_MS > t;
+}
+
 // Crockford's base32 without I, L, O, U: easy to read out on the phone to support.
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

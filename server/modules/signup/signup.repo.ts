@@ -83,7 +83,7 @@ export function createSignupRepo() {
       return tx.selectFrom('partners').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     },
 
-    /** The partner's signup link that a browser has claimed and is still connecting with, if any. */
+    /** The partner's usable signup link that a browser has claimed, if any (its session may have ended). */
     async findClaimedUsableLink(db: DbOrTx, partnerId: string, now: Date): Promise<OneTimeToken | undefined> {
       return db
         .selectFrom('one_time_tokens')
@@ -95,6 +95,23 @@ export function createSignupRepo() {
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now)
         .executeTakeFirst();
+    },
+
+    /** Records a use of the session (at most once a minute per session). */
+    async touchSession(db: DbOrTx, id: string, now: Date, olderThan: Date): Promise<void> {
+      await db.updateTable('one_time_tokens').set({ session_seen_at: now }).where('id', '=', id).where('session_seen_at', '<', olderThan).execute();
+    },
+
+    /** Sign-out: the session that claimed a link ends; returns whether one did. */
+    async endSession(db: DbOrTx, sessionHash: string, now: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('one_time_tokens')
+        .set({ session_ended_at: now })
+        .where('claimed_session_hash', '=', sessionHash)
+        .where('purpose', '=', 'signup_link')
+        .where('session_ended_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async findPartner(db: DbOrTx, id: string): Promise<Partner | undefined> {
@@ -160,7 +177,7 @@ export function createSignupRepo() {
     async claimToken(tx: DbOrTx, tokenHash: string, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
       return tx
         .updateTable('one_time_tokens')
-        .set({ claimed_at: now, claimed_session_hash: sessionHash })
+        .set({ claimed_at: now, claimed_session_hash: sessionHash, session_seen_at: now })
         .where('token_hash', '=', tokenHash)
         .where('purpose', '=', 'signup_link')
         .where('claimed_at', 'is', null)

@@ -12,6 +12,7 @@ import {
 } from '../../../contracts/signup.ts';
 import type { App } from '../../app/http.ts';
 import { acceptedMessages, type RequestMeta, type SignupService } from './signup.service.ts';
+import { PARTNER_SESSION_ABSOLUTE_MS } from './signup.fns.ts';
 
 const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 410: errorBody, 429: errorBody };
 
@@ -30,7 +31,8 @@ export function signupSessionCookie(publicUrl: string) {
       return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
     },
     write: (reply: FastifyReply, value: string) =>
-      reply.setCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: 60 * 60 * 24 * 14 }),
+      reply.setCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: PARTNER_SESSION_ABSOLUTE_MS / 1000 }),
+    clear: (reply: FastifyReply) => reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'lax', secure }),
   };
 }
 

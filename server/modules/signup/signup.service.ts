@@ -11,7 +11,7 @@ import type { MailService } from '../mail/mail.service.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
-import { linkStatus, newPartnerReference, newSupportReference } from './signup.fns.ts';
+import { linkStatus, newPartnerReference, newSupportReference, PARTNER_SESSION_TOUCH_MS, sessionLive } from './signup.fns.ts';
 import { linkRequestJob } from './signup.jobs.ts';
 import { inProgressStates, type SignupRepo } from './signup.repo.ts';
 
@@ -274,7 +274,7 @@ export function createSignupService(deps: {
         // A browser is connecting with the current link: an anonymous request must not cut it off.
         // The address owner is told to continue there or ask support (who can re-issue).
         const claimed = await repo.findClaimedUsableLink(tx, partner.id, clock.now());
-        if (claimed) {
+        if (claimed && sessionLive(claimed, clock.now())) {
           await mail.queue(tx, {
             template: 'signup_link_in_use',
             to: email,
@@ -293,7 +293,7 @@ export function createSignupService(deps: {
       const link = await repo.findToken(db, hashToken(token), 'signup_link');
       if (!link) return explainUnusableLink('signup', 'unknown');
       const status = linkStatus(link, clock.now());
-      const mine = session !== undefined && link.claimed_session_hash === hashSession(session);
+      const mine = session !== undefined && link.claimed_session_hash === hashSession(session) && sessionLive(link, clock.now());
       if (status !== 'open' && !(status === 'claimed' && mine)) return explainUnusableLink('signup', status);
       const partner = await repo.findPartner(db, link.partner_id);
       if (!partner) return explainUnusableLink('signup', 'unknown');
@@ -336,7 +336,7 @@ export function createSignupService(deps: {
         const link = await repo.findToken(db, tokenHash, 'signup_link');
         if (!link) return explainUnusableLink('signup', 'unknown');
         const status = linkStatus(link, now);
-        if (status === 'claimed' && presented !== undefined && link.claimed_session_hash === hashSession(presented)) {
+        if (status === 'claimed' && presented !== undefined && link.claimed_session_hash === hashSession(presented) && sessionLive(link, now)) {
           const partner = await repo.findPartner(db, link.partner_id);
           if (partner) return { link, partner, session: presented };
         }
@@ -357,8 +357,16 @@ export function createSignupService(deps: {
     /** The partner this browser session is working for, via the signup link it claimed. */
     async currentSession(session: string | undefined) {
       if (!session) throw new NotFoundError('NO_SIGNUP_SESSION', 'This browser has not started a signup link yet. Open the link from your email and press Start.');
-      const link = await repo.findClaimedBySession(db, hashSession(session), clock.now());
+      const now = clock.now();
+      const link = await repo.findClaimedBySession(db, hashSession(session), now);
       if (!link) throw new NotFoundError('NO_SIGNUP_SESSION', 'This browser has no active signup link. Open the most recent link from your email, or request a new one.');
+      if (!sessionLive(link, now)) {
+        throw new NotFoundError(
+          'NO_SIGNUP_SESSION',
+          'This browser\u2019s session has ended (signed out, unused for 12 hours, or started more than 14 days ago). Open your status page with the link from your most recent email from us, or request a new signup link.',
+        );
+      }
+      await repo.touchSession(db, link.id, now, new Date(now.getTime() - PARTNER_SESSION_TOUCH_MS));
       const partner = await repo.findPartner(db, link.partner_id);
       if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
       const { primary } = await repo.contacts(db, partner.id);
@@ -374,6 +382,14 @@ export function createSignupService(deps: {
         claimedAt: new Date(link.claimed_at ?? clock.now()).toISOString(),
         partnerId: partner.id,
       };
+    },
+
+    /** Sign-out: this browser's session ends at once, wherever it is used. */
+    async endSession(session: string | undefined, meta: RequestMeta): Promise<void> {
+      if (!session) return;
+      const link = await repo.findClaimedBySession(db, hashSession(session), clock.now());
+      const ended = await repo.endSession(db, hashSession(session), clock.now());
+      if (ended && link) await audit.record(db, { actorType: 'partner', partnerId: link.partner_id, action: 'partner_session.signed_out', ip: meta.ip, details: { linkId: link.id } });
     },
 
     async expireLapsedLinks(): Promise<number> {

@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
 import { customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
-import { signupSessionCookie } from '../signup/signup.routes.ts';
+import { z } from 'zod';
+import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
+import type { SignupService } from '../signup/signup.service.ts';
 import type { SyncStatus } from './sync.status.ts';
 
 // The status page and tenant view API. Credentials: the signup session cookie of the browser that
@@ -22,10 +24,11 @@ function statusCookie(publicUrl: string) {
     },
     write: (reply: FastifyReply, value: string, expiresAt: Date) =>
       reply.setCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure, expires: expiresAt }),
+    clear: (reply: FastifyReply) => reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'lax', secure }),
   };
 }
 
-export function registerSyncRoutes(app: App, deps: { status: SyncStatus; publicUrl: string }) {
+export function registerSyncRoutes(app: App, deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession'>; publicUrl: string }) {
   const { status } = deps;
   const session = signupSessionCookie(deps.publicUrl);
   const statusKey = statusCookie(deps.publicUrl);
@@ -51,6 +54,24 @@ export function registerSyncRoutes(app: App, deps: { status: SyncStatus; publicU
       const expiresAt = status.checkStatusKey(request.body.key);
       statusKey.write(reply, request.body.key, expiresAt);
       return status.status((await status.partnerFor({ session: undefined, statusKey: request.body.key })));
+    },
+  );
+
+  app.post(
+    '/api/session/sign-out',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Sign out: this browser\u2019s partner session ends and its status cookie is removed',
+        description: 'Always answers 200. The status link in the email keeps working until it expires.',
+        response: { 200: z.object({ status: z.literal('signed_out') }) },
+      },
+    },
+    async (request, reply) => {
+      await deps.signup.endSession(session.read(request), requestMeta(request));
+      session.clear(reply);
+      statusKey.clear(reply);
+      return { status: 'signed_out' as const };
     },
   );
 

@@ -4,13 +4,14 @@ import { asApiError, type ApiError } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { SignOutButton } from './SignOutButton.tsx';
 import { statusApi, type StatusView } from './status-api.ts';
 
 // The partner's status page: the steps done, the customer import's live progress (server-sent
 // events) and the ready state. Opened after the connection, or later from a link in an email
 // (`/status#key=...`: the key becomes a cookie and leaves the address bar).
 
-type State = { kind: 'loading' } | { kind: 'failed'; error: ApiError } | { kind: 'ready'; view: StatusView; live: boolean };
+type State = { kind: 'loading' } | { kind: 'signed_out' } | { kind: 'failed'; error: ApiError } | { kind: 'ready'; view: StatusView; live: boolean };
 
 function readKey(): string | undefined {
   const match = /[#&]key=([^&]+)/.exec(location.hash);
@@ -25,6 +26,11 @@ export function StatusPage() {
   useEffect(() => {
     let source: EventSource | undefined;
     let cancelled = false;
+    if (new URLSearchParams(location.search).has('signed-out')) {
+      history.replaceState(null, '', location.pathname);
+      setState({ kind: 'signed_out' });
+      return;
+    }
     const key = readKey();
     (key ? statusApi.openStatusLink(key) : statusApi.status())
       .then((view) => {
@@ -60,6 +66,16 @@ export function StatusPage() {
       </section>
     );
   }
+  if (state.kind === 'signed_out') {
+    return (
+      <section className="page narrow">
+        <h1>You are signed out</h1>
+        <Notice tone="success" title="This browser no longer shows your status or customers">
+          <p>To look again, open the status link from your most recent TotalOne email.</p>
+        </Notice>
+      </section>
+    );
+  }
   if (state.kind === 'failed') {
     return (
       <section className="page narrow">
@@ -84,6 +100,9 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
         <p className="eyebrow">{view.reference}</p>
         <h1>{ready ? `${view.companyName} is ready` : `Setting up ${view.companyName}`}</h1>
         <p className="lead">{view.headline}</p>
+        <p>
+          <SignOutButton />
+        </p>
       </header>
 
       <div className="two-columns">

@@ -4,6 +4,7 @@ import { asApiError, type ApiError } from '../../api.ts';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { SignOutButton } from './SignOutButton.tsx';
 import { statusApi, type CustomerList, type TenantSummary } from './status-api.ts';
 
 // The partner's first tenant view: the imported customers, searchable by name or domain, sorted,
@@ -66,6 +67,9 @@ export function TenantPage() {
             ? `${summary.customerCount.toLocaleString('en')} customers imported from Partner Center${summary.lastSyncAt ? `, last import ${formatDateTime(summary.lastSyncAt)}` : ''}.`
             : 'The customers imported from your Partner Center.'}{' '}
           <Link to="/status">Back to your status</Link>
+        </p>
+        <p>
+          <SignOutButton />
         </p>
       </header>
 

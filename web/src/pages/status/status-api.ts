@@ -14,6 +14,8 @@ export const statusApi = {
   status: () => apiGet<StatusView>('/api/status', status),
   /** Exchanges the key of a status link from an email for a cookie of this browser. */
   openStatusLink: (key: string) => apiPost<StatusView>('/api/status/access', { key }, status),
+  /** Ends this browser's partner session and removes its status cookie. */
+  signOut: () => apiPost<{ status: 'signed_out' }>('/api/session/sign-out', {}, ['status']),
   summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
   customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number }) => {
     const params = new URLSearchParams({ sort: query.sort, order: query.order, limit: String(query.limit ?? 50) });

@@ -34,6 +34,7 @@ import { createMicrosoftHttp } from '../modules/microsoft/microsoft.http.ts';
 import { createPartnerCenterClient } from '../modules/microsoft/partner-center.client.ts';
 import { createPartnerLock } from '../modules/sync/sync.lock.ts';
 import { createSyncPartners } from '../modules/sync/sync.partners.ts';
+import { createGdapReader } from '../modules/sync/sync.gdap.ts';
 import { createSyncRepo } from '../modules/sync/sync.repo.ts';
 import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
 import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
@@ -164,6 +165,7 @@ function buildServices(deps: {
   const sync = createSyncService({
     db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
+    gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
   const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });

@@ -219,6 +219,7 @@ export interface Database {
   preflight_runs: PreflightRunsTable;
   credentials: CredentialsTable;
   customers: CustomersTable;
+  gdap_reads: GdapReadsTable;
   sync_runs: SyncRunsTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
@@ -236,6 +237,9 @@ export type OutboxMessage = Selectable<OutboxTable>;
 export type SupportRequest = Selectable<SupportRequestsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
 
+/** A nullable column that inserts may leave out. */
+type GdapColumn<T, W = T> = ColumnType<T | null, W | null | undefined, W | null>;
+
 /** A partner's customer as last read from Partner Center (written by server/modules/sync only). */
 export interface CustomersTable {
   partner_id: string;
@@ -250,6 +254,29 @@ export interface CustomersTable {
   last_seen_at: Timestamp;
   last_seen_run_id: string;
   removed_at: Timestamp | null;
+  /** GDAP as the last sync read it (null: never read); see migration 0045. Written by the sync only. */
+  gdap_status: GdapColumn<'active' | 'expiring' | 'expired' | 'none' | 'unknown'>;
+  gdap_end_at: GdapColumn<Date, Date | string>;
+  gdap_auto_extend: GdapColumn<boolean>;
+  gdap_roles: GdapColumn<string[], string>;
+  gdap_global_admin: GdapColumn<boolean>;
+  gdap_read_only: GdapColumn<boolean>;
+  gdap_group_assigned: GdapColumn<boolean>;
+  gdap_relationship: GdapColumn<string>;
+  /** Why TotalOne cannot manage the customer yet; null when it can (or never read). */
+  gdap_blocker: GdapColumn<'unknown' | 'no_relationship' | 'expired' | 'read_only' | 'no_global_admin' | 'no_group_assignment'>;
+  gdap_checked_at: GdapColumn<Date, Date | string>;
+}
+
+/** How the last read of a partner's GDAP relationships went (written by server/modules/sync only). */
+export interface GdapReadsTable {
+  partner_id: string;
+  outcome: 'read' | 'permission_missing' | 'failed';
+  relationships: Generated<number>;
+  problem: string | null;
+  fix: string | null;
+  code: string | null;
+  read_at: Timestamp;
 }
 
 export type SyncRunStatus = 'running' | 'completed' | 'failed';

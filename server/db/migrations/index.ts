@@ -12,6 +12,7 @@ import * as m0022 from './0022_sign_in_decided_by.ts';
 import * as m0030 from './0030_sign_in_lockouts.ts';
 import * as m0031 from './0031_one_usable_link.ts';
 import * as m0032 from './0032_partner_session_lifetimes.ts';
+import * as m0045 from './0045_customer_gdap.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0030_sign_in_lockouts': m0030,
   '0031_one_usable_link': m0031,
   '0032_partner_session_lifetimes': m0032,
+  '0045_customer_gdap': m0045,
 };
 
 export const migrationProvider: MigrationProvider = {

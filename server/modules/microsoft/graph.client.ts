@@ -92,6 +92,26 @@ export interface GraphOrganization {
   verifiedDomains: Array<{ name: string; isDefault: boolean; isInitial: boolean }>;
 }
 
+/** tenantRelationships/delegatedAdminRelationships item (the properties TotalOne reads). */
+export interface GraphDelegatedAdminRelationship {
+  id: string;
+  displayName: string;
+  status: string;
+  customer: { tenantId: string; displayName?: string | null } | null;
+  accessDetails: { unifiedRoles: Array<{ roleDefinitionId: string }> } | null;
+  duration?: string | null;
+  autoExtendDuration?: string | null;
+  endDateTime?: string | null;
+}
+
+/** …/delegatedAdminRelationships/{id}/accessAssignments item. */
+export interface GraphDelegatedAdminAccessAssignment {
+  id: string;
+  status: string;
+  accessContainer: { accessContainerId: string; accessContainerType: string } | null;
+  accessDetails: { unifiedRoles: Array<{ roleDefinitionId: string }> } | null;
+}
+
 interface GraphCollection<T> {
   value: T[];
   '@odata.nextLink'?: string;
@@ -238,6 +258,27 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
     async organization(token: string): Promise<GraphOrganization | null> {
       const body = await get<GraphCollection<GraphOrganization>>(token, '/organization?$select=id,displayName,verifiedDomains', 'Reading the organization');
       return body.value[0] ?? null;
+    },
+
+    /**
+     * The partner's GDAP relationships, every page (`$top` up to 300). Needs DelegatedAdminRelationship.Read.All
+     * (https://learn.microsoft.com/en-us/graph/api/tenantrelationship-list-delegatedadminrelationships).
+     */
+    delegatedAdminRelationships(token: string): Promise<GraphDelegatedAdminRelationship[]> {
+      return all<GraphDelegatedAdminRelationship>(
+        token,
+        '/tenantRelationships/delegatedAdminRelationships?$top=300&$select=id,displayName,status,customer,accessDetails,duration,autoExtendDuration,endDateTime',
+        'Reading your GDAP relationships',
+      );
+    },
+
+    /** The access assignments (security groups and their roles) of one GDAP relationship, every page. */
+    delegatedAdminAccessAssignments(token: string, relationshipId: string): Promise<GraphDelegatedAdminAccessAssignment[]> {
+      return all<GraphDelegatedAdminAccessAssignment>(
+        token,
+        `/tenantRelationships/delegatedAdminRelationships/${encodeURIComponent(relationshipId)}/accessAssignments?$top=300`,
+        'Reading the security groups of a GDAP relationship',
+      );
     },
 
     /** Needs Policy.Read.All, which the guide's four permissions do not include. */

@@ -47,6 +47,17 @@ export function createSyncPartners() {
       return { tenantId: row.tenant_id, webAppId: row.partner_center_web_app_id, upn: row.service_account_upn };
     },
 
+    /** The committed connection's Entra app and service account (for the GDAP read through Graph). */
+    async graphApp(db: DbOrTx, partnerId: string): Promise<{ tenantId: string; entraAppId: string; serviceAccountObjectId: string | null; upn: string | null } | undefined> {
+      const row = await db
+        .selectFrom('microsoft_connections')
+        .select(['tenant_id', 'entra_app_id', 'service_account_object_id', 'service_account_upn', 'committed_at'])
+        .where('partner_id', '=', partnerId)
+        .executeTakeFirst();
+      if (!row?.committed_at || !row.tenant_id || !row.entra_app_id) return undefined;
+      return { tenantId: row.tenant_id, entraAppId: row.entra_app_id, serviceAccountObjectId: row.service_account_object_id, upn: row.service_account_upn };
+    },
+
     /** Partners whose tenant is live: the daily re-sync keeps their data fresh and their sign-in alive. */
     async activePartnerIds(db: DbOrTx): Promise<string[]> {
       const rows = await db.selectFrom('partners').select('id').where('state', '=', 'active').execute();

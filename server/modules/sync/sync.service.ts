@@ -15,6 +15,7 @@ import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import { syncableStates } from '../partners/partners.transitions.ts';
 import { createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
 import { syncCustomersJob } from './sync.jobs.ts';
+import type { GdapReader } from './sync.gdap.ts';
 import type { PartnerLock } from './sync.lock.ts';
 import type { SyncPartner, SyncPartners } from './sync.partners.ts';
 import type { SyncRepo, SyncRun } from './sync.repo.ts';
@@ -58,6 +59,8 @@ export function createSyncService(deps: {
   clock: Clock;
   logger: Logger;
   statusKeyKey: Buffer;
+  /** After a completed import: which customers GDAP lets TotalOne administer (never fails the import). */
+  gdap?: Pick<GdapReader, 'refresh'>;
   options?: Partial<SyncOptions>;
 }) {
   const { db, repo, partners, lock, lifecycle, mail, audit, clock, logger } = deps;
@@ -244,7 +247,8 @@ export function createSyncService(deps: {
     log.warn({ code: failure.code }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
   }
 
-  async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null, signal: AbortSignal): Promise<void> {
+  /** Runs the import; answers the run's logger when it completed. */
+  async function runLocked(partnerId: string, reason: SyncReason, jobId: string | null, signal: AbortSignal): Promise<Logger | undefined> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) return;
     if (!syncableStates.includes(partner.state)) {
@@ -271,6 +275,7 @@ export function createSyncService(deps: {
       if (finished?.total_count !== null && finished?.total_count !== undefined && Math.abs(finished.total_count - before) > Math.max(1000, before / 10)) {
         await repo.analyzeCustomers(db).catch((error) => log.warn({ err: error }, 'ANALYZE customers failed'));
       }
+      return log;
     } catch (error) {
       if (error instanceof RunTakenOver) {
         log.warn('customer import ended: the run was finished elsewhere');
@@ -298,6 +303,10 @@ export function createSyncService(deps: {
     async runJob(payload: { partnerId: string; reason: SyncReason }, jobId: string | null = null): Promise<void> {
       const outcome = await lock.withLock(payload.partnerId, (signal) => runLocked(payload.partnerId, payload.reason, jobId, signal));
       if (!outcome.acquired) logger.info({ partnerId: payload.partnerId, jobId }, 'customer import already running in another worker; this job ends');
+      // GDAP is read after the lock is released: the next import need not wait for it, and a GDAP
+      // write touches only the GDAP columns of customers that exist.
+      const log = outcome.acquired ? outcome.value : undefined;
+      if (log && deps.gdap) await deps.gdap.refresh(payload.partnerId, log).catch((error) => log.warn({ err: error }, 'GDAP relationships could not be stored'));
     },
 
     /**

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { testBackends } from '../support/database.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+
+// GDAP through the whole product: a partner connects, the sync imports its customers and then reads
+// its GDAP relationships (emulator scenarios gdap-partial, and ready without the permission); the
+// customers carry what TotalOne can do in their tenants, and why not.
+
+async function gdapRead(system: TestSystem, partnerId: string, after = new Date(0)) {
+  return waitFor('the GDAP read', async () => {
+    const row = await system.database.db.selectFrom('gdap_reads').selectAll().where('partner_id', '=', partnerId).executeTakeFirst();
+    return row && new Date(row.read_at) > after ? row : undefined;
+  });
+}
+
+async function customers(system: TestSystem, partnerId: string) {
+  return system.database.db.selectFrom('customers').selectAll().where('partner_id', '=', partnerId).where('removed_at', 'is', null).execute();
+}
+
+for (const backend of testBackends()) {
+  describe(`GDAP after the customer import (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'gdap-partial' });
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('gdap-partial: about 30% of the customers are flagged with the reason; the others are manageable', async () => {
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const read = await gdapRead(system, partner.id);
+      assert.equal(read.outcome, 'read');
+      assert.equal(read.relationships, 250 - 38, 'none for a half of the 30%');
+      const rows = await customers(system, partner.id);
+      assert.equal(rows.length, 250);
+      const flagged = rows.filter((r) => r.gdap_blocker !== null);
+      assert.ok(Math.abs(flagged.length - 75) <= 2, `${flagged.length} flagged`);
+      assert.deepEqual(new Set(flagged.map((r) => r.gdap_blocker)), new Set(['no_relationship', 'expired']));
+      assert.ok(flagged.every((r) => (r.gdap_blocker === 'expired') === (r.gdap_status === 'expired')));
+      const manageable = rows.filter((r) => r.gdap_blocker === null);
+      assert.ok(manageable.every((r) => r.gdap_status === 'active' && r.gdap_global_admin === true && r.gdap_group_assigned === true && r.gdap_read_only === false && r.gdap_auto_extend === false));
+      assert.ok(manageable.every((r) => r.gdap_end_at !== null && (r.gdap_roles as unknown as string[]).includes('62e90394-69f5-4237-9190-012177145e10')));
+    });
+
+    it('without DelegatedAdminRelationship.Read.All: customers still imported, GDAP unknown with the fix; granting it clears that on the next import', async () => {
+      emulator.loadScenario('gdap-readonly');
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+      emulator.patch({ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
+      const { partner } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const read = await gdapRead(system, partner.id);
+      assert.equal(read.outcome, 'permission_missing');
+      assert.match(read.fix ?? '', /add DelegatedAdminRelationship\.Read\.All, then press "Grant admin consent/);
+      const rows = await customers(system, partner.id);
+      assert.equal(rows.length, 250);
+      assert.ok(rows.every((r) => r.gdap_status === 'unknown' && r.gdap_blocker === 'unknown'));
+
+      emulator.patch({ op: 'grantAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
+      const readAt = new Date(read.read_at);
+      system.clock.advance(60_000);
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
+      const again = await gdapRead(system, partner.id, readAt);
+      assert.equal(again.outcome, 'read');
+      const after = await customers(system, partner.id);
+      assert.ok(after.every((r) => r.gdap_blocker === 'read_only' && r.gdap_read_only === true && r.gdap_global_admin === false && r.gdap_group_assigned === true));
+    });
+  });
+}

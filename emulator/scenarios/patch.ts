@@ -33,6 +33,7 @@ export type PatchOperation =
   | ({ op: 'addClientSecret'; value?: string; displayName?: string; startDateTime?: string; endDateTime?: string } & AppTarget)
   | ({ op: 'setSecretExpiry'; endDateTime: string; keyId?: string } & AppTarget)
   | ({ op: 'addRedirectUri'; uri: string } & AppTarget)
+  | ({ op: 'addDomain'; name: string } & Target)
   | ({ op: 'setCustomers'; count?: number; seed?: string; customers?: CustomerSpec[] } & Target)
   | ({ op: 'setThrottle'; budget: number; windowSeconds?: number } & Target)
   | ({ op: 'setFaults'; faults: Partial<PartnerCenterFaults> } & Target)
@@ -187,6 +188,12 @@ export function applyPatch(state: EmulatorState, op: PatchOperation): PatchResul
     case 'setSecretExpiry': {
       const app = appOf(tenant, op.appId);
       for (const c of app.passwordCredentials) if (!op.keyId || c.keyId === op.keyId) c.endDateTime = new Date(op.endDateTime).toISOString();
+      break;
+    }
+    case 'addDomain': {
+      // Entra admin center > Domain names > Add custom domain, then verified through DNS.
+      const name = op.name.toLowerCase();
+      if (!tenant.domains.some((d) => d.toLowerCase() === name)) tenant.domains.push(name);
       break;
     }
     case 'addRedirectUri': {

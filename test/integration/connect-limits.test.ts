@@ -9,7 +9,7 @@ import { startTestSystem, type TestSystem } from '../support/system.ts';
 // The app checks of the wizard send what was typed to Microsoft's token endpoint: bounded per
 // signup, so the wizard is no oracle for guessing secrets.
 
-describe('connect wizard: app checks are bounded per signup', () => {
+describe('connect wizard: the tenant must be the company\u2019s own; app checks are bounded per signup', () => {
   let system: TestSystem;
   let emulator: Emulator;
 
@@ -41,6 +41,22 @@ describe('connect wizard: app checks are bounded per signup', () => {
     assert.equal(tokenCalls() - before, callsForTwenty, 'the refused check never reached Microsoft');
 
     system.clock.advance(3600_000 + 1000);
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+  });
+
+  it('a tenant without the signed-up domain is refused at the tenant field, even when the domain resolves nowhere', async () => {
+    const browser = new Browser(system.url!);
+    // A company whose signed-up domain is not a verified domain of the tenant it enters.
+    const { request } = await claimedSignup(system, browser, { company: { entraDomain: `elsewhere${Date.now()}.onmicrosoft.com` } });
+    emulator.loadScenario('ready'); // forget the domain the signup helper added: this tenant does not hold it
+    await acceptTerms(browser);
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.fields[0].path, 'tenant');
+    assert.match(refused.body.error.fields[0].message, new RegExp(request.company.entraDomain.replace(/\./g, '\\.')));
+    assert.match(refused.body.error.fields[0].message, /Domain names/);
+    // Once the company's domain is verified in that tenant, the same values pass.
+    emulator.patch({ op: 'addDomain', name: request.company.entraDomain });
     assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
   });
 });

@@ -7,6 +7,8 @@ import type { TestSystem } from './system.ts';
 export async function claimedSignup(system: TestSystem, browser = new Browser(system.url!), overrides: Parameters<typeof signupRequest>[0] = {}) {
   const request = signupRequest(overrides);
   const email = request.primaryContact.email;
+  // The company's domain is one of its Microsoft tenant's verified domains (as the product checks).
+  system.emulator?.patch({ op: 'addDomain', name: request.company.entraDomain });
   assert.equal((await browser.post('/api/signups', request)).status, 202);
   const verification = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm your email/.test(m.subject), 15_000);
   assert.equal((await browser.post('/api/email-verifications', { token: linkToken(verification.text, 'verify') })).status, 200);

@@ -74,6 +74,8 @@ export async function startTestSystem(
     db: database,
     clock,
     logLines,
+    // The Microsoft emulator the system talks to: the test's, or the built-in one.
+    emulator: options.emulator ?? system.emulator,
     stop: () => system.close(),
     restart: (restartOptions = {}) =>
       startTestSystem(backend, { ...options, ...restartOptions, database, clock, logLines, vaultKeyFile }),

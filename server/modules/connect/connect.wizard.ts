@@ -29,6 +29,8 @@ export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite
 /** Looks up an app registration in the partner's tenant (Graph, app-only token). */
 export interface AppDirectory {
   application(token: string, appId: string): Promise<{ appId: string; displayName?: string; isPublicClient: boolean } | undefined>;
+  /** The tenant's verified domain names, lower case (Graph organization.verifiedDomains). */
+  verifiedDomains(token: string): Promise<string[]>;
 }
 
 export function createConnectWizard(deps: {
@@ -103,6 +105,18 @@ export function createConnectWizard(deps: {
               `This app lacks the application permission${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (or admin consent for ${missing.length > 1 ? 'them' : 'it'}). ` +
               'In the Entra admin center open App registrations > this app > API permissions, add them under Microsoft Graph > Application permissions and press "Grant admin consent".' +
               (none ? ' If you entered the Partner Center web app here by mistake, use the app you registered for TotalOne instead.' : ''),
+          },
+        ]);
+      }
+
+      // The tenant must be the signed-up company's own: the domain given at signup is one of its
+      // verified domains (whether or not that domain could be resolved on its own).
+      const domains = await deps.directory.verifiedDomains(token.accessToken);
+      if (!domains.includes(current.entraDomain.toLowerCase())) {
+        throw new ValidationError('This tenant does not hold the domain you signed up with.', [
+          {
+            path: 'tenant',
+            message: `You signed up with ${current.entraDomain}, and this tenant has no such verified domain. Enter the tenant that holds ${current.entraDomain} (Entra admin center > Settings > Domain names lists a tenant's domains), or contact support if your company's domain changed.`,
           },
         ]);
       }

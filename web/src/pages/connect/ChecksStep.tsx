@@ -158,12 +158,13 @@ function Summary({ preflight }: { preflight: NonNullable<ConnectState['preflight
   const required = preflight.checks.filter((check) => check.required);
   const count = (status: Status) => preflight.checks.filter((check) => check.status === status).length;
   const failed = count('failed');
+  const failedOptional = preflight.checks.filter((check) => !check.required && check.status === 'failed').length;
   const unknown = count('unknown');
   const warnings = count('warning');
   const passedRequired = required.filter((check) => check.status === 'passed' || check.status === 'warning').length;
   const parts = [
     preflight.allRequiredPassed ? `All ${required.length} required checks passed` : `${passedRequired} of ${required.length} required checks passed`,
-    failed ? `${failed} failed` : '',
+    failed ? `${failed} failed${failedOptional ? ` (${failedOptional === failed ? 'all' : failedOptional} of them optional)` : ''}` : '',
     unknown ? `${unknown} could not be checked` : '',
     warnings ? `${warnings} with a warning` : '',
   ].filter(Boolean);

@@ -18,6 +18,8 @@ export interface AuthorizeRequest {
   codeChallengeMethod?: string;
   prompt?: string;
   loginHint?: string;
+  /** `amr_values` (MS-OAPX 2.2.2.10): `mfa` asks for multi-factor authentication. */
+  amrValues?: string[];
 }
 
 /** One interactive sign-in in progress (a browser between the authorize pages). */

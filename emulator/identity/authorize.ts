@@ -75,9 +75,13 @@ function findClient(state: EmulatorState, tx: AuthTransaction): { tenant: Scenar
   return findAppAnywhere(state.scenario, tx.request.clientId);
 }
 
-/** Whether this user must pass a second factor: a registered method, a CA policy, or security defaults for admins. */
-function mfaRequired(tenant: ScenarioTenant, user: ScenarioUser): boolean {
-  return user.mfa !== null || tenant.conditionalAccess.requireMfa || (tenant.securityDefaultsEnabled && isGlobalAdmin(tenant, user.id));
+/**
+ * Whether this sign-in needs a second factor: a Conditional Access policy, security defaults for
+ * admins, or the app asking for it with `amr_values=mfa`. A registered method alone does not
+ * prompt (no per-user MFA is modelled): without a policy, MFA happens only when asked for.
+ */
+function mfaRequired(tenant: ScenarioTenant, user: ScenarioUser, req: AuthorizeRequest): boolean {
+  return tenant.conditionalAccess.requireMfa || (tenant.securityDefaultsEnabled && isGlobalAdmin(tenant, user.id)) || (req.amrValues ?? []).includes('mfa');
 }
 
 function resourceRequests(tenant: ScenarioTenant, app: ScenarioApplication, req: AuthorizeRequest): ResourceRequest[] {
@@ -103,7 +107,7 @@ function advance(state: EmulatorState, request: FastifyRequest, reply: FastifyRe
   const tenant = tenantById(state.scenario, tx.tenantId!)!;
   const user = tenant.users.find((u) => u.id === tx.userId)!;
   if (tenant.conditionalAccess.blockUserSignIn) return errorToApp(reply, state, tx.request, aadsts.blockedByConditionalAccess());
-  if (mfaRequired(tenant, user) && !tx.mfaDone) {
+  if (mfaRequired(tenant, user, tx.request) && !tx.mfaDone) {
     if (!user.mfa) return errorToApp(reply, state, tx.request, aadsts.mfaRegistrationRequired());
     // A silent request cannot show the MFA page.
     if (tx.request.prompt === 'none') {
@@ -170,6 +174,7 @@ function parseAuthorizeRequest(tenantSegment: string, q: Query, version: 1 | 2):
     ...(q.code_challenge_method ? { codeChallengeMethod: q.code_challenge_method } : {}),
     ...(q.prompt ? { prompt: q.prompt } : {}),
     ...(q.login_hint ? { loginHint: q.login_hint } : {}),
+    ...(q.amr_values ? { amrValues: q.amr_values.split(/[\s,]+/).filter(Boolean) } : {}),
   };
 }
 

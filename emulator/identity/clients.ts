@@ -37,6 +37,15 @@ export function authenticateClient(tenant: ScenarioTenant, body: Record<string, 
   // Exact comparison: a pasted trailing space or the secret's ID instead of its value fails, as on Entra.
   const credential = app.passwordCredentials.find((c) => c.secretText === secret);
   if (!credential || new Date(credential.startDateTime) > now) throw aadsts.invalidSecret(app.appId);
+  if (credential.remainingTokenRequests !== undefined) {
+    // A secret set to run out (scenario secret-expires-during-sync): expired from this request on.
+    if (credential.remainingTokenRequests <= 0) {
+      if (new Date(credential.endDateTime) > now) credential.endDateTime = now.toISOString();
+      delete credential.remainingTokenRequests;
+    } else {
+      credential.remainingTokenRequests -= 1;
+    }
+  }
   if (new Date(credential.endDateTime) <= now) throw aadsts.expiredSecret(app.appId);
   return { app, sp };
 }

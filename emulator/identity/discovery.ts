@@ -11,7 +11,8 @@ function tenantPathOrError(state: EmulatorState, segment: string, reply: Fastify
   if (MULTI.has(segment.toLowerCase())) return { id: segment.toLowerCase(), issuerId: '{tenantid}' };
   const tenant = findTenant(state.scenario, segment);
   if (!tenant) {
-    void reply.status(400).send(aadErrorBody(aadsts.tenantNotFound(segment), state.now()));
+    // Discovery answers an unknown tenant with error "invalid_tenant" (AADSTS90002).
+    void reply.status(400).send(aadErrorBody(aadsts.tenantNotFound(segment, 'invalid_tenant'), state.now()));
     return undefined;
   }
   return { id: tenant.id, issuerId: tenant.id };
@@ -46,7 +47,11 @@ export function openIdConfiguration(base: string, tenantPath: string, issuerId: 
 }
 
 export function registerDiscovery(app: FastifyInstance, state: EmulatorState): void {
-  const jwks = () => ({ keys: [{ kty: 'RSA', use: 'sig', kid: state.key.kid, x5t: state.key.kid, n: state.key.publicJwk.n, e: state.key.publicJwk.e }] });
+  // Entra's key sets: kid = x5t (the certificate's SHA-1 thumbprint), the certificate in x5c; the
+  // v2.0 set adds cloud_instance_name and the issuer the key signs for ({tenantid} on /common).
+  const key = () => ({ kty: 'RSA', use: 'sig', kid: state.key.kid, x5t: state.key.x5t, n: state.key.publicJwk.n, e: state.key.publicJwk.e, x5c: [state.key.x5c] });
+  const jwksV2 = (issuerId: string) => ({ keys: [{ ...key(), cloud_instance_name: 'microsoftonline.com', issuer: `${state.baseUrl}/${issuerId}/v2.0` }] });
+  const jwksV1 = () => ({ keys: [key()] });
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', (request, reply) => {
     const { tenant } = request.params as { tenant: string };
@@ -78,8 +83,14 @@ export function registerDiscovery(app: FastifyInstance, state: EmulatorState): v
     };
   });
 
-  app.get('/:tenant/discovery/v2.0/keys', () => jwks());
-  app.get('/:tenant/discovery/keys', () => jwks());
+  app.get('/:tenant/discovery/v2.0/keys', (request, reply) => {
+    const resolved = tenantPathOrError(state, (request.params as { tenant: string }).tenant, reply);
+    return resolved ? jwksV2(resolved.issuerId) : reply;
+  });
+  app.get('/:tenant/discovery/keys', (request, reply) => {
+    const resolved = tenantPathOrError(state, (request.params as { tenant: string }).tenant, reply);
+    return resolved ? jwksV1() : reply;
+  });
 
   // MSAL's instance discovery (only called when knownAuthorities is not set).
   app.get('/common/discovery/instance', (request) => {

@@ -8,7 +8,7 @@ export type OAuthErrorName =
   | 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client'
   | 'unsupported_grant_type' | 'invalid_scope' | 'interaction_required' | 'consent_required'
   | 'login_required' | 'access_denied' | 'temporarily_unavailable' | 'server_error' | 'invalid_resource'
-  | 'unsupported_response_type';
+  | 'unsupported_response_type' | 'invalid_tenant';
 
 export class AadstsError extends Error {
   constructor(
@@ -55,7 +55,8 @@ export function aadErrorBody(err: AadstsError, now: Date, correlationId: string 
 
 // The catalogue of errors the emulator produces, worded after Microsoft's messages.
 export const aadsts = {
-  tenantNotFound: (tenant: string) => new AadstsError(90002, 'invalid_request',
+  /** Discovery and key documents answer `invalid_tenant`; the OAuth endpoints `invalid_request`. */
+  tenantNotFound: (tenant: string, error: 'invalid_request' | 'invalid_tenant' = 'invalid_request') => new AadstsError(90002, error,
     `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`),
   appNotFound: (appId: string, tenant: string) => new AadstsError(700016, 'unauthorized_client',
     `Application with identifier '${appId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),
@@ -102,6 +103,12 @@ export const aadsts = {
     `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),
   scopeUnknown: (scope: string) => new AadstsError(70011, 'invalid_scope',
     `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`),
+  /** "The grant type isn't supported over the /common or /consumers endpoints." (error code reference) */
+  grantNotOnCommon: () => new AadstsError(9001023, 'invalid_request',
+    'The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.'),
+  /** MissingTenantRealmAndNoUserInformationProvided (error code reference). */
+  noTenantInformation: () => new AadstsError(50059, 'invalid_request',
+    'No tenant-identifying information found in either the request or implied by any provided credentials.'),
   loginRequired: () => new AadstsError(50058, 'login_required', 'A silent sign-in request was sent but no user is signed in.'),
 };
 

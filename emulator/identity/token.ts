@@ -2,7 +2,7 @@
 // (resource=). Grants: authorization_code, refresh_token, client_credentials, password (ROPC).
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findAppAnywhere, findTenant, grantedAppRoles, parseScopes, findResource, tenantById } from '../directory.ts';
+import { findTenant, grantedAppRoles, parseScopes, findResource, tenantById } from '../directory.ts';
 import { opaqueToken } from '../ids.ts';
 import { GRAPH_RESOURCE } from '../microsoft-catalog.ts';
 import type { ScenarioTenant, ScenarioUser } from '../scenarios/types.ts';
@@ -14,7 +14,7 @@ import { clientInfo, mintAppAccessToken, mintIdToken, mintUserAccessToken } from
 
 const REFRESH_IDLE_DAYS = 90;
 const DAY_MS = 86_400_000;
-const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations']);
+const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations', 'consumers']);
 
 type Form = Record<string, string>;
 type Version = 1 | 2;
@@ -87,7 +87,7 @@ async function issueUserTokens(state: EmulatorState, version: Version, g: UserGr
     const nowS = Math.floor(nowMs / 1000);
     Object.assign(body, {
       scope: scopes.join(' '), expires_in: String(access.expiresIn), ext_expires_in: String(access.expiresIn),
-      expires_on: String(nowS + access.expiresIn), not_before: String(nowS), resource: target.resourceUri, access_token: access.token,
+      expires_on: String(nowS + access.expiresIn), not_before: String(nowS - 300), resource: target.resourceUri, access_token: access.token,
     });
   }
   if (g.withRefreshToken) {
@@ -173,12 +173,13 @@ async function refreshTokenGrant(state: EmulatorState, version: Version, segment
 }
 
 async function clientCredentialsGrant(state: EmulatorState, version: Version, segment: string, body: Form, authorization?: string) {
-  let tenant = pathTenant(state, segment);
-  if (!tenant) {
-    const clientId = body.client_id;
-    tenant = clientId ? findAppAnywhere(state.scenario, clientId)?.tenant : undefined;
-    if (!tenant) throw aadsts.tenantNotFound(segment);
-  }
+  // The client credentials flow names the tenant "in GUID or domain-name format"; on the aliases
+  // no tenant is implied: /common (and /consumers) refuse the grant, /organizations finds no tenant.
+  const alias = segment.toLowerCase();
+  if (alias === 'common' || alias === 'consumers') throw aadsts.grantNotOnCommon();
+  if (alias === 'organizations') throw aadsts.noTenantInformation();
+  const tenant = pathTenant(state, segment);
+  if (!tenant) throw aadsts.tenantNotFound(segment);
   const client = authenticateClient(tenant, body, authorization, state.now());
   requireConfidential(client);
   let resourceUri: string;
@@ -200,7 +201,7 @@ async function clientCredentialsGrant(state: EmulatorState, version: Version, se
   const nowS = Math.floor(state.now().getTime() / 1000);
   return {
     token_type: 'Bearer', expires_in: String(access.expiresIn), ext_expires_in: String(access.expiresIn),
-    expires_on: String(nowS + access.expiresIn), not_before: String(nowS), resource: resourceUri, access_token: access.token,
+    expires_on: String(nowS + access.expiresIn), not_before: String(nowS - 300), resource: resourceUri, access_token: access.token,
   };
 }
 
@@ -208,6 +209,7 @@ async function clientCredentialsGrant(state: EmulatorState, version: Version, se
 async function passwordGrant(state: EmulatorState, version: Version, segment: string, body: Form, authorization?: string) {
   if (!body.username) throw aadsts.missingParameter('username');
   if (!body.password) throw aadsts.missingParameter('password');
+  if (['common', 'consumers'].includes(segment.toLowerCase())) throw aadsts.grantNotOnCommon();
   const tenant = pathTenant(state, segment) ?? state.scenario.tenants.find((t) => t.domains.some((d) => body.username!.toLowerCase().endsWith(`@${d.toLowerCase()}`)));
   if (!tenant) throw aadsts.tenantNotFound(segment);
   const client = authenticateClient(tenant, body, authorization, state.now());
@@ -216,7 +218,6 @@ async function passwordGrant(state: EmulatorState, version: Version, segment: st
   if (user.password !== body.password) throw aadsts.badPassword();
   const target = targetOf(version, body, []);
   checkUserPolicies(tenant, user, false, target.resourceUri);
-  if (user.mfa !== null) throw aadsts.mfaRequired(target.resourceUri);
   const scopes = version === 2 ? (body.scope ?? '').split(/\s+/).filter(Boolean) : [];
   return issueUserTokens(state, version, {
     tenant, client, user, target, mfa: false, authTime: Math.floor(state.now().getTime() / 1000), sessionId: randomUUID(), grantType: 'password',

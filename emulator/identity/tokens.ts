@@ -11,6 +11,19 @@ function lifetimeSeconds(): number {
   return randomInt(3600, 5400);
 }
 
+/**
+ * Entra dates `iat` and `nbf` five minutes before the issuance (clock skew), so `exp - iat` is
+ * the lifetime plus 300 s: the access token sample of "Access token claims reference"
+ * (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference) has
+ * iat = nbf = 1537231048 and exp = 1537234948 (3,900 s for a one-hour token).
+ */
+const BACKDATE_SECONDS = 300;
+
+function times(state: EmulatorState, lifetime: number): { iat: number; nbf: number; exp: number } {
+  const now = Math.floor(state.now().getTime() / 1000);
+  return { iat: now - BACKDATE_SECONDS, nbf: now - BACKDATE_SECONDS, exp: now + lifetime };
+}
+
 /** `uti`: a unique token id; MSAL's cache keys on it, so it must never repeat. */
 function newUti(): string {
   return randomBytes(16).toString('base64url').slice(0, 22);
@@ -36,7 +49,7 @@ export function v2Issuer(baseUrl: string, tenantId: string): string {
 
 async function sign(state: EmulatorState, claims: JWTPayload): Promise<string> {
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: state.key.kid, x5t: state.key.kid })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: state.key.kid, x5t: state.key.x5t })
     .sign(state.key.privateKey);
 }
 
@@ -60,16 +73,13 @@ export interface UserAccessTokenInput {
 }
 
 export async function mintUserAccessToken(state: EmulatorState, input: UserAccessTokenInput): Promise<MintedToken> {
-  const now = Math.floor(state.now().getTime() / 1000);
   const expiresIn = lifetimeSeconds();
   const uti = newUti();
   const { tenant, user, clientApp, resource } = input;
   const claims: JWTPayload = {
     aud: resource.resourceUri ?? resource.appId,
     iss: v1Issuer(tenant.id),
-    iat: now,
-    nbf: now,
-    exp: now + expiresIn,
+    ...times(state, expiresIn),
     acct: 0,
     acr: '1',
     aio: opaque(40),
@@ -116,16 +126,13 @@ export interface AppAccessTokenInput {
 }
 
 export async function mintAppAccessToken(state: EmulatorState, input: AppAccessTokenInput): Promise<MintedToken> {
-  const now = Math.floor(state.now().getTime() / 1000);
   const expiresIn = lifetimeSeconds();
   const uti = newUti();
   const { tenant, clientApp, clientSp, resource } = input;
   const claims: JWTPayload = {
     aud: resource.resourceUri ?? resource.appId,
     iss: v1Issuer(tenant.id),
-    iat: now,
-    nbf: now,
-    exp: now + expiresIn,
+    ...times(state, expiresIn),
     aio: opaque(40),
     app_displayname: clientApp.displayName,
     appid: clientApp.appId,
@@ -163,15 +170,12 @@ export interface IdTokenInput {
 
 /** v2 id_token. It carries no `amr` (Microsoft only puts it in v1 tokens). */
 export async function mintIdToken(state: EmulatorState, input: IdTokenInput): Promise<string> {
-  const now = Math.floor(state.now().getTime() / 1000);
   const uti = newUti();
   const { tenant, user } = input;
   const claims: JWTPayload = {
     aud: input.clientId,
     iss: v2Issuer(state.baseUrl, tenant.id),
-    iat: now,
-    nbf: now,
-    exp: now + 3600,
+    ...times(state, 3600),
     aio: opaque(40),
     ...(input.scopes.includes('email') ? { email: user.userPrincipalName } : {}),
     name: user.displayName,

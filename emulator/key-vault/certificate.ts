@@ -2,7 +2,7 @@
 // bearer tokens over plain http, so the vault listens on https and clients trust this
 // certificate explicitly (tlsOptions.ca or NODE_EXTRA_CA_CERTS). Minimal DER encoding of an
 // X.509 v3 certificate with subjectAltName localhost / 127.0.0.1 / ::1.
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 function length(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -52,9 +52,38 @@ export interface SelfSignedCertificate {
   keyPem: string;
 }
 
+export interface CertificateInput {
+  commonName: string;
+  /** SubjectPublicKeyInfo, DER. */
+  publicKeyDer: Buffer;
+  privateKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  /** DER of the Extensions SEQUENCE, if any. */
+  extensions?: Buffer;
+}
+
+/** A self-signed X.509 v3 certificate (sha256WithRSAEncryption), DER. */
+export function selfSignedCertificateDer(input: CertificateInput): Buffer {
+  const sha256WithRsa = seq(oid('1.2.840.113549.1.1.11'), nul());
+  const serial = randomBytes(16);
+  serial[0] = serial[0]! & 0x7f;
+  const tbs = seq(
+    explicit(0, integer(Buffer.from([2]))),
+    integer(serial),
+    sha256WithRsa,
+    name(input.commonName),
+    seq(utcTime(input.notBefore), utcTime(input.notAfter)),
+    name(input.commonName),
+    input.publicKeyDer,
+    ...(input.extensions ? [explicit(3, input.extensions)] : []),
+  );
+  const signature = sign('sha256', tbs, input.privateKey);
+  return seq(tbs, sha256WithRsa, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
+}
+
 export function createSelfSignedCertificate(commonName: string, now: Date = new Date()): SelfSignedCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const sha256WithRsa = seq(oid('1.2.840.113549.1.1.11'), nul());
   const subjectAltName = seq(
     tlv(0x82, Buffer.from('localhost', 'ascii')),
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
@@ -65,20 +94,10 @@ export function createSelfSignedCertificate(commonName: string, now: Date = new 
     seq(oid('2.5.29.19'), bool(true), octets(seq(bool(true)))),
     seq(oid('2.5.29.37'), octets(seq(oid('1.3.6.1.5.5.7.3.1')))),
   );
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
-  const tbs = seq(
-    explicit(0, integer(Buffer.from([2]))),
-    integer(serial),
-    sha256WithRsa,
-    name(commonName),
-    seq(utcTime(new Date(now.getTime() - 3_600_000)), utcTime(new Date(now.getTime() + 7 * 86_400_000))),
-    name(commonName),
-    publicKey.export({ type: 'spki', format: 'der' }),
-    explicit(3, extensions),
-  );
-  const signature = sign('sha256', tbs, privateKey);
-  const certificate = seq(tbs, sha256WithRsa, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const certificate = selfSignedCertificateDer({
+    commonName, publicKeyDer: publicKey.export({ type: 'spki', format: 'der' }), privateKey,
+    notBefore: new Date(now.getTime() - 3_600_000), notAfter: new Date(now.getTime() + 7 * 86_400_000), extensions,
+  });
   const b64 = certificate.toString('base64').match(/.{1,64}/g)!.join('\n');
   return {
     certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,

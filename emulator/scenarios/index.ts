@@ -9,6 +9,13 @@ export type { TenantOptions } from './ready.ts';
 export { buildReadyTenant } from './ready.ts';
 
 const DAY = 86_400_000;
+/**
+ * Token requests the Partner Center web app's secret serves in secret-expires-during-sync: as
+ * measured for TotalOne's connect (the wizard's client-credentials check of the web app, the code
+ * redemption, the Partner Center and Graph renewals of the checks), so the customer import's first
+ * renewal is the one refused. Tests wanting another moment patch setSecretExpiry { afterTokenRequests }.
+ */
+export const SECRET_TOKEN_REQUESTS = 4;
 
 interface BuiltInScenario {
   name: string;
@@ -122,7 +129,21 @@ const builtIns: BuiltInScenario[] = [
     },
   },
   {
-    name: 'blocked-by-conditional-access',
+    name: 'secret-expires-during-sync',
+    description: `The Partner Center web app's secret works for ${SECRET_TOKEN_REQUESTS} token requests (TotalOne's connect uses that many), then expires: the customer import's token renewal fails with AADSTS7000222.`,
+    change: (t) => {
+      for (const c of partnerCenterWebApp(t).passwordCredentials) c.remainingTokenRequests = SECRET_TOKEN_REQUESTS;
+    },
+  },
+  {
+    name: 'mfa-not-enforced',
+    description: 'The service account has an MFA method (TOTP) but no Conditional Access policy or security defaults demand MFA: Entra prompts only when the sign-in asks for it (amr_values=mfa).',
+    change: (t) => {
+      t.conditionalAccess.requireMfa = false;
+    },
+  },
+  {
+    name: 'ca-blocked',
     description: 'A Conditional Access policy blocks the users\' sign-ins (AADSTS53003) at the sign-in page and on refresh.',
     change: (t) => {
       t.conditionalAccess.blockUserSignIn = true;
@@ -152,6 +173,9 @@ const builtIns: BuiltInScenario[] = [
   ...gdapScenarios,
 ];
 
+/** Earlier names of built-in scenarios, still accepted by buildScenario. */
+const ALIASES: Record<string, string> = { 'blocked-by-conditional-access': 'ca-blocked' };
+
 export interface ScenarioSummary {
   name: string;
   description: string;
@@ -168,7 +192,7 @@ export function listScenarios(): ScenarioSummary[] {
  * does not).
  */
 export function buildScenario(name: string, now: Date, tenantOptions: Partial<TenantOptions> = {}): Scenario {
-  const builtIn = builtIns.find((s) => s.name === name);
+  const builtIn = builtIns.find((s) => s.name === (ALIASES[name] ?? name));
   if (!builtIn) throw new Error(`Unknown scenario "${name}". Built-in scenarios: ${builtIns.map((s) => s.name).join(', ')}`);
   const tenant = buildReadyTenant({ ...tenantOptions, now });
   builtIn.change(tenant, now);

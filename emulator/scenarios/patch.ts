@@ -31,7 +31,8 @@ export type PatchOperation =
   | ({ op: 'changePassword'; password: string } & UserTarget)
   | ({ op: 'setAccountEnabled'; enabled: boolean } & UserTarget)
   | ({ op: 'addClientSecret'; value?: string; displayName?: string; startDateTime?: string; endDateTime?: string } & AppTarget)
-  | ({ op: 'setSecretExpiry'; endDateTime: string; keyId?: string } & AppTarget)
+  /** endDateTime: expires then; afterTokenRequests: works for that many more token requests, then expires. */
+  | ({ op: 'setSecretExpiry'; endDateTime?: string; afterTokenRequests?: number; keyId?: string } & AppTarget)
   | ({ op: 'addRedirectUri'; uri: string } & AppTarget)
   | ({ op: 'addDomain'; name: string } & Target)
   | ({ op: 'setCustomers'; count?: number; seed?: string; customers?: CustomerSpec[] } & Target)
@@ -187,7 +188,12 @@ export function applyPatch(state: EmulatorState, op: PatchOperation): PatchResul
     }
     case 'setSecretExpiry': {
       const app = appOf(tenant, op.appId);
-      for (const c of app.passwordCredentials) if (!op.keyId || c.keyId === op.keyId) c.endDateTime = new Date(op.endDateTime).toISOString();
+      if (op.endDateTime === undefined && op.afterTokenRequests === undefined) throw new PatchError('setSecretExpiry needs endDateTime or afterTokenRequests');
+      for (const c of app.passwordCredentials) {
+        if (op.keyId && c.keyId !== op.keyId) continue;
+        if (op.endDateTime !== undefined) c.endDateTime = new Date(op.endDateTime).toISOString();
+        if (op.afterTokenRequests !== undefined) c.remainingTokenRequests = op.afterTokenRequests;
+      }
       break;
     }
     case 'addDomain': {

@@ -23,7 +23,7 @@ const application = z.object({
   id: guid, appId: guid, displayName: z.string(), signInAudience: z.enum(['AzureADMyOrg', 'AzureADMultipleOrgs']), isPublicClient: z.boolean(),
   webRedirectUris: z.array(z.string()), publicClientRedirectUris: z.array(z.string()),
   requiredResourceAccess: z.array(z.object({ resourceAppId: guid, resourceAccess: z.array(resourceAccess) })),
-  passwordCredentials: z.array(z.object({ keyId: guid, displayName: z.string(), secretText: z.string().min(1), startDateTime: isoDate, endDateTime: isoDate })),
+  passwordCredentials: z.array(z.object({ keyId: guid, displayName: z.string(), secretText: z.string().min(1), startDateTime: isoDate, endDateTime: isoDate, remainingTokenRequests: z.number().int().min(0).optional() })),
   createdDateTime: isoDate,
 });
 

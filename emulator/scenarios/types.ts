@@ -45,6 +45,11 @@ export interface PasswordCredential {
   secretText: string;
   startDateTime: string;
   endDateTime: string;
+  /**
+   * Emulator only: the secret works for this many more token requests, then expires (its
+   * endDateTime becomes that moment, so Graph shows it expired and Entra answers AADSTS7000222).
+   */
+  remainingTokenRequests?: number;
 }
 
 export interface ResourceAccess {

@@ -35,7 +35,7 @@ describe('discovery', () => {
     const r = await getJson(`${e.baseUrl}/nosuchtenant.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
     assert.equal(r.status, 400);
     assert.equal(aadCode(r.body), 90002);
-    assert.equal(r.body.error, 'invalid_request');
+    assert.equal(r.body.error, 'invalid_tenant', 'discovery says invalid_tenant');
   });
 
   it('publishes an RSA signing key and MSAL instance discovery', async () => {
@@ -244,7 +244,7 @@ describe('authorize pages', () => {
   });
 
   it('blocks the sign-in with AADSTS53003 when Conditional Access says so', async () => {
-    loadScenarioSigningInToTotalOneApp(e, 'blocked-by-conditional-access');
+    loadScenarioSigningInToTotalOneApp(e, 'ca-blocked');
     const { signIn } = await signInServiceAccount(e);
     assert.equal(signIn.error, 'access_denied');
     assert.match(signIn.errorDescription!, /^AADSTS53003: /);
@@ -277,7 +277,7 @@ describe('authorize edge cases', () => {
     const f = e.facts;
     const first = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge }), username: f.serviceAccount.upn, password: f.serviceAccount.password });
     assert.ok(first.code);
-    e.patch({ op: 'setMfa', method: 'approve' });
+    e.patch({ op: 'setMfa', method: 'approve' }, { op: 'setConditionalAccess', requireMfa: true });
     const silent = await completeSignIn({ authorizeUrl: authorizeUrl(e, { clientId: f.totalOneApp.appId, scope: 'User.Read', challenge: pkcePair().challenge, prompt: 'none' }), username: '', password: '', cookie: first.cookie! });
     assert.equal(silent.error, 'interaction_required');
     assert.match(silent.errorDescription!, /^AADSTS50076: /);

@@ -63,7 +63,11 @@ const cases: Array<{ name: string; symptoms: Outcome; fix: PatchOperation[] }> =
   { name: 'app-not-in-adminagents', symptoms: { appAdminAgent: false }, fix: [{ op: 'addGroupMember', group: 'AdminAgents', appId: '<totalOneApp>' }] },
   { name: 'expired-secret', symptoms: { appToken: 7000222 }, fix: [{ op: 'addClientSecret' }] },
   { name: 'secret-expiring-soon', symptoms: { secretLongLived: false }, fix: [{ op: 'addClientSecret' }] },
-  { name: 'blocked-by-conditional-access', symptoms: { userSignIn: '53003' }, fix: [{ op: 'setConditionalAccess', blockUserSignIn: false }] },
+  { name: 'ca-blocked', symptoms: { userSignIn: '53003' }, fix: [{ op: 'setConditionalAccess', blockUserSignIn: false }] },
+  // Runs out after a few token requests: identity-fidelity.test.ts follows it to AADSTS7000222.
+  { name: 'secret-expires-during-sync', symptoms: {}, fix: [] },
+  // Sign-ins that do not ask for MFA (as this preflight's) get none; one asking gets it (identity-fidelity.test.ts).
+  { name: 'mfa-not-enforced', symptoms: { mfa: false, partnerCenter: 401 }, fix: [{ op: 'setConditionalAccess', requireMfa: true }] },
   { name: 'large-partner', symptoms: {}, fix: [] },
   { name: 'throttled', symptoms: {}, fix: [] },
   { name: 'flaky-partner-center', symptoms: { partnerCenter: 503 }, fix: [{ op: 'setFaults', faults: { unavailableRequests: 0, latencyMs: 0, failPagesOnce: [] } }] },

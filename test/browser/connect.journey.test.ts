@@ -430,8 +430,9 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       await stepHeading(page, 'Sign in with Microsoft');
       const alert = page.getByRole('alert').filter({ hasText: 'multi-factor authentication' });
       await alert.waitFor();
-      assert.match(await alert.innerText(), /Conditional Access/);
-      assert.match(await alert.innerText(), /MFA_REQUIRED/);
+      // Asked for MFA (amr_values=mfa), an account without a method must register one (AADSTS50079).
+      assert.match(await alert.innerText(), /register a multi-factor authentication method/);
+      assert.match(await alert.innerText(), /AADSTS50079/);
       await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
       await expectAccessible(page, 'sign-in refused');
       await screenshot(page, 'connect-11-sign-in-without-mfa');
@@ -443,7 +444,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       await stepHeading(page, 'Checks');
       const mfa = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: 'multi-factor authentication' }) });
       assert.match(await mfa.locator('.check__status').innerText(), /Passed/i);
-      assert.equal(await page.getByRole('alert').filter({ hasText: 'MFA_REQUIRED' }).count(), 0, 'the old error is gone');
+      assert.equal(await page.getByRole('alert').filter({ hasText: 'AADSTS50079' }).count(), 0, 'the old error is gone');
       await context.close();
     } finally {
       emulator.loadScenario('ready');

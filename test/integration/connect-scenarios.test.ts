@@ -153,13 +153,15 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: result!.secret!.secretText }))).status, 200);
   });
 
-  it('no-mfa: the sign-in is refused with how to enforce MFA; after MFA is set up, signing in again passes', async () => {
+  // Asked for MFA (amr_values=mfa), Entra makes an account without a method register one first;
+  // the emulator has no registration page and answers AADSTS50079 at the reply address.
+  it('no-mfa: the sign-in is refused with how to register an MFA method; after MFA is set up, signing in again passes', async () => {
     const browser = await partnerIn('no-mfa', 'sign_in');
     await signInWithMicrosoft(browser, emulator);
     const state = (await browser.get('/api/connect/state')).body;
     assert.equal(state.step, 'sign_in');
-    assert.equal(state.signIn.error.code, 'MFA_REQUIRED');
-    assert.match(state.signIn.error.message, /Conditional Access/);
+    assert.equal(state.signIn.error.code, 'AADSTS50079');
+    assert.match(state.signIn.error.message, /register a multi-factor authentication method/);
     assert.equal(state.signIn.mfaPerformed, false);
     emulator.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true });
     await signInWithMicrosoft(browser, emulator);
@@ -185,8 +187,8 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal(state.signIn.mfaPerformed, true);
   });
 
-  it('blocked-by-conditional-access: the sign-in error explains the policy and where to change it', async () => {
-    const browser = await partnerIn('blocked-by-conditional-access', 'sign_in');
+  it('ca-blocked: the sign-in error explains the policy and where to change it', async () => {
+    const browser = await partnerIn('ca-blocked', 'sign_in');
     await signInWithMicrosoft(browser, emulator);
     const state = (await browser.get('/api/connect/state')).body;
     assert.equal(state.signIn.error.code, 'AADSTS53003');

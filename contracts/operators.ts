@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailAddress, isStorableText, linkToken, requiredText, searchText, unstorableMessage } from './common.ts';
 import { partnerStates } from './partner-states.ts';
+import { findingSchema } from './sync.ts';
 
 // The operator console: operator accounts, sign-in, and the console API. Shared by the
 // server (request validation, response stripping) and the web console. Every response shape is an
@@ -224,8 +225,10 @@ export const partnerDetailSchema = z.object({
   syncRuns: z.array(syncRunView),
   supportRequests: z.array(z.object({ id: z.string(), reference: z.string(), status: z.enum(['open', 'handled']), createdAt: isoDate })),
   timeline: z.array(timelineItem),
+  /** The open finding the partner must fix in Microsoft, with when each contact was told. */
+  attention: findingSchema.extend({ origin: z.enum(['sync', 'secret_expiry']), primaryNotifiedAt: isoDate.nullable(), secondaryNotifiedAt: isoDate.nullable() }).nullable(),
   /** Which actions make sense in the partner's state (the server checks again). */
-  availableActions: z.array(z.enum(['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'])),
+  availableActions: z.array(z.enum(['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'recheck_attention', 'suspend'])),
 });
 export type PartnerDetail = z.infer<typeof partnerDetailSchema>;
 

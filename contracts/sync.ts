@@ -30,6 +30,25 @@ export const syncProgressSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), retrying: z.boolean() }).nullable(),
 });
 
+/** Something only the partner can fix in Microsoft: what was refused and the exact fix. */
+export const findingSchema = z.object({
+  /** Microsoft's code: AADSTS7000222, PARTNER_CENTER_403, GRAPH_Authorization_RequestDenied, ... */
+  code: z.string(),
+  /** Which credential Microsoft refused, when known. */
+  source: z.enum(['entra_app', 'partner_center_app', 'service_account']).nullable(),
+  message: z.string(),
+  fix: z.string(),
+  /** What to do in TotalOne once the fix is made ('' when nothing). */
+  afterFix: z.string(),
+  /** check_again: the status page's "Check again"; sign_in_again: a reconnect; enter_new_secret: a new secret value. */
+  then: z.enum(['enter_new_secret', 'sign_in_again', 'check_again', 'wait', 'contact_support']),
+  openedAt: z.string(),
+  lastCheckedAt: z.string(),
+});
+export type FindingView = z.infer<typeof findingSchema>;
+
+export const checkAgainResultSchema = z.object({ fixed: z.boolean(), message: z.string() });
+
 export const statusSchema = z.object({
   companyName: z.string(),
   reference: z.string(),
@@ -40,6 +59,10 @@ export const statusSchema = z.object({
   sync: syncProgressSchema.nullable(),
   customerCount: z.number().int(),
   lastSyncAt: z.string().nullable(),
+  /** The open finding, when the partner must fix something in Microsoft. */
+  attention: findingSchema.nullable(),
+  /** Whether "Check again" can be pressed (the partner needs attention). */
+  canCheckAgain: z.boolean(),
 });
 export type StatusView = z.infer<typeof statusSchema>;
 

@@ -49,6 +49,8 @@ import { createVault } from '../modules/vault/vault.service.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
 import { createPartnersRepo } from '../modules/partners/partners.repo.ts';
 import { createPartnerLifecycle } from '../modules/partners/partners.service.ts';
+import { createAttention } from '../modules/partners/partners.attention.ts';
+import { signStatusKey } from '../modules/sync/sync.fns.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
 import { createSignupService, type SignupLimits } from '../modules/signup/signup.service.ts';
@@ -112,7 +114,8 @@ function buildServices(deps: {
     from: config.mail.from,
     context: { publicUrl: deps.publicUrl, supportEmail: config.mail.supportEmail },
   });
-  const lifecycle = createPartnerLifecycle({ repo: createPartnersRepo(), audit, clock });
+  const partnersRepo = createPartnersRepo();
+  const lifecycle = createPartnerLifecycle({ repo: partnersRepo, audit, clock });
   const signup = createSignupService({
     lifecycle,
     db,
@@ -140,11 +143,18 @@ function buildServices(deps: {
   const credentials = createMicrosoftCredentials({ identity, vault, clock });
   const sealKey = deriveKey(deps.appSecret, 'connect-seal');
   const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, clock, logger, sealKey });
+  const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
+  const statusLink = (partnerId: string) => {
+    const expiresAt = new Date(clock.now().getTime() + 30 * 86_400_000);
+    return { statusKey: signStatusKey(statusKeyKey, partnerId, expiresAt), expiresAt };
+  };
+  const attention = createAttention({ db, repo: partnersRepo, lifecycle, mail, audit, clock, statusLink });
   const signIn = createConnectSignIn({
     db,
     repo: connectRepo,
     signup,
     lifecycle,
+    attention,
     connect,
     audit,
     credentials,
@@ -161,14 +171,13 @@ function buildServices(deps: {
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
-  const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, mail, audit, credentials, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, attention, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
-  const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, clock, statusKeyKey });
+  const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, attention, clock, statusKeyKey });
   const syncWorkers = syncConfig.workers;
   const operatorsRepo = createOperatorsRepo();
   const operatorAuth = createOperatorAuth({
@@ -178,8 +187,8 @@ function buildServices(deps: {
     lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
-  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, sync, signIn, vault, mail, queue, audit, clock, logger });
+  return { audit, rateLimits, mail, lifecycle, attention, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -281,7 +290,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
-      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, publicUrl });
+      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, publicUrl });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');

@@ -204,7 +204,28 @@ export interface PreflightRunsTable {
   all_required_passed: boolean;
 }
 
+export interface PartnerAttentionTable {
+  id: Generated<string>;
+  partner_id: string;
+  origin: 'sync' | 'secret_expiry';
+  code: string;
+  source: 'entra_app' | 'partner_center_app' | 'service_account' | null;
+  message: string;
+  fix: string;
+  /** What the partner does in TotalOne once the fix is made in Microsoft (the classifier's `then`). */
+  after_fix: string;
+  opened_at: Timestamp;
+  last_checked_at: Timestamp;
+  primary_notified_at: Timestamp | null;
+  secondary_due_at: Timestamp;
+  secondary_notified_at: Timestamp | null;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+}
+export type PartnerAttention = Selectable<PartnerAttentionTable>;
+
 export interface Database {
+  partner_attention: PartnerAttentionTable;
   partners: PartnersTable;
   contacts: ContactsTable;
   one_time_tokens: OneTimeTokensTable;

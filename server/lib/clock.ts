@@ -22,3 +22,4 @@ export function manualClock(start = new Date('2026-01-15T09:00:00.000Z')) {
 
 export const HOUR = 3_600_000;
 export const MINUTE = 60_000;
+export const DAY = 86_400_000;

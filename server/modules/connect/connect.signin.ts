@@ -9,6 +9,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { TokenSet } from '../microsoft/identity.client.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
+import type { Attention } from '../partners/partners.attention.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
@@ -29,6 +30,7 @@ export function createConnectSignIn(deps: {
   repo: ConnectRepo;
   signup: SignupService;
   lifecycle: Pick<PartnerLifecycle, 'markConnected'>;
+  attention: Pick<Attention, 'resolve'>;
   connect: ConnectService;
   audit: AuditService;
   credentials: MicrosoftCredentials;
@@ -279,6 +281,8 @@ export function createConnectSignIn(deps: {
         if (!spent) throw new ConflictError('LINK_NOT_USABLE', 'Your signup link expired or was replaced before the connection was completed. Request a new link; what you entered so far is kept.');
         await repo.saveConnection(tx, current.partnerId, { committed_at: now, updated_at: now });
         await deps.lifecycle.markConnected(tx, current.partnerId, { actor: { type: 'partner', ip: meta.ip } });
+        // A reconnect fixes the finding that asked for it.
+        await deps.attention.resolve(tx, current.partnerId, 'reconnected', { type: 'partner', ip: meta.ip });
         await deps.queue.enqueue(syncCustomersJob, { partnerId: current.partnerId, reason: 'first_connect' }, { tx, singletonKey: current.partnerId });
         await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.committed', ip: meta.ip, details: { preflightRunId: run.id, tenantId: connection.tenant_id } });
       });

@@ -7,21 +7,23 @@ import { seal, unseal } from '../../lib/crypto.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { sendEmailJob } from './mail.jobs.ts';
 import type { MailRepo } from './mail.repo.ts';
-import { renderMail, type MailContext, type TemplateName } from './mail.templates.ts';
+import { renderMail, type MailContext, type TemplateName, type TypedTemplateParams } from './mail.templates.ts';
 import { isPermanentRefusal, type MailTransport } from './mail.transport.ts';
 
-export interface QueueEmail {
-  template: TemplateName;
+interface QueueEmailBase {
   to: string;
   cc?: string[];
   partnerId?: string | null;
-  /** Shown in the email; stored in the outbox as they are, so nothing secret goes here. */
-  params: Record<string, unknown>;
   /** Link tokens: sealed in the outbox and erased once the email is sent. */
   secrets?: Record<string, string>;
   /** Same key -> the same email only once (the unique index refuses a second row). */
   idempotencyKey?: string;
 }
+
+/** Shown in the email; stored in the outbox as they are, so nothing secret goes here. Typed templates take exactly their parameters. */
+type ParamsOf<T extends TemplateName> = T extends keyof TypedTemplateParams ? TypedTemplateParams[T] : Record<string, unknown>;
+
+export type QueueEmail = { [T in TemplateName]: QueueEmailBase & { template: T; params: ParamsOf<T> } }[TemplateName];
 
 /**
  * A `sending` row older than this belongs to a worker that died mid-attempt (the transport's

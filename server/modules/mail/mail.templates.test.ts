@@ -1,14 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeHtml, renderMail, templateNames } from './mail.templates.ts';
+import { escapeHtml, renderMail, templateNames, type AttentionReminderParams } from './mail.templates.ts';
 
 const ctx = { publicUrl: 'https://signup.example', supportEmail: 'help@example.com' };
 const params = { firstName: 'Jana', companyName: 'Fabrikam <GmbH>', expiresAt: '2026-01-03T09:00:00.000Z', reference: 'TO-AAAA-BBBB', verified: true, entraDomain: 'f.onmicrosoft.com', claimedAt: '2026-01-01T10:00:00.000Z', name: 'Jana', message: 'Help please' };
+const attention: AttentionReminderParams = {
+  firstName: 'Jana',
+  companyName: 'Fabrikam <GmbH>',
+  reference: 'TO-AAAA-BBBB',
+  code: 'AADSTS7000222',
+  problem: 'The client secret of the Partner Center web app has expired.',
+  fix: 'In Partner Center > App management > Web app > Add key, create a new key.',
+  afterFix: 'Then press "Check again" on your TotalOne status page.',
+  statusLinkExpiresAt: '2026-02-01T09:00:00.000Z',
+  openedAt: '2026-01-01T09:00:00.000Z',
+  primaryContactName: 'Jana Novak',
+  primaryContactEmail: 'jana@fabrikam.example',
+};
 
 describe('email templates', () => {
   it('every template renders a subject, a text part and an HTML part', () => {
     for (const name of templateNames) {
-      const mail = renderMail(name, params, { token: 'T'.repeat(43) }, ctx);
+      const mail = renderMail(name, { ...params, ...attention }, { token: 'T'.repeat(43), statusKey: 'K' }, ctx);
       assert.ok(mail.subject.length > 5, name);
       assert.ok(mail.text.includes('Hello Jana'), name);
       assert.match(mail.html, /^<!doctype html>/, name);
@@ -23,6 +36,22 @@ describe('email templates', () => {
     assert.match(link.text, /https:\/\/signup\.example\/signup-link#token=xyz/);
     assert.match(link.text, /works once/);
     assert.match(link.text, /2026-01-03 09:00 UTC/);
+  });
+
+  it('the attention emails carry the problem, the exact fix and the status link, never "undefined"', () => {
+    for (const name of ['attention_required', 'attention_reminder'] as const) {
+      const mail = renderMail(name, attention, { statusKey: 'abc' }, ctx);
+      assert.ok(mail.text.includes(attention.problem), name);
+      assert.ok(mail.text.includes(attention.fix), name);
+      assert.ok(mail.text.includes(attention.afterFix), name);
+      assert.match(mail.text, /https:\/\/signup\.example\/status#key=abc/);
+      assert.ok(!/undefined/.test(mail.text) && !/undefined/.test(mail.html), name);
+    }
+    const reminder = renderMail('attention_reminder', attention, { statusKey: 'abc' }, ctx);
+    assert.match(reminder.text, /Jana Novak \(jana@fabrikam\.example\)/);
+    // Nothing to do in TotalOne after the fix: no empty paragraph.
+    const quiet = renderMail('attention_required', { ...attention, afterFix: '' }, { statusKey: 'abc' }, ctx);
+    assert.ok(!/\n\n\n/.test(quiet.text));
   });
 
   it('escapes every HTML special character', () => {

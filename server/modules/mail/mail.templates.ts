@@ -22,6 +22,33 @@ interface Block {
   after?: string[];
 }
 
+/**
+ * Templates with typed parameters: `mail.queue` takes exactly these for them, so a missing
+ * parameter is a type error where the email is queued (never the word "undefined" in an email).
+ */
+export type AttentionMailParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  /** Stable code of the finding (AADSTS7000222, PARTNER_CENTER_403, ...). */
+  code: string;
+  problem: string;
+  fix: string;
+  /** What to do in TotalOne once the fix is made in Microsoft. */
+  afterFix: string;
+  statusLinkExpiresAt: string;
+};
+export type AttentionReminderParams = AttentionMailParams & {
+  /** When the finding was first sent to the primary contact. */
+  openedAt: string;
+  primaryContactName: string;
+  primaryContactEmail: string;
+};
+export type TypedTemplateParams = {
+  attention_required: AttentionMailParams;
+  attention_reminder: AttentionReminderParams;
+};
+
 const templates = {
   verify_email(p: Params, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/verify#token=${s.token}`;
@@ -142,6 +169,40 @@ const templates = {
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}.`],
     });
   },
+  attention_required(p: AttentionMailParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    return compose(`Action needed: ${p.companyName} must fix a setting in Microsoft`, p, ctx, {
+      paragraphs: [
+        `TotalOne stopped reading your customers from Microsoft, because Microsoft refused: ${p.problem}`,
+        `How to fix it: ${p.fix}`,
+        ...(p.afterFix ? [p.afterFix] : []),
+        'Nothing is lost: the customers imported so far stay in your tenant view, and the import runs again as soon as the fix is in place. We do not retry by ourselves until then, and you do not need to sign up again.',
+      ],
+      button: { label: 'Open my status page', url },
+      after: [
+        `Microsoft's code for this: ${p.code}. The status link works until ${formatDate(p.statusLinkExpiresAt)}.`,
+        `Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`,
+      ],
+    });
+  },
+
+  attention_reminder(p: AttentionReminderParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    return compose(`Still open: ${p.companyName} must fix a setting in Microsoft`, p, ctx, {
+      paragraphs: [
+        `You are the second contact of ${p.companyName} at TotalOne. On ${formatDate(p.openedAt)} we asked ${p.primaryContactName} (${p.primaryContactEmail}) to fix a setting in Microsoft, and it is not fixed yet, so TotalOne still cannot read your customers.`,
+        `What Microsoft refused: ${p.problem}`,
+        `How to fix it: ${p.fix}`,
+        ...(p.afterFix ? [p.afterFix] : []),
+      ],
+      button: { label: 'Open the status page', url },
+      after: [
+        `Microsoft's code for this: ${p.code}. The status link works until ${formatDate(p.statusLinkExpiresAt)}.`,
+        `Questions? Write to ${ctx.supportEmail} and mention the reference ${p.reference}.`,
+      ],
+    });
+  },
+
   operator_invite(p: Params, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/console/invite#token=${s.token}`;
     return compose('Your invitation to the TotalOne operator console', p, ctx, {
@@ -163,13 +224,13 @@ const templates = {
       after: ['Your original message:', String(p.originalMessage ?? ''), `To answer, reply to this email or write to ${ctx.supportEmail} and mention ${p.reference}.`],
     });
   },
-} satisfies Record<string, (p: Params, s: Secrets, ctx: MailContext) => RenderedMail>;
+} satisfies Record<string, (p: never, s: Secrets, ctx: MailContext) => RenderedMail>;
 
 export type TemplateName = keyof typeof templates;
 export const templateNames = Object.keys(templates) as TemplateName[];
 
 export function renderMail(template: string, params: Params, secrets: Secrets, ctx: MailContext): RenderedMail {
-  const render = (templates as Record<string, (p: Params, s: Secrets, c: MailContext) => RenderedMail>)[template];
+  const render = (templates as unknown as Record<string, (p: Params, s: Secrets, c: MailContext) => RenderedMail>)[template];
   if (!render) throw new Error(`Unknown email template "${template}"`);
   return render(params, secrets, ctx);
 }

@@ -433,8 +433,8 @@ export function classifyFailure(error: unknown, context: FailureContext = {}): F
   return fromRow(UNEXPECTED, code, context);
 }
 
-/** The sentence for a person: problem, fix and what to do in TotalOne afterwards. */
-export function describeFailure(failure: Failure, options: { interactive?: boolean } = {}): string {
+/** What the partner does in TotalOne after the fix in Microsoft, in one sentence ('' when nothing). */
+export function afterFixSentence(then: AfterFix, options: { interactive?: boolean } = {}): string {
   const after: Record<AfterFix, string> = {
     enter_new_secret: options.interactive ? 'Then enter the new value here.' : 'Then give TotalOne the new value: ask TotalOne support for a link to enter it (never send a secret by email).',
     sign_in_again: '',
@@ -442,5 +442,10 @@ export function describeFailure(failure: Failure, options: { interactive?: boole
     wait: options.interactive ? 'Please try again in a minute.' : 'TotalOne tries again by itself.',
     contact_support: '',
   };
-  return [failure.problem, failure.fix, after[failure.then]].filter(Boolean).join(' ');
+  return after[then];
+}
+
+/** The sentence for a person: problem, fix and what to do in TotalOne afterwards. */
+export function describeFailure(failure: Failure, options: { interactive?: boolean } = {}): string {
+  return [failure.problem, failure.fix, afterFixSentence(failure.then, options)].filter(Boolean).join(' ');
 }

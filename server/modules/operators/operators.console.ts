@@ -9,7 +9,9 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { ConnectSignIn } from '../connect/connect.signin.ts';
 import type { MailService } from '../mail/mail.service.ts';
 import { partnerStates } from '../../../contracts/partner-states.ts';
+import { presentFinding, type Attention } from '../partners/partners.attention.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
+import type { SyncService } from '../sync/sync.service.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
 import type { Vault } from '../vault/vault.service.ts';
@@ -35,6 +37,8 @@ export function createConsole(deps: {
   repo: OperatorsRepo;
   signup: Pick<SignupService, 'issueSignupLink' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
   lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'suspend'>;
+  attention: Pick<Attention, 'openFinding'>;
+  sync: Pick<SyncService, 'checkAgain'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
   mail: Pick<MailService, 'queue' | 'deliveryOverview'>;
@@ -111,7 +115,7 @@ export function createConsole(deps: {
       const partner = await read.partner(db, id);
       if (!partner) throw notFound();
       const now = clock.now();
-      const [contacts, links, emails, terms, connection, preflight, syncRuns, support, events, credentials] = await Promise.all([
+      const [contacts, links, emails, terms, connection, preflight, syncRuns, support, events, credentials, finding] = await Promise.all([
         read.contacts(db, id),
         read.links(db, id),
         read.emails(db, id),
@@ -122,6 +126,7 @@ export function createConsole(deps: {
         read.supportRequestsOfPartner(db, id),
         read.auditEvents(db, { partnerId: id, limit: 200 }),
         deps.vault.masked(id),
+        deps.attention.openFinding(id),
       ]);
       const activityItems = await activity(events);
       const timeline = [
@@ -156,6 +161,7 @@ export function createConsole(deps: {
         syncRuns: syncRuns.map(present.toSyncRunView),
         supportRequests: support.map((s) => ({ id: s.id, reference: s.reference, status: s.status, createdAt: new Date(s.created_at).toISOString() })),
         timeline,
+        attention: finding ? presentFinding(finding) : null,
         availableActions: availableActions(partner.state, { signedIn: Boolean(connection?.signed_in_at), lastSyncFailed: syncRuns[0]?.status === 'failed' }),
       };
     },
@@ -205,6 +211,15 @@ export function createConsole(deps: {
         await audit.record(tx, operatorEvent(op, meta, id, 'console.sync_restarted', { reason, previousState: partner.state, lastRunId: lastRun?.id ?? null }));
       });
       return { message: 'The customer import was queued again; its progress shows on this page.', partnerState: await stateOf(id) };
+    },
+
+    /** Support re-runs the failing check of the open finding (the partner's "Check again"); when it passes the import resumes. */
+    async recheckAttention(id: string, reason: string, op: SignedInOperator, meta: Meta) {
+      const state = await stateOf(id);
+      if (state !== 'needs_attention') throw notAvailable('Re-running the failing check', state);
+      const result = await deps.sync.checkAgain(id, { type: 'operator', id: op.id, ip: meta.ip });
+      await audit.record(db, operatorEvent(op, meta, id, 'console.attention_rechecked', { reason, fixed: result.fixed }));
+      return { message: result.fixed ? 'The check passed: the finding is closed and the customer import is queued again.' : result.message, partnerState: await stateOf(id) };
     },
 
     async suspend(id: string, reason: string, op: SignedInOperator, meta: Meta) {

@@ -152,7 +152,7 @@ export function funnel(partners: FunnelEvidence[]) {
 
 // --- actions --------------------------------------------------------------------------------
 
-export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun_preflight' | 'restart_sync' | 'suspend';
+export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun_preflight' | 'restart_sync' | 'recheck_attention' | 'suspend';
 
 /** States in which a new signup link may be issued (the signup service moves them to link_sent). */
 // sync_failed: a reconnect link (the partner signs in to Microsoft again; its apps are kept).
@@ -164,6 +164,7 @@ export function availableActions(state: PartnerState, facts: { signedIn: boolean
   if (linkIssuableStates.includes(state)) actions.push('issue_signup_link');
   if (facts.signedIn && state !== 'suspended') actions.push('rerun_preflight');
   if (state === 'sync_failed' || (facts.lastSyncFailed && (state === 'connected' || state === 'active'))) actions.push('restart_sync');
+  if (state === 'needs_attention') actions.push('recheck_attention');
   if (state !== 'suspended') actions.push('suspend');
   return actions;
 }

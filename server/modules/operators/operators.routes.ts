@@ -148,6 +148,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
       ['signup-links', 'Issue a new signup link; every earlier one stops working at once', 'issueSignupLink'],
       ['preflight-runs', 'Run the preflight checks again', 'rerunPreflight'],
       ['sync-runs', 'Restart a failed customer import', 'restartSync'],
+      ['attention-checks', 'Re-run the failing check of the open finding; when it passes the customer import resumes', 'recheckAttention'],
       ['suspension', 'Suspend the signup (its open links stop working)', 'suspend'],
     ] as const;
     for (const [path, summary, method] of actions) {

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
-import { customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
+import { checkAgainResultSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
 import { z } from 'zod';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { SignupService } from '../signup/signup.service.ts';
+import type { RateLimitService } from '../ratelimit/ratelimit.service.ts';
+import type { SyncService } from './sync.service.ts';
 import type { SyncStatus } from './sync.status.ts';
 
 // The status page and tenant view API. Credentials: the signup session cookie of the browser that
@@ -28,11 +30,14 @@ function statusCookie(publicUrl: string) {
   };
 }
 
-export function registerSyncRoutes(app: App, deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession'>; publicUrl: string }) {
+export function registerSyncRoutes(
+  app: App,
+  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; publicUrl: string },
+) {
   const { status } = deps;
   const session = signupSessionCookie(deps.publicUrl);
   const statusKey = statusCookie(deps.publicUrl);
-  const errors = { 400: errorBody, 404: errorBody, 409: errorBody };
+  const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 429: errorBody };
   const partnerOf = (request: FastifyRequest) => status.partnerFor({ session: session.read(request), statusKey: statusKey.read(request) });
   // Open streams end when the server stops, or close() would wait for them.
   let stopping = false;
@@ -72,6 +77,23 @@ export function registerSyncRoutes(app: App, deps: { status: SyncStatus; signup:
       session.clear(reply);
       statusKey.clear(reply);
       return { status: 'signed_out' as const };
+    },
+  );
+
+  app.post(
+    '/api/status/check-again',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'The partner fixed the finding in Microsoft: the failing check runs again; when it passes the import resumes',
+        response: { 200: checkAgainResultSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const partnerId = await partnerOf(request);
+      // Each check asks Microsoft for a token and a page of customers: a few per hour are plenty.
+      await deps.rateLimits.hit([{ limit: { name: 'status:check-again', max: 12, windowSeconds: 3600 }, subject: partnerId }], 'The check ran several times in the last hour.');
+      return deps.sync.checkAgain(partnerId, { type: 'partner', ip: request.ip });
     },
   );
 

@@ -3,7 +3,7 @@ import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import { type Clock } from '../../lib/clock.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, ConflictError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { MailService } from '../mail/mail.service.ts';
@@ -11,6 +11,8 @@ import type { MicrosoftCredentials, PartnerCenterSession } from '../microsoft/mi
 import { classifyFailure, type Failure } from '../microsoft/microsoft.failures.ts';
 import { createMicrosoftHttp } from '../microsoft/microsoft.http.ts';
 import { PartnerCenterError, createPartnerCenterClient, type PcCustomerPage } from '../microsoft/partner-center.client.ts';
+import type { Attention } from '../partners/partners.attention.ts';
+import { syncFailureOutcome } from '../partners/partners.fns.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import { syncableStates } from '../partners/partners.transitions.ts';
 import { createTokenBucket, signStatusKey, type TokenBucket } from './sync.fns.ts';
@@ -50,7 +52,8 @@ export function createSyncService(deps: {
   repo: SyncRepo;
   partners: SyncPartners;
   lock: PartnerLock;
-  lifecycle: Pick<PartnerLifecycle, 'markSyncing' | 'markActive' | 'markSyncFailed' | 'markNeedsAttention'>;
+  lifecycle: Pick<PartnerLifecycle, 'markSyncing' | 'markActive' | 'markSyncFailed' | 'clearAttention'>;
+  attention: Pick<Attention, 'raise' | 'resolve' | 'openFinding' | 'stillFailing'>;
   mail: Pick<MailService, 'queue'>;
   audit: AuditService;
   credentials: Pick<MicrosoftCredentials, 'partnerCenterSession'>;
@@ -63,7 +66,7 @@ export function createSyncService(deps: {
   gdap?: Pick<GdapReader, 'refresh'>;
   options?: Partial<SyncOptions>;
 }) {
-  const { db, repo, partners, lock, lifecycle, mail, audit, clock, logger } = deps;
+  const { db, repo, partners, lock, lifecycle, attention, mail, audit, clock, logger } = deps;
   const options: SyncOptions = { ...defaultSyncOptions, ...deps.options };
 
   // Requests and 429s per run, also those the HTTP layer retried on its own (it reports them here).
@@ -243,8 +246,44 @@ export function createSyncService(deps: {
         idempotencyKey: `sync-reconnect:${run.id}`,
       });
       await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.failed', details: { runId: run.id, code: failure.code, aadsts: aadsts ? Number(aadsts) : undefined, reconnectRequired: true } });
+      // The finding shows on the status page and in the console, and reaches the secondary
+      // contact if nobody reconnects; the reconnect email above is the primary contact's.
+      await attention.raise(tx, partner.id, { origin: 'sync', failure }, { moveState: false, notifyPrimary: false });
     });
     log.warn({ code: failure.code }, 'customer import stopped: the stored Microsoft sign-in is no longer valid; the partner must reconnect');
+  }
+
+  /**
+   * Microsoft refused something only the partner can fix (not the sign-in): no more retries, the
+   * partner needs attention with the finding and its fix, the primary contact gets one email.
+   */
+  async function stopForAttention(run: SyncRun, partner: SyncPartner, failure: Failure, log: Logger) {
+    const now = clock.now();
+    await db.transaction().execute(async (tx) => {
+      await repo.updateRunning(tx, run.id, {
+        status: 'failed',
+        finished_at: now,
+        updated_at: now,
+        error: JSON.stringify({ code: 'PARTNER_ACTION_REQUIRED', message: `${failure.problem} ${failure.fix}`, retrying: false, at: now.toISOString() }),
+      });
+      await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'sync.failed', details: { runId: run.id, code: failure.code, source: failure.source ?? null, partnerActionRequired: true } });
+      await attention.raise(tx, partner.id, { origin: 'sync', failure });
+    });
+    log.warn({ code: failure.code, source: failure.source }, 'customer import stopped: Microsoft refused something only the partner can fix; no retries until it is fixed');
+  }
+
+  /**
+   * Microsoft, asked once with the stored credentials (token renewal and one small customer
+   * page): `undefined` when it answers, else how it refused.
+   */
+  async function probe(partnerId: string): Promise<Failure | undefined> {
+    try {
+      const tokens = await accessTokens(partnerId);
+      await partnerCenter.customersPage(await tokens.get(), { size: 1 }, { correlationId: randomUUID(), requestId: randomUUID() });
+      return undefined;
+    } catch (error) {
+      return classifyFailure(error);
+    }
   }
 
   /** Runs the import; answers the run's logger when it completed. */
@@ -282,8 +321,11 @@ export function createSyncService(deps: {
         return;
       }
       const failure = classifyFailure(error);
-      if (failure.kind === 'partner_action' && failure.then === 'sign_in_again') {
-        await failForReconnect(run, partner, failure, log);
+      // Retrying cannot help: the job ends here (no retry) and people are told.
+      const outcome = syncFailureOutcome(failure);
+      if (outcome !== 'retry') {
+        if (outcome === 'reconnect') await failForReconnect(run, partner, failure, log);
+        else await stopForAttention(run, partner, failure, log);
         return;
       }
       const now = clock.now();
@@ -336,6 +378,37 @@ export function createSyncService(deps: {
         if (await deps.queue.enqueue(syncCustomersJob, { partnerId, reason: 'scheduled' }, { singletonKey: partnerId })) queued += 1;
       }
       return queued;
+    },
+
+    /**
+     * "Check again" (status page) and "re-run" (console): the failing check runs again with the
+     * stored credentials. Fixed: the finding closes, the partner is connected again and the import
+     * is queued (no new signup). Still failing: the finding says what Microsoft answers now.
+     */
+    async checkAgain(partnerId: string, actor: { type: 'partner' | 'operator'; id?: string | null; ip?: string | null }): Promise<{ fixed: boolean; message: string }> {
+      const finding = await attention.openFinding(partnerId);
+      const partner = await partners.partner(db, partnerId);
+      if (!finding || partner?.state !== 'needs_attention') {
+        throw new ConflictError('NOTHING_TO_CHECK', 'There is no open finding to check: nothing needs to be fixed right now. Reload the page to see the current status.');
+      }
+      const failure = await probe(partnerId);
+      const by = actor.type === 'operator' ? `operator:${actor.id ?? ''}` : 'partner';
+      if (!failure) {
+        await db.transaction().execute(async (tx) => {
+          await attention.resolve(tx, partnerId, by, actor);
+          await lifecycle.clearAttention(tx, partnerId, { actor, details: { code: finding.code } });
+          await deps.queue.enqueue(syncCustomersJob, { partnerId, reason: 'retry' }, { tx, singletonKey: partnerId });
+        });
+        logger.info({ partnerId, code: finding.code, by }, 'finding fixed; customer import queued again');
+        return { fixed: true, message: 'Microsoft accepts the connection again. The import of your customers continues now.' };
+      }
+      logger.info({ partnerId, code: failure.code, kind: failure.kind, by }, 'finding checked again: not fixed');
+      await db.transaction().execute(async (tx) => {
+        if (failure.kind === 'partner_action') await attention.stillFailing(tx, finding, failure);
+        await audit.record(tx, { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, partnerId, action: 'attention.checked', details: { code: failure.code, kind: failure.kind, fixed: false } });
+      });
+      if (failure.kind === 'partner_action') return { fixed: false, message: `Not fixed yet: ${failure.problem} ${failure.fix}` };
+      return { fixed: false, message: 'Microsoft did not answer the check just now. Please try again in a few minutes.' };
     },
 
     /** A status link for emails sent by other modules (e.g. an operator re-sending it). */

@@ -3,6 +3,7 @@ import type { PartnerState } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { CustomerQuery, StatusView } from '../../../contracts/sync.ts';
+import { presentFinding, type Attention } from '../partners/partners.attention.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { decodeCursor, encodeCursor, progressFigures, verifyStatusKey } from './sync.fns.ts';
 import type { SyncPartners } from './sync.partners.ts';
@@ -14,7 +15,7 @@ import type { SyncRepo, SyncRun } from './sync.repo.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncPartners; signup: Pick<SignupService, 'currentSession'>; clock: Clock; statusKeyKey: Buffer }) {
+export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncPartners; signup: Pick<SignupService, 'currentSession'>; attention: Pick<Attention, 'openFinding'>; clock: Clock; statusKeyKey: Buffer }) {
   const { db, repo, partners, clock } = deps;
 
   /** The partner this request may see: a valid status key first, else the signup session. */
@@ -63,6 +64,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
   }
 
   function headline(state: PartnerState, sync: ReturnType<typeof presentRun> | null, count: number): string {
+    if (state === 'needs_attention') return 'The import of your customers is paused: Microsoft refused something only you can fix. The fix is described below; nothing is lost.';
     if (state === 'sync_failed') return 'The import of your customers stopped: Microsoft no longer accepts the stored sign-in. Reconnect as described below.';
     if (state === 'active') return `Your tenant is ready: ${count.toLocaleString('en-US')} customers imported.`;
     if (sync?.status === 'running') {
@@ -76,14 +78,14 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
   }
 
   function steps(state: PartnerState): StatusView['steps'] {
-    const connected = ['connected', 'syncing', 'active', 'sync_failed'].includes(state);
+    const connected = ['connected', 'syncing', 'active', 'sync_failed', 'needs_attention'].includes(state);
     return [
       { id: 'signup', label: 'Company signed up and email confirmed', status: state === 'registered' ? 'current' : 'done' },
       { id: 'connect', label: 'Microsoft tenant connected', status: connected ? 'done' : state === 'registered' ? 'pending' : 'current' },
       {
         id: 'import',
         label: 'Customers imported from Partner Center',
-        status: state === 'active' ? 'done' : state === 'sync_failed' ? 'failed' : connected ? 'current' : 'pending',
+        status: state === 'active' ? 'done' : state === 'sync_failed' || state === 'needs_attention' ? 'failed' : connected ? 'current' : 'pending',
       },
       { id: 'ready', label: 'Tenant ready', status: state === 'active' ? 'done' : 'pending' },
     ];
@@ -92,7 +94,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
   async function status(partnerId: string): Promise<StatusView> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
-    const [latest, lastCompleted, counts] = await Promise.all([repo.latestRun(db, partnerId), repo.lastCompletedRun(db, partnerId), repo.counts(db, partnerId)]);
+    const [latest, lastCompleted, counts, finding] = await Promise.all([repo.latestRun(db, partnerId), repo.lastCompletedRun(db, partnerId), repo.counts(db, partnerId), deps.attention.openFinding(partnerId)]);
     const sync = latest ? presentRun(latest) : null;
     return {
       companyName: partner.companyName,
@@ -103,6 +105,8 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       sync,
       customerCount: counts.present,
       lastSyncAt: iso(lastCompleted?.finished_at),
+      attention: finding ? presentFinding(finding) : null,
+      canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
     };
   }
 
@@ -113,7 +117,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
 
     /** Whether the status stream can end: nothing more will change without a new run. */
     isSettled(view: StatusView): boolean {
-      return view.sync?.status !== 'running' && ['active', 'sync_failed', 'suspended'].includes(view.state);
+      return view.sync?.status !== 'running' && ['active', 'sync_failed', 'needs_attention', 'suspended'].includes(view.state);
     },
 
     async customers(partnerId: string, query: CustomerQuery) {

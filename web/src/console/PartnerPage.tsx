@@ -20,7 +20,7 @@ export function PartnerPage({ id }: { id?: string }) {
   );
 }
 
-const actionOrder: PartnerAction[] = ['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'];
+const actionOrder: PartnerAction[] = ['recheck_attention', 'resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'];
 
 function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () => void }) {
   useConsoleTitle(`Signup: ${partner.company.legalName}`);
@@ -64,6 +64,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
 
       <div className="detail-grid">
         <div className="detail-grid__main stack">
+          <Finding partner={partner} />
           <Timeline partner={partner} />
           <LinksTable partner={partner} />
           <EmailsTable partner={partner} />
@@ -452,6 +453,44 @@ function PreflightRuns({ partner }: { partner: PartnerDetail }) {
           </ul>
         </details>
       ))}
+    </section>
+  );
+}
+
+/** The open finding: what Microsoft refused, the fix the partner was sent, and who was told when. */
+function Finding({ partner }: { partner: PartnerDetail }) {
+  const finding = partner.attention;
+  if (!finding) return null;
+  return (
+    <section className="card" aria-labelledby="finding-title">
+      <h2 id="finding-title">Needs the partner: {finding.code}</h2>
+      <p>{finding.message}</p>
+      <p>
+        <strong>Fix:</strong> {finding.fix}
+      </p>
+      {finding.afterFix ? <p>{finding.afterFix}</p> : null}
+      <dl className="kv">
+        <div>
+          <dt>Found</dt>
+          <dd>
+            <When iso={finding.openedAt} /> ({finding.origin === 'sync' ? 'customer import' : 'secret expiry'}{finding.source ? `, ${finding.source.replace(/_/g, ' ')}` : ''})
+          </dd>
+        </div>
+        <div>
+          <dt>Last checked</dt>
+          <dd>
+            <When iso={finding.lastCheckedAt} />
+          </dd>
+        </div>
+        <div>
+          <dt>Primary contact told</dt>
+          <dd>{finding.primaryNotifiedAt ? <When iso={finding.primaryNotifiedAt} /> : 'not yet'}</dd>
+        </div>
+        <div>
+          <dt>Secondary contact told</dt>
+          <dd>{finding.secondaryNotifiedAt ? <When iso={finding.secondaryNotifiedAt} /> : 'not yet (after 3 days without a fix)'}</dd>
+        </div>
+      </dl>
     </section>
   );
 }

@@ -84,6 +84,7 @@ const actionPaths: Record<PartnerAction, string> = {
   issue_signup_link: 'signup-links',
   rerun_preflight: 'preflight-runs',
   restart_sync: 'sync-runs',
+  recheck_attention: 'attention-checks',
   suspend: 'suspension',
 };
 

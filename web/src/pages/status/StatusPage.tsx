@@ -5,7 +5,7 @@ import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
-import { statusApi, type StatusView } from './status-api.ts';
+import { statusApi, type CheckAgainResult, type StatusView } from './status-api.ts';
 
 // The partner's status page: the steps done, the customer import's live progress (server-sent
 // events) and the ready state. Opened after the connection, or later from a link in an email
@@ -142,11 +142,62 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
         </div>
       </div>
 
+      {view.attention ? <Finding view={view} /> : null}
+
       {ready ? (
         <Notice tone="success" title="Your TotalOne tenant is ready">
           <p>We sent a confirmation email to your primary contact with how to sign in. Your customers are imported and kept up to date every day.</p>
         </Notice>
       ) : null}
+    </section>
+  );
+}
+
+/** What Microsoft refused, the exact fix, and "Check again" once it is done. */
+function Finding({ view }: { view: StatusView }) {
+  const finding = view.attention!;
+  const [checking, setChecking] = useState(false);
+  const [result, setResult] = useState<CheckAgainResult>();
+  const [error, setError] = useState<ApiError>();
+
+  async function checkAgain() {
+    setChecking(true);
+    setError(undefined);
+    try {
+      const answer = await statusApi.checkAgain();
+      setResult(answer);
+      if (answer.fixed) setTimeout(() => location.reload(), 1500);
+    } catch (caught) {
+      setError(asApiError(caught));
+    } finally {
+      setChecking(false);
+    }
+  }
+
+  return (
+    <section className="card stack" aria-labelledby="finding-title">
+      <h2 id="finding-title">What needs fixing in Microsoft</h2>
+      <p>{finding.message}</p>
+      <h3>How to fix it</h3>
+      <p>{finding.fix}</p>
+      {finding.afterFix ? <p>{finding.afterFix}</p> : null}
+      <p className="muted small">
+        Microsoft’s code: {finding.code}. Found {formatDateTime(finding.openedAt)}, last checked {formatDateTime(finding.lastCheckedAt)}. Your customers imported so far stay
+        in your tenant view.
+      </p>
+      {view.canCheckAgain ? (
+        <p>
+          <button type="button" className="button" onClick={() => void checkAgain()} disabled={checking}>
+            {checking ? 'Checking…' : 'Check again'}
+          </button>
+        </p>
+      ) : null}
+      {result ? (
+        <Notice tone={result.fixed ? 'success' : 'warning'} title={result.fixed ? 'Fixed' : 'Not fixed yet'}>
+          <p>{result.message}</p>
+        </Notice>
+      ) : null}
+      {error ? <ApiErrorNotice error={error} /> : null}
     </section>
   );
 }

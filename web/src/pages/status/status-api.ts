@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
+import type { checkAgainResultSchema, customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
 import { apiGet, apiPost } from '../../api.ts';
 
 // The status page and tenant view (server/modules/sync/sync.routes.ts).
@@ -7,6 +7,7 @@ import { apiGet, apiPost } from '../../api.ts';
 export type StatusView = z.infer<typeof statusSchema>;
 export type CustomerList = z.infer<typeof customerListSchema>;
 export type TenantSummary = z.infer<typeof tenantSummarySchema>;
+export type CheckAgainResult = z.infer<typeof checkAgainResultSchema>;
 
 const status = ['companyName', 'state', 'steps'] as const;
 
@@ -16,6 +17,8 @@ export const statusApi = {
   openStatusLink: (key: string) => apiPost<StatusView>('/api/status/access', { key }, status),
   /** Ends this browser's partner session and removes its status cookie. */
   signOut: () => apiPost<{ status: 'signed_out' }>('/api/session/sign-out', {}, ['status']),
+  /** The partner fixed the finding in Microsoft: the failing check runs again. */
+  checkAgain: () => apiPost<CheckAgainResult>('/api/status/check-again', {}, ['fixed', 'message']),
   summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
   customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number }) => {
     const params = new URLSearchParams({ sort: query.sort, order: query.order, limit: String(query.limit ?? 50) });

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyGraph, classifyIdentity, classifyPartnerCenter, type Failure } from '../microsoft/microsoft.failures.ts';
+import { syncFailureOutcome, type SyncFailureOutcome } from './partners.fns.ts';
+
+// Every refusal only the partner can fix stops the import's retries and tells people: the codes
+// below, one test each, with what the partner is told and what happens to the partner.
+
+const cases: Array<[string, () => Failure, SyncFailureOutcome, RegExp]> = [
+  ['AADSTS7000222 (Partner Center web app secret expired)', () => classifyIdentity({ aadsts: 7000222 }, { source: 'partner_center_app' }), 'needs_attention', /App management > Web app > Add key/],
+  ['AADSTS7000222 (Entra app secret expired)', () => classifyIdentity({ aadsts: 7000222 }, { source: 'entra_app' }), 'needs_attention', /Certificates & secrets > New client secret/],
+  ['AADSTS7000215 (secret not accepted)', () => classifyIdentity({ aadsts: 7000215 }, { source: 'partner_center_app' }), 'needs_attention', /Add key/],
+  ['AADSTS50173 (grant revoked)', () => classifyIdentity({ aadsts: 50173 }), 'reconnect', /Sign in again/],
+  ['AADSTS700082 (refresh token expired)', () => classifyIdentity({ aadsts: 700082 }), 'reconnect', /Sign in again/],
+  ['AADSTS53003 (Conditional Access block)', () => classifyIdentity({ aadsts: 53003 }), 'needs_attention', /Conditional Access/],
+  ['AADSTS50076 (MFA required)', () => classifyIdentity({ aadsts: 50076 }), 'reconnect', /multi-factor/],
+  ['AADSTS50079 (MFA registration required)', () => classifyIdentity({ aadsts: 50079 }), 'reconnect', /mysecurityinfo/],
+  ['AADSTS65001 (consent missing)', () => classifyIdentity({ aadsts: 65001 }, { source: 'partner_center_app' }), 'needs_attention', /Grant admin consent/],
+  ['AADSTS50011 (reply address)', () => classifyIdentity({ aadsts: 50011 }, { replyAddress: 'https://signup.example/api/connect/microsoft/callback' }), 'reconnect', /Redirect URIs/],
+  ['AADSTS900421 (Partner Center without MFA)', () => classifyPartnerCenter({ status: 401, code: 900421 }), 'reconnect', /MFA/],
+  ['Partner Center 401', () => classifyPartnerCenter({ status: 401, code: 'Unauthorized' }), 'reconnect', /Sign in again/],
+  ['Partner Center 403 (Admin agent role missing)', () => classifyPartnerCenter({ status: 403, code: 'Forbidden' }), 'needs_attention', /Admin agent/],
+  ['Graph Authorization_RequestDenied', () => classifyGraph({ status: 403, code: 'Authorization_RequestDenied' }, { graphPermission: 'Application.Read.All' }), 'needs_attention', /Application\.Read\.All/],
+];
+
+describe('a failed import: what the partner is told and what happens', () => {
+  for (const [name, classify, outcome, fix] of cases) {
+    it(`${name} -> ${outcome}, no retry, with the exact fix`, () => {
+      const failure = classify();
+      assert.equal(failure.kind, 'partner_action');
+      assert.equal(syncFailureOutcome(failure), outcome);
+      assert.match(failure.fix, fix);
+      assert.ok(failure.problem.length > 10);
+    });
+  }
+
+  it('transient and operator failures are retried (nobody is emailed)', () => {
+    assert.equal(syncFailureOutcome(classifyPartnerCenter({ status: 503, code: 'ServiceUnavailable' })), 'retry');
+    assert.equal(syncFailureOutcome(classifyIdentity({ aadsts: 123456 })), 'retry');
+  });
+});

@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { syncCustomersJob } from '../../server/modules/sync/sync.jobs.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
+import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -107,8 +108,17 @@ for (const backend of testBackends()) {
       const outbox = await db.selectFrom('outbox').select(['template', 'to_address']).where('partner_id', '=', partner.id).where('template', 'in', ['attention_required', 'attention_reminder']).execute();
       assert.equal(outbox.length, 2);
 
+      // Days later the connecting browser's session has ended: the partner opens the status page
+      // from the link in the email (its key becomes this browser's status cookie).
+      const key = /\/status#key=([^\s]+)/.exec(first.text)?.[1];
+      assert.ok(key, 'the email links the status page');
+      const reader = new Browser(system.url!);
+      const opened = await reader.post('/api/status/access', { key });
+      assert.equal(opened.status, 200, JSON.stringify(opened.body));
+      assert.equal(opened.body.attention.code, 'AADSTS7000222');
+
       // Check again before the fix: still failing, still needs attention.
-      const early = await browser.post('/api/status/check-again');
+      const early = await reader.post('/api/status/check-again');
       assert.equal(early.status, 200, JSON.stringify(early.body));
       assert.equal(early.body.fixed, false);
       assert.match(early.body.message, /Not fixed yet/);
@@ -116,18 +126,18 @@ for (const backend of testBackends()) {
 
       // The partner fixes it in Microsoft, then presses "Check again": the import resumes.
       emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * DAY).toISOString() });
-      const fixed = await browser.post('/api/status/check-again');
+      const fixed = await reader.post('/api/status/check-again');
       assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
       assert.equal(fixed.body.fixed, true, `${fixed.body.message}\n${system.logLines.filter((l) => /not fixed|AADSTS|error/i.test(l)).slice(-5).join('\n')}`);
       await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active');
-      const after = (await browser.get('/api/status')).body;
+      const after = (await reader.get('/api/status')).body;
       assert.equal(after.attention, null);
       assert.equal(after.canCheckAgain, false);
       const finding = await db.selectFrom('partner_attention').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       assert.equal(finding.resolved_by, 'partner');
       const linksAfter = await db.selectFrom('one_time_tokens').select('id').where('partner_id', '=', partner.id).execute();
       assert.equal(linksAfter.length, linksBefore.length, 'no new signup link');
-      assert.equal((await browser.post('/api/status/check-again')).body.error.code, 'NOTHING_TO_CHECK');
+      assert.equal((await reader.post('/api/status/check-again')).body.error.code, 'NOTHING_TO_CHECK');
     });
   });
 }

@@ -1,9 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { sql } from 'kysely';
 import type { Config } from '../config/config.ts';
-import { migrateToLatest, openDatabase, withStartupLock, type DatabaseHandle } from '../db/database.ts';
+import { migrateToLatest, openDatabase, probeDatabase, withStartupLock, type DatabaseHandle } from '../db/database.ts';
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -279,12 +278,9 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         trustProxy: config.http.trustProxy,
         webDist: overrides.webDist ?? 'web/dist',
         ready: async () => {
-          try {
-            await sql`SELECT 1`.execute(database.db);
-            return { ok: true, checks: { database: 'ok' } };
-          } catch {
-            return { ok: false, checks: { database: 'unreachable' } };
-          }
+          const probe = await probeDatabase(database);
+          if (!probe.ok) logger.warn({ reason: probe.reason }, 'not ready: the database cannot be reached');
+          return probe.ok ? { ok: true, checks: { database: 'ok' } } : { ok: false, checks: { database: 'unreachable' } };
         },
       });
       registerSignupRoutes(app, { signup: services.signup, publicUrl });

@@ -177,3 +177,37 @@ export async function withStartupLock<T>(database: DatabaseHandle, work: () => P
     if (!released) client.release(new Error('start-up lock released by closing its session'));
   }
 }
+
+/**
+ * Readiness: can this process reach its database now? On PostgreSQL a new session is opened (a
+ * pooled one may outlive a server that refuses new connections) and `SELECT 1` runs, both within
+ * `timeoutMs`; on PGlite the query runs on the one session.
+ */
+export async function probeDatabase(database: Pick<DatabaseHandle, 'kind' | 'db' | 'connectionString'>, timeoutMs = 2000): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const probe = async () => {
+    if (database.kind === 'postgres' && database.connectionString) {
+      const client = new pg.Client({ connectionString: database.connectionString, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+      client.on('error', () => {}); // a session ended under the probe is its answer, not a crash
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } else {
+      await database.db.executeQuery(CompiledQuery.raw('SELECT 1'));
+    }
+  };
+  try {
+    await Promise.race([probe(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -48,6 +48,38 @@ export const findingSchema = z.object({
 export type FindingView = z.infer<typeof findingSchema>;
 
 export const checkAgainResultSchema = z.object({ fixed: z.boolean(), message: z.string() });
+/** Why TotalOne cannot administer a customer through GDAP yet (null: it can). */
+export const gdapBlockerSchema = z.enum(['unknown', 'no_relationship', 'expired', 'read_only', 'no_global_admin', 'no_group_assignment']);
+
+/** What GDAP lets TotalOne do in one customer's tenant, as the last sync read it (status null: not read yet). */
+export const customerGdapSchema = z.object({
+  status: z.enum(['active', 'expiring', 'expired', 'none', 'unknown']).nullable(),
+  endAt: z.string().nullable(),
+  autoExtend: z.boolean().nullable(),
+  globalAdmin: z.boolean().nullable(),
+  readOnly: z.boolean().nullable(),
+  groupAssigned: z.boolean().nullable(),
+  relationship: z.string().nullable(),
+  /** null until GDAP was read. */
+  canManage: z.boolean().nullable(),
+  blocker: gdapBlockerSchema.nullable(),
+  reason: z.string().nullable(),
+  fix: z.string().nullable(),
+});
+
+/** Customers TotalOne cannot administer yet, and why (counts over the present customers). */
+export const gdapSummarySchema = z.object({
+  readAt: z.string().nullable(),
+  outcome: z.enum(['read', 'permission_missing', 'failed']).nullable(),
+  manageable: z.number().int(),
+  cannotManage: z.number().int(),
+  expiringSoon: z.number().int(),
+  reasons: z.array(z.object({ blocker: gdapBlockerSchema, count: z.number().int(), reason: z.string(), fix: z.string() })),
+  /** When the last read failed or lacked the permission: what happened and the fix. */
+  problem: z.string().nullable(),
+  fix: z.string().nullable(),
+});
+export type GdapSummary = z.infer<typeof gdapSummarySchema>;
 
 export const statusSchema = z.object({
   companyName: z.string(),
@@ -63,6 +95,8 @@ export const statusSchema = z.object({
   attention: findingSchema.nullable(),
   /** Whether "Check again" can be pressed (the partner needs attention). */
   canCheckAgain: z.boolean(),
+  /** null before the first import. */
+  gdap: gdapSummarySchema.nullable(),
 });
 export type StatusView = z.infer<typeof statusSchema>;
 
@@ -81,6 +115,8 @@ export const customerQuerySchema = z.object({
   order: z.enum(['asc', 'desc']).default('asc'),
   cursor: z.string().max(600).refine(isStorableText, { error: 'This page position is damaged; start from the first page.' }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** `no_admin_access`: only customers TotalOne cannot administer through GDAP (or not known yet). */
+  access: z.enum(['all', 'no_admin_access']).default('all'),
 });
 export type CustomerQuery = z.infer<typeof customerQuerySchema>;
 
@@ -92,6 +128,7 @@ export const customerViewSchema = z.object({
   relationship: z.string().nullable(),
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
+  gdap: customerGdapSchema,
 });
 
 export const customerListSchema = z.object({

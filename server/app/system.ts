@@ -287,7 +287,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, publicUrl });
-      registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock });
+      registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock, customers: services.syncStatus });
       if (catcher) registerDevMailRoutes(app, catcher);
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });

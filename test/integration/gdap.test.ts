@@ -4,6 +4,8 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { testBackends } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import type { Browser } from '../support/http.ts';
+import { activeOperator, signIn } from './operators.helpers.ts';
 
 // GDAP through the whole product: a partner connects, the sync imports its customers and then reads
 // its GDAP relationships (emulator scenarios gdap-partial, and ready without the permission); the
@@ -35,8 +37,21 @@ for (const backend of testBackends()) {
       await emulator.close();
     });
 
-    it('gdap-partial: about 30% of the customers are flagged with the reason; the others are manageable', async () => {
-      const { partner } = await connectPartner(system, emulator);
+    /** Every page of a customer list (tenant view or console), following nextCursor. */
+    async function allPages(browser: Browser, path: string) {
+      const items: any[] = [];
+      let cursor: string | null = null;
+      do {
+        const response: { status: number; body: any } = await browser.get(`${path}${path.includes('?') ? '&' : '?'}limit=40${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        items.push(...response.body.items);
+        cursor = response.body.nextCursor;
+      } while (cursor);
+      return items;
+    }
+
+    it('gdap-partial: about 30% of the customers are flagged with the reason; tenant view, status and console show which and why', async () => {
+      const { partner, browser } = await connectPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'read');
@@ -50,13 +65,40 @@ for (const backend of testBackends()) {
       const manageable = rows.filter((r) => r.gdap_blocker === null);
       assert.ok(manageable.every((r) => r.gdap_status === 'active' && r.gdap_global_admin === true && r.gdap_group_assigned === true && r.gdap_read_only === false && r.gdap_auto_extend === false));
       assert.ok(manageable.every((r) => r.gdap_end_at !== null && (r.gdap_roles as unknown as string[]).includes('62e90394-69f5-4237-9190-012177145e10')));
+
+      // Tenant view: every customer says what GDAP allows; the filter lists exactly the flagged ones.
+      const all = await allPages(browser, '/api/tenant/customers');
+      assert.equal(all.length, 250);
+      const noAccess = await allPages(browser, '/api/tenant/customers?access=no_admin_access');
+      assert.deepEqual(noAccess.map((c) => c.id).sort(), flagged.map((r) => r.customer_id).sort());
+      assert.ok(noAccess.every((c) => c.gdap.canManage === false && /GDAP relationship/.test(c.gdap.reason) && /Partner Center > Customers/.test(c.gdap.fix)));
+      const one = all.find((c) => c.gdap.canManage);
+      assert.deepEqual({ status: one.gdap.status, globalAdmin: one.gdap.globalAdmin, groupAssigned: one.gdap.groupAssigned, blocker: one.gdap.blocker }, { status: 'active', globalAdmin: true, groupAssigned: true, blocker: null });
+      const searched = await browser.get(`/api/tenant/customers?access=no_admin_access&search=${encodeURIComponent(noAccess[0].companyName.slice(0, 6))}`);
+      assert.ok(searched.body.items.length >= 1 && searched.body.items.every((c: any) => c.gdap.canManage === false));
+
+      // Status page: how many cannot be managed yet, and why.
+      const status = await browser.get('/api/status');
+      assert.equal(status.body.gdap.outcome, 'read');
+      assert.equal(status.body.gdap.cannotManage, flagged.length);
+      assert.equal(status.body.gdap.manageable, 250 - flagged.length);
+      assert.deepEqual(status.body.gdap.reasons.map((r: any) => r.blocker).sort(), ['expired', 'no_relationship']);
+      assert.equal(status.body.gdap.reasons.reduce((n: number, r: any) => n + r.count, 0), flagged.length);
+
+      // Console: the partner's customers with the "no admin access" filter.
+      const operator = await signIn(system, await activeOperator(system, 'support'));
+      const consoleList = await allPages(operator, `/api/console/partners/${partner.id}/customers?access=no_admin_access`);
+      assert.deepEqual(consoleList.map((c) => c.id).sort(), flagged.map((r) => r.customer_id).sort());
+      const consoleAll = await operator.get(`/api/console/partners/${partner.id}/customers`);
+      assert.equal(consoleAll.body.gdap.cannotManage, flagged.length);
+      assert.equal((await browser.get(`/api/console/partners/${partner.id}/customers`)).status, 401, 'partners cannot use the console API');
     });
 
     it('without DelegatedAdminRelationship.Read.All: customers still imported, GDAP unknown with the fix; granting it clears that on the next import', async () => {
       emulator.loadScenario('gdap-readonly');
       emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
       emulator.patch({ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
-      const { partner } = await connectPartner(system, emulator);
+      const { partner, browser } = await connectPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'permission_missing');
@@ -64,6 +106,10 @@ for (const backend of testBackends()) {
       const rows = await customers(system, partner.id);
       assert.equal(rows.length, 250);
       assert.ok(rows.every((r) => r.gdap_status === 'unknown' && r.gdap_blocker === 'unknown'));
+      const status = await browser.get('/api/status');
+      assert.equal(status.body.gdap.outcome, 'permission_missing');
+      assert.equal(status.body.gdap.cannotManage, 250);
+      assert.match(status.body.gdap.fix, /DelegatedAdminRelationship\.Read\.All/);
 
       emulator.patch({ op: 'grantAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
       const readAt = new Date(read.read_at);

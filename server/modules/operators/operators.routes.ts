@@ -32,7 +32,9 @@ import {
   supportReplySchema,
   totpEnrolmentSchema,
 } from '../../../contracts/operators.ts';
+import { customerListSchema, customerQuerySchema, gdapSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
+import type { SyncStatus } from '../sync/sync.status.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { SESSION_ABSOLUTE_MS, type Meta, type OperatorAuth, type SignedInOperator } from './operators.auth.ts';
 import type { Console } from './operators.console.ts';
@@ -65,7 +67,7 @@ export function operatorSessionCookie(publicUrl: string) {
   };
 }
 
-export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; console: Console; publicUrl: string; clock: Clock }) {
+export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; console: Console; publicUrl: string; clock: Clock; customers?: Pick<SyncStatus, 'customers' | 'gdapSummary'> }) {
   const { auth } = deps;
   const cookie = operatorSessionCookie(deps.publicUrl);
   const signedIn = new WeakMap<FastifyRequest, SignedInOperator>();
@@ -142,6 +144,26 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
     api.get('/api/console/partners/:id', { schema: { tags, summary: 'One signup: company, contacts, links, emails, checks, imports, masked credentials, timeline', params: idParamsSchema, response: { 200: partnerDetailSchema, ...errors } } }, async (request) =>
       deps.console.partnerDetail(request.params.id),
     );
+
+    const customers = deps.customers;
+    if (customers) {
+      api.get(
+        '/api/console/partners/:id/customers',
+        {
+          schema: {
+            tags,
+            summary: 'The partner\u2019s imported customers with what GDAP lets TotalOne do there; access=no_admin_access lists those it cannot administer yet',
+            params: idParamsSchema,
+            querystring: customerQuerySchema,
+            response: { 200: customerListSchema.extend({ gdap: gdapSummarySchema.nullable() }), ...errors },
+          },
+        },
+        async (request) => {
+          const [list, gdap] = await Promise.all([customers.customers(request.params.id, request.query), customers.gdapSummary(request.params.id)]);
+          return { ...list, gdap };
+        },
+      );
+    }
 
     const actions = [
       ['resend-verification', 'Re-send the confirmation email (state registered)', 'resendVerification'],

@@ -15,6 +15,14 @@ interface CustomerRow {
   first_seen_at: Date;
   last_seen_at: Date;
   sort_key: string;
+  gdap_status: 'active' | 'expiring' | 'expired' | 'none' | 'unknown' | null;
+  gdap_end_at: Date | null;
+  gdap_auto_extend: boolean | null;
+  gdap_global_admin: boolean | null;
+  gdap_read_only: boolean | null;
+  gdap_group_assigned: boolean | null;
+  gdap_relationship: string | null;
+  gdap_blocker: 'unknown' | 'no_relationship' | 'expired' | 'read_only' | 'no_global_admin' | 'no_group_assignment' | null;
 }
 
 export interface CustomerQuery {
@@ -23,6 +31,8 @@ export interface CustomerQuery {
   order: 'asc' | 'desc';
   cursor: CustomerCursor | undefined;
   limit: number;
+  /** Only customers TotalOne cannot administer through GDAP (or not known yet). */
+  noAdminAccess?: boolean;
 }
 
 export function createSyncRepo() {
@@ -173,6 +183,18 @@ export function createSyncRepo() {
       return { present: Number(row.present), removed: Number(row.removed) };
     },
 
+    /** GDAP over the present customers: how many per blocker, how many expire soon, and the last read. */
+    async gdapCounts(db: DbOrTx, partnerId: string) {
+      const [groups, read] = await Promise.all([
+        sql<{ blocker: string | null; checked: boolean; n: number; expiring: number }>`
+          SELECT gdap_blocker AS blocker, gdap_status IS NOT NULL AS checked, count(*) AS n, count(*) FILTER (WHERE gdap_status = 'expiring') AS expiring
+          FROM customers WHERE partner_id = ${partnerId} AND removed_at IS NULL
+          GROUP BY 1, 2`.execute(db),
+        db.selectFrom('gdap_reads').selectAll().where('partner_id', '=', partnerId).executeTakeFirst(),
+      ]);
+      return { groups: groups.rows.map((r) => ({ blocker: r.blocker, checked: r.checked, count: Number(r.n), expiring: Number(r.expiring) })), read };
+    },
+
     /**
      * One page of the tenant view: keyset paging over (sort key, customer id) in the "C" collation,
      * which is exactly what the partial indexes hold, so a page costs the same at any depth.
@@ -185,12 +207,14 @@ export function createSyncRepo() {
           : sql`AND (${key}, c.customer_id) < (${query.cursor.key} COLLATE "C", ${query.cursor.id})`
         : sql``;
       const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`;
-      const columns = sql`c.customer_id, c.tenant_id, c.domain, c.company_name, c.relationship, c.first_seen_at, c.last_seen_at, ${key} AS sort_key`;
+      const columns = sql`c.customer_id, c.tenant_id, c.domain, c.company_name, c.relationship, c.first_seen_at, c.last_seen_at, ${key} AS sort_key,
+        c.gdap_status, c.gdap_end_at, c.gdap_auto_extend, c.gdap_global_admin, c.gdap_read_only, c.gdap_group_assigned, c.gdap_relationship, c.gdap_blocker`;
+      const access = query.noAdminAccess ? sql`AND c.gdap_blocker IS NOT NULL` : sql``;
       if (!query.search) {
         // Walks the sort key's partial index from the cursor: the same cost at any depth.
         const { rows } = await sql<CustomerRow>`
           SELECT ${columns} FROM customers c
-          WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL ${keyset}
+          WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL ${access} ${keyset}
           ORDER BY ${key} ${direction}, c.customer_id ${direction}
           LIMIT ${query.limit + 1}`.execute(db);
         return rows;
@@ -205,11 +229,11 @@ export function createSyncRepo() {
       const { rows } = await sql<CustomerRow>`
         SELECT * FROM (
           (SELECT ${columns} FROM customers c
-           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL AND ${name} LIKE ${pattern} ${keyset}
+           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL ${access} AND ${name} LIKE ${pattern} ${keyset}
            ORDER BY ${key} ${direction}, c.customer_id ${direction} LIMIT ${limit})
           UNION ALL
           (SELECT ${columns} FROM customers c
-           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL AND ${domain} LIKE ${pattern} AND NOT (${name} LIKE ${pattern}) ${keyset}
+           WHERE c.partner_id = ${partnerId} AND c.removed_at IS NULL ${access} AND ${domain} LIKE ${pattern} AND NOT (${name} LIKE ${pattern}) ${keyset}
            ORDER BY ${key} ${direction}, c.customer_id ${direction} LIMIT ${limit})
         ) hits
         ORDER BY sort_key ${direction}, customer_id ${direction}

@@ -2,9 +2,10 @@ import type { Db } from '../../db/database.ts';
 import type { PartnerState } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
-import type { CustomerQuery, StatusView } from '../../../contracts/sync.ts';
+import type { CustomerQuery, GdapSummary, StatusView } from '../../../contracts/sync.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
 import type { SignupService } from '../signup/signup.service.ts';
+import { BLOCKER_TEXT, type GdapBlocker } from './sync.gdap.fns.ts';
 import { decodeCursor, encodeCursor, progressFigures, verifyStatusKey } from './sync.fns.ts';
 import type { SyncPartners } from './sync.partners.ts';
 import type { SyncRepo, SyncRun } from './sync.repo.ts';
@@ -91,10 +92,40 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
     ];
   }
 
+  /** Customers TotalOne cannot administer yet and why; null before anything was imported. */
+  async function gdapSummary(partnerId: string): Promise<GdapSummary | null> {
+    const { groups, read } = await repo.gdapCounts(db, partnerId);
+    if (groups.length === 0 && !read) return null;
+    const reasons = new Map<GdapBlocker, number>();
+    let manageable = 0;
+    let cannotManage = 0;
+    let expiringSoon = 0;
+    for (const g of groups) {
+      expiringSoon += g.expiring;
+      if (!g.checked) continue; // imported after the last GDAP read: counted once it is read
+      if (g.blocker === null) manageable += g.count;
+      else {
+        cannotManage += g.count;
+        reasons.set(g.blocker as GdapBlocker, (reasons.get(g.blocker as GdapBlocker) ?? 0) + g.count);
+      }
+    }
+    const failed = read && read.outcome !== 'read';
+    return {
+      readAt: iso(read?.read_at),
+      outcome: read?.outcome ?? null,
+      manageable,
+      cannotManage,
+      expiringSoon,
+      reasons: [...reasons].sort((a, b) => b[1] - a[1]).map(([blocker, count]) => ({ blocker, count, ...BLOCKER_TEXT[blocker] })),
+      problem: failed ? read.problem : null,
+      fix: failed ? read.fix : null,
+    };
+  }
+
   async function status(partnerId: string): Promise<StatusView> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
-    const [latest, lastCompleted, counts, finding] = await Promise.all([repo.latestRun(db, partnerId), repo.lastCompletedRun(db, partnerId), repo.counts(db, partnerId), deps.attention.openFinding(partnerId)]);
+    const [latest, lastCompleted, counts, finding, gdap] = await Promise.all([repo.latestRun(db, partnerId), repo.lastCompletedRun(db, partnerId), repo.counts(db, partnerId), deps.attention.openFinding(partnerId), gdapSummary(partnerId)]);
     const sync = latest ? presentRun(latest) : null;
     return {
       companyName: partner.companyName,
@@ -107,6 +138,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       lastSyncAt: iso(lastCompleted?.finished_at),
       attention: finding ? presentFinding(finding) : null,
       canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
+      gdap,
     };
   }
 
@@ -114,6 +146,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
     partnerFor,
     checkStatusKey,
     status,
+    gdapSummary,
 
     /** Whether the status stream can end: nothing more will change without a new run. */
     isSettled(view: StatusView): boolean {
@@ -123,7 +156,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
     async customers(partnerId: string, query: CustomerQuery) {
       const cursor = decodeCursor(query.cursor);
       if (query.cursor && !cursor) throw new ValidationError('The page cursor is damaged.', [{ path: 'cursor', message: 'Start again from the first page.' }]);
-      const rows = await repo.customersPage(db, partnerId, { search: query.search || undefined, sort: query.sort, order: query.order, cursor, limit: query.limit });
+      const rows = await repo.customersPage(db, partnerId, { search: query.search || undefined, sort: query.sort, order: query.order, cursor, limit: query.limit, noAdminAccess: query.access === 'no_admin_access' });
       const more = rows.length > query.limit;
       const page = more ? rows.slice(0, query.limit) : rows;
       const last = page.at(-1);
@@ -136,6 +169,19 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
           relationship: r.relationship,
           firstSeenAt: iso(r.first_seen_at)!,
           lastSeenAt: iso(r.last_seen_at)!,
+          gdap: {
+            status: r.gdap_status,
+            endAt: iso(r.gdap_end_at),
+            autoExtend: r.gdap_auto_extend,
+            globalAdmin: r.gdap_global_admin,
+            readOnly: r.gdap_read_only,
+            groupAssigned: r.gdap_group_assigned,
+            relationship: r.gdap_relationship,
+            canManage: r.gdap_status === null ? null : r.gdap_blocker === null,
+            blocker: r.gdap_blocker,
+            reason: r.gdap_blocker ? BLOCKER_TEXT[r.gdap_blocker].reason : null,
+            fix: r.gdap_blocker ? BLOCKER_TEXT[r.gdap_blocker].fix : null,
+          },
         })),
         nextCursor: more && last ? encodeCursor({ key: last.sort_key, id: last.customer_id }) : null,
       };

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'react';
 import { Notice } from '../components/Notice.tsx';
 import { Link } from '../router.tsx';
-import { consoleApi, type PartnerAction, type PartnerDetail } from './consoleApi.ts';
+import { GdapCell, GdapSummaryView } from '../pages/status/GdapAccess.tsx';
+import { consoleApi, type PartnerAction, type PartnerCustomers, type PartnerDetail } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
 import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
 import { Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
@@ -70,6 +71,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
           <EmailsTable partner={partner} />
           <PreflightRuns partner={partner} />
           <SyncRuns partner={partner} />
+          {partner.syncRuns.length > 0 ? <Customers partnerId={partner.id} /> : null}
         </div>
         <aside className="detail-grid__side stack" aria-label="Signup facts and actions">
           <section className="card" aria-labelledby="actions-title">
@@ -491,6 +493,75 @@ function Finding({ partner }: { partner: PartnerDetail }) {
           <dd>{finding.secondaryNotifiedAt ? <When iso={finding.secondaryNotifiedAt} /> : 'not yet (after 3 days without a fix)'}</dd>
         </div>
       </dl>
+    </section>
+  );
+}
+
+/** The partner's imported customers and what GDAP lets TotalOne do there; filter "no admin access". */
+function Customers({ partnerId }: { partnerId: string }) {
+  const [access, setAccess] = useState<'all' | 'no_admin_access'>('all');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const loaded = useLoad<PartnerCustomers>(() => consoleApi.partnerCustomers(partnerId, { access, ...(cursor ? { cursor } : {}) }), `${partnerId}:${access}:${cursor ?? ''}`);
+  return (
+    <section className="card stack" aria-labelledby="customers-title">
+      <h2 id="customers-title">Customers</h2>
+      <div className="field">
+        <label className="field__label" htmlFor="customers-access">
+          Show
+        </label>
+        <select
+          id="customers-access"
+          className="input"
+          value={access}
+          onChange={(event) => {
+            setCursors([]);
+            setAccess(event.target.value as 'all' | 'no_admin_access');
+          }}
+        >
+          <option value="all">All customers</option>
+          <option value="no_admin_access">No admin access (GDAP)</option>
+        </select>
+      </div>
+      <LoadedView loaded={loaded} what="the customers">
+        {(page) => (
+          <>
+            {page.gdap ? <GdapSummaryView summary={page.gdap} headingLevel={3} /> : null}
+            <div className="table-scroll" role="region" aria-label="Customers (table)" tabIndex={0}>
+              <table className="data-table data-table--compact">
+                <caption className="visually-hidden">{access === 'no_admin_access' ? 'Customers without admin access' : 'Customers'}, by name</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Company</th>
+                    <th scope="col">Domain</th>
+                    <th scope="col">Admin access (GDAP)</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((customer) => (
+                    <tr key={customer.id}>
+                      <th scope="row">{customer.companyName}</th>
+                      <td className="mono">{customer.domain}</td>
+                      <td>
+                        <GdapCell gdap={customer.gdap} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {page.items.length === 0 ? <p className="muted">No customers to show.</p> : null}
+            <div className="button-row">
+              <button type="button" className="button button--secondary button--small" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                Previous page
+              </button>
+              <button type="button" className="button button--secondary button--small" disabled={!page.nextCursor} onClick={() => setCursors((c) => [...c, page.nextCursor!])}>
+                Next page
+              </button>
+            </div>
+          </>
+        )}
+      </LoadedView>
     </section>
   );
 }

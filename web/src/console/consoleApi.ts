@@ -18,6 +18,7 @@ import type {
   supportListSchema,
   totpEnrolmentSchema,
 } from '../../../contracts/operators.ts';
+import type { customerListSchema, gdapSummarySchema } from '../../../contracts/sync.ts';
 import { apiGet, apiPost, onApiAnswer, type ApiError, type Expect } from '../api.ts';
 
 // The console's door to /api/console (server/modules/operators/operators.routes.ts), through the
@@ -42,6 +43,8 @@ export type SignedOut = z.infer<typeof signedOutSchema>;
 export type { OperatorSessionView, OperatorView, PartnerDetail, OperatorRole };
 
 export type PartnerAction = PartnerDetail['availableActions'][number];
+/** A page of a partner's imported customers with GDAP (GET /api/console/partners/:id/customers). */
+export type PartnerCustomers = z.infer<typeof customerListSchema> & { gdap: z.infer<typeof gdapSummarySchema> | null };
 
 const sessionLostListeners = new Set<(error: ApiError) => void>();
 /** Called when any console call answers 401 CONSOLE_SESSION_REQUIRED. */
@@ -101,6 +104,12 @@ export const consoleApi = {
   partners: (params: { q?: string; state?: string; sort?: string; order?: string; limit?: number; offset?: number }) =>
     get<PartnerList>(`/api/console/partners${query(params)}`, ['items', 'total']),
   partner: (partnerId: string) => get<PartnerDetail>(`/api/console/partners/${id(partnerId)}`, ['id', 'company', 'timeline', 'availableActions']),
+  partnerCustomers: (partnerId: string, query: { access: 'all' | 'no_admin_access'; search?: string; cursor?: string }) => {
+    const params = new URLSearchParams({ limit: '25', access: query.access });
+    if (query.search) params.set('search', query.search);
+    if (query.cursor) params.set('cursor', query.cursor);
+    return get<PartnerCustomers>(`/api/console/partners/${id(partnerId)}/customers?${params}`, ['items', 'nextCursor']);
+  },
   partnerAction: (partnerId: string, action: PartnerAction, reason: string) =>
     post<ActionResult>(`/api/console/partners/${id(partnerId)}/${actionPaths[action]}`, { reason }, ['status', 'message']),
   supportRequests: (params: { status?: string; q?: string; limit?: number; offset?: number }) =>

@@ -4,6 +4,7 @@ import { asApiError, type ApiError } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { GdapSummaryView } from './GdapAccess.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
 import { statusApi, type CheckAgainResult, type StatusView } from './status-api.ts';
 
@@ -143,6 +144,19 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
       </div>
 
       {view.attention ? <Finding view={view} /> : null}
+
+      {view.gdap ? (
+        <>
+          <GdapSummaryView summary={view.gdap} />
+          {view.gdap.cannotManage > 0 ? (
+            <p>
+              <Link to="/tenant?access=no_admin_access" className="button button--secondary">
+                See the customers without admin access
+              </Link>
+            </p>
+          ) : null}
+        </>
+      ) : null}
 
       {ready ? (
         <Notice tone="success" title="Your TotalOne tenant is ready">

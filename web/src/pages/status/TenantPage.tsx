@@ -4,6 +4,7 @@ import { asApiError, type ApiError } from '../../api.ts';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { GdapCell } from './GdapAccess.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
 import { statusApi, type CustomerList, type TenantSummary } from './status-api.ts';
 
@@ -12,11 +13,17 @@ import { statusApi, type CustomerList, type TenantSummary } from './status-api.t
 
 type Sort = 'name' | 'domain';
 type Order = 'asc' | 'desc';
+type Access = 'all' | 'no_admin_access';
 
 export function TenantPage() {
   usePageTitle('Your customers');
   const [summary, setSummary] = useState<TenantSummary>();
-  const [query, setQuery] = useState<{ search: string; sort: Sort; order: Order }>({ search: '', sort: 'name', order: 'asc' });
+  const [query, setQuery] = useState<{ search: string; sort: Sort; order: Order; access: Access }>({
+    search: '',
+    sort: 'name',
+    order: 'asc',
+    access: new URLSearchParams(location.search).get('access') === 'no_admin_access' ? 'no_admin_access' : 'all',
+  });
   const [pages, setPages] = useState<string[]>([]); // cursors of the pages before this one
   const [cursor, setCursor] = useState<string | undefined>();
   const [list, setList] = useState<CustomerList>();
@@ -32,7 +39,7 @@ export function TenantPage() {
     let cancelled = false;
     setLoading(true);
     statusApi
-      .customers({ ...(query.search ? { search: query.search } : {}), sort: query.sort, order: query.order, ...(cursor ? { cursor } : {}) })
+      .customers({ ...(query.search ? { search: query.search } : {}), sort: query.sort, order: query.order, access: query.access, ...(cursor ? { cursor } : {}) })
       .then(
         (result) => !cancelled && (setList(result), setError(undefined)),
         (e: unknown) => !cancelled && setError(asApiError(e)),
@@ -54,6 +61,12 @@ export function TenantPage() {
     setPages([]);
     setCursor(undefined);
     setQuery((q) => ({ ...q, sort, order: q.sort === sort && q.order === 'asc' ? 'desc' : 'asc' }));
+  }
+
+  function showAccess(access: Access) {
+    setPages([]);
+    setCursor(undefined);
+    setQuery((q) => ({ ...q, access }));
   }
 
   const ariaSort = (column: Sort) => (query.sort === column ? (query.order === 'asc' ? 'ascending' : 'descending') : 'none');
@@ -85,13 +98,22 @@ export function TenantPage() {
             </button>
           </div>
         </div>
+        <div className="field">
+          <label className="field__label" htmlFor="customer-access">
+            Show
+          </label>
+          <select id="customer-access" className="input" value={query.access} onChange={(event) => showAccess(event.target.value as Access)}>
+            <option value="all">All customers</option>
+            <option value="no_admin_access">Only customers without admin access (GDAP)</option>
+          </select>
+        </div>
       </form>
 
       {error ? <ApiErrorNotice error={error} /> : null}
 
       <div className="card">
         <p role="status" className="muted">
-          {loading ? 'Loading customers…' : list ? `${list.items.length} customer${list.items.length === 1 ? '' : 's'} on this page${query.search ? ` matching “${query.search}”` : ''}.` : ''}
+          {loading ? 'Loading customers…' : list ? `${list.items.length} customer${list.items.length === 1 ? '' : 's'}${query.access === 'no_admin_access' ? ' without admin access' : ''} on this page${query.search ? ` matching “${query.search}”` : ''}.` : ''}
         </p>
         <table className="data-table">
           <caption className="visually-hidden">Imported customers, sorted by {query.sort}</caption>
@@ -108,6 +130,7 @@ export function TenantPage() {
                 </button>
               </th>
               <th scope="col">Tenant ID</th>
+              <th scope="col">Admin access (GDAP)</th>
               <th scope="col">First imported</th>
             </tr>
           </thead>
@@ -117,6 +140,9 @@ export function TenantPage() {
                 <td>{customer.companyName}</td>
                 <td className="mono">{customer.domain}</td>
                 <td className="mono">{customer.tenantId ?? '—'}</td>
+                <td>
+                  <GdapCell gdap={customer.gdap} />
+                </td>
                 <td>{formatDateTime(customer.firstSeenAt)}</td>
               </tr>
             ))}

@@ -20,8 +20,9 @@ export const statusApi = {
   /** The partner fixed the finding in Microsoft: the failing check runs again. */
   checkAgain: () => apiPost<CheckAgainResult>('/api/status/check-again', {}, ['fixed', 'message']),
   summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
-  customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number }) => {
+  customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number; access?: 'all' | 'no_admin_access' }) => {
     const params = new URLSearchParams({ sort: query.sort, order: query.order, limit: String(query.limit ?? 50) });
+    if (query.access === 'no_admin_access') params.set('access', query.access);
     if (query.search) params.set('search', query.search);
     if (query.cursor) params.set('cursor', query.cursor);
     return apiGet<CustomerList>(`/api/tenant/customers?${params}`, ['items', 'nextCursor']);

@@ -47,6 +47,13 @@ class RunTakenOver extends Error {}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Partner Center refused the continuation token of the page asked for (`cause`: its answer). */
+class ContinuationRefused extends Error {
+  constructor(override readonly cause: unknown) {
+    super('Partner Center no longer accepts the continuation point');
+  }
+}
+
 export function createSyncService(deps: {
   db: Db;
   repo: SyncRepo;
@@ -169,14 +176,35 @@ export function createSyncService(deps: {
     counters.set(run.correlation_id, counter);
     const tokens = await accessTokens(partner.id);
     let persisted = { requests: 0, throttled: 0 };
+    /** A page; a continuation token Partner Center no longer accepts is told apart from other refusals. */
+    const pageFrom = (continuationToken: string | undefined) =>
+      fetchPage(run, tokens, continuationToken, log).catch((error) => {
+        if (continuationToken && classifyFailure(error, { continuation: true }).restartRun) throw new ContinuationRefused(error);
+        throw error;
+      });
+    let restarts = 0;
     try {
-      let pending = fetchPage(run, tokens, run.continuation_token ?? undefined, log);
+      let pending = pageFrom(run.continuation_token ?? undefined);
       for (;;) {
-        const page = await pending;
+        let page: PcCustomerPage;
+        try {
+          page = await pending;
+        } catch (error) {
+          if (!(error instanceof ContinuationRefused)) throw error;
+          // The stored continuation point expired (e.g. the run waited long between pages): the
+          // list is read again from its first page within the same run. Customers are upserted,
+          // so those already stored are written once more, never twice.
+          if (restarts >= 2) throw error.cause;
+          restarts += 1;
+          log.warn({ restarts, pagesBefore: run.pages }, 'Partner Center no longer accepts the stored continuation point; reading the customer list again from its first page');
+          await audit.record(db, { actorType: 'system', partnerId: partner.id, action: 'sync.restarted_from_first_page', details: { runId: run.id, reason: 'continuation_refused' } });
+          pending = pageFrom(undefined);
+          continue;
+        }
         const next = page.continuationToken;
         // The next page is read while this one is written; a crash in between re-reads it.
         if (next) {
-          pending = fetchPage(run, tokens, next, log);
+          pending = pageFrom(next);
           pending.catch(() => {});
         }
         const now = clock.now();

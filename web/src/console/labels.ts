@@ -81,6 +81,7 @@ const auditActionLabels: Record<string, string> = {
   'preflight.ran': 'Preflight checks ran',
   'sync.started': 'Customer sync started',
   'sync.completed': 'Customer sync completed',
+  'sync.restarted_from_first_page': 'Customer sync read the list again from the start',
   'sync.failed': 'Customer sync failed',
   'support_request.created': 'Support request received',
   'signup_link.issued': 'Signup link issued',

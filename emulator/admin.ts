@@ -75,11 +75,22 @@ export function registerAdmin(app: FastifyInstance, state: EmulatorState, contro
     return { now: state.now().toISOString() };
   });
 
+  // The demo's stand-in for the authenticator app: without ?upn, every user of the running
+  // scenario that has a TOTP method, with the current code and how long it stays valid.
   app.get('/_emulator/totp', (request, reply) => {
     const { upn } = request.query as { upn?: string };
-    const found = upn ? findUserByUpn(state.scenario, upn) : undefined;
+    const now = state.now();
+    const secondsLeft = 30 - (Math.floor(now.getTime() / 1000) % 30);
+    if (!upn) {
+      const users = state.scenario.tenants.flatMap((tenant) => tenant.users.map((user) => ({ tenant, user })));
+      const value = users.flatMap(({ tenant, user }) =>
+        user.mfa?.method === 'totp' ? [{ upn: user.userPrincipalName, tenantId: tenant.id, code: totpCode(user.mfa.secret, now), secondsLeft }] : [],
+      );
+      return { value, note: value.length === 0 ? 'No user of the running scenario has a TOTP method.' : 'Codes change every 30 seconds; reload for the next one.' };
+    }
+    const found = findUserByUpn(state.scenario, upn);
     if (!found || found.user.mfa?.method !== 'totp') return reply.status(404).send({ error: 'No user with a TOTP method by that UPN' });
-    return { upn: found.user.userPrincipalName, code: totpCode(found.user.mfa.secret, state.now()) };
+    return { upn: found.user.userPrincipalName, code: totpCode(found.user.mfa.secret, now), secondsLeft };
   });
 
   app.get('/_emulator/requests', (request) => {

@@ -54,6 +54,12 @@ describe('admin API', () => {
     assert.match(totp.body.code, /^\d{6}$/);
     assert.equal(totp.body.code, e.totp());
     assert.equal((await getJson(`${e.baseUrl}/_emulator/totp?upn=nobody@example.com`)).status, 404);
+    // The address printed at start-up, without ?upn: every TOTP user of the scenario with its code.
+    const all = await getJson(`${e.baseUrl}/_emulator/totp`);
+    assert.equal(all.status, 200);
+    const listed = all.body.value.find((u: { upn: string }) => u.upn === e.facts.serviceAccount.upn);
+    assert.equal(listed.code, e.totp());
+    assert.ok(listed.secondsLeft >= 1 && listed.secondsLeft <= 30);
     e.reset();
     assert.equal(e.now().toISOString(), clock.toISOString(), 'reset clears the clock offset');
   });

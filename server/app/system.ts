@@ -288,7 +288,10 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, publicUrl });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock, customers: services.syncStatus });
-      if (catcher) registerDevMailRoutes(app, catcher);
+      if (catcher) {
+        const { createDemoInbox } = await import('../modules/mail/mail.inbox.ts');
+        registerDevMailRoutes(app, createDemoInbox({ db: database.db, repo: createMailRepo(), catcher, from: config.mail.from, context: { publicUrl, supportEmail: config.mail.supportEmail } }));
+      }
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
       await app.listen({ host: config.http.host, port });
       const started = app;

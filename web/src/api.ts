@@ -156,6 +156,8 @@ export interface MailSummary {
   to: string[];
   cc: string[];
   receivedAt: string;
+  /** Sent before this start of the demo: its one-time link is no longer shown, and this is how to get a new one. */
+  linkRemoved: { newLink: string; href?: string; command?: string } | null;
 }
 export interface MailDetail extends MailSummary {
   text: string;

@@ -144,6 +144,18 @@ export function createMailRepo() {
       return { waiting: Number(waiting.n), oldestWaiting: waiting.oldest ? new Date(waiting.oldest as Date | string) : null, failed: Number(failed.n), recentFailures };
     },
 
+    /** The demo inbox: sent emails, newest first, and any row whose Message-ID the catcher holds. */
+    async listForInbox(db: DbOrTx, caughtMessageIds: string[], limit: number) {
+      return db
+        .selectFrom('outbox')
+        .select(['id', 'template', 'to_address', 'cc_addresses', 'params', 'message_id', 'status', 'sent_at', 'created_at'])
+        .where((eb) => (caughtMessageIds.length > 0 ? eb.or([eb('status', '=', 'sent'), eb('message_id', 'in', caughtMessageIds)]) : eb('status', '=', 'sent')))
+        .orderBy('sent_at', (ob) => ob.desc().nullsFirst())
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
     async listForPartner(db: DbOrTx, partnerId: string) {
       return db
         .selectFrom('outbox')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeHtml, renderMail, templateNames, type AttentionReminderParams } from './mail.templates.ts';
+import { escapeHtml, renderMail, renderMailWithoutLinks, templateNames, type AttentionReminderParams } from './mail.templates.ts';
 
 const ctx = { publicUrl: 'https://signup.example', supportEmail: 'help@example.com' };
 const params = { firstName: 'Jana', companyName: 'Fabrikam <GmbH>', expiresAt: '2026-01-03T09:00:00.000Z', reference: 'TO-AAAA-BBBB', verified: true, entraDomain: 'f.onmicrosoft.com', claimedAt: '2026-01-01T10:00:00.000Z', name: 'Jana', message: 'Help please' };
@@ -52,6 +52,27 @@ describe('email templates', () => {
     // Nothing to do in TotalOne after the fix: no empty paragraph.
     const quiet = renderMail('attention_required', { ...attention, afterFix: '' }, { statusKey: 'abc' }, ctx);
     assert.ok(!/\n\n\n/.test(quiet.text));
+  });
+
+  it("the operator's reply keeps its paragraphs and line breaks in the HTML part", () => {
+    const reply = 'Hello Jana,\n\nthe secret was renewed.\nPlease sign in again.\r\n\r\nRegards <Ops>';
+    const mail = renderMail('support_reply', { ...params, reply, originalMessage: 'First line\n\nSecond line' }, {}, ctx);
+    assert.match(mail.html, /<p>Hello Jana,<\/p>\n<p>the secret was renewed\.<br>Please sign in again\.<\/p>\n<p>Regards &lt;Ops&gt;<\/p>/);
+    assert.match(mail.html, /<p style="font-size:14px">First line<\/p>\n<p style="font-size:14px">Second line<\/p>/);
+    assert.ok(mail.text.includes(reply), 'the text part carries the reply as written');
+  });
+
+  it('an email rebuilt from the outbox shows its link as removed and carries no link token', () => {
+    for (const name of templateNames) {
+      const mail = renderMailWithoutLinks(name, { ...params, ...attention }, ctx);
+      assert.ok(!/#(token|key)=/.test(mail.text + mail.html), `${name} has no link with a token`);
+      if (mail.linkRemoved) {
+        assert.match(mail.text, /\[link removed: its one-time secret is erased once the email is sent\]/, name);
+        assert.match(mail.html, /link removed/, name);
+      }
+    }
+    assert.equal(renderMailWithoutLinks('verify_email', params, ctx).linkRemoved, true);
+    assert.equal(renderMailWithoutLinks('support_request_received', params, ctx).linkRemoved, false);
   });
 
   it('escapes every HTML special character', () => {

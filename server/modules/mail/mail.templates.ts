@@ -235,29 +235,66 @@ export function renderMail(template: string, params: Params, secrets: Secrets, c
   return render(params, secrets, ctx);
 }
 
+/** Stands in for a link token that is no longer kept (see renderMailWithoutLinks). */
+const LINK_REMOVED = '\u2060link-removed\u2060';
+
+/**
+ * The email as it was sent, from the outbox row alone: the outbox erases the sealed link tokens
+ * once an email is sent, so a link that carried one is shown as removed, never rebuilt. Says
+ * whether the email had such a link.
+ */
+export function renderMailWithoutLinks(template: string, params: Params, ctx: MailContext): RenderedMail & { linkRemoved: boolean } {
+  let linkRemoved = false;
+  const secrets = new Proxy({} as Secrets, {
+    get: () => {
+      linkRemoved = true;
+      return LINK_REMOVED;
+    },
+  });
+  const mail = renderMail(template, params, secrets, ctx);
+  return { ...mail, linkRemoved };
+}
+
 function compose(subject: string, p: Params, ctx: MailContext, block: Block): RenderedMail {
   const greeting = p.firstName ? `Hello ${p.firstName},` : 'Hello,';
+  const linkRemoved = block.button?.url.includes(LINK_REMOVED) ?? false;
   const textParts = [greeting, '', ...block.paragraphs.flatMap((x) => [x, ''])];
-  if (block.button) textParts.push(`${block.button.label}: ${block.button.url}`, '');
+  if (block.button) textParts.push(linkRemoved ? `${block.button.label}: [link removed: its one-time secret is erased once the email is sent]` : `${block.button.label}: ${block.button.url}`, '');
   for (const line of block.after ?? []) textParts.push(line, '');
   textParts.push('The TotalOne onboarding team', `${ctx.publicUrl} · ${ctx.supportEmail}`);
 
-  const button = block.button
-    ? `<p style="margin:28px 0"><a href="${escapeHtml(block.button.url)}" style="background:#0b5cad;color:#ffffff;padding:12px 22px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(block.button.label)}</a></p>
-<p style="font-size:13px;color:#555">If the button does not work, copy this address into your browser:<br><span style="word-break:break-all">${escapeHtml(block.button.url)}</span></p>`
-    : '';
+  const button = !block.button
+    ? ''
+    : linkRemoved
+      ? `<p style="margin:28px 0;padding:12px 16px;border:1px dashed #8a94a3;border-radius:6px;color:#444"><strong>${escapeHtml(block.button.label)}</strong>: link removed. Its one-time secret is erased once the email is sent, so it cannot be shown again.</p>`
+      : `<p style="margin:28px 0"><a href="${escapeHtml(block.button.url)}" style="background:#0b5cad;color:#ffffff;padding:12px 22px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(block.button.label)}</a></p>
+<p style="font-size:13px;color:#555">If the button does not work, copy this address into your browser:<br><span style="word-break:break-all">${escapeHtml(block.button.url)}</span></p>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
 <body style="margin:0;background:#f3f5f8;font-family:Segoe UI,Arial,sans-serif;color:#1b1f24">
 <div style="max-width:560px;margin:0 auto;padding:32px 24px;background:#ffffff">
 <p style="font-size:20px;font-weight:700;color:#0b5cad;margin:0 0 24px">TotalOne</p>
 <p>${escapeHtml(greeting)}</p>
-${block.paragraphs.map((x) => `<p>${escapeHtml(x)}</p>`).join('\n')}
+${block.paragraphs.map((x) => htmlParagraphs(x)).join('\n')}
 ${button}
-${(block.after ?? []).map((x) => `<p style="font-size:14px">${escapeHtml(x)}</p>`).join('\n')}
+${(block.after ?? []).map((x) => htmlParagraphs(x, ' style="font-size:14px"')).join('\n')}
 <p style="margin-top:32px;font-size:13px;color:#555">The TotalOne onboarding team · ${escapeHtml(ctx.supportEmail)}</p>
 </div></body></html>`;
   return { subject, text: textParts.join('\n'), html };
+}
+
+/**
+ * One paragraph of the text part as HTML: text someone typed (a support reply, a quoted message)
+ * keeps its blank lines as paragraphs and its single line breaks as breaks.
+ */
+function htmlParagraphs(text: string, attributes = ''): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n+/)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => `<p${attributes}>${escapeHtml(part).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
 }
 
 export function escapeHtml(value: string): string {

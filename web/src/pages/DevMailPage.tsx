@@ -3,8 +3,9 @@ import { api, asApiError, type ApiError, type MailDetail, type MailSummary } fro
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
 import { usePageTitle } from '../router.tsx';
 
-// The demo's inbox: every email the built-in mail catcher received, newest first, refreshed every
-// few seconds. Each email's HTML is shown in a sandboxed frame served with its own strict CSP.
+// The demo's inbox: every email sent in the demo (read from the outbox, so it survives a restart),
+// newest first, refreshed every few seconds. Each email's HTML is shown in a sandboxed frame served
+// with its own strict CSP. An email sent before this start shows its one-time link as removed.
 
 const REFRESH_MS = 3000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -44,8 +45,12 @@ export function DevMailPage() {
         <h1>Demo inbox</h1>
         <Notice tone="warning" title="Only in the demo" live={false}>
           <p>
-            This inbox exists only when TotalOne Signup runs in its embedded demo mode: it shows every email the built-in mail catcher received, whoever
-            it was addressed to. In production, emails go to real mailboxes and this page is not available.
+            This inbox exists only when TotalOne Signup runs in its embedded demo mode: it shows every email sent in the demo, whoever it was
+            addressed to. In production, emails go to real mailboxes and this page is not available.
+          </p>
+          <p>
+            Emails sent before the demo was last started are shown without their one-time link: TotalOne keeps a link&apos;s secret only sealed until
+            the email is sent, then erases it, so nobody can read it from the database later. Such an email says how to get a new link.
           </p>
         </Notice>
       </div>
@@ -77,6 +82,7 @@ export function DevMailPage() {
                   <span className="mail-list__subject">{message.subject || '(no subject)'}</span>
                   <span className="mail-list__meta">
                     To {message.to.join(', ')} · <time dateTime={message.receivedAt}>{timeFormat.format(new Date(message.receivedAt))}</time>
+                    {message.linkRemoved ? ' · link removed' : ''}
                   </span>
                 </button>
               </li>
@@ -127,6 +133,21 @@ function Reader({ message }: { message: MailSummary }) {
           Show plain text
         </button>
       </div>
+      {message.linkRemoved ? (
+        <Notice tone="info" title="Sent before this start of the demo: the link is removed" live={false}>
+          <p>
+            The one-time secret of its link was erased once the email was sent. {message.linkRemoved.newLink}
+          </p>
+          {message.linkRemoved.href ? (
+            <p>
+              <a className="button button--secondary button--small" href={message.linkRemoved.href}>
+                {message.linkRemoved.href.startsWith('/help') ? 'Get a new link' : 'Open the status page'}
+              </a>
+            </p>
+          ) : null}
+          {message.linkRemoved.command ? <pre className="reader__command">{message.linkRemoved.command}</pre> : null}
+        </Notice>
+      ) : null}
       {plainText ? (
         error ? (
           <ApiErrorNotice error={error} />

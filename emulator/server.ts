@@ -5,7 +5,7 @@ import { registerAppRoutes } from './graph/index.ts';
 import { registerAuthorize } from './identity/authorize.ts';
 import { registerDiscovery } from './identity/discovery.ts';
 import { registerTokenEndpoints } from './identity/token.ts';
-import { registerPartnerCenter } from './partner-center/routes.ts';
+import { PC_CODES, PartnerCenterError, errorBody, registerPartnerCenter } from './partner-center/routes.ts';
 import { logRequest, type EmulatorState, type RequestLogEntry } from './state.ts';
 
 /** Headers worth seeing in the request log; credentials (Authorization, cookies) are never among them. */
@@ -53,7 +53,12 @@ export function buildServer(state: EmulatorState, controls: AdminControls, logge
   registerPartnerCenter(app, state);
 
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: 'not_found', message: `The emulator does not serve ${request.method} ${request.url.split('?')[0]}` });
+    // Partner Center answers paths it does not serve in its own error shape.
+    if (request.url.startsWith('/v1/')) {
+      return reply.status(404).header('content-type', 'application/json; charset=utf-8')
+        .send(errorBody(new PartnerCenterError(404, PC_CODES.notFound, `Not found: ${request.method} ${request.url.split('?')[0]} is not a Partner Center resource.`)));
+    }
+    return reply.status(404).send({ error: 'not_found', message: `The emulator does not serve ${request.method} ${request.url.split('?')[0]}` });
   });
   return app;
 }

@@ -14,7 +14,7 @@ export function customerCount(source: CustomerSource): number {
 export function customerAt(source: CustomerSource, index: number): CustomerSpec | undefined {
   if (index < 0 || index >= customerCount(source)) return undefined;
   if (source.kind === 'list') return source.customers[index];
-  const b = stableBytes(4, source.seed, 'customer', index);
+  const b = stableBytes(5, source.seed, 'customer', index);
   const a = first[b[0]! % first.length]!;
   const n = second[b[1]! % second.length]!;
   const slug = `${a}${n}`.toLowerCase().replace(/[^a-z]/g, '');
@@ -23,6 +23,8 @@ export function customerAt(source: CustomerSource, index: number): CustomerSpec 
     companyName: `${a} ${n} ${suffix[b[2]! % suffix.length]} ${String(index + 1).padStart(5, '0')}`,
     domain: `${slug}${index + 1}.onmicrosoft.com`,
     relationshipToPartner: b[3]! % 10 === 0 ? 'advisor' : 'reseller',
+    // One customer in five has not allowed delegated (DAP) access.
+    allowDelegatedAccess: b[4]! % 5 !== 0,
   };
 }
 
@@ -58,7 +60,7 @@ export function toCustomer(c: CustomerSpec) {
       attributes: { objectType: 'CustomerCompanyProfile' },
     },
     relationshipToPartner: c.relationshipToPartner,
-    allowDelegatedAccess: true,
+    allowDelegatedAccess: c.allowDelegatedAccess ?? true,
     links: { self: link(`/customers/${c.id}`) },
     attributes: { objectType: 'Customer' },
   };

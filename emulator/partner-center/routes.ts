@@ -9,16 +9,45 @@ import type { ScenarioTenant } from '../scenarios/types.ts';
 import { logEvent, type EmulatorState } from '../state.ts';
 import { customerAt, customerCount, findCustomer, link, toCustomer } from './customers.ts';
 
-class PartnerCenterError extends Error {
-  constructor(readonly status: number, readonly code: number, description: string, readonly headers: Record<string, string> = {}) {
+/**
+ * Partner Center's error codes for what the emulator refuses, from "Partner Center REST error
+ * codes" (https://learn.microsoft.com/en-us/partner-center/developer/error-codes); 900421 (App+User
+ * call without MFA) from Partner Center's MFA enforcement documentation.
+ */
+export const PC_CODES = {
+  /** Unauthorized 401: Access denied. */
+  accessDenied: '400',
+  /** Unauthorized 401: Partner Token missing in request context. */
+  tokenMissing: '800001',
+  /** Unauthorized 401: App+User call without MFA. */
+  mfaRequired: '900421',
+  /** Forbidden 403: Access denied. */
+  forbidden: '2032',
+  /** Forbidden 403: The supplied role doesn't have the rights to perform the requested operation. */
+  roleMissing: '900150',
+  /** NotFound 404: Not found. */
+  notFound: '1000',
+  /** BadRequest 400: Invalid input. */
+  invalidInput: '400056',
+  /** InternalServerError 500: Something went wrong. Try again after some time. */
+  internal: '900192',
+  /** 501 NotImplemented: Exception not defined (also used for a 503, which the table does not list). */
+  undefinedException: '0',
+} as const;
+
+export class PartnerCenterError extends Error {
+  constructor(readonly status: number, readonly code: string, description: string, readonly headers: Record<string, string> = {}) {
     super(description);
   }
 }
 
-/** Partner Center's error body: { code, description, data, source }. */
-function errorBody(err: PartnerCenterError) {
-  return { code: err.code, description: err.message, data: [], source: 'PartnerFD' };
+/** Partner Center's error body: { code (string), description, data, source }. */
+export function errorBody(err: PartnerCenterError) {
+  return { code: err.code, description: err.message, data: [] as unknown[], source: 'PartnerFD' };
 }
+
+/** "WWW-Authenticate: OAuth realm=urn:cpsvc:cpid:{some cid}" on 401, as the error codes page shows. */
+const challenge = () => ({ 'www-authenticate': `OAuth realm=urn:cpsvc:cpid:${randomUUID()}` });
 
 function unverifiedTenantId(authorization: string | undefined): string {
   try {
@@ -37,25 +66,26 @@ interface PartnerCaller {
 async function authenticate(state: EmulatorState, request: FastifyRequest): Promise<PartnerCaller> {
   const result = await verifyAccessToken(state, request.headers.authorization, [PARTNER_CENTER_RESOURCE, `${PARTNER_CENTER_RESOURCE}/`]);
   if (!result.ok) {
-    throw new PartnerCenterError(401, 401, `Unauthorized: the access token is ${result.reason === 'missing' ? 'missing' : result.reason === 'expired' ? 'expired' : 'not valid for ' + PARTNER_CENTER_RESOURCE}.`, { 'www-authenticate': 'Bearer' });
+    if (result.reason === 'missing') throw new PartnerCenterError(401, PC_CODES.tokenMissing, 'Partner Token missing in request context.', challenge());
+    throw new PartnerCenterError(401, PC_CODES.accessDenied, `Access denied: the access token is ${result.reason === 'expired' ? 'expired' : 'not valid for ' + PARTNER_CENTER_RESOURCE}.`, challenge());
   }
   const claims = result.claims;
   const tenant = tenantById(state.scenario, String(claims.tid));
-  if (!tenant) throw new PartnerCenterError(401, 401, 'Unauthorized: the tenant is not a Partner Center partner.');
+  if (!tenant) throw new PartnerCenterError(401, PC_CODES.accessDenied, 'Access denied: the tenant is not a Partner Center partner.', challenge());
   const isApp = claims.idtyp === 'app' || claims.scp === undefined;
   if (isApp) {
     // App-only access is reserved to the app registered as the partner's Partner Center web app.
-    if (claims.appid !== tenant.partnerCenter.webAppId) throw new PartnerCenterError(403, 403, 'The application is not registered as a Partner Center web app for this partner.');
+    if (claims.appid !== tenant.partnerCenter.webAppId) throw new PartnerCenterError(403, PC_CODES.forbidden, 'Access denied: the application is not registered as a Partner Center web app for this partner.');
     return { tenant, isApp };
   }
   const amr = Array.isArray(claims.amr) ? claims.amr : [];
   if (!amr.includes('mfa')) {
-    throw new PartnerCenterError(401, 900421, 'Multi-factor authentication (MFA) is required for App+User calls to Partner Center APIs. Sign in again with MFA and use the new access token.');
+    throw new PartnerCenterError(401, PC_CODES.mfaRequired, 'Multi-factor authentication (MFA) is required for App+User calls to Partner Center APIs. Sign in again with MFA and use the new access token.');
   }
   const memberOf = transitiveGroupIds(tenant, String(claims.oid));
   const agentGroups = tenant.groups.filter((g) => g.displayName === 'AdminAgents' || g.displayName === 'SalesAgents').map((g) => g.id);
   if (!agentGroups.some((g) => memberOf.has(g))) {
-    throw new PartnerCenterError(403, 403, 'The signed-in user does not have the Partner Center role this operation requires (Admin agent or Sales agent).');
+    throw new PartnerCenterError(403, PC_CODES.roleMissing, 'The supplied role doesn\'t have the rights to perform the requested operation: the signed-in user is neither Admin agent nor Sales agent.');
   }
   return { tenant, isApp };
 }
@@ -73,7 +103,7 @@ function throttle(state: EmulatorState, tenant: ScenarioTenant): void {
   if (window.count > budget) {
     const retryAfter = Math.max(1, Math.ceil((window.windowStart + windowSeconds * 1000 - now) / 1000));
     logEvent(state, 'partner_center.throttled', { retryAfter }, tenant.id);
-    throw new PartnerCenterError(429, 429, `Rate limit is exceeded. Try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
+    throw new PartnerCenterError(429, '429', `Rate limit is exceeded. Try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
   }
 }
 
@@ -92,7 +122,7 @@ function decodeContinuation(token: string, tenantId: string): ContinuationState 
     const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinuationState;
     if (c.t === tenantId && Number.isInteger(c.o) && Number.isInteger(c.s)) return c;
   } catch { /* fall through */ }
-  throw new PartnerCenterError(400, 400, 'The continuation token is invalid or belongs to another query.');
+  throw new PartnerCenterError(400, PC_CODES.invalidInput, 'Invalid input: the continuation token is invalid or belongs to another query.');
 }
 
 function listCustomers(state: EmulatorState, request: FastifyRequest, caller: PartnerCaller) {
@@ -100,12 +130,12 @@ function listCustomers(state: EmulatorState, request: FastifyRequest, caller: Pa
   const pc = caller.tenant.partnerCenter;
   let offset = 0;
   let size = q.size !== undefined ? Number(q.size) : pc.defaultPageSize;
-  if (!Number.isInteger(size) || size < 1) throw new PartnerCenterError(400, 400, 'The size parameter must be a positive integer.');
+  if (!Number.isInteger(size) || size < 1) throw new PartnerCenterError(400, PC_CODES.invalidInput, 'Invalid input: the size parameter must be a positive integer.');
   size = Math.min(size, pc.maxPageSize);
   if (q.seekOperation !== undefined) {
-    if (q.seekOperation.toLowerCase() !== 'next') throw new PartnerCenterError(400, 400, `Seek operation '${q.seekOperation}' is not supported.`);
+    if (q.seekOperation.toLowerCase() !== 'next') throw new PartnerCenterError(400, PC_CODES.invalidInput, `Invalid input: seek operation '${q.seekOperation}' is not supported.`);
     const token = request.headers['ms-continuationtoken'];
-    if (typeof token !== 'string' || !token) throw new PartnerCenterError(400, 400, 'A seek operation requires the MS-ContinuationToken header.');
+    if (typeof token !== 'string' || !token) throw new PartnerCenterError(400, PC_CODES.invalidInput, 'Invalid input: a seek operation requires the MS-ContinuationToken header.');
     const c = decodeContinuation(token, caller.tenant.id);
     offset = c.o;
     size = c.s;
@@ -113,7 +143,7 @@ function listCustomers(state: EmulatorState, request: FastifyRequest, caller: Pa
   const pageNumber = Math.floor(offset / size);
   if (pc.faults.failPagesOnce.includes(pageNumber) && !state.faultCounters.failedPages.has(pageNumber)) {
     state.faultCounters.failedPages.add(pageNumber);
-    throw new PartnerCenterError(500, 500, 'An internal error occurred while reading the customer list. Retry the request.');
+    throw new PartnerCenterError(500, PC_CODES.internal, 'Something went wrong. Try again after some time.');
   }
   const total = customerCount(pc.customers);
   const items = [];
@@ -167,7 +197,7 @@ export function registerPartnerCenter(app: FastifyInstance, state: EmulatorState
       if (faults && faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
       state.faultCounters.requests += 1;
       if (faults && faults.unavailableRequests > 0 && state.faultCounters.requests <= faults.unavailableRequests) {
-        throw new PartnerCenterError(503, 503, 'The service is temporarily unavailable. Retry the request later.');
+        throw new PartnerCenterError(503, PC_CODES.undefinedException, 'The service is temporarily unavailable. Retry the request later.');
       }
       const caller = await authenticate(state, request);
       throttle(state, caller.tenant);
@@ -187,7 +217,7 @@ export function registerPartnerCenter(app: FastifyInstance, state: EmulatorState
   app.get('/v1/customers/:id', wrap((request, caller) => {
     const { id } = request.params as { id: string };
     const customer = findCustomer(caller.tenant.partnerCenter.customers, id);
-    if (!customer) throw new PartnerCenterError(404, 404, `Customer ${id} was not found for this partner.`);
+    if (!customer) throw new PartnerCenterError(404, PC_CODES.notFound, `Not found: customer ${id} is not a customer of this partner.`);
     return toCustomer(customer);
   }));
   app.get('/v1/profiles/organization', wrap((_request, caller) => organizationProfile(caller.tenant)));

@@ -83,6 +83,15 @@ const builtIns: BuiltInScenario[] = [
     },
   },
   {
+    name: 'pc-role-missing',
+    description: 'The service account holds no Partner Center agent role (only Incentive Administrator), so it is in neither AdminAgents nor SalesAgents: Partner Center answers 403 (900150) to its App+User calls.',
+    change: (t) => {
+      const agentGroups = t.groups.filter((g) => g.displayName === 'AdminAgents' || g.displayName === 'SalesAgents');
+      for (const group of agentGroups) group.members = group.members.filter((m) => m !== serviceAccount(t).id);
+      serviceAccount(t).partnerCenterRoles = ['Incentive Administrator'];
+    },
+  },
+  {
     name: 'missing-graph-permission',
     description: 'The Total One app lacks RoleManagement.ReadWrite.Directory (guide step 2.26): neither requested nor granted.',
     change: (t) => {

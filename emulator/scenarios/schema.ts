@@ -34,7 +34,7 @@ const servicePrincipal = z.object({
   appOwnerOrganizationId: z.string(),
 });
 
-const customer = z.object({ id: guid, companyName: z.string(), domain: z.string(), relationshipToPartner: z.enum(['reseller', 'advisor', 'none']) });
+const customer = z.object({ id: guid, companyName: z.string(), domain: z.string(), relationshipToPartner: z.enum(['reseller', 'advisor', 'none']), allowDelegatedAccess: z.boolean().optional() });
 
 const tenant = z.object({
   kind: z.enum(['partner', 'operator']).optional(),

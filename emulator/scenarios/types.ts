@@ -137,6 +137,8 @@ export interface CustomerSpec {
   companyName: string;
   domain: string;
   relationshipToPartner: 'reseller' | 'advisor' | 'none';
+  /** Partner Center's allowDelegatedAccess (delegated admin privileges granted); default true. */
+  allowDelegatedAccess?: boolean;
 }
 
 export interface PartnerCenterSetup {

@@ -34,12 +34,13 @@ async function walkCustomers(token: string, size: number): Promise<{ ids: string
   return { ids, pages };
 }
 
-function assertPcError(r: HttpResult, status: number, code: number) {
+/** Partner Center's error shape: code (a string), description, data, source "PartnerFD". */
+function assertPcError(r: HttpResult, status: number, code: string) {
   assert.equal(r.status, status, JSON.stringify(r.body));
   assert.equal(r.body.code, code);
   assert.equal(typeof r.body.description, 'string');
   assert.ok(Array.isArray(r.body.data));
-  assert.equal(typeof r.body.source, 'string');
+  assert.equal(r.body.source, 'PartnerFD');
 }
 
 describe('customers', () => {
@@ -63,8 +64,11 @@ describe('customers', () => {
     assert.equal(typeof c.companyProfile.companyName, 'string');
     assert.equal(c.companyProfile.attributes.objectType, 'CustomerCompanyProfile');
     assert.ok(['reseller', 'advisor'].includes(c.relationshipToPartner));
+    assert.equal(typeof c.allowDelegatedAccess, 'boolean');
     assert.deepEqual(c.links.self, { uri: `/customers/${c.id}`, method: 'GET', headers: [] });
     assert.deepEqual(c.attributes, { objectType: 'Customer' });
+    const dap = r.body.items.map((x: { allowDelegatedAccess: boolean }) => x.allowDelegatedAccess);
+    assert.ok(dap.includes(true) && dap.includes(false), 'allowDelegatedAccess differs between customers');
     const fresh = await getJson(pc('/customers?size=100'), bearer(token));
     assert.match(fresh.headers.get('ms-requestid')!, /^[0-9a-f-]{36}$/);
   });
@@ -92,9 +96,9 @@ describe('customers', () => {
     const one = await getJson(pc(`/customers/${first.id}`), bearer(token));
     assert.equal(one.status, 200);
     assert.deepEqual(one.body, first);
-    assertPcError(await getJson(pc('/customers/00000000-0000-4000-8000-000000000000'), bearer(token)), 404, 404);
-    assertPcError(await getJson(pc('/customers?size=5&seekOperation=Next'), bearer(token)), 400, 400);
-    assertPcError(await getJson(pc('/customers?size=5&seekOperation=Next'), { ...bearer(token), 'MS-ContinuationToken': 'garbage' }), 400, 400);
+    assertPcError(await getJson(pc('/customers/00000000-0000-4000-8000-000000000000'), bearer(token)), 404, '1000');
+    assertPcError(await getJson(pc('/customers?size=5&seekOperation=Next'), bearer(token)), 400, '400056');
+    assertPcError(await getJson(pc('/customers?size=5&seekOperation=Next'), { ...bearer(token), 'MS-ContinuationToken': 'garbage' }), 400, '400056');
   });
 });
 
@@ -114,22 +118,40 @@ describe('profiles', () => {
 
 describe('access control', () => {
   it('401 without a token or with a Graph token', async () => {
-    assertPcError(await getJson(pc('/customers')), 401, 401);
-    assertPcError(await getJson(pc('/customers'), bearer(await appToken(e))), 401, 401);
+    assertPcError(await getJson(pc('/customers')), 401, '800001');
+    assertPcError(await getJson(pc('/customers'), bearer(await appToken(e))), 401, '400');
   });
 
   it('app+user tokens without MFA get 401 with error code 900421', async () => {
     e.loadScenario('no-mfa');
     const r = await getJson(pc('/customers?size=10'), bearer(await userToken()));
-    assertPcError(r, 401, 900421);
+    assertPcError(r, 401, '900421');
     assert.match(r.body.description, /Multi-factor authentication/);
   });
 
   it('a user outside AdminAgents gets 403 (not-admin-agent); adding them fixes it', async () => {
     e.loadScenario('not-admin-agent');
-    assertPcError(await getJson(pc('/customers?size=10'), bearer(await userToken())), 403, 403);
+    assertPcError(await getJson(pc('/customers?size=10'), bearer(await userToken())), 403, '900150');
     e.patch({ op: 'addGroupMember', group: 'AdminAgents' });
     assert.equal((await getJson(pc('/customers?size=10'), bearer(await userToken()))).status, 200);
+  });
+
+  it('pc-role-missing: a service account without the Admin agent role gets 403 (900150); the role fixes it', async () => {
+    e.loadScenario('pc-role-missing');
+    const refused = await getJson(pc('/customers?size=10'), bearer(await userToken()));
+    assertPcError(refused, 403, '900150');
+    assert.match(refused.body.description, /role/);
+    e.patch({ op: 'addGroupMember', group: 'AdminAgents' });
+    assert.equal((await getJson(pc('/customers?size=10'), bearer(await userToken()))).status, 200);
+  });
+
+  it('a path Partner Center does not serve: 404 in Partner Center\'s shape', async () => {
+    const token = await appToken(e, 'https://api.partnercenter.microsoft.com');
+    for (const path of ['/customers/x/nothing-here', '/no-such-resource', '/customers/00000000-0000-4000-8000-000000000000/subscriptions']) {
+      const r = await getJson(pc(path), bearer(token));
+      assertPcError(r, 404, '1000');
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    }
   });
 
   it('app-only access is limited to the Partner Center web app', async () => {
@@ -138,7 +160,7 @@ describe('access control', () => {
       const r = await fetch(`${e.baseUrl}/${f.tenantId}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: f.totalOneApp.appId, client_secret: f.totalOneApp.secret!, scope: 'https://api.partnercenter.microsoft.com/.default' }) });
       return (await r.json()).access_token as string;
     })();
-    assertPcError(await getJson(pc('/customers'), bearer(totalOne)), 403, 403);
+    assertPcError(await getJson(pc('/customers'), bearer(totalOne)), 403, '2032');
   });
 });
 
@@ -169,14 +191,14 @@ describe('throttling and faults', () => {
   it('injects transient 503s, a page that fails once, and latency (flaky-partner-center)', async () => {
     e.loadScenario('flaky-partner-center');
     const token = await appToken(e, 'https://api.partnercenter.microsoft.com');
-    assertPcError(await getJson(pc('/customers?size=100'), bearer(token)), 503, 503);
-    assertPcError(await getJson(pc('/customers?size=100'), bearer(token)), 503, 503);
+    assertPcError(await getJson(pc('/customers?size=100'), bearer(token)), 503, '0');
+    assertPcError(await getJson(pc('/customers?size=100'), bearer(token)), 503, '0');
     const started = Date.now();
     const first = await getJson(pc('/customers?size=100'), bearer(token));
     assert.equal(first.status, 200);
     assert.ok(Date.now() - started >= 18);
     const next = { ...bearer(token), 'MS-ContinuationToken': first.body.links.next.headers[0].value };
-    assertPcError(await getJson(pc(first.body.links.next.uri), next), 500, 500);
+    assertPcError(await getJson(pc(first.body.links.next.uri), next), 500, '900192');
     const retried = await getJson(pc(first.body.links.next.uri), next);
     assert.equal(retried.status, 200);
     assert.equal(retried.body.items.length, 100);

@@ -54,6 +54,7 @@ const cases: Array<{ name: string; symptoms: Outcome; fix: PatchOperation[] }> =
   { name: 'no-mfa', symptoms: { mfa: false, partnerCenter: 401 }, fix: [{ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true }] },
   { name: 'not-global-admin', symptoms: { globalAdmin: false }, fix: [{ op: 'assignDirectoryRole', role: 'Global Administrator' }] },
   { name: 'not-admin-agent', symptoms: { userAdminAgent: false, partnerCenter: 403 }, fix: [{ op: 'addGroupMember', group: 'AdminAgents' }] },
+  { name: 'pc-role-missing', symptoms: { userAdminAgent: false, partnerCenter: 403 }, fix: [{ op: 'addGroupMember', group: 'AdminAgents' }] },
   { name: 'missing-graph-permission', symptoms: { appRoles: false }, fix: [{ op: 'grantAppPermission', permission: 'RoleManagement.ReadWrite.Directory' }] },
   {
     name: 'no-admin-consent',

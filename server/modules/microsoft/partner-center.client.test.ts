@@ -104,7 +104,7 @@ describe('Partner Center client against the emulator', () => {
     await assert.rejects(pc.customersPage(await userToken(), { size: 10 }), (error: unknown) => {
       assert.ok(error instanceof PartnerCenterError);
       assert.equal(error.partnerCenterStatus, 401);
-      assert.equal(error.partnerCenterCode, 900421);
+      assert.equal(error.partnerCenterCode, '900421', 'Partner Center sends its codes as strings');
       assert.equal(error.code, 'MICROSOFT_PARTNER_CENTER_900421');
       assert.match(error.fix!, /Conditional Access/);
       return true;

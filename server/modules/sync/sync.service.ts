@@ -130,7 +130,7 @@ export function createSyncService(deps: {
       } catch (error) {
         if (!(error instanceof PartnerCenterError)) throw error;
         const status = error.partnerCenterStatus;
-        if (status === 401 && error.partnerCenterCode !== 900421 && attempt < 3) {
+        if (status === 401 && String(error.partnerCenterCode) !== '900421' && attempt < 3) {
           tokens.invalidate(); // expired early or revoked: a fresh token tells which
           continue;
         }

@@ -162,7 +162,7 @@ export function createConsole(deps: {
         supportRequests: support.map((s) => ({ id: s.id, reference: s.reference, status: s.status, createdAt: new Date(s.created_at).toISOString() })),
         timeline,
         attention: finding ? presentFinding(finding) : null,
-        availableActions: availableActions(partner.state, { signedIn: Boolean(connection?.signed_in_at), lastSyncFailed: syncRuns[0]?.status === 'failed' }),
+        availableActions: availableActions(partner.state, { signedIn: Boolean(connection?.signed_in_at), lastSyncFailed: syncRuns[0]?.status === 'failed', running: syncRuns[0]?.status === 'running' }),
       };
     },
 
@@ -203,8 +203,20 @@ export function createConsole(deps: {
       await db.transaction().execute(async (tx) => {
         const partner = await lockPartner(tx, id);
         const lastRun = (await read.syncRuns(tx, id))[0];
+        const running = lastRun?.status === 'running' && ['connected', 'syncing', 'active'].includes(partner.state);
         const failed = partner.state === 'sync_failed' || (lastRun?.status === 'failed' && (partner.state === 'connected' || partner.state === 'active'));
-        if (!failed) throw notAvailable('Restarting the customer import', partner.state);
+        if (!failed && !running) throw notAvailable('Restarting the customer import', partner.state);
+        if (running) {
+          // The run in progress ends here; its worker sees that at its next page and stops, and
+          // the new run starts from the first page once it has.
+          const now = clock.now();
+          await tx
+            .updateTable('sync_runs')
+            .set({ status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'RESTARTED_BY_SUPPORT', message: 'Support restarted the import; a new run reads every customer again.', retrying: false, at: now.toISOString() }) })
+            .where('id', '=', lastRun!.id)
+            .where('status', '=', 'running')
+            .execute();
+        }
         // Back to connected: the sync moves it to syncing and, when done, to active.
         if (partner.state === 'sync_failed') await deps.lifecycle.retrySync(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason } });
         await deps.queue.enqueue(syncCustomersJob, { partnerId: id, reason: 'operator' }, { tx, singletonKey: id });

@@ -74,6 +74,8 @@ describe('console actions by state', () => {
     assert.deepEqual(availableActions('link_expired', { signedIn: false, lastSyncFailed: false }), ['issue_signup_link', 'suspend']);
     assert.deepEqual(availableActions('sync_failed', { signedIn: true, lastSyncFailed: true }), ['issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend']);
     assert.deepEqual(availableActions('suspended', { signedIn: true, lastSyncFailed: true }), []);
+    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: true }), ['rerun_preflight', 'restart_sync', 'suspend']);
+    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: false }), ['rerun_preflight', 'suspend']);
   });
   it('escapes LIKE wildcards typed into search', () => {
     assert.equal(likePattern('50%_off\\'), '%50\\%\\_off\\\\%');

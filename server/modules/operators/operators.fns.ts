@@ -158,12 +158,13 @@ export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun
 // sync_failed: a reconnect link (the partner signs in to Microsoft again; its apps are kept).
 export const linkIssuableStates: PartnerState[] = ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed'];
 
-export function availableActions(state: PartnerState, facts: { signedIn: boolean; lastSyncFailed: boolean }): ConsoleAction[] {
+/** `running`: an import run is in progress (support may restart it: the run ends, a new one starts). */
+export function availableActions(state: PartnerState, facts: { signedIn: boolean; lastSyncFailed: boolean; running?: boolean }): ConsoleAction[] {
   const actions: ConsoleAction[] = [];
   if (state === 'registered') actions.push('resend_verification');
   if (linkIssuableStates.includes(state)) actions.push('issue_signup_link');
   if (facts.signedIn && state !== 'suspended') actions.push('rerun_preflight');
-  if (state === 'sync_failed' || (facts.lastSyncFailed && (state === 'connected' || state === 'active'))) actions.push('restart_sync');
+  if (state === 'sync_failed' || ((facts.lastSyncFailed || facts.running) && (state === 'connected' || state === 'syncing' || state === 'active'))) actions.push('restart_sync');
   if (state === 'needs_attention') actions.push('recheck_attention');
   if (state !== 'suspended') actions.push('suspend');
   return actions;

@@ -169,7 +169,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
       ['resend-verification', 'Re-send the confirmation email (state registered)', 'resendVerification'],
       ['signup-links', 'Issue a new signup link; every earlier one stops working at once', 'issueSignupLink'],
       ['preflight-runs', 'Run the preflight checks again', 'rerunPreflight'],
-      ['sync-runs', 'Restart a failed customer import', 'restartSync'],
+      ['sync-runs', 'Restart the customer import (a failed one, or one in progress: that run ends and a new one starts)', 'restartSync'],
       ['attention-checks', 'Re-run the failing check of the open finding; when it passes the customer import resumes', 'recheckAttention'],
       ['suspension', 'Suspend the signup (its open links stop working)', 'suspend'],
     ] as const;

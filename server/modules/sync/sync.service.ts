@@ -3,7 +3,7 @@ import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import { type Clock } from '../../lib/clock.ts';
-import { AppError, ConflictError } from '../../lib/errors.ts';
+import { AppError, ConflictError, UnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { MailService } from '../mail/mail.service.ts';
@@ -372,7 +372,14 @@ export function createSyncService(deps: {
     /** The sync.customers job. Idempotent: a second job for a partner whose run is going ends at once. */
     async runJob(payload: { partnerId: string; reason: SyncReason }, jobId: string | null = null): Promise<void> {
       const outcome = await lock.withLock(payload.partnerId, (signal) => runLocked(payload.partnerId, payload.reason, jobId, signal));
-      if (!outcome.acquired) logger.info({ partnerId: payload.partnerId, jobId }, 'customer import already running in another worker; this job ends');
+      if (!outcome.acquired) {
+        // The lock's holder is still ending a run that was stopped (support restarted the
+        // import): this job must run after it, so it is tried again shortly.
+        if (!(await repo.runningRun(db, payload.partnerId))) {
+          throw new UnavailableError('SYNC_PREVIOUS_RUN_ENDING', 'The previous customer import is still ending; this one starts when it has.');
+        }
+        logger.info({ partnerId: payload.partnerId, jobId }, 'customer import already running in another worker; this job ends');
+      }
       // GDAP is read after the lock is released: the next import need not wait for it, and a GDAP
       // write touches only the GDAP columns of customers that exist.
       const log = outcome.acquired ? outcome.value : undefined;

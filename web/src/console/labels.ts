@@ -48,9 +48,9 @@ export const actionLabels: Record<PartnerAction, { title: string; button: string
     explain: 'The checks against Microsoft run again with the stored connection; the results appear in the timeline.',
   },
   restart_sync: {
-    title: 'Restart the failed customer import',
+    title: 'Restart the customer import',
     button: 'Restart sync',
-    explain: 'A new import run is queued. The failed run stays in the history.',
+    explain: 'A run in progress ends, and a new run reading every customer again is queued. Earlier runs stay in the history.',
   },
   recheck_attention: {
     title: 'Re-run the failing check',

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startEmulator } from '../../emulator/index.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { startTestSystem } from '../support/system.ts';
+import { activeOperator, signIn } from './operators.helpers.ts';
+
+// Support can always restart an import, also one in progress (e.g. stuck behind Partner Center
+// throttling): that run ends at its next page, a new run reads every customer again.
+
+describe('customer import: support restarts a run in progress', () => {
+  it('the running run ends (audited as restarted by support), a new run completes; every customer once, one "ready" email', async () => {
+    const emulator = await startEmulator({ scenario: 'ready' });
+    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
+    emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
+    const system = await startTestSystem('pglite', { emulator });
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    try {
+      const { partner } = await connectPartner(system, emulator);
+      const db = system.database.db;
+      await waitFor('the import under way', async () => {
+        const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
+        return run && run.pages >= 2;
+      });
+      const console = await signIn(system, await activeOperator(system, 'support'));
+      const detail = await console.get(`/api/console/partners/${partner.id}`);
+      assert.ok(detail.body.availableActions.includes('restart_sync'), `restart offered while importing: ${detail.body.availableActions}`);
+      const restarted = await console.post(`/api/console/partners/${partner.id}/sync-runs`, { reason: 'Stuck behind throttling since this morning' });
+      assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
+
+      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      await waitFor('a new run completed', async () => {
+        const runs = await db.selectFrom('sync_runs').select(['status']).where('partner_id', '=', partner.id).orderBy('seq').execute();
+        return runs.length === 2 && runs[1]!.status === 'completed';
+      }, 90_000);
+      const runs = await db.selectFrom('sync_runs').select(['status', 'error', 'total_count']).where('partner_id', '=', partner.id).orderBy('seq').execute();
+      assert.equal(runs[0]!.status, 'failed');
+      assert.equal((runs[0]!.error as { code: string }).code, 'RESTARTED_BY_SUPPORT');
+      assert.equal(runs[1]!.total_count, 1500);
+      assert.equal(await partnerState(system, partner.id), 'active');
+      const customers = await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).where('removed_at', 'is', null).execute();
+      assert.equal(customers.length, 1500);
+      const ready = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
+      assert.equal(ready.length, 1, 'one "ready" email');
+    } finally {
+      await system.dispose();
+      await emulator.close();
+    }
+  });
+});

@@ -232,6 +232,24 @@ export const partnerDetailSchema = z.object({
 });
 export type PartnerDetail = z.infer<typeof partnerDetailSchema>;
 
+/** Partners by the secret that ends first (the daily secret-expiry job keeps the dates). */
+export const secretExpiryListSchema = z.object({
+  items: z.array(
+    z.object({
+      partnerId: z.string(),
+      reference: z.string(),
+      companyName: z.string(),
+      state: partnerStateSchema,
+      credential: z.enum(['entra_client_secret', 'partner_center_web_app_secret']),
+      endsAt: isoDate,
+      /** Negative: expired that many days ago. */
+      daysLeft: z.number().int(),
+      /** graph: read from the app registration; typed: the date the partner entered. */
+      source: z.enum(['graph', 'typed']),
+    }),
+  ),
+});
+
 export const actionResultSchema = z.object({ status: z.literal('done'), message: z.string(), partnerState: partnerStateSchema });
 
 // --- support inbox --------------------------------------------------------------------------

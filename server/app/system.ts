@@ -49,6 +49,7 @@ import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.t
 import { createPartnersRepo } from '../modules/partners/partners.repo.ts';
 import { createPartnerLifecycle } from '../modules/partners/partners.service.ts';
 import { createAttention } from '../modules/partners/partners.attention.ts';
+import { createSecretExpiry } from '../modules/partners/partners.secrets.ts';
 import { signStatusKey } from '../modules/sync/sync.fns.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
@@ -148,6 +149,7 @@ function buildServices(deps: {
     return { statusKey: signStatusKey(statusKeyKey, partnerId, expiresAt), expiresAt };
   };
   const attention = createAttention({ db, repo: partnersRepo, lifecycle, mail, audit, clock, statusLink });
+  const secretExpiry = createSecretExpiry({ db, repo: partnersRepo, credentials, graph, attention, mail, audit, clock, logger, statusLink });
   const signIn = createConnectSignIn({
     db,
     repo: connectRepo,
@@ -171,7 +173,7 @@ function buildServices(deps: {
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, attention, mail, audit, credentials, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, attention, recheck: { secret_expiry: secretExpiry.recheck }, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
@@ -186,8 +188,8 @@ function buildServices(deps: {
     lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
-  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, sync, signIn, vault, mail, queue, audit, clock, logger });
+  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {

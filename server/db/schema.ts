@@ -224,7 +224,21 @@ export interface PartnerAttentionTable {
 }
 export type PartnerAttention = Selectable<PartnerAttentionTable>;
 
+export type TrackedSecret = 'entra_client_secret' | 'partner_center_web_app_secret';
+export interface PartnerSecretsTable {
+  partner_id: string;
+  credential: TrackedSecret;
+  app_id: string;
+  key_id: string | null;
+  /** null: the secret does not expire, or its end is unknown. */
+  ends_at: Timestamp | null;
+  source: 'graph' | 'typed';
+  checked_at: Timestamp;
+}
+export type PartnerSecret = Selectable<PartnerSecretsTable>;
+
 export interface Database {
+  partner_secrets: PartnerSecretsTable;
   partner_attention: PartnerAttentionTable;
   partners: PartnersTable;
   contacts: ContactsTable;

@@ -17,11 +17,19 @@ const attention: AttentionReminderParams = {
   primaryContactName: 'Jana Novak',
   primaryContactEmail: 'jana@fabrikam.example',
 };
+const expiry = {
+  secretName: 'the key of the Partner Center web app',
+  appId: '11111111-2222-3333-4444-555555555555',
+  endsAt: '2026-03-01T00:00:00.000Z',
+  daysLeft: 14,
+  steps: 'In Partner Center > App management > Web app > Add key, create a new key.',
+  afterRotation: 'Then give TotalOne the new value.',
+};
 
 describe('email templates', () => {
   it('every template renders a subject, a text part and an HTML part', () => {
     for (const name of templateNames) {
-      const mail = renderMail(name, { ...params, ...attention }, { token: 'T'.repeat(43), statusKey: 'K' }, ctx);
+      const mail = renderMail(name, { ...params, ...attention, ...expiry }, { token: 'T'.repeat(43), statusKey: 'K' }, ctx);
       assert.ok(mail.subject.length > 5, name);
       assert.ok(mail.text.includes('Hello Jana'), name);
       assert.match(mail.html, /^<!doctype html>/, name);
@@ -64,7 +72,7 @@ describe('email templates', () => {
 
   it('an email rebuilt from the outbox shows its link as removed and carries no link token', () => {
     for (const name of templateNames) {
-      const mail = renderMailWithoutLinks(name, { ...params, ...attention }, ctx);
+      const mail = renderMailWithoutLinks(name, { ...params, ...attention, ...expiry }, ctx);
       assert.ok(!/#(token|key)=/.test(mail.text + mail.html), `${name} has no link with a token`);
       if (mail.linkRemoved) {
         assert.match(mail.text, /\[link removed: its one-time secret is erased once the email is sent\]/, name);
@@ -73,6 +81,15 @@ describe('email templates', () => {
     }
     assert.equal(renderMailWithoutLinks('verify_email', params, ctx).linkRemoved, true);
     assert.equal(renderMailWithoutLinks('support_request_received', params, ctx).linkRemoved, false);
+  });
+
+  it('the secret-expiry reminder names the secret, the day, the portal steps and the status link', () => {
+    const mail = renderMail('secret_expiry_reminder', { ...attention, ...expiry }, { statusKey: 'abc' }, ctx);
+    assert.match(mail.subject, /expires in 14 days/);
+    assert.ok(mail.text.includes(expiry.appId) && mail.text.includes(expiry.steps) && mail.text.includes('2026-03-01 00:00 UTC'));
+    assert.match(mail.text, /status#key=abc/);
+    assert.ok(!/undefined/.test(mail.text));
+    assert.match(renderMail('secret_expiry_reminder', { ...attention, ...expiry, daysLeft: 1 }, { statusKey: 'abc' }, ctx).subject, /expires tomorrow/);
   });
 
   it('escapes every HTML special character', () => {

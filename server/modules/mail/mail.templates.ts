@@ -44,9 +44,25 @@ export type AttentionReminderParams = AttentionMailParams & {
   primaryContactName: string;
   primaryContactEmail: string;
 };
+export type SecretExpiryParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  /** "the key of the Partner Center web app", "the client secret of the Entra app registered for TotalOne". */
+  secretName: string;
+  appId: string;
+  endsAt: string;
+  daysLeft: number;
+  /** The exact portal steps to make the new secret. */
+  steps: string;
+  /** How the new value reaches TotalOne. */
+  afterRotation: string;
+  statusLinkExpiresAt: string;
+};
 export type TypedTemplateParams = {
   attention_required: AttentionMailParams;
   attention_reminder: AttentionReminderParams;
+  secret_expiry_reminder: SecretExpiryParams;
 };
 
 const templates = {
@@ -200,6 +216,21 @@ const templates = {
         `Microsoft's code for this: ${p.code}. The status link works until ${formatDate(p.statusLinkExpiresAt)}.`,
         `Questions? Write to ${ctx.supportEmail} and mention the reference ${p.reference}.`,
       ],
+    });
+  },
+
+  secret_expiry_reminder(p: SecretExpiryParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    const when = p.daysLeft === 1 ? 'tomorrow' : `in ${p.daysLeft} days`;
+    return compose(`Reminder: ${p.secretName} of ${p.companyName} expires ${when}`, p, ctx, {
+      paragraphs: [
+        `${p.secretName.charAt(0).toUpperCase()}${p.secretName.slice(1)} (application ID ${p.appId}) that ${p.companyName} gave TotalOne expires on ${formatDate(p.endsAt)}. After that day Microsoft refuses it and TotalOne can no longer read your customers.`,
+        `How to renew it before then: ${p.steps}`,
+        p.afterRotation,
+        'Keep the old secret until TotalOne has the new one, then delete the old one in the same place.',
+      ],
+      button: { label: 'Open my status page', url },
+      after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`],
     });
   },
 

@@ -11,6 +11,7 @@ import type { MailService } from '../mail/mail.service.ts';
 import { partnerStates } from '../../../contracts/partner-states.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
+import type { SecretExpiry } from '../partners/partners.secrets.ts';
 import type { SyncService } from '../sync/sync.service.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
@@ -38,6 +39,7 @@ export function createConsole(deps: {
   signup: Pick<SignupService, 'issueSignupLink' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
   lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'suspend'>;
   attention: Pick<Attention, 'openFinding'>;
+  secretExpiry: Pick<SecretExpiry, 'nearestExpiries'>;
   sync: Pick<SyncService, 'checkAgain'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
@@ -109,6 +111,10 @@ export function createConsole(deps: {
     async listPartners(query: PartnerListQuery) {
       const { items, total } = await read.listPartners(db, query);
       return { items: items.map(present.toPartnerSummary), total, limit: query.limit, offset: query.offset };
+    },
+
+    async secretExpiries() {
+      return { items: await deps.secretExpiry.nearestExpiries(50) };
     },
 
     async partnerDetail(id: string): Promise<PartnerDetail> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { errorBody, searchText } from '../../../contracts/common.ts';
 import {
   actionResultSchema,
+  secretExpiryListSchema,
   auditPageSchema,
   auditQuerySchema,
   changeRoleSchema,
@@ -137,6 +138,9 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
 
     api.get('/api/console/overview', { schema: { tags, summary: 'Funnel by state over a period, drop-off, recent activity', querystring: periodQuerySchema, response: { 200: overviewSchema, ...errors } } }, async (request) =>
       deps.console.overview(request.query),
+    );
+    api.get('/api/console/secret-expiries', { schema: { tags, summary: 'Partners by the secret that ends first (Entra app secret, Partner Center web app key)', response: { 200: secretExpiryListSchema, ...errors } } }, async () =>
+      deps.console.secretExpiries(),
     );
     api.get('/api/console/partners', { schema: { tags, summary: 'Signups: search, filter by state, sort, page', querystring: partnerListQuerySchema, response: { 200: partnerListSchema, ...errors } } }, async (request) =>
       deps.console.listPartners(request.query),

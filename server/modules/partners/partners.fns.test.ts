@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyGraph, classifyIdentity, classifyPartnerCenter, type Failure } from '../microsoft/microsoft.failures.ts';
-import { syncFailureOutcome, type SyncFailureOutcome } from './partners.fns.ts';
+import { dueReminder, matchSecret, syncFailureOutcome, type SyncFailureOutcome } from './partners.fns.ts';
 
 // Every refusal only the partner can fix stops the import's retries and tells people: the codes
 // below, one test each, with what the partner is told and what happens to the partner.
@@ -37,5 +37,38 @@ describe('a failed import: what the partner is told and what happens', () => {
   it('transient and operator failures are retried (nobody is emailed)', () => {
     assert.equal(syncFailureOutcome(classifyPartnerCenter({ status: 503, code: 'ServiceUnavailable' })), 'retry');
     assert.equal(syncFailureOutcome(classifyIdentity({ aadsts: 123456 })), 'retry');
+  });
+});
+
+describe('secret-expiry reminders', () => {
+  const now = new Date('2026-03-01T06:00:00Z');
+  const inDays = (days: number, hours = 0) => new Date(now.getTime() + days * 86_400_000 + hours * 3_600_000);
+
+  it('the smallest threshold reached, counting started days; the secondary contact from 14 days on', () => {
+    assert.deepEqual(dueReminder(inDays(61), now), { kind: 'none' });
+    assert.deepEqual(dueReminder(inDays(60), now), { kind: 'reminder', threshold: 60, daysLeft: 60, toSecondary: false });
+    assert.deepEqual(dueReminder(inDays(59, 2), now), { kind: 'reminder', threshold: 60, daysLeft: 60, toSecondary: false });
+    assert.deepEqual(dueReminder(inDays(31), now), { kind: 'reminder', threshold: 60, daysLeft: 31, toSecondary: false });
+    assert.deepEqual(dueReminder(inDays(30), now), { kind: 'reminder', threshold: 30, daysLeft: 30, toSecondary: false });
+    assert.deepEqual(dueReminder(inDays(15), now), { kind: 'reminder', threshold: 30, daysLeft: 15, toSecondary: false });
+    assert.deepEqual(dueReminder(inDays(14), now), { kind: 'reminder', threshold: 14, daysLeft: 14, toSecondary: true });
+    assert.deepEqual(dueReminder(inDays(7), now), { kind: 'reminder', threshold: 7, daysLeft: 7, toSecondary: true });
+    assert.deepEqual(dueReminder(inDays(0, 5), now), { kind: 'reminder', threshold: 1, daysLeft: 1, toSecondary: true });
+    assert.deepEqual(dueReminder(now, now), { kind: 'expired' });
+    assert.deepEqual(dueReminder(inDays(-3), now), { kind: 'expired' });
+  });
+
+  it('matches the entered secret by its hint; of several, the one that ends first', () => {
+    const credentials = [
+      { keyId: 'a', hint: 'abc', endDateTime: '2027-01-01T00:00:00Z' },
+      { keyId: 'b', hint: 'abc', endDateTime: '2026-06-01T00:00:00Z' },
+      { keyId: 'c', hint: 'xyz', endDateTime: '2026-04-01T00:00:00Z' },
+      { keyId: 'd', hint: 'nev', endDateTime: null },
+    ];
+    assert.deepEqual(matchSecret(credentials, 'abc'), { keyId: 'b', endsAt: new Date('2026-06-01T00:00:00Z') });
+    assert.deepEqual(matchSecret(credentials, 'nev'), { keyId: 'd', endsAt: null });
+    assert.equal(matchSecret(credentials, 'qqq'), undefined);
+    assert.equal(matchSecret(credentials, 'ab'), undefined, 'a hint shorter than three characters matches nothing');
+    assert.equal(matchSecret(credentials, null), undefined);
   });
 });

@@ -16,3 +16,39 @@ export function syncFailureOutcome(failure: Pick<Failure, 'kind' | 'then'>): Syn
   if (failure.kind !== 'partner_action') return 'retry';
   return failure.then === 'sign_in_again' ? 'reconnect' : 'needs_attention';
 }
+
+const DAY_MS = 86_400_000;
+
+/** Days before a secret's end at which its reminder goes out (each once). */
+export const REMINDER_DAYS = [60, 30, 14, 7, 1] as const;
+/** From this reminder on, the secondary contact gets it too. */
+export const SECONDARY_FROM_DAYS = 14;
+
+export type ReminderDue = { kind: 'expired' } | { kind: 'reminder'; threshold: (typeof REMINDER_DAYS)[number]; daysLeft: number; toSecondary: boolean } | { kind: 'none' };
+
+/**
+ * What a secret ending at `endsAt` needs today: the reminder of the smallest threshold reached
+ * (a job that did not run for a while sends the most urgent one, not every one it missed), or
+ * "expired". `daysLeft` counts started days: 59 days and 2 hours is 60.
+ */
+export function dueReminder(endsAt: Date, now: Date): ReminderDue {
+  const msLeft = endsAt.getTime() - now.getTime();
+  if (msLeft <= 0) return { kind: 'expired' };
+  const daysLeft = Math.ceil(msLeft / DAY_MS);
+  const threshold = [...REMINDER_DAYS].reverse().find((t) => daysLeft <= t);
+  if (threshold === undefined) return { kind: 'none' };
+  return { kind: 'reminder', threshold, daysLeft, toSecondary: threshold <= SECONDARY_FROM_DAYS };
+}
+
+/**
+ * The app's secret that is the one the partner entered: Graph shows only the first three
+ * characters (`hint`). Several may share them: the one that ends first is the one to warn about.
+ */
+export function matchSecret(credentials: ReadonlyArray<{ keyId: string; hint: string | null; endDateTime: string | null }>, hint: string | null): { keyId: string; endsAt: Date | null } | undefined {
+  if (!hint || hint.length < 3) return undefined;
+  const matches = credentials.filter((c) => c.hint === hint);
+  if (matches.length === 0) return undefined;
+  const sorted = [...matches].sort((a, b) => (a.endDateTime === null ? 1 : b.endDateTime === null ? -1 : Date.parse(a.endDateTime) - Date.parse(b.endDateTime)));
+  const first = sorted[0]!;
+  return { keyId: first.keyId, endsAt: first.endDateTime ? new Date(first.endDateTime) : null };
+}

@@ -1,5 +1,5 @@
 import type { DbOrTx } from '../../db/database.ts';
-import type { PartnerAttention, PartnerAttentionTable, PartnerState } from '../../db/schema.ts';
+import type { PartnerAttention, PartnerAttentionTable, PartnerSecret, PartnerState, TrackedSecret } from '../../db/schema.ts';
 import type { Insertable } from 'kysely';
 
 export function createPartnersRepo() {
@@ -84,6 +84,53 @@ export function createPartnersRepo() {
         .where('resolved_at', 'is', null)
         .returningAll()
         .executeTakeFirst();
+    },
+
+    /** Connected partners (any state after the commit but suspended), with what is needed to find their secrets. */
+    async partnersWithSecrets(db: DbOrTx, states: readonly PartnerState[], partnerId?: string) {
+      let query = db
+        .selectFrom('partners')
+        .innerJoin('microsoft_connections', 'microsoft_connections.partner_id', 'partners.id')
+        .select([
+          'partners.id',
+          'partners.state',
+          'microsoft_connections.tenant_id',
+          'microsoft_connections.entra_app_id',
+          'microsoft_connections.entra_secret_hint',
+          'microsoft_connections.partner_center_web_app_id',
+          'microsoft_connections.partner_center_secret_hint',
+          'microsoft_connections.partner_center_secret_expires_on',
+        ])
+        .where('partners.state', 'in', [...states])
+        .where('microsoft_connections.committed_at', 'is not', null);
+      if (partnerId) query = query.where('partners.id', '=', partnerId);
+      return query.orderBy('partners.id').execute();
+    },
+
+    async upsertSecret(db: DbOrTx, row: { partnerId: string; credential: TrackedSecret; appId: string; keyId: string | null; endsAt: Date | null; source: 'graph' | 'typed'; now: Date }) {
+      const values = { app_id: row.appId, key_id: row.keyId, ends_at: row.endsAt, source: row.source, checked_at: row.now };
+      await db
+        .insertInto('partner_secrets')
+        .values({ partner_id: row.partnerId, credential: row.credential, ...values })
+        .onConflict((oc) => oc.columns(['partner_id', 'credential']).doUpdateSet(values))
+        .execute();
+    },
+
+    async secretsOf(db: DbOrTx, partnerId: string): Promise<PartnerSecret[]> {
+      return db.selectFrom('partner_secrets').selectAll().where('partner_id', '=', partnerId).orderBy('credential').execute();
+    },
+
+    /** Partners by the secret that ends first (console). */
+    async nearestExpiries(db: DbOrTx, limit: number) {
+      return db
+        .selectFrom('partner_secrets')
+        .innerJoin('partners', 'partners.id', 'partner_secrets.partner_id')
+        .select(['partners.id', 'partners.reference', 'partners.legal_name', 'partners.state', 'partner_secrets.credential', 'partner_secrets.ends_at', 'partner_secrets.source', 'partner_secrets.key_id'])
+        .where('partner_secrets.ends_at', 'is not', null)
+        .where('partners.state', '!=', 'suspended')
+        .orderBy('partner_secrets.ends_at')
+        .limit(limit)
+        .execute();
     },
   };
 }

@@ -11,7 +11,7 @@ import type { MicrosoftCredentials, PartnerCenterSession } from '../microsoft/mi
 import { classifyFailure, type Failure } from '../microsoft/microsoft.failures.ts';
 import { createMicrosoftHttp } from '../microsoft/microsoft.http.ts';
 import { PartnerCenterError, createPartnerCenterClient, type PcCustomerPage } from '../microsoft/partner-center.client.ts';
-import type { Attention } from '../partners/partners.attention.ts';
+import type { Attention, FindingOrigin } from '../partners/partners.attention.ts';
 import { syncFailureOutcome } from '../partners/partners.fns.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import { syncableStates } from '../partners/partners.transitions.ts';
@@ -61,6 +61,8 @@ export function createSyncService(deps: {
   lock: PartnerLock;
   lifecycle: Pick<PartnerLifecycle, 'markSyncing' | 'markActive' | 'markSyncFailed' | 'clearAttention'>;
   attention: Pick<Attention, 'raise' | 'resolve' | 'openFinding' | 'stillFailing'>;
+  /** Checks other modules own, by the origin of the finding (the import's own check is `probe`). */
+  recheck: Record<Exclude<FindingOrigin, 'sync'>, (partnerId: string) => Promise<Failure | undefined>>;
   mail: Pick<MailService, 'queue'>;
   audit: AuditService;
   credentials: Pick<MicrosoftCredentials, 'partnerCenterSession'>;
@@ -426,7 +428,8 @@ export function createSyncService(deps: {
       if (!finding || partner?.state !== 'needs_attention') {
         throw new ConflictError('NOTHING_TO_CHECK', 'There is no open finding to check: nothing needs to be fixed right now. Reload the page to see the current status.');
       }
-      const failure = await probe(partnerId);
+      // A finding about an expired secret is fixed when the secrets say so and the import can read again.
+      const failure = (finding.origin === 'sync' ? undefined : await deps.recheck[finding.origin](partnerId)) ?? (await probe(partnerId));
       const by = actor.type === 'operator' ? `operator:${actor.id ?? ''}` : 'partner';
       if (!failure) {
         await db.transaction().execute(async (tx) => {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link } from '../router.tsx';
-import { consoleApi, type Overview } from './consoleApi.ts';
+import { consoleApi, type Overview, type SecretExpiryList } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
 import { auditActionLabel, partnerStates, stateLabel, templateLabel } from './labels.ts';
 import { Details, LoadedView, StateBadge, When, formatWhen, useLoad } from './ui.tsx';
@@ -160,6 +160,8 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         </table>
       </section>
 
+      <SecretExpiries />
+
       <div className="two-columns">
         <section className="card" aria-labelledby="states-title">
           <h2 id="states-title">By state now</h2>
@@ -203,5 +205,64 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         </section>
       </div>
     </div>
+  );
+}
+
+const credentialLabels: Record<SecretExpiryList['items'][number]['credential'], string> = {
+  entra_client_secret: 'Entra app secret',
+  partner_center_web_app_secret: 'Partner Center web app key',
+};
+
+/** Partners by the secret that ends first: who gets a reminder next, and who is past the end. */
+function SecretExpiries() {
+  const loaded = useLoad(() => consoleApi.secretExpiries(), 'secret-expiries');
+  return (
+    <section className="card" aria-labelledby="expiries-title">
+      <h2 id="expiries-title">Secrets ending soonest</h2>
+      <LoadedView loaded={loaded} what="the secret expiries">
+        {(list) =>
+          list.items.length === 0 ? (
+            <p className="muted">No connected partner has a secret with a known end yet.</p>
+          ) : (
+            <div className="table-scroll" role="region" aria-label="Secrets ending soonest (table)" tabIndex={0}>
+              <table className="data-table data-table--compact">
+                <caption className="visually-hidden">Partners by the secret that ends first; reminders go out 60, 30, 14, 7 and 1 days before</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Partner</th>
+                    <th scope="col">Secret</th>
+                    <th scope="col">Ends</th>
+                    <th scope="col" className="num">
+                      Days left
+                    </th>
+                    <th scope="col">State</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.items.map((item) => (
+                    <tr key={`${item.partnerId}-${item.credential}`}>
+                      <th scope="row">
+                        <Link to={`/console/partners/${item.partnerId}`}>{item.companyName}</Link>
+                      </th>
+                      <td>
+                        {credentialLabels[item.credential]}
+                        {item.source === 'typed' ? <span className="cell-sub">date typed by the partner</span> : null}
+                      </td>
+                      <td>
+                        <When iso={item.endsAt} day />
+                      </td>
+                      <td className="num">{item.daysLeft <= 0 ? <strong>expired</strong> : item.daysLeft <= 14 ? <strong>{item.daysLeft}</strong> : item.daysLeft}</td>
+                      <td>
+                        <StateBadge state={item.state} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </LoadedView>
+    </section>
   );
 }

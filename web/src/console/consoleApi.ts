@@ -12,6 +12,7 @@ import type {
   overviewSchema,
   PartnerDetail,
   partnerListSchema,
+  secretExpiryListSchema,
   signedOutSchema,
   SignInInput,
   supportDetailSchema,
@@ -31,6 +32,7 @@ export type TotpEnrolment = z.infer<typeof totpEnrolmentSchema>;
 export type InviteCompleted = z.infer<typeof inviteCompletedSchema>;
 export type Overview = z.infer<typeof overviewSchema>;
 export type PartnerList = z.infer<typeof partnerListSchema>;
+export type SecretExpiryList = z.infer<typeof secretExpiryListSchema>;
 export type PartnerSummary = PartnerList['items'][number];
 export type ActionResult = z.infer<typeof actionResultSchema>;
 export type SupportList = z.infer<typeof supportListSchema>;
@@ -100,6 +102,7 @@ export const consoleApi = {
   session: () => get<OperatorSessionView>('/api/console/session', sessionKeys),
   signOut: () => post<SignedOut>('/api/console/session/sign-out', {}, ['status']),
   signOutEverywhere: () => post<SignedOut>('/api/console/session/sign-out-everywhere', {}, ['status', 'sessionsEnded']),
+  secretExpiries: () => get<SecretExpiryList>('/api/console/secret-expiries', ['items']),
   overview: (from: string) => get<Overview>(`/api/console/overview${query({ from })}`, ['funnel', 'byState', 'recentActivity']),
   partners: (params: { q?: string; state?: string; sort?: string; order?: string; limit?: number; offset?: number }) =>
     get<PartnerList>(`/api/console/partners${query(params)}`, ['items', 'total']),

@@ -116,6 +116,7 @@ const auditActionLabels: Record<string, string> = {
   'attention.escalation_skipped': 'Finding not escalated: no secondary contact',
   'attention.checked': 'Finding checked again: not fixed yet',
   'attention.resolved': 'Finding fixed',
+  'secret_expiry.reminded': 'Secret expiry reminder sent',
   'console.support_replied': 'Support request answered',
   'console.support_handled': 'Support request marked handled',
   'console.support_reopened': 'Support request reopened',

@@ -81,12 +81,24 @@ async function main() {
     console.log(`  achieved ${achieved.toFixed(0)} requests/min = ${(achieved / perMinute).toFixed(3)} x the limit (without the initial burst of ${burst}: ${(steady / perMinute).toFixed(3)})`);
     console.log(`  ${(run.total_count! / seconds).toFixed(0)} customers/s`);
 
+    // GDAP is read after the import (outside the partner lock): every relationship page and one
+    // access-assignment request per active relationship. Waited for, so it does not disturb the
+    // tenant view timings below.
+    const gdap = await waitFor(
+      'the GDAP read',
+      async () => (await db.selectFrom('gdap_reads').selectAll().where('partner_id', '=', partner.id).executeTakeFirst()) ?? undefined,
+      15 * 60_000,
+    );
+    const gdapSeconds = (new Date(gdap.read_at).getTime() - new Date(run.finished_at!).getTime()) / 1000;
+    console.log(`GDAP read: ${gdap.outcome}, ${gdap.relationships.toLocaleString('en-US')} relationships (and as many access assignment requests) in ${gdapSeconds.toFixed(1)} s after the import`);
+
     const queries: Array<[string, string]> = [
       ['first page by name', '/api/tenant/customers?sort=name&limit=50'],
       ['name prefix "north"', '/api/tenant/customers?search=north&sort=name&limit=50'],
       ['domain prefix "wingtiplegal"', '/api/tenant/customers?search=wingtiplegal&sort=domain&limit=50'],
       ['name prefix "a", descending', '/api/tenant/customers?search=a&sort=name&order=desc&limit=50'],
       ['exact domain', `/api/tenant/customers?search=${encodeURIComponent((await db.selectFrom('customers').select('domain').where('partner_id', '=', partner.id).offset(77_777).limit(1).executeTakeFirstOrThrow()).domain)}`],
+      ['no admin access (GDAP filter)', '/api/tenant/customers?access=no_admin_access&sort=name&limit=50'],
       ['summary (count)', '/api/tenant/summary'],
     ];
     console.log('\ntenant view at 100,000 customers (HTTP, 30 requests each)');

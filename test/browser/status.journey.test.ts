@@ -16,7 +16,8 @@ describe('browser journey: status page and tenant view', () => {
   let chromium: Chromium;
 
   before(async () => {
-    emulator = await startEmulator({ scenario: 'ready' });
+    // 30% of the customers have no active GDAP relationship: the status and tenant view say which and why.
+    emulator = await startEmulator({ scenario: 'gdap-partial' });
     system = await startTestSystem('pglite', { emulator, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
     emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     chromium = await launchChromium();
@@ -27,7 +28,7 @@ describe('browser journey: status page and tenant view', () => {
     await emulator?.close();
   });
 
-  it('shows progress moving, then ready; the tenant view finds a customer', { timeout: 180_000 }, async () => {
+  it('shows progress moving, then ready; the tenant view finds a customer; customers without admin access (GDAP) are counted and listed', { timeout: 240_000 }, async () => {
     emulator.patch({ op: 'setCustomers', count: 5000 }, { op: 'setThrottle', budget: 1, windowSeconds: 1 });
     const { browser } = await connectPartner(system, emulator);
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
@@ -61,6 +62,38 @@ describe('browser journey: status page and tenant view', () => {
     const names = await page.locator('tbody tr td:first-child').allInnerTexts();
     assert.ok(names.length > 0 && names.every((n) => n.toLowerCase().startsWith(firstName.slice(0, 6).toLowerCase())), names.join(', '));
     await screenshot(page, 'status-03-search');
+
+    // GDAP is read after the import: the status page then counts the customers TotalOne cannot
+    // administer yet, by reason, and links to them.
+    const gdap = page.getByRole('region', { name: 'Admin access to your customers (GDAP)' });
+    const deadline2 = Date.now() + 90_000;
+    for (;;) {
+      await page.goto(`${system.url}/status`);
+      await page.getByRole('heading', { name: /is ready/ }).waitFor();
+      if (/cannot administer/.test((await gdap.innerText().catch(() => '')) ?? '')) break;
+      assert.ok(Date.now() < deadline2, 'the GDAP summary appears after the import');
+      await page.waitForTimeout(1000);
+    }
+    const summary = await gdap.innerText();
+    const cannot = Number(/cannot administer ([\d,]+) of 5,000/.exec(summary)?.[1]?.replace(/,/g, ''));
+    assert.ok(Math.abs(cannot - 1500) <= 5, summary);
+    assert.match(summary, /No active GDAP relationship with this customer\..*How to fix: In Partner Center > Customers/s);
+    assert.match(summary, /has ended/);
+    await expectAccessible(page, 'status page with GDAP');
+    await screenshot(page, 'status-04-gdap');
+    await page.getByRole('link', { name: 'See the customers without admin access' }).click();
+    await page.getByRole('heading', { name: 'Your customers' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /without admin access/ }).waitFor();
+    assert.equal(await page.getByLabel('Show').inputValue(), 'no_admin_access');
+    const cells = await page.locator('tbody tr td:nth-child(4)').allInnerTexts();
+    assert.ok(cells.length === 50 && cells.every((c) => /No admin access/.test(c)), cells.slice(0, 3).join(' | '));
+    await page.locator('tbody tr details summary').first().click();
+    assert.match(await page.locator('tbody tr details').first().innerText(), /How to fix:/);
+    await expectAccessible(page, 'tenant view, no admin access');
+    await screenshot(page, 'status-05-no-admin-access');
+    await page.getByLabel('Show').selectOption('all');
+    await page.getByRole('status').filter({ hasText: /customers on this page/ }).waitFor();
+    assert.ok((await page.locator('tbody tr td:nth-child(4)').allInnerTexts()).some((c) => /Admin access/.test(c) && !/No admin access/.test(c)));
     await context.close();
   });
 });

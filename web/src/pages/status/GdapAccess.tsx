@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { z } from 'zod';
 import type { customerGdapSchema, gdapSummarySchema } from '../../../../contracts/sync.ts';
 import { formatDateTime } from '../../format.ts';
@@ -49,7 +50,7 @@ export function GdapCell({ gdap }: { gdap: CustomerGdap }) {
 }
 
 /** How many customers TotalOne cannot administer yet, and why, with the fixes. */
-export function GdapSummaryView({ summary, headingLevel = 2 }: { summary: GdapSummary; headingLevel?: 2 | 3 }) {
+export function GdapSummaryView({ summary, headingLevel = 2, children }: { summary: GdapSummary; headingLevel?: 2 | 3; children?: ReactNode }) {
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   const checked = summary.manageable + summary.cannotManage;
   return (
@@ -84,6 +85,7 @@ export function GdapSummaryView({ summary, headingLevel = 2 }: { summary: GdapSu
       ) : null}
       {summary.expiringSoon > 0 ? <p>{summary.expiringSoon.toLocaleString('en')} relationships end within 30 days and do not renew themselves: renew them in Partner Center.</p> : null}
       {summary.readAt ? <p className="muted">Last checked {formatDateTime(summary.readAt)}.</p> : null}
+      {children}
     </section>
   );
 }

@@ -146,8 +146,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
       {view.attention ? <Finding view={view} /> : null}
 
       {view.gdap ? (
-        <>
-          <GdapSummaryView summary={view.gdap} />
+        <GdapSummaryView summary={view.gdap}>
           {view.gdap.cannotManage > 0 ? (
             <p>
               <Link to="/tenant?access=no_admin_access" className="button button--secondary">
@@ -155,7 +154,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
               </Link>
             </p>
           ) : null}
-        </>
+        </GdapSummaryView>
       ) : null}
 
       {ready ? (

@@ -20,7 +20,8 @@ export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 export interface HttpOptions {
   logger: Logger;
   publicUrl: string;
-  trustProxy: boolean;
+  /** false, a hop count, or the proxies' addresses (see TRUST_PROXY in server/config/config.ts). */
+  trustProxy: false | number | string[];
   /** Folder with the built web app (index.html + assets); missing in API-only tests. */
   webDist: string;
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -44,10 +45,22 @@ const compression: FastifyCompressOptions = {
 /** Content-hashed build output: the name changes whenever the bytes do. */
 const immutableAssets = 'public, max-age=31536000, immutable';
 
+/**
+ * Fastify's own hop count ignores X-Forwarded-For altogether (it cannot check the peer), so a hop
+ * count is a function here: the socket's peer and the next `hops - 1` addresses to its left are
+ * proxies; the address after them is the client. Only safe when clients cannot reach the app but
+ * through those proxies; otherwise list the proxies' addresses.
+ */
+function proxyTrust(trust: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  const hops = trust;
+  return (_address, hop) => hop < hops;
+}
+
 export async function createHttpApp(options: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    trustProxy: options.trustProxy,
+    trustProxy: proxyTrust(options.trustProxy),
     bodyLimit,
     // Request logs carry method, path and status; link tokens never travel in URLs, and the logger
     // redacts cookies and authorization headers.

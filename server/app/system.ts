@@ -313,7 +313,7 @@ function demoSecret(dataDir: string): Buffer {
   const dir = resolve(dataDir);
   const path = join(dir, 'app-secret');
   if (existsSync(path)) return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32)));
   writeFileSync(path, secret.toString('base64'), { mode: 0o600 });
   chmodSync(path, 0o600);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { checkVaultEnv, vaultConfigFrom, vaultEnvShape, type VaultConfig } from '../modules/vault/vault.config.ts';
 
@@ -7,6 +8,53 @@ import { checkVaultEnv, vaultConfigFrom, vaultEnvShape, type VaultConfig } from 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+
+/**
+ * Which reverse proxies may set X-Forwarded-For (the client address every per-IP limit counts):
+ * `false` (none, the default), a hop count (`1`: the one proxy in front), or a comma-separated
+ * list of proxy addresses or CIDR ranges (`10.0.0.5, 10.1.0.0/16`; also Fastify's `loopback`,
+ * `linklocal`, `uniquelocal`). `true` would trust any address a client writes into the header,
+ * which turns every per-IP limit off, so it is refused.
+ */
+export type TrustProxy = false | number | string[];
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const trustProxy = z.string().transform((raw, ctx): TrustProxy => {
+  const value = raw.trim().toLowerCase();
+  if (value === 'false' || value === '0') return false;
+  if (value === 'true') {
+    ctx.addIssue({ code: 'custom', message: 'cannot be `true`: that trusts any X-Forwarded-For a client sends, so every per-IP limit could be walked around. Give the number of proxies in front of the app (e.g. `1`) or their addresses (e.g. `10.0.0.5` or `10.0.0.0/8`).' });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) ctx.addIssue({ code: 'custom', message: 'counts proxies in front of the app: at most 10.' });
+    return hops;
+  }
+  const entries = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => {
+    if (proxyNames.has(entry)) return false;
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    if (!family || extra !== undefined) return true;
+    return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be \`false\`, a hop count or a list of proxy addresses or CIDR ranges; not understood: ${bad.join(', ') || raw}` });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const isLoopback = (host: string) => loopbackHosts.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** Why a production APP_SECRET is too weak to key tokens and sessions, or undefined. */
+export function weakSecretReason(secret: Buffer): string | undefined {
+  if (secret.every((byte) => byte === secret[0])) return 'is one byte repeated (e.g. all zeros)';
+  if (secret.every((byte) => byte >= 0x20 && byte <= 0x7e)) return 'decodes to plain text (a password or phrase, base64-encoded), not random bytes';
+  if (new Set(secret).size < Math.min(16, secret.length / 2)) return 'has too little variety to be random';
+  return undefined;
+}
 
 const envSchema = z
   .object({
@@ -43,11 +91,22 @@ const envSchema = z
     SYNC_WORKERS: z.coerce.number().int().min(1).max(50).default(3),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
+    /** The demo's inbox and emulator have no sign-in: listening beyond this machine needs saying so. */
+    DEMO_ON_NETWORK: bool.default(false),
   })
   .superRefine((env, ctx) => {
     checkVaultEnv(env, ctx);
-    if (env.APP_MODE !== 'production') return;
+    if (env.APP_MODE !== 'production') {
+      if (!isLoopback(env.HOST) && !env.DEMO_ON_NETWORK) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['HOST'],
+          message: `is ${env.HOST}, beyond this machine, in demo mode: the demo inbox (/dev/mail) and the Microsoft emulator answer anyone without signing in. Listen on 127.0.0.1, or set DEMO_ON_NETWORK=true if this network is yours alone.`,
+        });
+      }
+      return;
+    }
     const need = (key: keyof typeof env, why: string) => {
       if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required in production: ${why}` });
     };
@@ -56,6 +115,17 @@ const envSchema = z
     need('SMTP_URL', 'emails must reach real inboxes');
     need('PUBLIC_URL', 'links in emails must point at the public address');
     if (env.START_EMULATOR) ctx.addIssue({ code: 'custom', path: ['START_EMULATOR'], message: 'cannot be true in production: the emulator is for demos and tests' });
+    if (env.APP_SECRET !== undefined) {
+      const reason = weakSecretReason(Buffer.from(env.APP_SECRET, 'base64'));
+      if (reason) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: `${reason}: every token hash and session key derives from it. Use 32 random bytes: \`openssl rand -base64 32\`.` });
+    }
+    // Loopback stays allowed: nobody else can reach it (a local check of a production build).
+    if (env.PUBLIC_URL?.startsWith('http://') && !isLoopback(new URL(env.PUBLIC_URL).hostname)) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must start with https:// in production: over http:// the session cookies lose Secure and __Host-, and HSTS is off.' });
+    }
+    for (const key of ['MICROSOFT_AUTHORITY_HOST', 'MICROSOFT_GRAPH_URL', 'PARTNER_CENTER_URL'] as const) {
+      if (!env[key].startsWith('https://')) ctx.addIssue({ code: 'custom', path: [key], message: 'must start with https:// in production: secrets and tokens travel to it.' });
+    }
   });
 
 export type Env = Record<string, string | undefined>;
@@ -63,7 +133,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   mode: 'demo' | 'production';
   roles: ReadonlyArray<'web' | 'worker'>;
-  http: { host: string; port: number; publicUrl: string | undefined; trustProxy: boolean };
+  http: { host: string; port: number; publicUrl: string | undefined; trustProxy: TrustProxy };
   log: { level: string };
   database: { url: string | undefined; poolSize: number; dataDir: string };
   /** Undefined in the demo: a random one is kept in the data folder. */

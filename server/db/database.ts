@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
@@ -89,10 +89,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (!pglite) {
     const dataDir = resolve(options.dataDir ?? './data');
     const pgliteDir = join(dataDir, 'pglite');
-    mkdirSync(pgliteDir, { recursive: true });
+    makePrivateFolder(dataDir);
+    makePrivateFolder(pgliteDir);
     releaseLock = takeDataFolderLock(join(dataDir, 'pglite.lock'));
     try {
       pglite = await openPgliteDataDir(pgliteDir, { parsers: pgliteParsers });
+      // The embedded server writes its files readable and writable by everyone (0666); the
+      // folders above are 0700 already, and the files are made private as well.
+      makePrivateFolder(pgliteDir); // a first start moved a new folder into place
+      makeFilesPrivate(pgliteDir);
     } catch (error) {
       releaseLock();
       throw error;
@@ -117,6 +122,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 /** pg-boss on PGlite: parameter-less SQL may hold several statements, so it goes through exec(). */
+/** Creates the folder (and its parents) if needed; it is the owner's alone: 0700. */
+export function makePrivateFolder(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+}
+
+/** Takes group and other permissions off every file and folder below `root` (no links followed). */
+export function makeFilesPrivate(root: string): void {
+  for (const name of readdirSync(root)) {
+    const path = join(root, name);
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) continue;
+    if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
+    if (stat.isDirectory()) makeFilesPrivate(path);
+  }
+}
+
 export function pgliteExecutor(pglite: PGlite): SqlExecutor {
   return {
     async executeSql(text, values) {

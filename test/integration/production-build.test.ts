@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,8 @@ describe('the compiled server (npm run build)', () => {
     const port = await findFreePort();
     const { app, log } = await startCompiled('production', childAppEnv({
       APP_MODE: 'production',
+      // Production refuses the test systems' fixed secret (one byte repeated).
+      APP_SECRET: randomBytes(32).toString('base64'),
       DATABASE_URL: database.url!,
       SMTP_URL: 'smtp://127.0.0.1:2',
       PORT: String(port),

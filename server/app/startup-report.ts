@@ -24,6 +24,8 @@ export async function startupReport(config: Readonly<Config>, system: System): P
     if (facts.totalOneApp.secret) lines.push(`  Entra app client secret   ${facts.totalOneApp.secret}`);
     lines.push(`  Partner Center web app    ${facts.partnerCenter.webAppId}`);
     if (facts.partnerCenter.webAppSecret) lines.push(`  Partner Center secret     ${facts.partnerCenter.webAppSecret}`);
+    const secretEnd = webAppSecretEnd(system);
+    if (secretEnd) lines.push(`  Secret expires on         ${secretEnd}   (the Partner Center secret, as Partner Center shows it)`);
     lines.push(`  Partner Center native app ${facts.partnerCenter.nativeAppId}`);
     lines.push(`  MPN ID                    ${facts.partnerCenter.mpnId}`);
     const store = config.database.url ? 'database' : `data folder (${config.database.dataDir})`;
@@ -62,4 +64,12 @@ export async function demoConsoleAccess(system: Pick<System, 'publicUrl' | 'serv
     '      npm run operator -- create --email you@totalone.example --role admin',
     '    (or `npm run operator -- invite --email <address>` for an operator not set up yet), then `npm start`: the invitation is in the demo inbox.',
   ];
+}
+
+/** The day the demo's Partner Center web app secret expires, as Partner Center shows it. */
+function webAppSecretEnd(system: System): string | undefined {
+  const emulator = system.emulator!;
+  const tenant = emulator.scenario.tenants.find((t) => t.id === emulator.facts.tenantId);
+  const app = tenant?.applications.find((a) => a.appId === emulator.facts.partnerCenter.webAppId);
+  return app?.passwordCredentials.at(-1)?.endDateTime?.slice(0, 10);
 }

@@ -60,7 +60,7 @@ function errorToApp(reply: FastifyReply, state: EmulatorState, req: AuthorizeReq
   logEvent(state, 'authorize.error', { clientId: req.clientId, code: err.code, error: err.error });
   return returnToApp(reply, req, {
     error: err.error,
-    error_description: `AADSTS${err.code}: ${err.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${aadTimestamp(state.now())}`,
+    error_description: `AADSTS${err.code}: ${err.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${aadTimestamp(state.now())}`,
     error_uri: `https://login.microsoftonline.com/error?code=${err.code}`,
     ...extra,
   });

@@ -1,5 +1,5 @@
 // Microsoft identity platform error bodies. The token endpoint answers
-// { error, error_description: "AADSTSnnnn: ... Trace ID: ... Correlation ID: ... Timestamp: ...",
+// { error, error_description: "AADSTSnnnn: ...\r\nTrace ID: ...\r\nCorrelation ID: ...\r\nTimestamp: ...",
 //   error_codes: [n], timestamp, trace_id, correlation_id, error_uri } and clients (MSAL) parse
 // the AADSTS number from error_codes, so the emulator must produce the same shape.
 import { randomUUID } from 'node:crypto';
@@ -43,7 +43,7 @@ export function aadErrorBody(err: AadstsError, now: Date, correlationId: string 
   const timestamp = aadTimestamp(now);
   return {
     error: err.error,
-    error_description: `AADSTS${err.code}: ${err.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_description: `AADSTS${err.code}: ${err.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
     error_codes: [err.code],
     timestamp,
     trace_id: traceId,

@@ -4,7 +4,7 @@
 import { clientSecretValue, newGuid } from '../ids.ts';
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ID, graphRoleId } from '../microsoft-catalog.ts';
 import { logEvent, type EmulatorState } from '../state.ts';
-import type { CustomerSpec, KeyVaultKeyPermission, PartnerCenterFaults, ScenarioApplication, ScenarioTenant, ScenarioUser } from './types.ts';
+import type { CustomerSpec, KeyVaultKeyPermission, PartnerCenterFaults, ScenarioApplication, ScenarioGdap, ScenarioTenant, ScenarioUser } from './types.ts';
 
 interface Target {
   /** Defaults to the scenario's first tenant. */
@@ -38,6 +38,8 @@ export type PatchOperation =
   | ({ op: 'setCustomers'; count?: number; seed?: string; customers?: CustomerSpec[] } & Target)
   | ({ op: 'setThrottle'; budget: number; windowSeconds?: number } & Target)
   | ({ op: 'setFaults'; faults: Partial<PartnerCenterFaults> } & Target)
+  /** GDAP relationships (graph/gdap.ts): shares to change, or null for none at all. */
+  | ({ op: 'setGdap'; gdap: Partial<Omit<ScenarioGdap, 'anchor'>> | null } & Target)
   | ({ op: 'setVaultAccess'; keyPermissions: KeyVaultKeyPermission[]; appId?: string } & Target);
 
 export interface PatchResult {
@@ -215,6 +217,14 @@ export function applyPatch(state: EmulatorState, op: PatchOperation): PatchResul
     case 'setThrottle':
       tenant.partnerCenter.throttle = { budget: op.budget, windowSeconds: op.windowSeconds ?? tenant.partnerCenter.throttle.windowSeconds };
       state.throttleWindows.delete(tenant.id);
+      break;
+    case 'setGdap':
+      if (op.gdap === null) delete tenant.gdap;
+      else {
+        const group = tenant.groups.find((g) => g.displayName === 'TotalOne GDAP Admins') ?? tenant.groups.find((g) => g.id === tenant.roles.adminAgentsGroupId)!;
+        const base = tenant.gdap ?? { accessGroupId: group.id, anchor: state.now().toISOString(), withoutActivePercent: 0, expiringPercent: 0, autoExtendPercent: 0, unassignedPercent: 0, microsoftLed: false };
+        tenant.gdap = { ...base, ...op.gdap };
+      }
       break;
     case 'setFaults':
       tenant.partnerCenter.faults = { ...tenant.partnerCenter.faults, ...op.faults };

@@ -179,6 +179,22 @@ describe('GDAP scenarios', () => {
     assert.ok(extending.every((x) => byId.get(x.id).status === 'active'));
   });
 
+  it('setGdap changes the relationships through the admin API: fixing gdap-partial, removing them all', async () => {
+    e.loadScenario('gdap-partial');
+    const admin = await fetch(`${e.baseUrl}/_emulator/scenario/patch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ op: 'setGdap', gdap: { withoutActivePercent: 0 } }) });
+    assert.equal(admin.status, 200);
+    const token = await appToken(e);
+    const all = await listAll(token);
+    assert.equal(all.filter((x) => x.status === 'active').length, e.facts.partnerCenter.customerCount);
+    e.patch({ op: 'setGdap', gdap: null });
+    assert.deepEqual(await listAll(token), []);
+    e.patch({ op: 'setGdap', gdap: { unassignedPercent: 10 } });
+    const again = await listAll(token);
+    const unassigned = [];
+    for (const r of again.slice(0, 100)) if ((await assignments(token, r.id)).length === 0) unassigned.push(r.id);
+    assert.equal(unassigned.length, 10, 'active relationships without any access assignment');
+  });
+
   it('gdap-readonly: MLT_ relationships without Global Administrator, assigned to AdminAgents', async () => {
     e.loadScenario('gdap-readonly');
     const token = await appToken(e);

@@ -30,6 +30,27 @@ describe('Graph client against the emulator', () => {
   after(() => emulator.close());
   beforeEach(() => emulator.loadScenario('ready'));
 
+  it('reads the GDAP relationships (every page of 300) and their access assignments; without the permission, Authorization_RequestDenied with the fix', async () => {
+    emulator.patch({ op: 'setCustomers', count: 700 });
+    const token = await appToken();
+    const relationships = await graph.delegatedAdminRelationships(token);
+    assert.equal(relationships.length, 700, 'three pages followed');
+    const first = relationships[0]!;
+    assert.equal(first.status, 'active');
+    assert.ok(first.customer?.tenantId && first.accessDetails?.unifiedRoles.some((r) => r.roleDefinitionId === GLOBAL_ADMIN));
+    const [assignment] = await graph.delegatedAdminAccessAssignments(token, first.id);
+    assert.equal(assignment?.accessContainer?.accessContainerType, 'securityGroup');
+    assert.equal(assignment?.status, 'active');
+
+    emulator.patch({ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
+    await assert.rejects(graph.delegatedAdminRelationships(await appToken()), (error: unknown) => {
+      assert.ok(error instanceof GraphError);
+      assert.equal(error.graphCode, 'Authorization_RequestDenied');
+      assert.match(error.message, /^Reading your GDAP relationships: /);
+      return true;
+    });
+  });
+
   it('reads the service account, its transitive roles and groups (following @odata.nextLink), and the AdminAgents group', async () => {
     const token = await appToken();
     const f = emulator.facts;

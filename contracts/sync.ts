@@ -47,6 +47,8 @@ export const findingSchema = z.object({
 });
 export type FindingView = z.infer<typeof findingSchema>;
 
+export const reconnectLinkSentSchema = z.object({ sentTo: z.string(), expiresAt: z.string() });
+
 export const checkAgainResultSchema = z.object({ fixed: z.boolean(), message: z.string() });
 /** Why TotalOne cannot administer a customer through GDAP yet (null: it can). */
 export const gdapBlockerSchema = z.enum(['unknown', 'no_relationship', 'expired', 'read_only', 'no_global_admin', 'no_group_assignment']);
@@ -95,6 +97,8 @@ export const statusSchema = z.object({
   attention: findingSchema.nullable(),
   /** Whether "Check again" can be pressed (the partner needs attention). */
   canCheckAgain: z.boolean(),
+  /** Whether "Send me a reconnect link" is offered (Microsoft no longer accepts the stored sign-in). */
+  canRequestReconnect: z.boolean(),
   /** null before the first import. */
   gdap: gdapSummarySchema.nullable(),
 });

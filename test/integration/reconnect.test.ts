@@ -38,12 +38,20 @@ for (const backend of testBackends()) {
       // Microsoft (the emulator) compares a grant's time with the password change in whole seconds.
       system.clock.advance(60_000);
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      // Support issues a new link (the console action calls the same service function).
-      await system.database.db.transaction().execute(async (tx) => {
-        const row = await tx.selectFrom('partners').selectAll().where('id', '=', partner.id).executeTakeFirstOrThrow();
-        await system.services.signup.issueSignupLink(tx, row, 'operator', { type: 'system' });
-      });
+      // The status page shows what happened and offers a reconnect link, sent to the primary contact.
+      const statusPage = new Browser(system.url!);
+      const statusLinkKey = /\/status#key=([^\s]+)/.exec((await system.catcher!.waitFor((m) => m.to.includes(email) && /reconnect/i.test(m.subject), 15_000)).text)?.[1];
+      const shown = await statusPage.post('/api/status/access', { key: statusLinkKey });
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      assert.equal(shown.body.state, 'sync_failed');
+      assert.equal(shown.body.canRequestReconnect, true);
+      assert.equal(shown.body.attention.then, 'sign_in_again');
+      assert.match(shown.body.attention.code, /^AADSTS/);
+      const requested = await statusPage.post('/api/status/reconnect-link');
+      assert.equal(requested.status, 200, JSON.stringify(requested.body));
+      assert.match(requested.body.sentTo, /^[a-z]\*\*\*@/);
       assert.equal(await partnerState(system, partner.id), 'link_sent');
+      assert.equal((await statusPage.post('/api/status/reconnect-link')).body.error.code, 'RECONNECT_NOT_NEEDED');
       const linkMails = () => system.catcher!.messages().filter((m) => m.to.includes(email) && /one-time signup link/.test(m.subject));
       await waitFor('the reconnect link email', async () => linkMails().length >= 2);
       const token = linkToken(linkMails()[0]!.text, 'signup-link'); // newest first
@@ -64,6 +72,8 @@ for (const backend of testBackends()) {
       assert.equal(commit.status, 200, JSON.stringify(commit.body));
       assert.equal(commit.body.step, 'done');
       await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
+      const finding = await system.database.db.selectFrom('partner_attention').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(finding.resolved_by, 'reconnected', 'the reconnect closes the finding that asked for it');
       const confirmations = system.catcher!.messages().filter((m) => m.to.includes(email) && /ready/i.test(m.subject));
       assert.ok(confirmations.length <= 1, 'the first-import confirmation is never sent twice');
     });

@@ -26,6 +26,7 @@ export interface SignupLimits {
   resendPerEmail: Limit;
   resendPerIp: Limit;
   supportPerIp: Limit;
+  reconnectPerPartner: Limit;
 }
 
 export const defaultSignupLimits: SignupLimits = {
@@ -34,6 +35,7 @@ export const defaultSignupLimits: SignupLimits = {
   resendPerEmail: { name: 'resend:email', max: 3, windowSeconds: 3600 },
   resendPerIp: { name: 'resend:ip', max: 20, windowSeconds: 3600 },
   supportPerIp: { name: 'support:ip', max: 10, windowSeconds: 3600 },
+  reconnectPerPartner: { name: 'reconnect:partner', max: 3, windowSeconds: 3600 },
 };
 
 /** The one answer to every signup and resend request, whatever we know about the address. */
@@ -142,6 +144,32 @@ export function createSignupService(deps: {
       const link = await repo.spendClaimedLink(tx, hashSession(session), now);
       if (link) await audit.record(tx, { actorType: 'partner', partnerId: link.partner_id, action: 'signup_link.spent', details: { linkId: link.id } });
       return link;
+    },
+
+    /**
+     * The status page of a partner whose stored Microsoft sign-in is no longer accepted
+     * (sync_failed): a reconnect link, emailed to the primary contact only (as the console's
+     * "Issue new signup link"). Answers where it went, masked.
+     */
+    async requestReconnectLink(partnerId: string, meta: RequestMeta): Promise<{ sentTo: string; expiresAt: string }> {
+      await deps.rateLimits.hit(
+        [
+          { limit: limits.reconnectPerPartner, subject: partnerId },
+          { limit: limits.resendPerIp, subject: meta.ip },
+        ],
+        'A reconnect link was sent several times in the last hour. Use the one in the most recent email.',
+      );
+      return db.transaction().execute(async (tx) => {
+        const partner = await repo.lockPartner(tx, partnerId);
+        if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
+        if (partner.state !== 'sync_failed') {
+          throw new ConflictError('RECONNECT_NOT_NEEDED', 'Your Microsoft connection does not need a new sign-in right now. Reload the page to see the current status.');
+        }
+        const link = await issueSignupLink(tx, partner, 'self-service-reconnect', { type: 'anonymous', ip: meta.ip });
+        const { primary } = await repo.contacts(tx, partner.id);
+        await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'reconnect_link.requested', ip: meta.ip, details: { linkId: link.linkId } });
+        return { sentTo: maskEmail(primary.email), expiresAt: link.expiresAt.toISOString() };
+      });
     },
 
     /** Suspension: no link of the partner may be used any more (inside the caller's transaction). */
@@ -429,3 +457,9 @@ export function createSignupService(deps: {
 }
 
 export type SignupService = ReturnType<typeof createSignupService>;
+
+/** "j***@fabrikam.example": enough for the person to recognise the address, not to learn it. */
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  return `${local.slice(0, 1)}***@${domain}`;
+}

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
-import { checkAgainResultSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
+import { checkAgainResultSchema, reconnectLinkSentSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
 import { z } from 'zod';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
@@ -32,7 +32,7 @@ function statusCookie(publicUrl: string) {
 
 export function registerSyncRoutes(
   app: App,
-  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; publicUrl: string },
+  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession' | 'requestReconnectLink'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; publicUrl: string },
 ) {
   const { status } = deps;
   const session = signupSessionCookie(deps.publicUrl);
@@ -95,6 +95,18 @@ export function registerSyncRoutes(
       await deps.rateLimits.hit([{ limit: { name: 'status:check-again', max: 12, windowSeconds: 3600 }, subject: partnerId }], 'The check ran several times in the last hour.');
       return deps.sync.checkAgain(partnerId, { type: 'partner', ip: request.ip });
     },
+  );
+
+  app.post(
+    '/api/status/reconnect-link',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Microsoft no longer accepts the stored sign-in (sync_failed): a reconnect link is emailed to the primary contact (3 an hour)',
+        response: { 200: reconnectLinkSentSchema, ...errors },
+      },
+    },
+    async (request) => deps.signup.requestReconnectLink(await partnerOf(request), requestMeta(request)),
   );
 
   app.get('/api/status', { schema: { tags: ['status'], summary: 'Steps done, customer import progress and errors, in plain words', response: { 200: statusSchema, ...errors } } }, async (request) =>

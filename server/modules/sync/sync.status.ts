@@ -138,6 +138,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       lastSyncAt: iso(lastCompleted?.finished_at),
       attention: finding ? presentFinding(finding) : null,
       canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
+      canRequestReconnect: partner.state === 'sync_failed',
       gdap,
     };
   }

@@ -85,6 +85,7 @@ const auditActionLabels: Record<string, string> = {
   'sync.failed': 'Customer sync failed',
   'support_request.created': 'Support request received',
   'signup_link.issued': 'Signup link issued',
+  'reconnect_link.requested': 'Reconnect link requested on the status page',
   'signup_link.claimed': 'Signup link claimed',
   'signup_link.spent': 'Signup link spent',
   'signup_link.revoked': 'Signup link revoked',

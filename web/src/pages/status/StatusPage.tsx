@@ -6,7 +6,7 @@ import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
 import { GdapSummaryView } from './GdapAccess.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
-import { statusApi, type CheckAgainResult, type StatusView } from './status-api.ts';
+import { statusApi, type CheckAgainResult, type ReconnectLinkSent, type StatusView } from './status-api.ts';
 
 // The partner's status page: the steps done, the customer import's live progress (server-sent
 // events) and the ready state. Opened after the connection, or later from a link in an email
@@ -144,6 +144,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
       </div>
 
       {view.attention ? <Finding view={view} /> : null}
+      {view.canRequestReconnect ? <Reconnect /> : null}
 
       {view.gdap ? (
         <GdapSummaryView summary={view.gdap}>
@@ -162,6 +163,49 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
           <p>We sent a confirmation email to your primary contact with how to sign in. Your customers are imported and kept up to date every day.</p>
         </Notice>
       ) : null}
+    </section>
+  );
+}
+
+/** Microsoft no longer accepts the stored sign-in: the primary contact gets a reconnect link. */
+function Reconnect() {
+  const [sending, setSending] = useState(false);
+  const [sent, setSent] = useState<ReconnectLinkSent>();
+  const [error, setError] = useState<ApiError>();
+
+  async function send() {
+    setSending(true);
+    setError(undefined);
+    try {
+      setSent(await statusApi.requestReconnectLink());
+    } catch (caught) {
+      setError(asApiError(caught));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <section className="card stack" aria-labelledby="reconnect-title">
+      <h2 id="reconnect-title">Reconnect to Microsoft</h2>
+      <p>
+        Sign in to Microsoft again with the service account: your apps and the customers imported so far are kept, and the import continues after the sign-in.
+        The link goes to your primary contact by email.
+      </p>
+      {sent ? (
+        <Notice tone="success" title="Reconnect link sent">
+          <p>
+            The link is on its way to {sent.sentTo}. It works once, until {formatDateTime(sent.expiresAt)}; earlier links no longer work.
+          </p>
+        </Notice>
+      ) : (
+        <p>
+          <button type="button" className="button" onClick={() => void send()} disabled={sending}>
+            {sending ? 'Sending…' : 'Send me a reconnect link'}
+          </button>
+        </p>
+      )}
+      {error ? <ApiErrorNotice error={error} /> : null}
     </section>
   );
 }

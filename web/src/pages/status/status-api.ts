@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { checkAgainResultSchema, customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
+import type { checkAgainResultSchema, reconnectLinkSentSchema, customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
 import { apiGet, apiPost } from '../../api.ts';
 
 // The status page and tenant view (server/modules/sync/sync.routes.ts).
@@ -8,6 +8,7 @@ export type StatusView = z.infer<typeof statusSchema>;
 export type CustomerList = z.infer<typeof customerListSchema>;
 export type TenantSummary = z.infer<typeof tenantSummarySchema>;
 export type CheckAgainResult = z.infer<typeof checkAgainResultSchema>;
+export type ReconnectLinkSent = z.infer<typeof reconnectLinkSentSchema>;
 
 const status = ['companyName', 'state', 'steps'] as const;
 
@@ -18,6 +19,8 @@ export const statusApi = {
   /** Ends this browser's partner session and removes its status cookie. */
   signOut: () => apiPost<{ status: 'signed_out' }>('/api/session/sign-out', {}, ['status']),
   /** The partner fixed the finding in Microsoft: the failing check runs again. */
+  /** Microsoft no longer accepts the stored sign-in: a reconnect link to the primary contact. */
+  requestReconnectLink: () => apiPost<ReconnectLinkSent>('/api/status/reconnect-link', {}, ['sentTo', 'expiresAt']),
   checkAgain: () => apiPost<CheckAgainResult>('/api/status/check-again', {}, ['fixed', 'message']),
   summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
   customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number; access?: 'all' | 'no_admin_access' }) => {

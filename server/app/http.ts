@@ -117,6 +117,13 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
     done();
   });
 
+  // No JSON answer is stored by a browser or a shared cache: partner, status and console answers
+  // carry names, customers and session state (the console already said so route by route).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('cache-control') && String(reply.getHeader('content-type') ?? '').includes('json')) reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
+
   // Last resort after each route's own schema: no request reaches a handler with text the database
   // cannot store (a NUL byte, a lone UTF-16 surrogate) in its body, query or path, keys included.
   // The contracts refuse these field by field; this catches whatever a schema let through.

@@ -58,7 +58,7 @@ const builtIns: BuiltInScenario[] = [
   },
   {
     name: 'no-mfa',
-    description: 'The service account has no MFA method and no policy demands one: tokens lack "mfa" in amr, Partner Center answers 900421.',
+    description: 'The service account has no MFA method and no policy demands one: a sign-in asking for MFA (amr_values=mfa) ends in AADSTS50079; one that does not gets tokens without "mfa" in amr, which Partner Center answers with 900421.',
     change: (t) => {
       serviceAccount(t).mfa = null;
       t.conditionalAccess.requireMfa = false;

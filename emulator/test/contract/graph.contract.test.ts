@@ -158,6 +158,33 @@ describe('Graph reads of the checks (contract)', () => {
     assert.deepEqual(r.body.value, [e.facts.adminAgentsGroupId]);
   });
 
+  // https://learn.microsoft.com/en-us/graph/api/user-get with $select; property types from the user resource
+  // (https://learn.microsoft.com/en-us/graph/api/resources/user#properties: accountEnabled Boolean, the others String).
+  it('the service account by id with $select: the user as documented', async () => {
+    const sample = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,displayName,accountEnabled)/$entity', id: '87d349ed-44d7-43e1-9a83-5f2406dee5bd', userPrincipalName: 'AdeleV@contoso.com', displayName: 'Adele Vance', accountEnabled: true };
+    const r = await graph(`/users/${e.facts.serviceAccount.id}?$select=id,userPrincipalName,displayName,accountEnabled`);
+    assertJson(r);
+    assertShape(r.body, sample);
+  });
+
+  // https://learn.microsoft.com/en-us/graph/api/group-list ($filter on displayName, $select)
+  it('the AdminAgents group by display name: the List groups answer', async () => {
+    const sample = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#groups(id,displayName)', value: [{ id: '11111111-2222-3333-4444-555555555555', displayName: 'AdminAgents' }] };
+    const r = await graph(`/groups?$filter=${encodeURIComponent("displayName eq 'AdminAgents'")}&$select=id,displayName`);
+    assertJson(r);
+    assertShape(r.body, sample);
+    assert.equal(r.body.value.length, 1);
+  });
+
+  // https://learn.microsoft.com/en-us/graph/api/organization-get (verifiedDomains), read as the list the product reads
+  it('the organization with its verified domains: the Get organization sample', async () => {
+    const org = { id: '84841066-274d-4ec0-a5c1-276be684bdd3', displayName: 'Contoso', verifiedDomains: [{ capabilities: 'Email, OfficeCommunicationsOnline', isDefault: true, isInitial: true, name: 'Contoso.com', type: 'Managed' }] };
+    const r = await graph('/organization?$select=id,displayName,verifiedDomains');
+    assertJson(r);
+    assertShape(r.body, { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization(id,displayName,verifiedDomains)', value: [org] });
+    assert.ok(r.body.value[0].verifiedDomains.some((d: { name: string }) => d.name === e.facts.domain));
+  });
+
   // https://learn.microsoft.com/en-us/graph/errors (the example of a full JSON error body)
   it('an error: the Graph error body', async () => {
     const sample = { error: { code: 'invalidRange', message: 'Uploaded fragment overlaps with existing data.', innerError: { 'request-id': 'request-id', date: 'date-time' } } };

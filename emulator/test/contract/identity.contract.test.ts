@@ -56,6 +56,15 @@ describe('token endpoint (contract)', () => {
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assertShape(r.body, sample);
+
+    // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token:
+    // the successful refresh response has the same members (and a new refresh token).
+    const refreshed = await postForm(tokenUrl(), {
+      client_id: f.partnerCenter.webAppId, scope: PC_SCOPE, refresh_token: r.body.refresh_token, grant_type: 'refresh_token', client_secret: f.partnerCenter.webAppSecret!,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assertShape(refreshed.body, sample);
+    assert.notEqual(refreshed.body.refresh_token, r.body.refresh_token);
   });
 
   // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response

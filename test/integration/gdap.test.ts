@@ -18,6 +18,13 @@ async function gdapRead(system: TestSystem, partnerId: string, after = new Date(
   });
 }
 
+/** The status stream until it ends: its last event. */
+async function lastStatusEvent(browser: Browser) {
+  const response = await fetch(`${browser.baseUrl}/api/status/events`, { headers: { cookie: `signup_session=${browser.cookie('signup_session')}` }, signal: AbortSignal.timeout(60_000) });
+  const events = (await response.text()).split('\n\n').filter((block) => block.startsWith('event: status'));
+  return JSON.parse(events.at(-1)!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+}
+
 async function customers(system: TestSystem, partnerId: string) {
   return system.database.db.selectFrom('customers').selectAll().where('partner_id', '=', partnerId).where('removed_at', 'is', null).execute();
 }
@@ -52,6 +59,11 @@ for (const backend of testBackends()) {
 
     it('gdap-partial: about 30% of the customers are flagged with the reason; tenant view, status and console show which and why', async () => {
       const { partner, browser } = await connectPartner(system, emulator);
+      // The status stream, opened while importing, ends only once GDAP was read after the import.
+      const last = await lastStatusEvent(browser);
+      assert.equal(last.state, 'active');
+      assert.equal(last.gdap.outcome, 'read');
+      assert.ok(last.gdap.cannotManage > 0);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'read');

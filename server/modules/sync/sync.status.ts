@@ -151,7 +151,10 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
 
     /** Whether the status stream can end: nothing more will change without a new run. */
     isSettled(view: StatusView): boolean {
-      return view.sync?.status !== 'running' && ['active', 'sync_failed', 'needs_attention', 'suspended'].includes(view.state);
+      if (view.sync?.status === 'running' || !['active', 'sync_failed', 'needs_attention', 'suspended'].includes(view.state)) return false;
+      // The GDAP read follows a completed import: the stream waits for it, so the page shows it.
+      const gdapPending = view.state === 'active' && view.lastSyncAt !== null && (!view.gdap?.readAt || Date.parse(view.gdap.readAt) < Date.parse(view.lastSyncAt));
+      return !gdapPending;
     },
 
     async customers(partnerId: string, query: CustomerQuery) {

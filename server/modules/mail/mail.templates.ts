@@ -144,6 +144,16 @@ const templates = {
     });
   },
 
+  signup_not_possible(_p: Params, _s: Secrets, ctx: MailContext) {
+    return compose('Your TotalOne signup', _p, ctx, {
+      paragraphs: [
+        'We received a TotalOne signup with this address. We cannot accept it online, so no signup was started.',
+        'Please contact our support team: they will look at it with you.',
+      ],
+      button: { label: 'Contact support', url: `${ctx.publicUrl}/support` },
+    });
+  },
+
   support_request_received(p: Params, _s: Secrets, ctx: MailContext) {
     return compose(`We received your request (${p.reference})`, p, ctx, {
       paragraphs: [

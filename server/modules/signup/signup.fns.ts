@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { OneTimeToken } from '../../db/schema.ts';
+import type { OneTimeToken, PartnerState } from '../../db/schema.ts';
+import { ForbiddenError } from '../../lib/errors.ts';
 
 // Pure rules for one-time links and signup references.
 
@@ -32,6 +33,16 @@ export function sessionLive(token: Pick<OneTimeToken, 'claimed_at' | 'session_se
   const seen = new Date(token.session_seen_at ?? token.claimed_at).getTime();
   return seen + PARTNER_SESSION_IDLE_MS > t;
 }
+
+/**
+ * States in which TotalOne has closed a partner: its browser sessions and status links stop
+ * reading at once (checked at every read, whatever the state machine did to links), and its email
+ * addresses and tenant domain cannot start a new signup. An offboarding state belongs here too.
+ */
+export const closedStates: readonly PartnerState[] = ['suspended'];
+export const isClosed = (state: PartnerState): boolean => closedStates.includes(state);
+export const accessEnded = () =>
+  new ForbiddenError('ACCESS_ENDED', 'TotalOne has closed this signup, so this page no longer shows it. If you think this is a mistake, contact support.');
 
 // Crockford's base32 without I, L, O, U: easy to read out on the phone to support.
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -27,6 +27,21 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
+    /** A closed partner with this address among its contacts, or this tenant domain. */
+    async findClosedByEmailOrDomain(tx: DbOrTx, email: string, domain: string, closed: readonly PartnerState[]): Promise<Partner | undefined> {
+      return tx
+        .selectFrom('partners')
+        .selectAll()
+        .where('state', 'in', [...closed])
+        .where((eb) =>
+          eb.or([
+            eb(sql<string>`lower(entra_domain)`, '=', domain.toLowerCase()),
+            eb.exists(eb.selectFrom('contacts').select('contacts.id').whereRef('contacts.partner_id', '=', 'partners.id').where('contacts.email', '=', email)),
+          ]),
+        )
+        .executeTakeFirst();
+    },
+
     async findActiveByEntraDomain(tx: DbOrTx, domain: string): Promise<Partner | undefined> {
       return tx
         .selectFrom('partners')

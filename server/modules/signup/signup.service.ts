@@ -11,7 +11,7 @@ import type { MailService } from '../mail/mail.service.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
-import { linkStatus, newPartnerReference, newSupportReference, PARTNER_SESSION_TOUCH_MS, sessionLive } from './signup.fns.ts';
+import { accessEnded, closedStates, isClosed, linkStatus, newPartnerReference, newSupportReference, PARTNER_SESSION_TOUCH_MS, sessionLive } from './signup.fns.ts';
 import { linkRequestJob } from './signup.jobs.ts';
 import { inProgressStates, type SignupRepo } from './signup.repo.ts';
 
@@ -193,6 +193,14 @@ export function createSignupService(deps: {
       await transactionWithRetry(db, 'signup', async (tx) => {
         await repo.lock(tx, `signup-email:${email}`, `signup-domain:${data.company.entraDomain}`);
         const now = clock.now();
+
+        // A partner TotalOne closed cannot come straight back with the same address or tenant.
+        const closed = await repo.findClosedByEmailOrDomain(tx, email, data.company.entraDomain, closedStates);
+        if (closed) {
+          await mail.queue(tx, { template: 'signup_not_possible', to: email, partnerId: closed.id, params: { firstName: data.primaryContact.firstName } });
+          await audit.record(tx, { actorType: 'anonymous', partnerId: closed.id, action: 'signup.refused_closed', ip: meta.ip });
+          return;
+        }
 
         const inProgress = await repo.findInProgressByPrimaryEmail(tx, email);
         if (inProgress) {
@@ -397,6 +405,7 @@ export function createSignupService(deps: {
       await repo.touchSession(db, link.id, now, new Date(now.getTime() - PARTNER_SESSION_TOUCH_MS));
       const partner = await repo.findPartner(db, link.partner_id);
       if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
+      if (isClosed(partner.state)) throw accessEnded();
       const { primary } = await repo.contacts(db, partner.id);
       return {
         primaryContactId: primary.id,

@@ -15,6 +15,7 @@ import type { SyncStatus } from './sync.status.ts';
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 const MAX_STREAM_MS = 30 * 60_000;
+const ACCESS_CHECK_MS = 5000;
 
 function statusCookie(publicUrl: string) {
   const secure = publicUrl.startsWith('https://');
@@ -133,11 +134,18 @@ export function registerSyncRoutes(
       const startedAt = Date.now();
       let lastWrite = Date.now();
       let view = first;
+      let lastAccessCheck = Date.now();
       // One small read per second per open page; the stream ends when nothing more will change.
       while (!closed && !stopping && !status.isSettled(view) && Date.now() - startedAt < MAX_STREAM_MS) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         if (closed) break;
         try {
+          // The reader's access is checked again every few seconds: a sign-out, an ended session or
+          // a closed partner ends the stream too.
+          if (Date.now() - lastAccessCheck >= ACCESS_CHECK_MS) {
+            lastAccessCheck = Date.now();
+            if ((await partnerOf(request).catch(() => undefined)) !== partnerId) break;
+          }
           view = await status.status(partnerId);
         } catch (error) {
           request.log.warn({ err: error }, 'status stream could not read the status');

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { CustomerQuery, GdapSummary, StatusView } from '../../../contracts/sync.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
+import { accessEnded, isClosed } from '../signup/signup.fns.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { BLOCKER_TEXT, type GdapBlocker } from './sync.gdap.fns.ts';
 import { decodeCursor, encodeCursor, progressFigures, verifyStatusKey } from './sync.fns.ts';
@@ -23,7 +24,12 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
   async function partnerFor(credentials: { session: string | undefined; statusKey: string | undefined }): Promise<string> {
     if (credentials.statusKey) {
       const verified = verifyStatusKey(deps.statusKeyKey, credentials.statusKey, clock.now());
-      if (verified) return verified.partnerId;
+      if (verified) {
+        // A status link stays signed until it expires; a partner TotalOne closed reads nothing.
+        const partner = await partners.partner(db, verified.partnerId);
+        if (partner && isClosed(partner.state)) throw accessEnded();
+        return verified.partnerId;
+      }
     }
     if (!credentials.session && credentials.statusKey !== undefined) {
       throw new NotFoundError('STATUS_LINK_EXPIRED', 'This status link has expired or is not valid. Open the link in the most recent email from us, or contact support for a new one.');

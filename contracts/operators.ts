@@ -226,7 +226,7 @@ export const partnerDetailSchema = z.object({
   supportRequests: z.array(z.object({ id: z.string(), reference: z.string(), status: z.enum(['open', 'handled']), createdAt: isoDate })),
   timeline: z.array(timelineItem),
   /** The open finding the partner must fix in Microsoft, with when each contact was told. */
-  attention: findingSchema.extend({ origin: z.enum(['sync', 'secret_expiry']), primaryNotifiedAt: isoDate.nullable(), secondaryNotifiedAt: isoDate.nullable() }).nullable(),
+  attention: findingSchema.extend({ origin: z.enum(['sync', 'secret_expiry', 'drift']), primaryNotifiedAt: isoDate.nullable(), secondaryNotifiedAt: isoDate.nullable() }).nullable(),
   /** Which actions make sense in the partner's state (the server checks again). */
   availableActions: z.array(z.enum(['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'recheck_attention', 'suspend'])),
 });

@@ -50,6 +50,8 @@ import { createPartnersRepo } from '../modules/partners/partners.repo.ts';
 import { createPartnerLifecycle } from '../modules/partners/partners.service.ts';
 import { createAttention } from '../modules/partners/partners.attention.ts';
 import { createSecretExpiry } from '../modules/partners/partners.secrets.ts';
+import { createDriftCheck } from '../modules/partners/partners.drift.ts';
+import type { CheckResult } from '../modules/partners/partners.fns.ts';
 import { signStatusKey } from '../modules/sync/sync.fns.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
 import { registerSignupRoutes } from '../modules/signup/signup.routes.ts';
@@ -169,11 +171,20 @@ function buildServices(deps: {
     redirectUri: replyAddress,
     checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
   });
+  const drift = createDriftCheck({
+    db, repo: partnersRepo, attention, lifecycle, queue, audit, logger,
+    runPreflight: signIn.runPreflight,
+    latestChecks: async (partnerId) => {
+      const connection = await connectRepo.connection(db, partnerId);
+      const run = connection?.last_preflight_run_id ? await connectRepo.preflightRun(db, connection.last_preflight_run_id) : undefined;
+      return run ? (run.checks as unknown as CheckResult[]) : undefined;
+    },
+  });
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
   const sync = createSyncService({
-    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, attention, recheck: { secret_expiry: secretExpiry.recheck }, mail, audit, credentials, queue,
+    db, repo: syncRepo, partners: syncPartners, lock: createPartnerLock(database, { logger }), lifecycle, attention, recheck: { secret_expiry: secretExpiry.recheck, drift: drift.recheck }, mail, audit, credentials, queue,
     partnerCenterUrl: deps.microsoft.partnerCenterUrl, clock, logger, statusKeyKey,
     gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
@@ -189,7 +200,7 @@ function buildServices(deps: {
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {

@@ -207,7 +207,7 @@ export interface PreflightRunsTable {
 export interface PartnerAttentionTable {
   id: Generated<string>;
   partner_id: string;
-  origin: 'sync' | 'secret_expiry';
+  origin: 'sync' | 'secret_expiry' | 'drift';
   code: string;
   source: 'entra_app' | 'partner_center_app' | 'service_account' | null;
   message: string;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyGraph, classifyIdentity, classifyPartnerCenter, type Failure } from '../microsoft/microsoft.failures.ts';
-import { dueReminder, matchSecret, syncFailureOutcome, type SyncFailureOutcome } from './partners.fns.ts';
+import { driftChanges, dueReminder, firstRequiredFailure, matchSecret, syncFailureOutcome, type SyncFailureOutcome } from './partners.fns.ts';
+import { spreadSeconds } from './partners.drift.ts';
 
 // Every refusal only the partner can fix stops the import's retries and tells people: the codes
 // below, one test each, with what the partner is told and what happens to the partner.
@@ -70,5 +71,31 @@ describe('secret-expiry reminders', () => {
     assert.equal(matchSecret(credentials, 'qqq'), undefined);
     assert.equal(matchSecret(credentials, 'ab'), undefined, 'a hint shorter than three characters matches nothing');
     assert.equal(matchSecret(credentials, null), undefined);
+  });
+});
+
+describe('daily drift check', () => {
+  const check = (id: string, status: 'passed' | 'failed' | 'warning' | 'unknown', required = true) => ({ id, title: `Check ${id}`, status, required, found: `found ${id}`, ...(status === 'passed' ? {} : { fix: `fix ${id}` }) });
+
+  it('lists what changed since the previous run', () => {
+    assert.deepEqual(driftChanges([check('a', 'passed'), check('b', 'warning')], [check('a', 'failed'), check('b', 'warning'), check('c', 'passed')]), [
+      { id: 'a', from: 'passed', to: 'failed' },
+      { id: 'c', from: null, to: 'passed' },
+    ]);
+    assert.deepEqual(driftChanges(undefined, [check('a', 'passed')]), [{ id: 'a', from: null, to: 'passed' }]);
+  });
+
+  it('the first failing required check becomes the finding; warnings, unknowns and optional checks do not', () => {
+    assert.equal(firstRequiredFailure([check('a', 'warning'), check('b', 'unknown'), check('c', 'failed', false)]), undefined);
+    const failure = firstRequiredFailure([check('a', 'passed'), check('b', 'failed')]);
+    assert.deepEqual(failure, { kind: 'partner_action', code: 'CHECK_b', problem: 'Check b: found b', fix: 'fix b', then: 'check_again' });
+  });
+
+  it('spreads the partners over the day, the same second every day', () => {
+    const a = spreadSeconds('0b9c4c3e-6d1f-4c55-8a53-1d2f3e4a5b6c');
+    assert.equal(spreadSeconds('0b9c4c3e-6d1f-4c55-8a53-1d2f3e4a5b6c'), a);
+    assert.ok(a >= 0 && a < 86_400);
+    const seconds = new Set(Array.from({ length: 50 }, (_, i) => spreadSeconds(`partner-${i}`)));
+    assert.ok(seconds.size > 40, 'different partners, different times');
   });
 });

@@ -52,3 +52,26 @@ export function matchSecret(credentials: ReadonlyArray<{ keyId: string; hint: st
   const first = sorted[0]!;
   return { keyId: first.keyId, endsAt: first.endDateTime ? new Date(first.endDateTime) : null };
 }
+
+/** One check of a preflight run, as the drift check reads it. */
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: 'passed' | 'failed' | 'warning' | 'unknown';
+  required: boolean;
+  found: string;
+  fix?: string;
+}
+
+/** What changed between two runs of the checks: every check whose status is not the same. */
+export function driftChanges(before: readonly CheckResult[] | undefined, after: readonly CheckResult[]): Array<{ id: string; from: CheckResult['status'] | null; to: CheckResult['status'] }> {
+  const previous = new Map((before ?? []).map((c) => [c.id, c.status]));
+  return after.filter((c) => previous.get(c.id) !== c.status).map((c) => ({ id: c.id, from: previous.get(c.id) ?? null, to: c.status }));
+}
+
+/** The first required check that failed, as a finding the partner can fix ("Check again" afterwards). */
+export function firstRequiredFailure(checks: readonly CheckResult[]): Failure | undefined {
+  const failed = checks.find((c) => c.required && c.status === 'failed');
+  if (!failed) return undefined;
+  return { kind: 'partner_action', code: `CHECK_${failed.id}`, problem: `${failed.title}: ${failed.found}`, fix: failed.fix ?? 'See the check on your status page.', then: 'check_again' };
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineJob } from '../../jobs/queue.ts';
 import type { Attention } from './partners.attention.ts';
+import type { DriftCheck } from './partners.drift.ts';
 import type { SecretExpiry } from './partners.secrets.ts';
 
 /**
@@ -32,4 +33,28 @@ export const secretExpiryJob = defineJob({
   },
 });
 
-export const partnersJobs = [attentionEscalateJob, secretExpiryJob] as const;
+
+/** One partner's daily drift check (singleton per partner: never two at once for one partner). */
+export const driftCheckJob = defineJob({
+  name: 'partners.drift-check',
+  payload: z.object({ partnerId: z.uuid() }),
+  queue: { policy: 'stately', retryLimit: 2, retryDelay: 600, expireInSeconds: 600 },
+  worker: { batchSize: 1, pollingIntervalSeconds: 10 },
+  async handler(deps: { drift: DriftCheck }, payload, run) {
+    run.logger.info({ partnerId: payload.partnerId, result: await deps.drift.check(payload.partnerId) }, 'daily check ran');
+  },
+});
+
+/** Daily: every connected partner's drift check is queued, each at its own time of the coming day. */
+export const driftDailyJob = defineJob({
+  name: 'partners.drift-daily',
+  payload: z.object({}).passthrough(),
+  queue: { policy: 'singleton', retryLimit: 3, retryDelay: 300, expireInSeconds: 600 },
+  worker: { batchSize: 1, pollingIntervalSeconds: 30 },
+  schedule: { cron: '3 0 * * *' },
+  async handler(deps: { drift: DriftCheck }, _payload, run) {
+    run.logger.info({ queued: await deps.drift.enqueueDaily(new Date()) }, 'daily checks queued over the day');
+  },
+});
+
+export const partnersJobs = [attentionEscalateJob, secretExpiryJob, driftCheckJob, driftDailyJob] as const;

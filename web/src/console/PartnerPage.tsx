@@ -475,7 +475,7 @@ function Finding({ partner }: { partner: PartnerDetail }) {
         <div>
           <dt>Found</dt>
           <dd>
-            <When iso={finding.openedAt} /> ({finding.origin === 'sync' ? 'customer import' : 'secret expiry'}{finding.source ? `, ${finding.source.replace(/_/g, ' ')}` : ''})
+            <When iso={finding.openedAt} /> ({finding.origin === 'sync' ? 'customer import' : finding.origin === 'drift' ? 'daily check' : 'secret expiry'}{finding.source ? `, ${finding.source.replace(/_/g, ' ')}` : ''})
           </dd>
         </div>
         <div>

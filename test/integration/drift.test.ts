@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { manualClock } from '../../server/lib/clock.ts';
+import { testBackends } from '../support/database.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+
+// The daily drift check: a Graph permission removed in Microsoft after the connection makes a
+// required check fail: the partner needs attention, the primary contact is emailed once, the
+// secondary on day 3; once the permission is back the next check clears it and the import resumes.
+
+const DAY = 86_400_000;
+
+for (const backend of testBackends()) {
+  describe(`daily drift check (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      const clock = manualClock(new Date());
+      emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
+      system = await startTestSystem(backend, { emulator, clock });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('finds a removed permission, emails once, escalates on day 3 and clears after the fix', async () => {
+      const { partner, email } = await connectPartner(system, emulator, { secondary: true });
+      const db = system.database.db;
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
+      const drift = system.services.drift;
+
+      // Queued once a day, at the partner's own time, never twice at once.
+      assert.equal(await drift.enqueueDaily(system.clock.now()), 1);
+      assert.equal(await drift.enqueueDaily(system.clock.now()), 0, 'a check already waiting for this partner');
+
+      assert.equal(await drift.check(partner.id), 'passed');
+      emulator.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All' });
+      system.clock.advance(DAY);
+      assert.equal(await drift.check(partner.id), 'failing');
+      assert.equal(await partnerState(system, partner.id), 'needs_attention');
+      const finding = await db.selectFrom('partner_attention').selectAll().where('partner_id', '=', partner.id).where('resolved_at', 'is', null).executeTakeFirstOrThrow();
+      assert.equal(finding.origin, 'drift');
+      assert.equal(finding.code, 'CHECK_graph_application_permissions');
+      assert.match(finding.fix, /User\.ReadWrite\.All|Grant admin consent/);
+      const events = (await system.services.audit.forPartner(partner.id)).filter((e) => e.action === 'drift.checked');
+      const changed = (events.at(-1)!.details as { changed: Array<{ id: string; from: string; to: string }> }).changed;
+      assert.deepEqual(changed.find((c) => c.id === 'graph_application_permissions'), { id: 'graph_application_permissions', from: 'passed', to: 'failed' }, 'what changed since the last run');
+
+      // The next day it still fails: no second email.
+      system.clock.advance(DAY);
+      assert.equal(await drift.check(partner.id), 'failing');
+      assert.equal(await system.services.attention.escalateDue(), 0, 'not before day 3');
+      system.clock.advance(2 * DAY + 60_000);
+      assert.equal(await system.services.attention.escalateDue(), 1, 'day 3 after the finding');
+      const mails = () => system.catcher!.messages().filter((m) => /must fix a setting in Microsoft/.test(m.subject));
+      await waitFor('both emails', async () => mails().length >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(mails().filter((m) => m.to.includes(email)).length, 1);
+      assert.equal(mails().filter((m) => m.to.includes(secondary)).length, 1);
+
+      // Fixed in Microsoft: the next daily check clears it and the import runs again.
+      emulator.patch({ op: 'grantAppPermission', permission: 'User.ReadWrite.All' });
+      assert.equal(await drift.check(partner.id), 'passed');
+      await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active');
+      const closed = await db.selectFrom('partner_attention').selectAll().where('id', '=', finding.id).executeTakeFirstOrThrow();
+      assert.equal(closed.resolved_by, 'drift-check');
+    });
+  });
+}

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import fastifyCompress, { type FastifyCompressOptions } from '@fastify/compress';
@@ -14,6 +15,7 @@ import { isStorableText } from '../../contracts/common.ts';
 import { ValidationError, type FieldProblem } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { installErrorHandler } from './errors.ts';
+import type { Metrics } from './metrics.ts';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -25,6 +27,11 @@ export interface HttpOptions {
   /** Folder with the built web app (index.html + assets); missing in API-only tests. */
   webDist: string;
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /**
+   * `/metrics` (Prometheus): with a token, served to requests bearing it; without one, served only
+   * to this machine (loopback) when `loopbackWithoutToken`, else not served at all (production).
+   */
+  metrics?: { metrics: Metrics; token: string | undefined; loopbackWithoutToken: boolean };
 }
 
 const bodyLimit = 64 * 1024;
@@ -71,6 +78,13 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  if (options.metrics) {
+    const { metrics } = options.metrics;
+    // Every answer's latency by route pattern (never the raw path: no ids, no tokens in labels).
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
   // Before any route: the plugin attaches itself to the routes declared after it.
   await app.register(fastifyCompress, compression);
 
@@ -161,6 +175,7 @@ export async function createHttpApp(options: HttpOptions): Promise<App> {
     async (_request, reply) => ({ token: reply.generateCsrf() }),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  if (options.metrics) registerMetrics(app, options.metrics);
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     const result = await options.ready();
     return reply.status(result.ok ? 200 : 503).send({ status: result.ok ? 'ready' : 'not ready', checks: result.checks });
@@ -218,4 +233,26 @@ function findUnstorable(value: unknown, path: string, out: FieldProblem[], depth
       else findUnstorable(item, `${path}.${key}`, out, depth + 1);
     }
   }
+}
+
+/** The `/metrics` page with its access rule. */
+function registerMetrics(app: App, options: NonNullable<HttpOptions['metrics']>): void {
+  const { metrics, token } = options;
+  const expected = token ? createHash('sha256').update(`Bearer ${token}`).digest() : undefined;
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (expected) {
+      const given = createHash('sha256').update(String(request.headers.authorization ?? '')).digest();
+      if (!timingSafeEqual(given, expected)) return reply.status(401).header('www-authenticate', 'Bearer').send({ error: { code: 'METRICS_TOKEN_REQUIRED', message: 'Send the metrics token as "Authorization: Bearer <METRICS_TOKEN>".' } });
+    } else if (!options.loopbackWithoutToken) {
+      return reply.status(404).send({ error: { code: 'METRICS_NOT_ENABLED', message: 'Metrics are not served: set METRICS_TOKEN to enable /metrics.' } });
+    } else if (!isLoopback(request.socket.remoteAddress)) {
+      return reply.status(403).send({ error: { code: 'METRICS_LOOPBACK_ONLY', message: 'Without METRICS_TOKEN, metrics are served to this machine only.' } });
+    }
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);
+  });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false);
 }

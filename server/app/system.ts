@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config/config.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { migrateToLatest, openDatabase, probeDatabase, withStartupLock, type DatabaseHandle } from '../db/database.ts';
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { jobRegistry } from '../jobs/registry.ts';
@@ -100,6 +101,7 @@ function buildServices(deps: {
   config: Readonly<Config>;
   microsoft: Config['microsoft'];
   limits?: SignupLimits;
+  metrics?: Metrics;
 }) {
   const { database, queue, clock, logger, config } = deps;
   const db = database.db;
@@ -137,7 +139,7 @@ function buildServices(deps: {
   const replyAddress = replyAddressOf(deps.publicUrl);
   const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts(), replyAddress });
 
-  const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: deps.microsoft.authorityHost, logger }), clock, logger });
+  const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: deps.microsoft.authorityHost, logger }), clock, logger, observe: deps.metrics?.observeVault });
   const http = createMicrosoftHttp({ timeoutMs: 15_000, logger });
   const identity = createIdentityClient({ authorityHost: deps.microsoft.authorityHost, now: () => clock.now() });
   const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });
@@ -270,7 +272,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       microsoft = { authorityHost: emulator.endpoints.authorityHost, graphUrl: emulator.endpoints.graph, partnerCenterUrl: emulator.endpoints.partnerCenter };
     }
 
-    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+    const metrics = createMetrics({ db: database.db, logger });
+    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, metrics, ...(overrides.limits ? { limits: overrides.limits } : {}) });
     // The vault key in hand must be the key ring the database's credentials are sealed under:
     // otherwise the start is refused (a new ring is made only while nothing is sealed).
     await services.vault.ensureKeyRing();
@@ -290,6 +293,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         publicUrl,
         trustProxy: config.http.trustProxy,
         webDist: overrides.webDist ?? 'web/dist',
+        metrics: { metrics, token: config.metrics.token, loopbackWithoutToken: config.mode === 'demo' },
         ready: async () => {
           const probe = await probeDatabase(database);
           if (!probe.ok) logger.warn({ reason: probe.reason }, 'not ready: the database cannot be reached');

@@ -94,6 +94,7 @@ const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     /** The demo's inbox and emulator have no sign-in: listening beyond this machine needs saying so. */
     DEMO_ON_NETWORK: bool.default(false),
+    METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. `openssl rand -base64 32`)').optional(),
   })
   .superRefine((env, ctx) => {
     checkVaultEnv(env, ctx);
@@ -146,6 +147,8 @@ export interface Config {
   vault: VaultConfig;
   /** Customer import: Partner Center's documented budget is 500 requests per minute per partner. */
   sync: { requestsPerMinute: number; pageSize: number; workers: number };
+  /** `/metrics`: with a token, for requests bearing it; without, only from this machine (loopback). */
+  metrics: { token: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +178,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
     vault: vaultConfigFrom(e, e.DATA_DIR),
     sync: { requestsPerMinute: e.SYNC_REQUESTS_PER_MINUTE, pageSize: e.SYNC_PAGE_SIZE, workers: e.SYNC_WORKERS },
+    metrics: { token: e.METRICS_TOKEN },
   });
 }
 

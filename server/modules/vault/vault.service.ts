@@ -99,18 +99,23 @@ export interface VaultDeps {
   keys: VaultKeyProvider;
   clock: Clock;
   logger: Logger;
+  /** Told of every key provider operation and its outcome (metrics). */
+  observe?: (operation: string, outcome: 'ok' | 'failed') => void;
 }
 
 const CONCURRENT_CHANGE = 'VAULT_CONCURRENT_CHANGE';
 /** Refresh tokens run to a few kilobytes; anything far larger is not a credential. */
 const MAX_VALUE_LENGTH = 65_536;
 
-export function createVault({ db, keys, clock, logger }: VaultDeps): Vault {
+export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Vault {
   /** Every call to the key provider: anything that is not an integrity failure fails closed as unavailable. */
   async function withKeys<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
-      return await action();
+      const result = await action();
+      observe?.(what, 'ok');
+      return result;
     } catch (error) {
+      observe?.(what, 'failed');
       if (error instanceof UnavailableError || error instanceof VaultIntegrityError) throw error;
       logger.error({ err: error, operation: what, provider: keys.kind }, 'vault key provider failed');
       throw vaultUnavailable(`the ${keys.kind === 'azure' ? 'Azure Key Vault' : 'local key file'} did not answer`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -118,6 +118,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const page = await context.newPage();
     const facts = emulator.facts;
     const request = await startConnect(page, facts.domain);
+    const phone = phoneWidthCheck();
 
     // 1. Terms: both documents in full, their versions, one checkbox.
     await stepHeading(page, 'Terms of Use and Privacy Policy');
@@ -128,6 +129,10 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.locator('.legal-doc li').count() > 0, true, 'lists are rendered as lists');
     await expectAccessible(page, 'terms');
     await screenshot(page, 'connect-01-terms');
+    await phone.check(page, 'terms');
+    // One numbering on the page, the guide's: Step 3 of 3, and in it Step 3.1 to 3.5.
+    assert.equal(await page.locator('.wizard__panel .eyebrow').first().textContent(), 'Step 3.1 of 3.5');
+    assert.equal(await page.getByText(/\bPart \d/).count(), 0, 'no second numbering scheme');
     // Accept without ticking: the box says why.
     await page.getByRole('button', { name: 'Accept' }).click();
     const checkbox = page.getByLabel('I accept the Terms of Use and the Privacy Policy');
@@ -141,6 +146,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByText('Where to find these values in the Entra admin center').click();
     await expectAccessible(page, 'entra app');
     await screenshot(page, 'connect-02-entra-app');
+    await phone.check(page, 'entra app', { screenshot: 'connect-02-entra-app-390px' });
+    assert.equal(await page.locator('.wizard__panel .eyebrow').first().textContent(), 'Step 3.2 of 3.5');
     const entra = entraAppInput(emulator);
     await page.getByLabel('Tenant').fill(entra.tenant);
     await page.getByLabel('Web App Client ID').fill(entra.clientId);
@@ -154,6 +161,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.ok((await page.locator('#field-clientSecret-error').innerText()).length > 20);
     await expectAccessible(page, 'entra app refused by Microsoft');
     await screenshot(page, 'connect-02b-entra-app-wrong-secret');
+    await phone.check(page, 'entra app refused by Microsoft');
     // Copy/paste adds spaces; they are removed.
     await secret.fill(`  ${entra.clientSecret}  `);
     await page.getByRole('button', { name: 'Show client secret' }).click();
@@ -170,6 +178,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByText('Where to find these values in Partner Center').click();
     await expectAccessible(page, 'partner center app');
     await screenshot(page, 'connect-03-partner-center-app');
+    await phone.check(page, 'partner center app', { screenshot: 'connect-03-partner-center-app-390px' });
     // The accepted Entra app can be reopened (filled in, except the secret) and left as it is.
     await page.getByRole('button', { name: 'Change the Entra app' }).click();
     await expectFocused(page, 'Change the Entra app');
@@ -189,6 +198,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectFocused(page, 'Sign in with Microsoft');
     await expectAccessible(page, 'sign in');
     await screenshot(page, 'connect-04-sign-in');
+    await phone.check(page, 'sign in', { screenshot: 'connect-04-sign-in-390px' });
     // The Partner Center app can be reopened too, its expiry date filled in.
     await page.getByRole('button', { name: 'Change the Partner Center app' }).click();
     await expectFocused(page, 'Change the Partner Center app');
@@ -220,9 +230,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.match(await page.locator('.wizard__panel').innerText(), new RegExp(`Signed in as ${escapeRegExp(facts.serviceAccount.upn)} with multi-factor authentication`));
     await expectAccessible(page, 'checks');
     await screenshot(page, 'connect-08-checks');
-    await page.setViewportSize({ width: 390, height: 844 });
-    await screenshot(page, 'connect-08-checks-small-screen');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await phone.check(page, 'checks', { screenshot: 'connect-08-checks-small-screen' });
 
     // Run again without starting over.
     await page.getByRole('button', { name: 'Run the checks again' }).click();
@@ -238,6 +246,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.getByRole('link', { name: 'See the connection status' }).getAttribute('href'), '/status');
     await expectAccessible(page, 'done');
     await screenshot(page, 'connect-09-done');
+    await phone.check(page, 'done');
 
     // Reload resumes where the partner stands.
     await page.reload();
@@ -246,6 +255,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const partner = await system.database.db.selectFrom('partners').select('state').where('legal_name', '=', request.company.legalName).executeTakeFirstOrThrow();
     // The customer import may already have run (the worker runs in the same system).
     assert.ok(['connected', 'syncing', 'active'].includes(partner.state), partner.state);
+    phone.assertAllFit();
     await context.close();
   });
 

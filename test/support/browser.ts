@@ -33,3 +33,48 @@ export async function expectAccessible(page: Page, label: string, options: { leg
     `${label}: accessibility violations`,
   );
 }
+
+export const PHONE_WIDTH = 390;
+
+/**
+ * Whether the page as it is now fits a 390 px wide phone without sideways scrolling: the page is
+ * laid out at that width (then put back), and its width must not exceed the viewport. Collects
+ * what does not fit, with the elements sticking out, so one run of a journey names every page;
+ * `assertAllFit()` at the end of the journey fails with the list.
+ */
+export function phoneWidthCheck() {
+  const problems: string[] = [];
+  return {
+    async check(page: Page, label: string, options: { screenshot?: string } = {}): Promise<void> {
+      const before = page.viewportSize();
+      await page.setViewportSize({ width: PHONE_WIDTH, height: 844 });
+      try {
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+        const measured = await page.evaluate(() => {
+          const viewport = window.innerWidth;
+          const width = document.documentElement.scrollWidth;
+          const sticking: string[] = [];
+          if (width > viewport) {
+            for (const element of Array.from(document.body.querySelectorAll('*'))) {
+              const box = element.getBoundingClientRect();
+              if (box.width === 0 || box.right <= viewport + 0.5) continue;
+              // Only the innermost: a parent only sticks out because of its child.
+              if (Array.from(element.children).some((child) => child.getBoundingClientRect().right > viewport + 0.5)) continue;
+              const name = `${element.tagName.toLowerCase()}${element.className && typeof element.className === 'string' ? `.${element.className.trim().split(/\s+/).join('.')}` : ''}`;
+              sticking.push(`${name} "${(element.textContent ?? '').trim().slice(0, 40)}" to ${Math.round(box.right)} px`);
+              if (sticking.length >= 6) break;
+            }
+          }
+          return { viewport, width, sticking };
+        });
+        if (measured.width > measured.viewport) problems.push(`${label}: ${measured.width} px wide at ${measured.viewport} px (${measured.sticking.join('; ')})`);
+        if (options.screenshot) await screenshot(page, options.screenshot);
+      } finally {
+        if (before) await page.setViewportSize(before);
+      }
+    },
+    assertAllFit(): void {
+      assert.deepEqual(problems, [], `pages scroll sideways at ${PHONE_WIDTH} px`);
+    },
+  };
+}

@@ -7,7 +7,7 @@ import { AcceptedEntraApp, AcceptedPartnerCenterApp } from './Accepted.tsx';
 import { SignInFailure, SignInStartProblem, UnfinishedSignIn } from './SignInStep.tsx';
 import { BusyStatus, StepHeading, useMicrosoftSignIn, type WizardActions } from './wizard.tsx';
 
-// Part 5: every check of the tenant, with what was found and how to fix it. A failed check can be
+// Step 3.5: every check of the tenant, with what was found and how to fix it. A failed check can be
 // run again after the partner fixed it in Microsoft; the connection is completed once every
 // required check passed.
 

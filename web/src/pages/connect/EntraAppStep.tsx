@@ -9,7 +9,7 @@ import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { SecretField } from './SecretField.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
-// Part 2: the Entra app registration the partner created for TotalOne. The server checks it live
+// Step 3.2: the Entra app registration the partner created for TotalOne. The server checks it live
 // with Microsoft (a token for Microsoft Graph with the four application permissions) and answers
 // a problem at the field that causes it.
 

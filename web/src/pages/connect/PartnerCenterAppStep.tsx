@@ -12,7 +12,7 @@ import { ReplyAddress } from './ReplyAddress.tsx';
 import { SecretField } from './SecretField.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
-// Part 3: the Partner Center web app (ID, secret, its expiry) and the native app. The server
+// Step 3.3: the Partner Center web app (ID, secret, its expiry) and the native app. The server
 // resolves both IDs in the partner's tenant (so IDs in the wrong field get a precise answer) and
 // asks Microsoft for a Partner Center token with the web app.
 

@@ -6,7 +6,7 @@ import { AcceptedEntraApp, AcceptedPartnerCenterApp } from './Accepted.tsx';
 import { ReplyAddress } from './ReplyAddress.tsx';
 import { BusyStatus, StepHeading, useMicrosoftSignIn, type WizardActions } from './wizard.tsx';
 
-// Part 4: the service account signs in at Microsoft (with MFA) and accepts the permissions.
+// Step 3.4: the service account signs in at Microsoft (with MFA) and accepts the permissions.
 // Microsoft sends the browser back to the server, which stores the outcome and redirects here.
 
 export function SignInStep({ actions }: { actions: WizardActions }) {

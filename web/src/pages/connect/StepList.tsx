@@ -17,10 +17,13 @@ export function StepList({ current, reached }: { current: ConnectStepId; reached
           return (
             <li key={step.id} className={`step-list__item step-list__item--${status}`} aria-current={isCurrent ? 'step' : undefined}>
               <span className="step-list__marker" aria-hidden="true">
-                {done ? '✓' : index + 1}
+                {done ? '✓' : (step.number ?? '•')}
               </span>
               <span className="step-list__text">
-                <span className="step-list__title">{step.title}</span>
+                <span className="step-list__title">
+                  {step.number ? <span className="visually-hidden">Step {step.number}: </span> : null}
+                  {step.title}
+                </span>
                 <span className="visually-hidden">{isCurrent ? (done && step.id !== 'done' ? ' (done, being changed)' : ' (current step)') : done ? ' (done)' : ''}</span>
                 <span className="step-list__summary">{step.summary}</span>
               </span>

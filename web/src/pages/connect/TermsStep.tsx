@@ -4,7 +4,7 @@ import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { LegalText } from './LegalText.tsx';
 import { BusyStatus, StepHeading, type WizardActions } from './wizard.tsx';
 
-// Part 1: the Terms of Use and the Privacy Policy, in full, accepted with one checkbox. The
+// Step 3.1: the Terms of Use and the Privacy Policy, in full, accepted with one checkbox. The
 // acceptance names each document's version and SHA-256, so the server records exactly what was
 // read; when a document changed meanwhile, the current text is loaded and accepted anew.
 

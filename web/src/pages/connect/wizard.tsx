@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { api, asApiError, type ApiError, type ConnectState } from '../../api.ts';
 import type { EditableStep } from './steps.ts';
-import { connectSteps, type ConnectStepId } from './steps.ts';
+import { connectSteps, stepNumberLabel, type ConnectStepId } from './steps.ts';
 
 // What every step panel gets from the wizard frame.
 
@@ -39,15 +39,11 @@ export async function submitStep(
 }
 
 export function StepHeading({ step, children }: { step: ConnectStepId; children?: ReactNode }) {
-  const index = connectSteps.findIndex((candidate) => candidate.id === step);
-  const title = connectSteps[index]?.title ?? '';
+  const title = connectSteps.find((candidate) => candidate.id === step)?.title ?? '';
+  const number = stepNumberLabel(step);
   return (
     <>
-      {step === 'done' ? null : (
-        <p className="eyebrow">
-          Part {index} of {connectSteps.length - 2}
-        </p>
-      )}
+      {number ? <p className="eyebrow">{number}</p> : null}
       <h2 id="step-heading" tabIndex={-1}>
         {children ?? title}
       </h2>

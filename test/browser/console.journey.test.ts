@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser as Chromium, Page } from 'playwright-core';
-import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, phoneWidthCheck, screenshot } from '../support/browser.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -35,12 +35,16 @@ describe('browser journey: the operator console', () => {
     await system?.dispose();
   });
 
+  // Every page is also laid out at 390 px: none may scroll sideways (checked at each test's end).
+  let phone = phoneWidthCheck();
   async function look(page: Page, name: string, label: string) {
     await expectAccessible(page, label);
     await screenshot(page, name);
+    await phone.check(page, label, name === 'console-07-overview' ? { screenshot: 'console-07-overview-390px' } : {});
   }
 
   it('invite, enrol, sign in, re-issue a signup link, answer a support request', { timeout: 180_000 }, async () => {
+    phone = phoneWidthCheck();
     const base = system.url!;
     const email = `ops.${randomBytes(4).toString('hex')}@totalone.example`;
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
@@ -247,10 +251,12 @@ describe('browser journey: the operator console', () => {
     assert.equal((await page.request.get(`${base}/api/console/session`)).status(), 401);
 
     assert.deepEqual(consoleErrors, [], 'no script errors in the console pages');
+    phone.assertAllFit();
     await context.close();
   });
 
   it('a support operator has no operator management; a used invitation and a bad link say so', { timeout: 60_000 }, async () => {
+    phone = phoneWidthCheck();
     const base = system.url!;
     const operator = await activeOperator(system, 'support');
     const http = await signIn(system, operator);
@@ -290,6 +296,7 @@ describe('browser journey: the operator console', () => {
     await page.getByLabel('Authenticator code').fill(totpCode(operator.secret, system.clock.now()));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Support inbox' }).waitFor();
+    phone.assertAllFit();
     await context.close();
   });
 });

@@ -65,6 +65,20 @@ export function phoneWidthCheck() {
               if (sticking.length >= 6) break;
             }
           }
+          // The chain of boxes wider than the viewport, from the page down: where the width comes from
+          // (none: something positioned escapes a scrolling box, e.g. visually hidden text).
+          const chain: string[] = [];
+          if (width > viewport) {
+            let element: Element | null = document.body;
+            while (element) {
+              const wide: Element | undefined = Array.from(element.children).find((child) => child.getBoundingClientRect().width > viewport + 0.5);
+              if (!wide) break;
+              chain.push(`${wide.tagName.toLowerCase()}${typeof wide.className === 'string' && wide.className ? `.${wide.className.trim().split(/\s+/)[0]}` : ''}:${Math.round(wide.getBoundingClientRect().width)}`);
+              element = wide;
+              if (chain.length > 12) break;
+            }
+          }
+          if (chain.length > 0) sticking.unshift(`widest: ${chain.join(' > ')}`);
           return { viewport, width, sticking };
         });
         if (measured.width > measured.viewport) problems.push(`${label}: ${measured.width} px wide at ${measured.viewport} px (${measured.sticking.join('; ')})`);

@@ -85,31 +85,33 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         <section className="card" aria-labelledby="undelivered-title">
           <h2 id="undelivered-title">Emails the mail server refused ({overview.emails.failed})</h2>
           <p className="muted">These are not sent again. Check the address with the partner; the partner page can issue a new confirmation email or signup link.</p>
-          <table className="data-table">
-            <caption className="visually-hidden">The latest emails the mail server refused for good</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Email</th>
-                <th scope="col">To</th>
-                <th scope="col">Partner</th>
-                <th scope="col">Mail server answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {overview.emails.recentFailures.map((f) => (
-                <tr key={f.id}>
-                  <td>
-                    <When iso={f.failedAt} />
-                  </td>
-                  <td>{templateLabel(f.template)}</td>
-                  <td>{f.to}</td>
-                  <td>{f.partner ? <Link to={`/console/partners/${f.partner.id}`}>{f.partner.companyName}</Link> : '—'}</td>
-                  <td>{f.lastError ?? '—'}</td>
+          <div className="table-scroll" role="region" aria-label="Refused emails (table)" tabIndex={0}>
+            <table className="data-table">
+              <caption className="visually-hidden">The latest emails the mail server refused for good</caption>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">To</th>
+                  <th scope="col">Partner</th>
+                  <th scope="col">Mail server answer</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {overview.emails.recentFailures.map((f) => (
+                  <tr key={f.id}>
+                    <td>
+                      <When iso={f.failedAt} />
+                    </td>
+                    <td>{templateLabel(f.template)}</td>
+                    <td>{f.to}</td>
+                    <td>{f.partner ? <Link to={`/console/partners/${f.partner.id}`}>{f.partner.companyName}</Link> : '—'}</td>
+                    <td>{f.lastError ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </section>
       ) : null}
 
@@ -122,42 +124,44 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         ) : (
           <p className="muted">{overview.total === 0 ? 'Nobody signed up in this period.' : 'Nobody has stopped along the way in this period.'}</p>
         )}
-        <table className="data-table funnel">
-          <caption className="visually-hidden">How far the partners of the period got, stage by stage</caption>
-          <thead>
-            <tr>
-              <th scope="col">Stage</th>
-              <th scope="col" className="num">
-                Reached
-              </th>
-              <th scope="col" className="funnel__bar-col">
-                <span className="visually-hidden">Share of all signups</span>
-              </th>
-              <th scope="col" className="num">
-                Stopped here
-              </th>
-              <th scope="col" className="num">
-                From previous
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {overview.funnel.map((stage) => (
-              <tr key={stage.stage}>
-                <th scope="row">{stage.label}</th>
-                <td className="num">{stage.reached}</td>
-                <td className="funnel__bar-col">
-                  <svg className="funnel__bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
-                    <rect className="funnel__track" x="0" y="0" width="100" height="8" rx="1" />
-                    <rect className="funnel__fill" x="0" y="0" width={first > 0 ? Math.max((stage.reached / first) * 100, stage.reached > 0 ? 1 : 0) : 0} height="8" rx="1" />
-                  </svg>
-                </td>
-                <td className="num">{stage.droppedBeforeNext > 0 ? <strong>{stage.droppedBeforeNext}</strong> : stage.droppedBeforeNext}</td>
-                <td className="num">{stage.conversionFromPrevious === null ? '—' : `${stage.conversionFromPrevious} %`}</td>
+        <div className="table-scroll" role="region" aria-label="Funnel (table)" tabIndex={0}>
+          <table className="data-table funnel">
+            <caption className="visually-hidden">How far the partners of the period got, stage by stage</caption>
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col" className="num">
+                  Reached
+                </th>
+                <th scope="col" className="funnel__bar-col">
+                  <span className="visually-hidden">Share of all signups</span>
+                </th>
+                <th scope="col" className="num">
+                  Stopped here
+                </th>
+                <th scope="col" className="num">
+                  From previous
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {overview.funnel.map((stage) => (
+                <tr key={stage.stage}>
+                  <th scope="row">{stage.label}</th>
+                  <td className="num">{stage.reached}</td>
+                  <td className="funnel__bar-col">
+                    <svg className="funnel__bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+                      <rect className="funnel__track" x="0" y="0" width="100" height="8" rx="1" />
+                      <rect className="funnel__fill" x="0" y="0" width={first > 0 ? Math.max((stage.reached / first) * 100, stage.reached > 0 ? 1 : 0) : 0} height="8" rx="1" />
+                    </svg>
+                  </td>
+                  <td className="num">{stage.droppedBeforeNext > 0 ? <strong>{stage.droppedBeforeNext}</strong> : stage.droppedBeforeNext}</td>
+                  <td className="num">{stage.conversionFromPrevious === null ? '—' : `${stage.conversionFromPrevious} %`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
 
       <SecretExpiries />

@@ -115,39 +115,41 @@ export function TenantPage() {
         <p role="status" className="muted">
           {loading ? 'Loading customers…' : list ? `${list.items.length} customer${list.items.length === 1 ? '' : 's'}${query.access === 'no_admin_access' ? ' without admin access' : ''} on this page${query.search ? ` matching “${query.search}”` : ''}.` : ''}
         </p>
-        <table className="data-table">
-          <caption className="visually-hidden">Imported customers, sorted by {query.sort}</caption>
-          <thead>
-            <tr>
-              <th scope="col" aria-sort={ariaSort('name')}>
-                <button type="button" className="sort-button" onClick={() => sortBy('name')}>
-                  Company {query.sort === 'name' ? (query.order === 'asc' ? '▲' : '▼') : ''}
-                </button>
-              </th>
-              <th scope="col" aria-sort={ariaSort('domain')}>
-                <button type="button" className="sort-button" onClick={() => sortBy('domain')}>
-                  Domain {query.sort === 'domain' ? (query.order === 'asc' ? '▲' : '▼') : ''}
-                </button>
-              </th>
-              <th scope="col">Tenant ID</th>
-              <th scope="col">Admin access (GDAP)</th>
-              <th scope="col">First imported</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list?.items.map((customer) => (
-              <tr key={customer.id}>
-                <td>{customer.companyName}</td>
-                <td className="mono">{customer.domain}</td>
-                <td className="mono">{customer.tenantId ?? '—'}</td>
-                <td>
-                  <GdapCell gdap={customer.gdap} />
-                </td>
-                <td>{formatDateTime(customer.firstSeenAt)}</td>
+        <div className="table-scroll" role="region" aria-label="Customers (table)" tabIndex={0}>
+          <table className="data-table">
+            <caption className="visually-hidden">Imported customers, sorted by {query.sort}</caption>
+            <thead>
+              <tr>
+                <th scope="col" aria-sort={ariaSort('name')}>
+                  <button type="button" className="sort-button" onClick={() => sortBy('name')}>
+                    Company {query.sort === 'name' ? (query.order === 'asc' ? '▲' : '▼') : ''}
+                  </button>
+                </th>
+                <th scope="col" aria-sort={ariaSort('domain')}>
+                  <button type="button" className="sort-button" onClick={() => sortBy('domain')}>
+                    Domain {query.sort === 'domain' ? (query.order === 'asc' ? '▲' : '▼') : ''}
+                  </button>
+                </th>
+                <th scope="col">Tenant ID</th>
+                <th scope="col">Admin access (GDAP)</th>
+                <th scope="col">First imported</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list?.items.map((customer) => (
+                <tr key={customer.id}>
+                  <td>{customer.companyName}</td>
+                  <td className="mono">{customer.domain}</td>
+                  <td className="mono">{customer.tenantId ?? '—'}</td>
+                  <td>
+                    <GdapCell gdap={customer.gdap} />
+                  </td>
+                  <td>{formatDateTime(customer.firstSeenAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         <div className="button-row">
           <button
             type="button"

@@ -117,7 +117,8 @@ describe('browser journey: the operator console', () => {
     const header = page.locator('header');
     assert.match(await header.innerText(), new RegExp(email.replace(/\./g, '\\.')));
     assert.match(await header.innerText(), /Admin/);
-    assert.match(await page.getByRole('table', { name: /stage by stage/ }).innerText(), /Signup link sent\s+1/);
+    // The funnel fills in once its figures arrive.
+    await waitUntil(async () => /Signup link sent\s+1/.test(await page.getByRole('table', { name: /stage by stage/ }).innerText()), 'the funnel counts the partner at "Signup link sent"', 15_000);
     await look(page, 'console-07-overview', 'overview');
     await page.getByRole('button', { name: '7 days' }).click();
     await waitUntil(async () => /last 7 days/.test(await page.locator('main').innerText()), 'the period changes to 7 days');

@@ -100,6 +100,15 @@ describe('browser journey: status page and tenant view', () => {
     await page.getByRole('status').filter({ hasText: /customers on this page/ }).waitFor();
     assert.ok((await page.locator('tbody tr td:nth-child(4)').allInnerTexts()).some((c) => /Admin access/.test(c) && !/No admin access/.test(c)));
     phone.assertAllFit();
+
+    // Signing out ends this browser's session: the pages show nothing more without the emailed link.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    await expectAccessible(page, 'signed out');
+    await page.goto(`${system.url}/tenant`);
+    await page.getByRole('alert').filter({ hasText: /session has ended|no active signup link|has not started/ }).first().waitFor();
+    await page.goto(`${system.url}/status`);
+    await page.getByRole('heading', { name: 'We could not show your status' }).waitFor();
     await context.close();
   });
 });

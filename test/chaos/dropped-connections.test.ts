@@ -55,7 +55,7 @@ postgres('dropped database connections (postgres)', () => {
     const admin = await adminClient(serverUrl!);
     const app = await startChildApp({
       name: 'app',
-      env: childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, TRUST_PROXY: 'true', VAULT_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'totalone-vault-')), 'keys.json') }),
+      env: childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, TRUST_PROXY: 'loopback', VAULT_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'totalone-vault-')), 'keys.json') }),
     });
     try {
       const browser = new Browser(app.url!);

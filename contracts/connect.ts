@@ -75,18 +75,14 @@ export const entraAppSchema = z.object({
 });
 export type EntraAppInput = z.input<typeof entraAppSchema>;
 
-export const partnerCenterAppSchema = z
-  .object({
-    webAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app'),
-    webAppSecret: secretValue('Web App Secret', 'Partner Center > Account settings > App management > Web app > Keys'),
-    secretExpiresOn: z.iso.date({ error: 'Enter the secret\u2019s expiry date as shown in Partner Center (YYYY-MM-DD).' }),
-    nativeAppId: guid('Native App ID', 'Partner Center > Account settings > App management > Native app'),
-  })
-  .superRefine((v, ctx) => {
-    if (v.webAppId === v.nativeAppId) {
-      ctx.addIssue({ code: 'custom', path: ['nativeAppId'], message: 'The Native App ID must differ from the Web App ID: Partner Center shows two separate apps, copy each from its own section.' });
-    }
-  });
+// The same ID in both fields is judged by the server, which looks the app up in the partner's
+// directory and answers at the field that holds the wrong one.
+export const partnerCenterAppSchema = z.object({
+  webAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app'),
+  webAppSecret: secretValue('Web App Secret', 'Partner Center > Account settings > App management > Web app > Keys'),
+  secretExpiresOn: z.iso.date({ error: 'Enter the secret\u2019s expiry date as shown in Partner Center (YYYY-MM-DD).' }),
+  nativeAppId: guid('Native App ID', 'Partner Center > Account settings > App management > Native app'),
+});
 export type PartnerCenterAppInput = z.input<typeof partnerCenterAppSchema>;
 
 export const preflightCheckSchema = z.object({

@@ -9,6 +9,13 @@ import { claimedSignup } from '../support/journeys.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
+/** The message a 400 answer shows at one field. */
+function fieldMessage(response: { body: { error: { fields: { path: string; message: string }[] } } }, path: string): string {
+  const field = response.body.error.fields.find((f) => f.path === path);
+  assert.ok(field, `no message at ${path}: ${JSON.stringify(response.body.error.fields)}`);
+  return field.message;
+}
+
 for (const backend of testBackends()) {
   describe(`Step 3, connect through HTTP (${backend})`, () => {
     let system: TestSystem;
@@ -104,8 +111,23 @@ for (const backend of testBackends()) {
 
       const wrongSecret = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: `${f.totalOneApp.secret!.slice(0, -4)}abcd` }));
       assert.equal(wrongSecret.status, 400);
-      assert.equal(wrongSecret.body.error.fields[0].path, 'clientSecret');
+      assert.match(fieldMessage(wrongSecret, 'clientSecret'), /ID was copied instead of its value/);
       assert.match(wrongSecret.body.error.code, /VALIDATION_FAILED/);
+
+      // The Partner Center web app's ID in the client ID field: Microsoft refuses the secret for
+      // that app (AADSTS7000215); the client ID field says where that ID belongs.
+      const webAppAsEntra = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientId: f.partnerCenter.webAppId }));
+      assert.equal(webAppAsEntra.status, 400);
+      assert.equal(webAppAsEntra.body.error.fields[0].path, 'clientId');
+      assert.match(fieldMessage(webAppAsEntra, 'clientId'), /Partner Center web app\u2019s ID[\s\S]*goes in the next step/);
+
+      // The native app's ID in the client ID field (AADSTS700025: a public client): answered at
+      // the client ID, in plain words, without Microsoft's raw text and without blaming the secret.
+      const nativeAsEntra = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientId: f.partnerCenter.nativeAppId }));
+      assert.equal(nativeAsEntra.status, 400);
+      assert.deepEqual(nativeAsEntra.body.error.fields.map((x: { path: string }) => x.path), ['clientId']);
+      assert.match(fieldMessage(nativeAsEntra, 'clientId'), /native \(public client\) app[\s\S]*Native App ID field/);
+      assert.doesNotMatch(JSON.stringify(nativeAsEntra.body), /AADSTS|client_assertion/);
 
       const unknownApp = await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientId: '11111111-2222-4333-8444-555555555555' }));
       assert.equal(unknownApp.status, 400);
@@ -121,6 +143,18 @@ for (const backend of testBackends()) {
       assert.equal(nativeAsWeb.status, 400);
       assert.equal(nativeAsWeb.body.error.fields[0].path, 'webAppId');
       assert.match(nativeAsWeb.body.error.fields[0].message, /native/);
+
+      // The native app's ID typed into the Web App ID as well as (rightly) into the Native App ID:
+      // answered at the Web App ID, the field that holds the wrong value.
+      const nativeInBoth = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator, { webAppId: f.partnerCenter.nativeAppId }));
+      assert.equal(nativeInBoth.status, 400);
+      assert.deepEqual(nativeInBoth.body.error.fields.map((x: { path: string }) => x.path), ['webAppId']);
+      assert.match(fieldMessage(nativeInBoth, 'webAppId'), /native app\u2019s ID[\s\S]*App management > Web app/);
+
+      // And the web app's ID in both: answered at the Native App ID.
+      const webInBoth = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator, { nativeAppId: f.partnerCenter.webAppId }));
+      assert.equal(webInBoth.status, 400);
+      assert.deepEqual(webInBoth.body.error.fields.map((x: { path: string }) => x.path), ['nativeAppId']);
     });
   });
 }

@@ -64,6 +64,38 @@ export function createConnectWizard(deps: {
     throw error;
   }
 
+  /**
+   * Microsoft's refusal of the Entra app's client credentials, at the field that holds the wrong
+   * value. A public client (AADSTS700025) is a native app: the Partner Center native app's ID in
+   * the client ID field. A refused secret (AADSTS7000215) is either a wrong secret or another app's
+   * ID (often the Partner Center web app's): Microsoft cannot tell which, so both fields say what
+   * to compare.
+   */
+  function entraAppRefusal(error: unknown): never {
+    if (error instanceof MicrosoftIdentityError && error.aadsts === 700025) {
+      throw new ValidationError('The Web App Client ID belongs to a native app.', [
+        {
+          path: 'clientId',
+          message:
+            'This ID belongs to a native (public client) app, such as the Partner Center native app: that ID goes in the Native App ID field of the next step. ' +
+            'Here enter the Application (client) ID of the app you registered for TotalOne: Entra admin center > App registrations > All applications > your app (e.g. "Total One App") > Overview.',
+        },
+      ]);
+    }
+    if (error instanceof MicrosoftIdentityError && error.aadsts === 7000215) {
+      throw new ValidationError('Microsoft did not accept this client ID and secret together.', [
+        {
+          path: 'clientId',
+          message:
+            'Check that this is the Application (client) ID of the app you registered for TotalOne (Entra admin center > App registrations > All applications > your app > Overview). ' +
+            'The Partner Center web app\u2019s ID (Partner Center > Account settings > App management > Web app) goes in the next step, not here.',
+        },
+        { path: 'clientSecret', message: error.message },
+      ]);
+    }
+    return asFieldError(error, { 700016: 'clientId', 7000222: 'clientSecret', 90002: 'tenant' }, 'clientSecret');
+  }
+
   async function partnerTenantId(domain: string): Promise<string | undefined> {
     try {
       return await identity.resolveTenantId(domain);
@@ -93,7 +125,7 @@ export function createConnectWizard(deps: {
       }
       const token = await credentials
         .checkEntraApp({ tenant: tenantId, clientId: input.clientId, clientSecret: input.clientSecret })
-        .catch((error) => asFieldError(error, { 700016: 'clientId', 7000215: 'clientSecret', 7000222: 'clientSecret', 90002: 'tenant' }, 'clientSecret'));
+        .catch((error) => entraAppRefusal(error));
       const roles = new Set((token.accessClaims.roles as string[] | undefined) ?? []);
       const missing = REQUIRED_GRAPH_ROLES.filter((role) => !roles.has(role));
       if (missing.length > 0) {
@@ -166,6 +198,21 @@ export function createConnectWizard(deps: {
       const entraSecret = await entraSecretOf(connection);
       const graphToken = await credentials.checkEntraApp({ tenant: tenantId, clientId: entraAppId, clientSecret: entraSecret });
       const [webApp, nativeApp] = await Promise.all([deps.directory.application(graphToken.accessToken, input.webAppId), deps.directory.application(graphToken.accessToken, input.nativeAppId)]);
+      if (input.webAppId === input.nativeAppId) {
+        // One ID in both fields: the directory says which field it belongs to.
+        if (webApp?.isPublicClient) {
+          throw new ValidationError('The Web App ID is the Native App ID.', [
+            { path: 'webAppId', message: `This is the native app\u2019s ID${webApp.displayName ? ` ("${webApp.displayName}")` : ''}, which you also entered as the Native App ID (right there). The Web App ID is a different one: Partner Center > Account settings > App management > Web app.` },
+          ]);
+        }
+        if (webApp) {
+          throw new ValidationError('The Native App ID is the Web App ID.', [
+            { path: 'nativeAppId', message: `This is the web app\u2019s ID${webApp.displayName ? ` ("${webApp.displayName}")` : ''}, which you also entered as the Web App ID (right there). The Native App ID is a different one: Partner Center > Account settings > App management > Native app.` },
+          ]);
+        }
+        const message = 'Both fields hold the same ID, and no app with it exists in your tenant. Partner Center shows two apps: copy the Web App ID from App management > Web app and the Native App ID from App management > Native app.';
+        throw new ValidationError('The Web App ID and the Native App ID are the same.', [{ path: 'webAppId', message }, { path: 'nativeAppId', message }]);
+      }
       if (!webApp) {
         throw new ValidationError('No app with this Web App ID exists in your tenant.', [
           { path: 'webAppId', message: 'No app with this ID exists in your tenant. Copy the Web App ID from Partner Center > Account settings > App management > Web app.' },

@@ -1,23 +1,38 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import { emailAddress, linkToken, requiredText } from './common.ts';
 import { isCountryCode } from './countries.ts';
 
 // Step 1 of the partner journey. The same schemas validate in the browser and on the server.
 
+const phoneFormat = 'Enter the phone number with its area code (for a number outside the company\u2019s country, start with + and the country code, e.g. +49 30 1234567).';
+
+/**
+ * A phone number: in international format (+ and the country code) it is checked here; otherwise
+ * it is read as a number of the company's country once the country is known (signupRequestSchema).
+ */
 const phone = z
   .string({ error: 'Phone is required.' })
   .trim()
   .min(1, { error: 'Phone is required.' })
   .max(32, { error: 'Phone can be at most 32 characters.' })
   .transform((value, ctx) => {
-    const parsed = value.startsWith('+') ? parsePhoneNumberFromString(value) : undefined;
-    if (!parsed || !parsed.isValid()) {
-      ctx.addIssue({ code: 'custom', message: 'Enter the phone number in international format, starting with + and the country code, e.g. +49 30 1234567.' });
-      return z.NEVER;
+    if (value.startsWith('+')) {
+      const parsed = parsePhoneNumberFromString(value);
+      if (parsed?.isValid()) return parsed.number; // E.164
+    } else if (/^[0-9][0-9 ()./-]{3,}$/.test(value)) {
+      return value; // read with the company's country below
     }
-    return parsed.number; // E.164
+    ctx.addIssue({ code: 'custom', message: phoneFormat });
+    return z.NEVER;
   });
+
+/** The number in E.164, reading a number without + as one of `country`; undefined when it is not a valid number. */
+export function phoneInCountry(value: string, country: string): string | undefined {
+  if (value.startsWith('+')) return value;
+  const parsed = parsePhoneNumberFromString(value, country as CountryCode);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
 
 const optionalWebsite = z
   .string()
@@ -90,6 +105,19 @@ export const signupRequestSchema = z
         message: 'The secondary contact needs an email address of its own; it cannot repeat the primary contact\u2019s.',
       });
     }
+  })
+  // Phone numbers without + are numbers of the company's country (the country chosen above).
+  .transform((value, ctx) => {
+    const normalise = <T extends { phone: string }>(contact: T, key: 'primaryContact' | 'secondaryContact'): T => {
+      const e164 = phoneInCountry(contact.phone, value.company.country);
+      if (!e164) ctx.addIssue({ code: 'custom', path: [key, 'phone'], message: `This is not a valid phone number in ${value.company.country}. ${phoneFormat}` });
+      return { ...contact, phone: e164 ?? contact.phone };
+    };
+    return {
+      ...value,
+      primaryContact: normalise(value.primaryContact, 'primaryContact'),
+      secondaryContact: value.secondaryContact ? normalise(value.secondaryContact, 'secondaryContact') : null,
+    };
   });
 
 export type SignupRequest = z.input<typeof signupRequestSchema>;

@@ -94,7 +94,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
   const pcWebApp = {
     id: id('app:pcweb'),
     appId: id('appid:pcweb'),
-    displayName: `${options.companyName ?? 'Contoso Partner'} Partner Center Web App`,
+    displayName: `${options.companyName ?? 'Contoso'} Partner Center Web App`,
     signInAudience: 'AzureADMyOrg' as const,
     isPublicClient: false,
     webRedirectUris: options.replyAddress ? [options.replyAddress] : [],
@@ -109,7 +109,7 @@ export function buildReadyTenant(options: TenantOptions): ScenarioTenant {
   const pcNativeApp = {
     id: id('app:pcnative'),
     appId: id('appid:pcnative'),
-    displayName: `${options.companyName ?? 'Contoso Partner'} Partner Center Native App`,
+    displayName: `${options.companyName ?? 'Contoso'} Partner Center Native App`,
     signInAudience: 'AzureADMyOrg' as const,
     isPublicClient: true,
     webRedirectUris: [],

@@ -38,7 +38,7 @@ export type Known<T> = { known: true; value: T } | { known: false; reason: strin
 export const GLOBAL_ADMIN_ROLE_TEMPLATE_ID = '62e90394-69f5-4237-9190-012177145e10';
 export const ADMIN_AGENTS_GROUP_NAME = 'AdminAgents';
 export const USER_READ_SCOPE_ID = 'e1fe6dd8-ba31-4d61-89e7-88639da4683d';
-/** The four Microsoft Graph application permissions of guide step 2.26 (Graph's real app role ids). */
+/** The four Microsoft Graph application permissions of the guide's Step 2 (Graph's real app role ids). */
 export const GRAPH_APPLICATION_PERMISSIONS = [
   { name: 'Directory.ReadWrite.All', id: '19dbc75e-c2e2-444c-a770-ec69d8559fc7' },
   { name: 'Group.ReadWrite.All', id: '62a82d76-70ea-41e2-9197-370581804d09' },
@@ -121,11 +121,11 @@ const fixes = {
   globalAdmin: `In the ${PORTAL.m365Users}, select the service account > Manage roles > Admin center access > Global Administrator > Save changes. In Privileged Identity Management the assignment must be active, not only eligible.`,
   adminAgents: `In ${PORTAL.pcUsers}, select the service account and tick "Admin agent" (this adds it to the AdminAgents group). Or in the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, add the service account.`,
   noAdminAgentsGroup: 'Partner Center creates the AdminAgents group when the tenant is enrolled as a Cloud Solution Provider. Check that you entered the Entra tenant linked to your Partner Center account (Partner Center > Account settings > Organization profile shows it).',
-  incentives: `In ${PORTAL.pcUsers}, select the service account and confirm "Incentive administrator" (and "Admin agent") are ticked (guide step 2.7). Partner Center's API does not report this role, so we cannot check it for you.`,
+  incentives: `In ${PORTAL.pcUsers}, select the service account and confirm "Incentive administrator" (and "Admin agent") are ticked (Step 2 of the guide, "A service account for TotalOne"). Partner Center's API does not report this role, so we cannot check it for you.`,
   mfa: 'Enforce MFA for the service account: Entra admin center > Protection > Conditional Access > a policy that requires multifactor authentication for it (or per-user MFA in the Microsoft 365 admin center > Users > Active users > Multi-factor authentication). Register a method (e.g. Microsoft Authenticator) at https://aka.ms/mysecurityinfo, then sign in here again and complete the MFA prompt.',
   consent: `In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>" and confirm.`,
   noServicePrincipal: `The app has no enterprise application (service principal) in this tenant yet, so nothing has been consented. In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>"; this creates it.`,
-  appInAdminAgents: (app: string) => `Nothing is required. If you still want it (older versions of the guide, steps 2.30-2.34, asked for it): in the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, search for "${app}" (listed under enterprise applications), select it and press Select.`,
+  appInAdminAgents: (app: string) => `Nothing is required. If you still want it (older versions of the guide asked for it): in the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, search for "${app}" (listed under enterprise applications), select it and press Select.`,
   gdapPermission: `In the ${PORTAL.entraApp} > your app > API permissions > Add a permission > Microsoft Graph > Application permissions, add ${GDAP_READ_PERMISSION.name}, then press "Grant admin consent for <your organization>". Without it TotalOne imports your customers but cannot tell which of them you can administer through GDAP.`,
   signInAgain: 'Sign in again with the service account from this page; if it keeps failing, check that the account is enabled in the Microsoft 365 admin center > Users > Active users.',
   unreachable: 'Nothing needs to change on your side: run the checks again in a minute.',

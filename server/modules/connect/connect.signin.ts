@@ -234,7 +234,7 @@ export function createConnectSignIn(deps: {
     },
 
     /**
-     * "Fix it for me" for the Entra memberships the guide asks for (steps 2.8 and 2.30-2.34): adds
+     * "Fix it for me" for the Entra memberships the guide asks for (older versions of it): adds
      * the service account or the Entra app to AdminAgents with the app's own Graph permission
      * (Group.ReadWrite.All), then runs the checks again. Audited.
      */

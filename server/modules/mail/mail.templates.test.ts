@@ -46,6 +46,13 @@ describe('email templates', () => {
     assert.match(link.text, /2026-01-03 09:00 UTC/);
   });
 
+  it('the confirmation and signup link emails carry the signup reference and link Step 2 of the guide', () => {
+    for (const name of ['verify_email', 'signup_link'] as const) {
+      assert.match(renderMail(name, params, { token: 'abc' }, ctx).text, /Your signup reference: TO-AAAA-BBBB\. Mention it when you contact support\./, name);
+    }
+    assert.match(renderMail('signup_link', params, { token: 'abc' }, ctx).text, /Step 2 of the guide, https:\/\/signup\.example\/#prepare-microsoft/);
+  });
+
   it('the attention emails carry the problem, the exact fix and the status link, never "undefined"', () => {
     for (const name of ['attention_required', 'attention_reminder'] as const) {
       const mail = renderMail(name, attention, { statusKey: 'abc' }, ctx);

@@ -78,6 +78,7 @@ const templates = {
         `This confirmation link is valid until ${formatDate(p.expiresAt)}.`,
         'Once you confirm, a second email brings your personal signup link for connecting your Microsoft tenant.',
         'If you did not sign up, ignore this message: nothing happens without a confirmation.',
+        ...referenceLine(p),
       ],
     });
   },
@@ -87,13 +88,14 @@ const templates = {
     return compose(`Your one-time signup link for ${p.companyName}`, p, ctx, {
       paragraphs: [
         'Your email address is confirmed. Below is your personal signup link for connecting your Microsoft Partner Center and Entra ID tenant to TotalOne.',
-        'Before you open it, finish preparing Microsoft (Step 2 of the guide): the service account with Global Administrator, Admin Agent and Incentives Administrator roles and multi-factor authentication, the Partner Center web app with its secret, and the Entra app registration with its Graph permissions and admin consent.',
+        `Before you open it, finish preparing Microsoft (Step 2 of the guide, ${ctx.publicUrl}/#prepare-microsoft): the service account with Global Administrator, Admin Agent and Incentives Administrator roles and multi-factor authentication, the Partner Center web app with its secret, and the Entra app registration with its Graph permissions and admin consent.`,
       ],
       button: { label: 'Open my signup link', url },
       after: [
         `The link works once and expires on ${formatDate(p.expiresAt)} (48 hours after it was sent). After you start with it, it stays bound to that browser until the connection is complete.`,
         'We recommend opening it in a private (incognito) browser window, so that your browser does not sign you in to Microsoft with your everyday account.',
         `If the link expired or does not work, request a new one at ${ctx.publicUrl}/help or write to ${ctx.supportEmail}.`,
+        ...referenceLine(p),
       ],
     });
   },
@@ -294,6 +296,11 @@ export function renderMailWithoutLinks(template: string, params: Params, ctx: Ma
   });
   const mail = renderMail(template, params, secrets, ctx);
   return { ...mail, linkRemoved };
+}
+
+/** The signup reference the support form asks for (emails queued before it was a parameter have none). */
+function referenceLine(p: Params): string[] {
+  return typeof p.reference === 'string' && p.reference ? [`Your signup reference: ${p.reference}. Mention it when you contact support.`] : [];
 }
 
 function compose(subject: string, p: Params, ctx: MailContext, block: Block): RenderedMail {

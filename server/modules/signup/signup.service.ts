@@ -77,7 +77,7 @@ export function createSignupService(deps: {
       template: 'verify_email',
       to: to.email,
       partnerId: partner.id,
-      params: { firstName: to.first_name, companyName: partner.legal_name, expiresAt: expiresAt.toISOString() },
+      params: { firstName: to.first_name, companyName: partner.legal_name, reference: partner.reference, expiresAt: expiresAt.toISOString() },
       secrets: { token },
       idempotencyKey: `verify:${row.id}`,
     });
@@ -100,7 +100,7 @@ export function createSignupService(deps: {
       template: 'signup_link',
       to: primary.email,
       partnerId: partner.id,
-      params: { firstName: primary.first_name, companyName: partner.legal_name, expiresAt: expiresAt.toISOString() },
+      params: { firstName: primary.first_name, companyName: partner.legal_name, reference: partner.reference, expiresAt: expiresAt.toISOString() },
       secrets: { token },
       idempotencyKey: `signup-link:${row.id}`,
     });

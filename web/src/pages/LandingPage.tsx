@@ -95,7 +95,7 @@ export function LandingPage() {
 
         <h3>Partner Center web app</h3>
         <ul className="checklist">
-          <li>In Partner Center, Settings, then App management: note the web app's <strong>App ID</strong>.</li>
+          <li>In Partner Center (partner.microsoft.com), the gear icon &gt; Account settings &gt; App management &gt; Web app: note the web app&rsquo;s <strong>App ID</strong>.</li>
           <li>
             Create a new <strong>secret</strong> for it (two years is a good validity). Copy it without trailing spaces and note its expiry date. This
             secret also protects your data in TotalOne: keep it safe, nobody can recover it for you.

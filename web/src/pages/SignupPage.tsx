@@ -199,7 +199,7 @@ function ContactFields({ keyName, register, errors }: { keyName: ContactKey; reg
       </div>
       <TextField label="Job title" autoComplete={`${section} organization-title`} {...text('jobTitle')} />
       <TextField label="Email" type="email" autoComplete={`${section} email`} spellCheck={false} {...text('email')} hint="A personal work address is best; shared mailboxes also work." />
-      <TextField label="Phone" type="tel" autoComplete={`${section} tel`} {...text('phone')} hint="International format with + and country code, for example +49 30 1234567." />
+      <TextField label="Phone" type="tel" autoComplete={`${section} tel`} {...text('phone')} hint="With the area code, for example 030 1234567 in Germany. For a number in another country, start with + and its country code." />
     </>
   );
 }

@@ -72,7 +72,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
           autoCapitalize="characters"
           registration={register('signupReference')}
           error={errors.signupReference?.message}
-          hint="If you have one, for example TO-7K3M-9QXD. It is in our emails."
+          hint="If you have one, for example TO-7K3M-9QXD: our emails about your signup carry it."
         />
         <TextArea label="How can we help?" rows={7} registration={register('message')} error={errors.message?.message} hint="Tell us what you tried and what happened. Never send passwords or secrets." />
         <div className="form-actions">

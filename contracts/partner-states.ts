@@ -15,6 +15,7 @@ export const partnerStates = [
   'sync_failed',
   'needs_attention',
   'suspended',
+  'offboarded',
 ] as const;
 
 export type PartnerState = (typeof partnerStates)[number];

@@ -52,6 +52,7 @@ import { createPartnerLifecycle } from '../modules/partners/partners.service.ts'
 import { createAttention } from '../modules/partners/partners.attention.ts';
 import { createSecretExpiry } from '../modules/partners/partners.secrets.ts';
 import { createDriftCheck } from '../modules/partners/partners.drift.ts';
+import { createOffboarding } from '../modules/partners/partners.offboarding.ts';
 import type { CheckResult } from '../modules/partners/partners.fns.ts';
 import { signStatusKey } from '../modules/sync/sync.fns.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
@@ -182,6 +183,10 @@ function buildServices(deps: {
       return run ? (run.checks as unknown as CheckResult[]) : undefined;
     },
   });
+  const offboarding = createOffboarding({
+    db, repo: partnersRepo, lifecycle, attention, vault, revokeAllLinks: signup.revokeAllLinks, mail, queue, audit, clock, logger,
+    retentionDays: config.offboardingRetentionDays,
+  });
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
   const syncPartners = createSyncPartners();
@@ -201,8 +206,8 @@ function buildServices(deps: {
     lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
-  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, offboarding, sync, signIn, vault, mail, queue, audit, clock, logger });
+  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {

@@ -89,6 +89,7 @@ const envSchema = z
     SYNC_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(500),
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
     SYNC_WORKERS: z.coerce.number().int().min(1).max(50).default(3),
+    OFFBOARDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
     TRUST_PROXY: trustProxy.default(false),
@@ -149,6 +150,8 @@ export interface Config {
   sync: { requestsPerMinute: number; pageSize: number; workers: number };
   /** `/metrics`: with a token, for requests bearing it; without, only from this machine (loopback). */
   metrics: { token: string | undefined };
+  /** Days an offboarded partner's customers and contacts are kept before they are deleted. */
+  offboardingRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +182,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     vault: vaultConfigFrom(e, e.DATA_DIR),
     sync: { requestsPerMinute: e.SYNC_REQUESTS_PER_MINUTE, pageSize: e.SYNC_PAGE_SIZE, workers: e.SYNC_WORKERS },
     metrics: { token: e.METRICS_TOKEN },
+    offboardingRetentionDays: e.OFFBOARDING_RETENTION_DAYS,
   });
 }
 

@@ -120,7 +120,7 @@ for (const backend of testBackends()) {
       }
       const detail = await console.get(`/api/console/partners/${summary.id}`);
       assert.equal(detail.status, 200, JSON.stringify(detail.body));
-      assert.deepEqual(detail.body.availableActions, ['issue_signup_link', 'suspend']);
+      assert.deepEqual(detail.body.availableActions, ['issue_signup_link', 'suspend', 'offboard']);
       assert.equal(detail.body.links.filter((l: { purpose: string; status: string }) => l.purpose === 'signup_link' && l.status === 'open').length, 1);
       assert.ok(detail.body.timeline.some((t: { action: string }) => t.action === 'signup_link.issued'));
       assert.ok(detail.body.emails.some((e: { template: string }) => e.template === 'signup_link'));

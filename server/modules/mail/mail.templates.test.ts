@@ -24,6 +24,8 @@ const expiry = {
   daysLeft: 14,
   steps: 'In Partner Center > App management > Web app > Add key, create a new key.',
   afterRotation: 'Then give TotalOne the new value.',
+  offboardedAt: '2026-03-01T00:00:00.000Z',
+  deleteAfter: '2026-03-31T00:00:00.000Z',
 };
 
 describe('email templates', () => {

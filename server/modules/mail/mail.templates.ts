@@ -59,7 +59,16 @@ export type SecretExpiryParams = {
   afterRotation: string;
   statusLinkExpiresAt: string;
 };
+export type OffboardedParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  offboardedAt: string;
+  /** When the customers and contacts are deleted. */
+  deleteAfter: string;
+};
 export type TypedTemplateParams = {
+  partner_offboarded: OffboardedParams;
   attention_required: AttentionMailParams;
   attention_reminder: AttentionReminderParams;
   secret_expiry_reminder: SecretExpiryParams;
@@ -243,6 +252,17 @@ const templates = {
       ],
       button: { label: 'Open my status page', url },
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`],
+    });
+  },
+
+  partner_offboarded(p: OffboardedParams, _s: Secrets, ctx: MailContext) {
+    return compose(`${p.companyName} is disconnected from TotalOne`, p, ctx, {
+      paragraphs: [
+        `As of ${formatDate(p.offboardedAt)}, ${p.companyName} is disconnected from TotalOne: we no longer read anything from your Microsoft tenant, and every credential you gave us (the app secrets and the stored sign-in) is destroyed, so it cannot be used again by anyone.`,
+        `Your imported customer list and the contact details of your company are deleted on ${formatDate(p.deleteAfter)}. The record of what happened (who did what, when) is kept, as the law asks of us.`,
+        'To finish on your side, you may delete the client secrets you created for TotalOne (Entra admin center > App registrations > the app > Certificates & secrets) and remove the TotalOne service account.',
+      ],
+      after: [`If you did not expect this, write to ${ctx.supportEmail} right away and mention your reference ${p.reference}.`],
     });
   },
 

@@ -12,6 +12,7 @@ import { partnerStates } from '../../../contracts/partner-states.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { SecretExpiry } from '../partners/partners.secrets.ts';
+import type { Offboarding } from '../partners/partners.offboarding.ts';
 import type { SyncService } from '../sync/sync.service.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { syncCustomersJob } from '../sync/sync.jobs.ts';
@@ -40,6 +41,7 @@ export function createConsole(deps: {
   lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'suspend'>;
   attention: Pick<Attention, 'openFinding'>;
   secretExpiry: Pick<SecretExpiry, 'nearestExpiries'>;
+  offboarding: Pick<Offboarding, 'offboard'>;
   sync: Pick<SyncService, 'checkAgain'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
@@ -198,7 +200,7 @@ export function createConsole(deps: {
 
     async rerunPreflight(id: string, reason: string, op: SignedInOperator, meta: Meta) {
       const state = await stateOf(id);
-      if (state === 'suspended') throw notAvailable('Re-running the checks', state);
+      if (state === 'suspended' || state === 'offboarded') throw notAvailable('Re-running the checks', state);
       const result = await deps.signIn.runPreflight(id, `operator:${op.id}`);
       const failed = result.checks.filter((c) => c.status === 'failed').map((c) => c.id);
       await audit.record(db, operatorEvent(op, meta, id, 'console.preflight_rerun', { reason, allRequiredPassed: result.allRequiredPassed, failed }));
@@ -238,6 +240,21 @@ export function createConsole(deps: {
       const result = await deps.sync.checkAgain(id, { type: 'operator', id: op.id, ip: meta.ip });
       await audit.record(db, operatorEvent(op, meta, id, 'console.attention_rechecked', { reason, fixed: result.fixed }));
       return { message: result.fixed ? 'The check passed: the finding is closed and the customer import is queued again.' : result.message, partnerState: await stateOf(id) };
+    },
+
+    /** The partner leaves: syncs stop, credentials destroyed, both contacts told, data deleted after the retention period. */
+    async offboard(id: string, reason: string, op: SignedInOperator, meta: Meta) {
+      const facts = await db.transaction().execute(async (tx) => {
+        const partner = await lockPartner(tx, id);
+        if (partner.state === 'offboarded') throw notAvailable('Offboarding', partner.state);
+        const result = await deps.offboarding.offboard(tx, id, { type: 'operator', id: op.id, ip: meta.ip }, reason);
+        await audit.record(tx, operatorEvent(op, meta, id, 'console.partner_offboarded', { reason, previousState: partner.state, ...result }));
+        return result;
+      });
+      return {
+        message: `The partner is offboarded: ${facts.credentialsDestroyed} stored credential(s) destroyed, its links and sessions stopped, both contacts told. Its customers and contacts are deleted on ${facts.deleteAfter.slice(0, 10)}.`,
+        partnerState: 'offboarded' as const,
+      };
     },
 
     async suspend(id: string, reason: string, op: SignedInOperator, meta: Meta) {

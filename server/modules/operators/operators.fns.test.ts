@@ -70,12 +70,14 @@ describe('signup funnel', () => {
 
 describe('console actions by state', () => {
   it('offers only what the state allows', () => {
-    assert.deepEqual(availableActions('registered', { signedIn: false, lastSyncFailed: false }), ['resend_verification', 'suspend']);
-    assert.deepEqual(availableActions('link_expired', { signedIn: false, lastSyncFailed: false }), ['issue_signup_link', 'suspend']);
-    assert.deepEqual(availableActions('sync_failed', { signedIn: true, lastSyncFailed: true }), ['issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend']);
-    assert.deepEqual(availableActions('suspended', { signedIn: true, lastSyncFailed: true }), []);
-    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: true }), ['rerun_preflight', 'restart_sync', 'suspend']);
-    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: false }), ['rerun_preflight', 'suspend']);
+    assert.deepEqual(availableActions('registered', { signedIn: false, lastSyncFailed: false }), ['resend_verification', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('link_expired', { signedIn: false, lastSyncFailed: false }), ['issue_signup_link', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('sync_failed', { signedIn: true, lastSyncFailed: true }), ['issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('suspended', { signedIn: true, lastSyncFailed: true }), ['offboard']);
+    assert.deepEqual(availableActions('offboarded', { signedIn: true, lastSyncFailed: true }), []);
+    assert.deepEqual(availableActions('needs_attention', { signedIn: true, lastSyncFailed: true }), ['rerun_preflight', 'recheck_attention', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: true }), ['rerun_preflight', 'restart_sync', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: false }), ['rerun_preflight', 'suspend', 'offboard']);
   });
   it('escapes LIKE wildcards typed into search', () => {
     assert.equal(likePattern('50%_off\\'), '%50\\%\\_off\\\\%');

@@ -176,6 +176,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
       ['sync-runs', 'Restart the customer import (a failed one, or one in progress: that run ends and a new one starts)', 'restartSync'],
       ['attention-checks', 'Re-run the failing check of the open finding; when it passes the customer import resumes', 'recheckAttention'],
       ['suspension', 'Suspend the signup (its open links stop working)', 'suspend'],
+      ['offboarding', 'Offboard the partner: syncs stop, every stored credential is destroyed, both contacts are told, customers and contacts are deleted after the retention period', 'offboard'],
     ] as const;
     for (const [path, summary, method] of actions) {
       api.post(`/api/console/partners/:id/${path}`, { schema: { tags, summary, params: idParamsSchema, body: reasonSchema, response: { 200: actionResultSchema, ...errors } } }, async (request) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineJob } from '../../jobs/queue.ts';
 import type { Attention } from './partners.attention.ts';
 import type { DriftCheck } from './partners.drift.ts';
+import type { Offboarding } from './partners.offboarding.ts';
 import type { SecretExpiry } from './partners.secrets.ts';
 
 /**
@@ -57,4 +58,16 @@ export const driftDailyJob = defineJob({
   },
 });
 
-export const partnersJobs = [attentionEscalateJob, secretExpiryJob, driftCheckJob, driftDailyJob] as const;
+
+/** After the retention period of an offboarded partner: its customers and contacts are deleted. */
+export const offboardPurgeJob = defineJob({
+  name: 'partners.offboard-purge',
+  payload: z.object({ partnerId: z.uuid() }),
+  queue: { retryLimit: 10, retryDelay: 600, retryBackoff: true, expireInSeconds: 600 },
+  worker: { batchSize: 1, pollingIntervalSeconds: 60 },
+  async handler(deps: { offboarding: Offboarding }, payload) {
+    await deps.offboarding.purge(payload.partnerId);
+  },
+});
+
+export const partnersJobs = [attentionEscalateJob, secretExpiryJob, driftCheckJob, driftDailyJob, offboardPurgeJob] as const;

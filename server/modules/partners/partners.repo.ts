@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from '../../db/database.ts';
 import type { PartnerAttention, PartnerAttentionTable, PartnerSecret, PartnerState, TrackedSecret } from '../../db/schema.ts';
 import type { Insertable } from 'kysely';
@@ -131,6 +132,29 @@ export function createPartnersRepo() {
         .orderBy('partner_secrets.ends_at')
         .limit(limit)
         .execute();
+    },
+
+    /** Every browser session that claimed a link of the partner ends now. */
+    async endAllSessions(tx: DbOrTx, partnerId: string, now: Date): Promise<number> {
+      const result = await tx
+        .updateTable('one_time_tokens')
+        .set({ session_ended_at: now })
+        .where('partner_id', '=', partnerId)
+        .where('claimed_session_hash', 'is not', null)
+        .where('session_ended_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /** After the retention period: customers deleted, the contacts' personal data erased. */
+    async purgePartnerData(tx: DbOrTx, partnerId: string): Promise<{ customers: number; contacts: number }> {
+      const customers = await tx.deleteFrom('customers').where('partner_id', '=', partnerId).executeTakeFirst();
+      const contacts = await tx
+        .updateTable('contacts')
+        .set({ first_name: 'Erased', last_name: 'Erased', job_title: 'Erased', email: sql<string>`'erased+' || id || '@invalid'`, phone: 'Erased' })
+        .where('partner_id', '=', partnerId)
+        .executeTakeFirst();
+      return { customers: Number(customers.numDeletedRows), contacts: Number(contacts.numUpdatedRows) };
     },
   };
 }

@@ -37,7 +37,7 @@ test('the diagram in docs/ARCHITECTURE.md is the transition table', () => {
   assert.deepEqual(drawn.initial, [initialPartnerState]);
 });
 
-test('every state is reachable from the start and every state but suspended can be left', () => {
+test('every state is reachable from the start and every state but offboarded can be left', () => {
   const reached = new Set<string>([initialPartnerState]);
   for (let grew = true; grew; ) {
     grew = false;
@@ -50,7 +50,7 @@ test('every state is reachable from the start and every state but suspended can 
   }
   assert.deepEqual([...reached].sort(), [...partnerStates].sort());
   for (const state of partnerStates) {
-    if (state === 'suspended') continue;
+    if (state === 'offboarded') continue;
     assert.ok(transitionNames.some((name) => allows(name, state) && partnerTransitions[name].to !== state), `${state} has a way out`);
   }
 });
@@ -63,12 +63,12 @@ test('the table names only known states', () => {
   }
 });
 
-test('needs attention is entered from a connected partner and left by the fix (or suspension)', () => {
+test('needs attention is entered from a connected partner and left by the fix (or suspension, offboarding)', () => {
   assert.ok(allows('markNeedsAttention', 'active'));
   assert.ok(allows('markNeedsAttention', 'syncing'));
   assert.ok(!allows('markNeedsAttention', 'registered'));
   assert.deepEqual(
     transitionNames.filter((name) => allows(name, 'needs_attention')),
-    ['clearAttention', 'suspend'],
+    ['clearAttention', 'suspend', 'offboard'],
   );
 });

@@ -38,7 +38,9 @@ export const partnerTransitions = {
   /** Support restarts the import after a failure. */
   retrySync: { from: ['sync_failed'], to: 'connected', doing: 'Restarting the customer import' },
   /** An operator stops the partner: every link stops working. */
-  suspend: { from: everyStateBut('suspended'), to: 'suspended', doing: 'Suspending' },
+  suspend: { from: everyStateBut('suspended', 'offboarded'), to: 'suspended', doing: 'Suspending' },
+  /** The partner leaves: syncs stop, its credentials are destroyed, its data is deleted after the retention period. Final. */
+  offboard: { from: everyStateBut('offboarded'), to: 'offboarded', doing: 'Offboarding' },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof partnerTransitions;

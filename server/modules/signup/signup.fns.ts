@@ -37,9 +37,9 @@ export function sessionLive(token: Pick<OneTimeToken, 'claimed_at' | 'session_se
 /**
  * States in which TotalOne has closed a partner: its browser sessions and status links stop
  * reading at once (checked at every read, whatever the state machine did to links), and its email
- * addresses and tenant domain cannot start a new signup. An offboarding state belongs here too.
+ * addresses and tenant domain cannot start a new signup.
  */
-export const closedStates: readonly PartnerState[] = ['suspended'];
+export const closedStates: readonly PartnerState[] = ['suspended', 'offboarded'];
 export const isClosed = (state: PartnerState): boolean => closedStates.includes(state);
 export const accessEnded = () =>
   new ForbiddenError('ACCESS_ENDED', 'TotalOne has closed this signup, so this page no longer shows it. If you think this is a mistake, contact support.');

@@ -88,6 +88,12 @@ export interface Vault {
   openMany<F extends string>(partnerId: string, fields: readonly F[]): Promise<Record<F, string>>;
   replace(partnerId: string, credential: CredentialInput): Promise<MaskedCredential>;
   masked(partnerId: string, db?: DbOrTx): Promise<MaskedCredential[]>;
+  /**
+   * Offboarding, in the caller's transaction: every record of the partner is destroyed, the root
+   * (whose data key only the vault key unwraps, and whose value derives the partner key) with the
+   * rest, so nothing of the partner can be opened any more. Returns how many records were destroyed.
+   */
+  shred(tx: DbOrTx, partnerId: string): Promise<number>;
   rotate(options?: { batchSize?: number }): Promise<RotationSummary>;
   rewrapToActive(options?: { batchSize?: number }): Promise<RotationSummary>;
   retire(version: string): Promise<void>;
@@ -435,6 +441,12 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
     openMany,
     replace,
     masked,
+    async shred(tx, partnerId) {
+      if (!(await repo.lockPartner(tx, partnerId))) throw new NotFoundError('PARTNER_NOT_FOUND', 'The partner no longer exists.');
+      const ids = await repo.allRowIds(tx, partnerId);
+      await repo.deleteRows(tx, ids);
+      return ids.length;
+    },
     rewrapToActive: (options) => rewrapToActive(options),
     async rotate(options) {
       const { previous, active } = await withKeys('rotate', () => keys.rotate());

@@ -21,7 +21,7 @@ export function PartnerPage({ id }: { id?: string }) {
   );
 }
 
-const actionOrder: PartnerAction[] = ['recheck_attention', 'resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend'];
+const actionOrder: PartnerAction[] = ['recheck_attention', 'resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend', 'offboard'];
 
 function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () => void }) {
   useConsoleTitle(`Signup: ${partner.company.legalName}`);
@@ -84,7 +84,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
                   .filter((a) => partner.availableActions.includes(a))
                   .map((a) => (
                     <li key={a}>
-                      <button type="button" className={`button ${a === 'suspend' ? 'button--danger-outline' : 'button--secondary'} button--block`} onClick={() => setAction(a)}>
+                      <button type="button" className={`button ${a === 'suspend' || a === 'offboard' ? 'button--danger-outline' : 'button--secondary'} button--block`} onClick={() => setAction(a)}>
                         {actionLabels[a].button}
                       </button>
                     </li>

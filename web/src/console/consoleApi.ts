@@ -90,6 +90,7 @@ const actionPaths: Record<PartnerAction, string> = {
   rerun_preflight: 'preflight-runs',
   restart_sync: 'sync-runs',
   recheck_attention: 'attention-checks',
+  offboard: 'offboarding',
   suspend: 'suspension',
 };
 

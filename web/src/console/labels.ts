@@ -19,6 +19,7 @@ export const stateLabels: Record<PartnerStateName, string> = {
   sync_failed: 'Sync failed',
   needs_attention: 'Needs attention',
   suspended: 'Suspended',
+  offboarded: 'Offboarded',
 };
 
 export const stateLabel = (state: string) => stateLabels[state as PartnerStateName] ?? state;
@@ -27,7 +28,7 @@ export const stateLabel = (state: string) => stateLabels[state as PartnerStateNa
 export function stateTone(state: string): 'good' | 'progress' | 'attention' | 'stopped' {
   if (state === 'active' || state === 'connected') return 'good';
   if (state === 'link_expired' || state === 'sync_failed' || state === 'needs_attention') return 'attention';
-  if (state === 'suspended') return 'stopped';
+  if (state === 'suspended' || state === 'offboarded') return 'stopped';
   return 'progress';
 }
 
@@ -56,6 +57,11 @@ export const actionLabels: Record<PartnerAction, { title: string; button: string
     title: 'Re-run the failing check',
     button: 'Re-run check',
     explain: 'The check that found the problem runs again with the stored credentials (as the partner’s "Check again"). When it passes, the finding closes and the customer import resumes; no new signup is needed.',
+  },
+  offboard: {
+    title: 'Offboard this partner',
+    button: 'Offboard',
+    explain: 'Final: syncs stop, every stored credential of the partner is destroyed at once (it cannot be undone), its links and sessions stop working, both contacts get a confirmation, and its customers and contacts are deleted after the retention period. The audit trail stays.',
   },
   suspend: {
     title: 'Suspend this signup',
@@ -118,6 +124,9 @@ const auditActionLabels: Record<string, string> = {
   'attention.checked': 'Finding checked again: not fixed yet',
   'attention.resolved': 'Finding fixed',
   'secret_expiry.reminded': 'Secret expiry reminder sent',
+  'partner.offboarded': 'Offboarded: credentials destroyed, links and sessions stopped',
+  'partner.purged': 'Customers deleted and contacts erased (retention period over)',
+  'console.partner_offboarded': 'Partner offboarded by an operator',
   'console.support_replied': 'Support request answered',
   'console.support_handled': 'Support request marked handled',
   'console.support_reopened': 'Support request reopened',

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { credentialFields } from '../../server/modules/microsoft/microsoft.credentials.ts';
+import { testBackends } from '../support/database.ts';
+import { Browser } from '../support/http.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+
+// Offboarding by an operator (with a reason): the partner's every stored credential is destroyed
+// (tried by opening each one), its links, sessions and status links stop at once, syncs stop, both
+// contacts are told, the audit trail stays; after the retention period its customers are deleted
+// and its contacts erased.
+
+const DAY = 86_400_000;
+
+for (const backend of testBackends()) {
+  describe(`offboarding (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'ready' });
+      system = await startTestSystem(backend, { emulator, env: { OFFBOARDING_RETENTION_DAYS: '30' } });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('destroys every credential, stops links, sessions and syncs, tells both contacts, and deletes the data later', async () => {
+      const { partner, email, browser } = await connectPartner(system, emulator, { secondary: true });
+      const db = system.database.db;
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
+      const fields = Object.values(credentialFields);
+      const stored = (await system.services.vault.masked(partner.id)).map((c) => c.field);
+      assert.ok(stored.length >= 3, 'credentials were stored');
+      assert.equal((await browser.get('/api/status')).status, 200);
+      const auditBefore = (await system.services.audit.forPartner(partner.id)).length;
+
+      const operator = { id: '00000000-0000-4000-8000-000000000001', email: 'ops@totalone.example', role: 'admin' } as never;
+      const result = await system.services.operatorConsole.offboard(partner.id, 'Contract ended', operator, { ip: '127.0.0.1', userAgent: 'test' } as never);
+      assert.equal(result.partnerState, 'offboarded');
+      assert.equal(await partnerState(system, partner.id), 'offboarded');
+
+      // No credential of the partner can be opened any more.
+      for (const field of fields) {
+        await assert.rejects(system.services.vault.open(partner.id, field), (error: Error & { code?: string }) => error.code === 'CREDENTIAL_NOT_FOUND', field);
+      }
+      assert.equal((await db.selectFrom('credentials').select('id').where('partner_id', '=', partner.id).execute()).length, 0);
+
+      // The browser session and the status links stop at once; no import runs.
+      const ended = await browser.get('/api/status');
+      assert.equal(ended.status, 404, JSON.stringify(ended.body));
+      assert.equal(ended.body.error.code, 'NO_SIGNUP_SESSION', 'the connecting browser\u2019s session ended');
+      const readyMail = await system.catcher!.waitFor((m) => m.to.includes(email) && /status#key=/.test(m.text), 15_000);
+      const key = /\/status#key=([^\s]+)/.exec(readyMail.text)![1];
+      const byLink = await new Browser(system.url!).post('/api/status/access', { key });
+      assert.equal(byLink.status, 403, 'the status link in an earlier email stops working');
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
+      assert.equal(await system.services.sync.enqueueDaily(), 0);
+      assert.equal(await partnerState(system, partner.id), 'offboarded');
+
+      // Both contacts are told; the audit trail is intact and records it.
+      await waitFor('both confirmations', async () => system.catcher!.messages().filter((m) => /disconnected from TotalOne/.test(m.subject)).length >= 2);
+      const confirmations = system.catcher!.messages().filter((m) => /disconnected from TotalOne/.test(m.subject));
+      assert.deepEqual(confirmations.map((m) => m.to[0]).sort(), [email, secondary].sort());
+      const audit = await system.services.audit.forPartner(partner.id);
+      assert.ok(audit.length > auditBefore);
+      assert.ok(audit.some((e) => e.action === 'partner.offboarded' && (e.details as { reason: string }).reason === 'Contract ended'));
+      assert.ok(audit.some((e) => e.action === 'signup.submitted'), 'earlier events are kept');
+
+      // After the retention period: customers deleted, contacts erased (the purge job, run here directly).
+      assert.ok((await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).execute()).length > 0);
+      system.clock.advance(31 * DAY);
+      const purged = await system.services.offboarding.purge(partner.id);
+      assert.ok(purged && purged.customers > 0 && purged.contacts === 2);
+      assert.equal((await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).execute()).length, 0);
+      const contacts = await db.selectFrom('contacts').selectAll().where('partner_id', '=', partner.id).execute();
+      assert.ok(contacts.every((c) => c.first_name === 'Erased' && c.email.endsWith('@invalid')));
+
+      // Offboarding is final.
+      await assert.rejects(system.services.operatorConsole.offboard(partner.id, 'Again', operator, { ip: '127.0.0.1', userAgent: 'test' } as never), /not possible/);
+    });
+  });
+}

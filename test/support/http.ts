@@ -17,6 +17,11 @@ export class Browser {
     return this.cookies.get(name);
   }
 
+  /** Every cookie held, e.g. to hand them to a real browser. */
+  allCookies(): Array<{ name: string; value: string }> {
+    return [...this.cookies].map(([name, value]) => ({ name, value }));
+  }
+
   private remember(headers: Headers) {
     for (const line of headers.getSetCookie()) {
       const [pair] = line.split(';');

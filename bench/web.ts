@@ -53,7 +53,7 @@ const system = await startTestSystem('pglite', { webDist, emulator });
 const chromium = await launchChromium();
 try {
   const origin = system.url!;
-  const fresh = async (cookies: Awaited<ReturnType<BrowserContext['cookies']>> = []) => {
+  const fresh = async (cookies: Parameters<BrowserContext['addCookies']>[0] = []) => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     if (cookies.length > 0) await context.addCookies(cookies);
     return context;

@@ -1,17 +1,16 @@
 import { lazy, Suspense, type ComponentType } from 'react';
 import { Layout } from './components/Layout.tsx';
-import { LandingPage } from './pages/LandingPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
-import { SignupLinkPage } from './pages/SignupLinkPage.tsx';
-import { VerifyPage } from './pages/VerifyPage.tsx';
 import { usePageKey, usePathname } from './router.tsx';
 
-// Pages with forms load zod, react-hook-form and the contracts (country list, phone metadata):
-// they come as separate chunks, so the link pages and the start page stay small.
+// Every page is a chunk of its own: a first visit loads the frame and its one page. Forms load
+// their checks (zod, the contracts' schemas, the phone metadata) when first used.
+const LandingPage = lazy(() => import('./pages/LandingPage.tsx').then((m) => ({ default: m.LandingPage })));
+const VerifyPage = lazy(() => import('./pages/VerifyPage.tsx').then((m) => ({ default: m.VerifyPage })));
+const SignupLinkPage = lazy(() => import('./pages/SignupLinkPage.tsx').then((m) => ({ default: m.SignupLinkPage })));
 const SignupPage = lazy(() => import('./pages/SignupPage.tsx').then((m) => ({ default: m.SignupPage })));
 const HelpPage = lazy(() => import('./pages/HelpPage.tsx').then((m) => ({ default: m.HelpPage })));
 const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ default: m.SupportPage })));
-// The connect wizard's forms check input with the contracts' zod schemas before asking Microsoft.
 const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
 const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
 const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));

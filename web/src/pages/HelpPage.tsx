@@ -1,11 +1,11 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
-import { emailOnlySchema } from '../../../contracts/signup.ts';
+import type { emailOnlySchema } from '../../../contracts/signup.ts';
 import { api, asApiError, type ApiError } from '../api.ts';
 import type { AcceptedBody } from '../../../contracts/common.ts';
 import { TextField } from '../components/form.tsx';
+import { lazyResolver } from '../components/lazyResolver.ts';
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
 import { Link, usePageTitle } from '../router.tsx';
 
@@ -63,6 +63,8 @@ export function HelpPage() {
 
 type EmailForm = z.input<typeof emailOnlySchema>;
 
+const validation = lazyResolver<EmailForm, z.output<typeof emailOnlySchema>>(() => import('./validation.ts').then((m) => m.emailOnlyResolver));
+
 function EmailRequestCard({
   id,
   title,
@@ -83,7 +85,7 @@ function EmailRequestCard({
     handleSubmit,
     setError,
     formState: { errors, isSubmitting },
-  } = useForm<EmailForm, unknown, z.output<typeof emailOnlySchema>>({ resolver: zodResolver(emailOnlySchema), mode: 'onTouched', defaultValues: { email: '' } });
+  } = useForm<EmailForm, unknown, z.output<typeof emailOnlySchema>>({ resolver: validation.resolver, mode: 'onTouched', defaultValues: { email: '' } });
 
   async function submit(data: { email: string }) {
     setAnswer(undefined);
@@ -102,7 +104,7 @@ function EmailRequestCard({
     <section className="card" id={id} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
       <p>{description}</p>
-      <form noValidate onSubmit={handleSubmit(submit)} aria-labelledby={`${id}-title`}>
+      <form noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit)} aria-labelledby={`${id}-title`}>
         <TextField
           label="Email address"
           type="email"

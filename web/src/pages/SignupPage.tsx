@@ -1,18 +1,20 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useRef, useState } from 'react';
 import { useForm, type FieldErrors, type UseFormRegister } from 'react-hook-form';
 import type { z } from 'zod';
 import { countryOptions } from '../../../contracts/countries.ts';
-import { signupRequestSchema } from '../../../contracts/signup.ts';
+import type { signupRequestSchema } from '../../../contracts/signup.ts';
 import { api } from '../api.ts';
 import { collectProblems, ErrorSummary, errorAt, SelectField, TextField, type FieldLabel } from '../components/form.tsx';
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
+import { lazyResolver } from '../components/lazyResolver.ts';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { Link, usePageTitle } from '../router.tsx';
 
 type SignupInput = z.input<typeof signupRequestSchema>;
 type SignupOutput = z.output<typeof signupRequestSchema>;
 type ContactKey = 'primaryContact' | 'secondaryContact';
+
+const validation = lazyResolver<SignupInput, SignupOutput>(() => import('./validation.ts').then((m) => m.signupResolver));
 
 const emptyContact = { firstName: '', lastName: '', jobTitle: '', email: '', phone: '' };
 
@@ -41,7 +43,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
     setFocus,
     formState: { errors, isSubmitting, submitCount },
   } = useForm<SignupInput, unknown, SignupOutput>({
-    resolver: zodResolver(signupRequestSchema),
+    resolver: validation.resolver,
     mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: {
@@ -92,7 +94,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
         <p className="muted">All fields are required unless marked optional. It takes about five minutes.</p>
       </div>
 
-      <form className="form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Company signup">
+      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Company signup">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">

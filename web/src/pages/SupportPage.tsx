@@ -1,17 +1,19 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
-import { supportRequestSchema } from '../../../contracts/signup.ts';
+import type { supportRequestSchema } from '../../../contracts/signup.ts';
 import { api, type SupportRequestCreated } from '../api.ts';
 import { collectProblems, ErrorSummary, TextArea, TextField, type FieldLabel } from '../components/form.tsx';
 import { ApiErrorNotice } from '../components/Notice.tsx';
 import { OutcomeView } from '../components/OutcomeView.tsx';
+import { lazyResolver } from '../components/lazyResolver.ts';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { Link, usePageTitle } from '../router.tsx';
 
 type SupportInput = z.input<typeof supportRequestSchema>;
 type SupportOutput = z.output<typeof supportRequestSchema>;
+
+const validation = lazyResolver<SupportInput, SupportOutput>(() => import('./validation.ts').then((m) => m.supportRequestResolver));
 
 const fields: FieldLabel[] = [{ path: 'name' }, { path: 'email' }, { path: 'signupReference' }, { path: 'message' }];
 
@@ -29,7 +31,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
     setError,
     formState: { errors, isSubmitting, submitCount },
   } = useForm<SupportInput, unknown, SupportOutput>({
-    resolver: zodResolver(supportRequestSchema),
+    resolver: validation.resolver,
     mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: { name: '', email: '', message: '', signupReference: '' },
@@ -55,7 +57,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
           Waiting for a confirmation email or signup link? You can <Link to="/help">send it again yourself</Link> straight away.
         </p>
       </div>
-      <form className="card" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Contact support">
+      <form className="card" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Contact support">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">

@@ -1,10 +1,10 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
-import { entraAppSchema, type EntraAppInput } from '../../../../contracts/connect.ts';
+import type { entraAppSchema, EntraAppInput } from '../../../../contracts/connect.ts';
 import { api } from '../../api.ts';
 import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
+import { lazyResolver } from '../../components/lazyResolver.ts';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { SecretField } from './SecretField.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
@@ -14,6 +14,8 @@ import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizar
 // a problem at the field that causes it.
 
 type Output = z.output<typeof entraAppSchema>;
+
+const validation = lazyResolver<EntraAppInput, Output>(() => import('./validation.ts').then((m) => m.entraAppResolver));
 
 const fields: FieldLabel[] = [{ path: 'tenant' }, { path: 'clientId' }, { path: 'clientSecret' }];
 
@@ -26,7 +28,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
     setError,
     formState: { errors, isSubmitting, submitCount },
   } = useForm<EntraAppInput, unknown, Output>({
-    resolver: zodResolver(entraAppSchema),
+    resolver: validation.resolver,
     mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: { tenant: accepted?.tenant ?? '', clientId: accepted?.clientId ?? '', clientSecret: '' },
@@ -67,7 +69,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
         </ol>
       </details>
 
-      <form className="form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Entra app">
+      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Entra app">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">

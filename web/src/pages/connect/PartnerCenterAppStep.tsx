@@ -1,10 +1,10 @@
-import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
-import { partnerCenterAppSchema, type PartnerCenterAppInput } from '../../../../contracts/connect.ts';
+import type { partnerCenterAppSchema, PartnerCenterAppInput } from '../../../../contracts/connect.ts';
 import { api } from '../../api.ts';
 import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
 import { ApiErrorNotice } from '../../components/Notice.tsx';
+import { lazyResolver } from '../../components/lazyResolver.ts';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { AcceptedEntraApp } from './Accepted.tsx';
 import { isoDay } from './dates.ts';
@@ -18,6 +18,8 @@ import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizar
 
 type Output = z.output<typeof partnerCenterAppSchema>;
 
+const validation = lazyResolver<PartnerCenterAppInput, Output>(() => import('./validation.ts').then((m) => m.partnerCenterAppResolver));
+
 const fields: FieldLabel[] = [{ path: 'webAppId' }, { path: 'webAppSecret' }, { path: 'secretExpiresOn' }, { path: 'nativeAppId' }];
 
 export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
@@ -29,7 +31,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
     setError,
     formState: { errors, isSubmitting, submitCount },
   } = useForm<PartnerCenterAppInput, unknown, Output>({
-    resolver: zodResolver(partnerCenterAppSchema),
+    resolver: validation.resolver,
     mode: 'onTouched',
     shouldFocusError: false,
     defaultValues: {
@@ -82,7 +84,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
         <ReplyAddress address={actions.state.replyAddress} />
       </section>
 
-      <form className="form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Partner Center app">
+      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Partner Center app">
         {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
         {feedback.apiError ? (
           <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">

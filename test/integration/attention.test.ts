@@ -121,7 +121,7 @@ for (const backend of testBackends()) {
       const early = await reader.post('/api/status/check-again');
       assert.equal(early.status, 200, JSON.stringify(early.body));
       assert.equal(early.body.fixed, false);
-      assert.match(early.body.message, /Not fixed yet/);
+      assert.match(early.body.message, /Microsoft still refuses: .*expired/);
       assert.equal(await partnerState(system, partner.id), 'needs_attention');
 
       // The partner fixes it in Microsoft, then presses "Check again": the import resumes.

@@ -445,7 +445,7 @@ export function createSyncService(deps: {
         if (failure.kind === 'partner_action') await attention.stillFailing(tx, finding, failure);
         await audit.record(tx, { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, partnerId, action: 'attention.checked', details: { code: failure.code, kind: failure.kind, fixed: false } });
       });
-      if (failure.kind === 'partner_action') return { fixed: false, message: `Not fixed yet: ${failure.problem} ${failure.fix}` };
+      if (failure.kind === 'partner_action') return { fixed: false, message: `Microsoft still refuses: ${failure.problem} ${failure.fix}` };
       return { fixed: false, message: 'Microsoft did not answer the check just now. Please try again in a few minutes.' };
     },
 

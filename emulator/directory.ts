@@ -34,6 +34,14 @@ export function findApp(tenant: ScenarioTenant, appId: string): ScenarioApplicat
   return tenant.applications.find((a) => a.appId === appId);
 }
 
+/**
+ * The client of a sign-in or token request in `tenant`: the tenant's own registration, or a
+ * multi-tenant one of another publisher (usable in any tenant; its service principal appears with consent).
+ */
+export function findClientApp(scenario: Scenario, tenant: ScenarioTenant, appId: string): ScenarioApplication | undefined {
+  return findApp(tenant, appId) ?? (scenario.publisherApps ?? []).find((a) => a.appId === appId && a.signInAudience === 'AzureADMultipleOrgs');
+}
+
 /** Apps visible when the tenant is not known yet (/common): any tenant's registration. */
 export function findAppAnywhere(scenario: Scenario, appId: string): { tenant: ScenarioTenant; app: ScenarioApplication } | undefined {
   for (const tenant of scenario.tenants) {

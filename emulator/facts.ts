@@ -16,7 +16,8 @@ export interface TenantFacts {
 
 export function tenantFacts(tenant: ScenarioTenant): TenantFacts {
   const account = tenant.users.find((u) => u.userPrincipalName === tenant.roles.serviceAccountUpn)!;
-  const app = tenant.applications.find((a) => a.appId === tenant.roles.totalOneAppId)!;
+  // Absent in the setup scenarios (nothing registered yet): ids are then empty.
+  const app = tenant.applications.find((a) => a.appId === tenant.roles.totalOneAppId) ?? { appId: '', id: '', passwordCredentials: [] };
   const appSecret = app.passwordCredentials.at(-1);
   const pcApp = tenant.applications.find((a) => a.appId === tenant.partnerCenter.webAppId);
   return {

@@ -2,6 +2,7 @@
 // start it with startEmulator(); only base URLs tell production code where Microsoft is.
 import type { AddressInfo } from 'node:net';
 import { scenarioFacts, tenantFacts, totpCode, type TenantFacts } from './facts.ts';
+import { setupAppFacts, type SetupAppFacts } from './scenarios/setup.ts';
 import { msalAuthorityMetadata } from './identity/discovery.ts';
 import { createSigningKey } from './identity/keys.ts';
 import { DEFAULT_VAULT_KEY, withKeyVault } from './key-vault/operator.ts';
@@ -19,6 +20,7 @@ export type { TenantFacts } from './facts.ts';
 export type { EventLogEntry, RequestLogEntry, TokenLogEntry } from './state.ts';
 export { listScenarios, buildScenario, buildScenarioTenant, buildReadyTenant } from './scenarios/index.ts';
 export { totpCode } from './facts.ts';
+export { SETUP_APP_SCOPES, SETUP_CALLBACK_PATH, type SetupAppFacts } from './scenarios/setup.ts';
 export { parseScenario } from './scenarios/schema.ts';
 export { GRAPH_APP_ID, GRAPH_RESOURCE, PARTNER_CENTER_APP_ID, PARTNER_CENTER_RESOURCE, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APP_ROLES, GRAPH_SCOPES } from './microsoft-catalog.ts';
 export { completeSignIn, type SignInOptions, type SignInOutcome } from './testing/sign-in.ts';
@@ -79,6 +81,8 @@ export interface Emulator {
   readonly scenario: Scenario;
   /** Facts of the first tenant: service account, app ids and secrets, Partner Center apps. */
   readonly facts: TenantFacts;
+  /** TotalOne's multi-tenant setup application (client id, secret, reply addresses); absent in custom worlds without it. */
+  readonly setupApp: SetupAppFacts | undefined;
   readonly allFacts: TenantFacts[];
   now(): Date;
   /** The reply address built-in scenarios register (start option, or the last one given to loadScenario). */
@@ -177,6 +181,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     get scenario() { return state.scenario; },
     get facts() { return tenantFacts(firstTenant()); },
+    get setupApp() { return setupAppFacts(state.scenario); },
     get allFacts() { return scenarioFacts(state.scenario); },
     now: () => state.now(),
     get replyAddress() { return parameters.replyAddress; },

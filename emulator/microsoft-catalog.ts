@@ -59,6 +59,9 @@ export const GRAPH_SCOPES: PermissionScopeDefinition[] = [
   scope('4e46008b-f24c-477d-8fff-7bb4ec7aafe0', 'Group.ReadWrite.All', 'Read and write all groups', 'Admin'),
   scope('bc024368-1153-4739-b217-4326f2e966d0', 'GroupMember.Read.All', 'Read group memberships', 'Admin'),
   scope('572fea84-0151-49b2-9301-11cb16974376', 'Policy.Read.All', 'Read your organization\'s policies', 'Admin'),
+  scope('84bccea3-f856-4a8a-967b-dbe0a3d53a64', 'AppRoleAssignment.ReadWrite.All', 'Manage app permission grants and app role assignments', 'Admin'),
+  scope('41ce6ca6-6826-4807-84f1-1c82854f7ee5', 'DelegatedPermissionGrant.ReadWrite.All', 'Manage all delegated permission grants', 'Admin'),
+  scope('f81125ac-d3b7-4573-a3b2-7099cc39df9e', 'GroupMember.ReadWrite.All', 'Read and write group memberships', 'Admin'),
 ];
 
 /** OpenID Connect scopes: they describe the sign-in, not an API, and never need admin consent. */

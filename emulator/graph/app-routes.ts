@@ -4,6 +4,7 @@ import { clientSecretValue, newGuid } from '../ids.ts';
 import type { RequiredResourceAccess, ScenarioApplication, ScenarioTenant } from '../scenarios/types.ts';
 import { logEvent } from '../state.ts';
 import { requirePermission } from './auth.ts';
+import { enforceSecretPolicy, requireAdminRole } from './setup-routes.ts';
 import { graphErrors } from './errors.ts';
 import { applyFilter, applySelect, paginate } from './odata.ts';
 import { permissions } from './permissions.ts';
@@ -80,6 +81,9 @@ export const appRoutes: GraphRoute[] = [
         webRedirectUris: stringList(b.web?.redirectUris), publicClientRedirectUris: stringList(b.publicClient?.redirectUris),
         requiredResourceAccess: asRequiredResourceAccess(b.requiredResourceAccess), passwordCredentials: [],
         createdDateTime: ctx.state.now().toISOString(),
+        // A user who creates an app (delegated) becomes its owner.
+        ...(ctx.caller.isApp ? {} : { owners: [ctx.caller.objectId] }),
+        ...(typeof b.notes === 'string' ? { notes: b.notes } : {}),
       };
       ctx.caller.tenant.applications.push(app);
       logEvent(ctx.state, 'graph.application_created', { id: app.id, appId: app.appId, displayName: app.displayName, by: ctx.caller.appId }, ctx.caller.tenant.id);
@@ -96,6 +100,7 @@ export const appRoutes: GraphRoute[] = [
       const start = typeof input.startDateTime === 'string' ? new Date(input.startDateTime) : now;
       const end = typeof input.endDateTime === 'string' ? new Date(input.endDateTime) : new Date(start.getTime() + 2 * YEAR_MS);
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw graphErrors.badRequest('Invalid value specified for property \'endDateTime\' of resource \'PasswordCredential\'.');
+      enforceSecretPolicy(ctx.caller.tenant, start, end);
       const secretText = clientSecretValue();
       const credential = {
         keyId: newGuid(), displayName: typeof input.displayName === 'string' ? input.displayName : '', secretText,
@@ -178,6 +183,7 @@ export const appRoutes: GraphRoute[] = [
     method: 'POST', pattern: new RegExp(`^/servicePrincipals${SP_KEY}/(appRoleAssignments|appRoleAssignedTo)$`),
     handle: (ctx, [id, appId, kind]) => {
       requirePermission(ctx.caller, permissions.writeAppRoleAssignments);
+      requireAdminRole(ctx.caller);
       const tenant = ctx.caller.tenant;
       const sp = findSp(tenant, id!, appId!);
       const { principalId, resourceId, appRoleId } = ctx.body as Record<string, unknown>;
@@ -213,6 +219,7 @@ export const appRoutes: GraphRoute[] = [
         throw graphErrors.badRequest('Properties clientId, consentType, resourceId and scope are required.');
       }
       if (consentType === 'Principal' && typeof principalId !== 'string') throw graphErrors.badRequest('principalId is required when consentType is Principal.');
+      if (consentType === 'AllPrincipals') requireAdminRole(ctx.caller);
       if (!tenant.servicePrincipals.some((s) => s.id === clientId)) throw graphErrors.notFound(clientId);
       const resource = tenant.servicePrincipals.find((s) => s.id === resourceId);
       if (!resource) throw graphErrors.notFound(resourceId);

@@ -78,6 +78,7 @@ export function toApplication(a: ScenarioApplication): GraphObject {
       startDateTime: c.startDateTime,
     })),
     keyCredentials: [],
+    notes: a.notes ?? null,
     publicClient: { redirectUris: a.publicClientRedirectUris },
     requiredResourceAccess: a.requiredResourceAccess,
     web: { homePageUrl: null, logoutUrl: null, redirectUris: a.webRedirectUris, implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false } },

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TOTP } from 'otpauth';
-import { findAppAnywhere, findApp, findTenant, findUserByUpn, tenantById } from '../directory.ts';
+import { findAppAnywhere, findClientApp, findTenant, findUserByUpn, tenantById } from '../directory.ts';
 import { opaqueToken } from '../ids.ts';
 import { GRAPH_RESOURCE } from '../microsoft-catalog.ts';
 import type { ScenarioApplication, ScenarioTenant, ScenarioUser } from '../scenarios/types.ts';
@@ -69,7 +69,7 @@ function errorToApp(reply: FastifyReply, state: EmulatorState, req: AuthorizeReq
 function findClient(state: EmulatorState, tx: AuthTransaction): { tenant: ScenarioTenant; app: ScenarioApplication } | undefined {
   if (tx.tenantId) {
     const tenant = tenantById(state.scenario, tx.tenantId);
-    const app = tenant ? findApp(tenant, tx.request.clientId) : undefined;
+    const app = tenant ? findClientApp(state.scenario, tenant, tx.request.clientId) : undefined;
     return tenant && app ? { tenant, app } : undefined;
   }
   return findAppAnywhere(state.scenario, tx.request.clientId);
@@ -186,7 +186,7 @@ function startAuthorize(state: EmulatorState, request: FastifyRequest, reply: Fa
   if (!multi && !tenant) return showError(reply, state, aadsts.tenantNotFound(segment));
   const req = parseAuthorizeRequest(segment, q, version);
   if (!req.clientId) return showError(reply, state, aadsts.missingParameter('client_id'));
-  const registeredApp = tenant ? findApp(tenant, req.clientId) : undefined;
+  const registeredApp = tenant ? findClientApp(state.scenario, tenant, req.clientId) : undefined;
   const found = tenant ? (registeredApp ? { tenant, app: registeredApp } : undefined) : findAppAnywhere(state.scenario, req.clientId);
   if (!found) return showError(reply, state, aadsts.appNotFound(req.clientId, tenant?.id ?? segment));
   if (!req.redirectUri) return showError(reply, state, aadsts.missingParameter('redirect_uri'));
@@ -297,7 +297,7 @@ export function registerAuthorize(app: FastifyInstance, state: EmulatorState): v
     }
     const tenant = tenantById(state.scenario, tx.tenantId)!;
     const user = tenant.users.find((u) => u.id === tx.userId)!;
-    const app = findApp(tenant, tx.request.clientId)!;
+    const app = findClientApp(state.scenario, tenant, tx.request.clientId)!;
     const forOrganization = body.consent_org === 'on' && isGlobalAdmin(tenant, user.id);
     for (const r of resourceRequests(tenant, app, tx.request)) recordConsent(state, tenant, app, user.id, r, forOrganization);
     return finish(state, reply, tx, tenant, user);

@@ -1,7 +1,7 @@
 // Client authentication and redirect URI registration, as Entra enforces them.
 import { AadstsError, aadsts, aadstsMore } from './errors.ts';
-import { findApp, spByAppId } from '../directory.ts';
-import type { ScenarioApplication, ScenarioServicePrincipal, ScenarioTenant } from '../scenarios/types.ts';
+import { findApp, findClientApp, spByAppId } from '../directory.ts';
+import type { Scenario, ScenarioApplication, ScenarioServicePrincipal, ScenarioTenant } from '../scenarios/types.ts';
 
 export interface AuthenticatedClient {
   app: ScenarioApplication;
@@ -23,10 +23,11 @@ export function clientCredentialsFrom(body: Record<string, string>, authorizatio
   return { clientId: body.client_id, secret: body.client_secret };
 }
 
-export function authenticateClient(tenant: ScenarioTenant, body: Record<string, string>, authorization: string | undefined, now: Date): AuthenticatedClient {
+export function authenticateClient(tenant: ScenarioTenant, body: Record<string, string>, authorization: string | undefined, now: Date, scenario?: Scenario): AuthenticatedClient {
   const { clientId, secret } = clientCredentialsFrom(body, authorization);
   if (!clientId) throw aadsts.missingParameter('client_id');
-  const app = findApp(tenant, clientId);
+  // A multi-tenant app of another publisher counts once consent created its service principal here.
+  const app = scenario ? findClientApp(scenario, tenant, clientId) : findApp(tenant, clientId);
   const sp = spByAppId(tenant, clientId);
   if (!app || !sp) throw aadsts.appNotFound(clientId, tenant.id);
   if (app.isPublicClient) {

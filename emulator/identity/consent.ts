@@ -1,7 +1,10 @@
 // What a sign-in asks for versus what the tenant has consented to, and recording new consent.
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_RESOURCE } from '../microsoft-catalog.ts';
 import { consentedScopes, directRoles, findResource, parseScopes, requestedDelegated, spByAppId } from '../directory.ts';
-import { newGuid } from '../ids.ts';
+import { newGuid, stableGuid } from '../ids.ts';
+
+/** TotalOne's own tenant, publisher of the multi-tenant setup application (same id as the Key Vault's owner). */
+export const PUBLISHER_TENANT_ID = stableGuid('totalone-operator', 'tenant');
 import type { ScenarioApplication, ScenarioServicePrincipal, ScenarioTenant } from '../scenarios/types.ts';
 import { logEvent, type EmulatorState } from '../state.ts';
 import { aadsts } from './errors.ts';
@@ -64,9 +67,21 @@ export function needsAdminConsent(request: ResourceRequest, missing: string[]): 
   return missing.some((m) => request.resource.oauth2PermissionScopes.find((s) => s.value === m)?.type === 'Admin');
 }
 
+/**
+ * Consent to another publisher's multi-tenant app creates its service principal in the consenting
+ * tenant (Entra: "the first time a user or admin consents ... a service principal is created").
+ */
+function addServicePrincipal(state: EmulatorState, tenant: ScenarioTenant, app: ScenarioApplication): ScenarioServicePrincipal | undefined {
+  if (tenant.applications.includes(app)) return undefined;
+  const sp: ScenarioServicePrincipal = { id: newGuid(), appId: app.appId, displayName: app.displayName, appRoles: [], oauth2PermissionScopes: [], appOwnerOrganizationId: PUBLISHER_TENANT_ID };
+  tenant.servicePrincipals.push(sp);
+  logEvent(state, 'consent.service_principal_created', { appId: app.appId, id: sp.id }, tenant.id);
+  return sp;
+}
+
 /** Record consent the way the consent page does: per user, or for the whole organization. */
 export function recordConsent(state: EmulatorState, tenant: ScenarioTenant, app: ScenarioApplication, userId: string, request: ResourceRequest, forOrganization: boolean): void {
-  const clientSp = spByAppId(tenant, app.appId);
+  const clientSp = spByAppId(tenant, app.appId) ?? addServicePrincipal(state, tenant, app);
   if (!clientSp || request.permissions.length === 0) return;
   const existing = tenant.oauth2PermissionGrants.find((g) => g.clientId === clientSp.id && g.resourceId === request.resource.id
     && (forOrganization ? g.consentType === 'AllPrincipals' : g.consentType === 'Principal' && g.principalId === userId));

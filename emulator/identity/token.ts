@@ -115,7 +115,7 @@ async function authorizationCodeGrant(state: EmulatorState, version: Version, se
   const fromPath = pathTenant(state, segment);
   if (!code || (fromPath && fromPath.id !== code.tenantId)) throw aadsts.malformedGrant();
   const tenant = tenantById(state.scenario, code.tenantId)!;
-  const client = authenticateClient(tenant, body, authorization, state.now());
+  const client = authenticateClient(tenant, body, authorization, state.now(), state.scenario);
   if (client.app.appId !== code.clientId) throw aadsts.malformedGrant();
   if (code.redeemed) throw aadsts.codeRedeemed();
   if (code.expiresAt < state.now().getTime()) throw aadsts.codeExpired();
@@ -148,7 +148,7 @@ async function refreshTokenGrant(state: EmulatorState, version: Version, segment
   const fromPath = pathTenant(state, segment);
   if (!record || (fromPath && fromPath.id !== record.tenantId)) throw aadsts.malformedGrant();
   const tenant = tenantById(state.scenario, record.tenantId)!;
-  const client = authenticateClient(tenant, body, authorization, state.now());
+  const client = authenticateClient(tenant, body, authorization, state.now(), state.scenario);
   if (client.app.appId !== record.clientId) throw aadsts.malformedGrant();
   const user = tenant.users.find((u) => u.id === record.userId);
   if (!user) throw aadsts.malformedGrant();
@@ -180,7 +180,7 @@ async function clientCredentialsGrant(state: EmulatorState, version: Version, se
   if (alias === 'organizations') throw aadsts.noTenantInformation();
   const tenant = pathTenant(state, segment);
   if (!tenant) throw aadsts.tenantNotFound(segment);
-  const client = authenticateClient(tenant, body, authorization, state.now());
+  const client = authenticateClient(tenant, body, authorization, state.now(), state.scenario);
   requireConfidential(client);
   let resourceUri: string;
   if (version === 1) {
@@ -212,7 +212,7 @@ async function passwordGrant(state: EmulatorState, version: Version, segment: st
   if (['common', 'consumers'].includes(segment.toLowerCase())) throw aadsts.grantNotOnCommon();
   const tenant = pathTenant(state, segment) ?? state.scenario.tenants.find((t) => t.domains.some((d) => body.username!.toLowerCase().endsWith(`@${d.toLowerCase()}`)));
   if (!tenant) throw aadsts.tenantNotFound(segment);
-  const client = authenticateClient(tenant, body, authorization, state.now());
+  const client = authenticateClient(tenant, body, authorization, state.now(), state.scenario);
   const user = tenant.users.find((u) => u.userPrincipalName.toLowerCase() === body.username!.trim().toLowerCase());
   if (!user) throw aadsts.userNotFound(tenant.id);
   if (user.password !== body.password) throw aadsts.badPassword();

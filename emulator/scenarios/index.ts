@@ -3,6 +3,7 @@
 import { GLOBAL_ADMIN_ROLE_TEMPLATE_ID, graphRoleId } from '../microsoft-catalog.ts';
 import { buildReadyTenant, type TenantOptions } from './ready.ts';
 import { gdapScenarios } from './gdap.ts';
+import { buildSetupApp, setupScenarios } from './setup.ts';
 import type { Scenario, ScenarioTenant, ScenarioUser } from './types.ts';
 
 export type { TenantOptions } from './ready.ts';
@@ -180,6 +181,7 @@ const builtIns: BuiltInScenario[] = [
     },
   },
   ...gdapScenarios,
+  ...setupScenarios,
 ];
 
 /** Earlier names of built-in scenarios, still accepted by buildScenario. */
@@ -205,7 +207,7 @@ export function buildScenario(name: string, now: Date, tenantOptions: Partial<Te
   if (!builtIn) throw new Error(`Unknown scenario "${name}". Built-in scenarios: ${builtIns.map((s) => s.name).join(', ')}`);
   const tenant = buildReadyTenant({ ...tenantOptions, now });
   builtIn.change(tenant, now);
-  return { name: builtIn.name, description: builtIn.description, tenants: [tenant] };
+  return { name: builtIn.name, description: builtIn.description, tenants: [tenant], publisherApps: [buildSetupApp(now, tenantOptions.replyAddress)] };
 }
 
 /** A tenant of a built-in scenario, for composing multi-partner worlds in tests. */

@@ -25,6 +25,8 @@ const application = z.object({
   requiredResourceAccess: z.array(z.object({ resourceAppId: guid, resourceAccess: z.array(resourceAccess) })),
   passwordCredentials: z.array(z.object({ keyId: guid, displayName: z.string(), secretText: z.string().min(1), startDateTime: isoDate, endDateTime: isoDate, remainingTokenRequests: z.number().int().min(0).optional() })),
   createdDateTime: isoDate,
+  owners: z.array(guid).optional(),
+  notes: z.string().nullable().optional(),
 });
 
 const servicePrincipal = z.object({
@@ -64,6 +66,7 @@ const tenant = z.object({
     withoutActivePercent: z.number().min(0).max(100), expiringPercent: z.number().min(0).max(100),
     autoExtendPercent: z.number().min(0).max(100), unassignedPercent: z.number().min(0).max(100), microsoftLed: z.boolean(),
   }).optional(),
+  appManagementPolicy: z.object({ blockPasswordAddition: z.boolean(), passwordMaxLifetime: z.string().regex(/^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$/, 'must be an ISO 8601 duration such as P90D').nullable() }).optional(),
   roles: z.object({ serviceAccountUpn: z.string(), totalOneAppId: z.string(), adminAgentsGroupId: z.string() }),
 });
 
@@ -73,6 +76,7 @@ export const scenarioSchema = z.object({
   name: z.string().min(1),
   description: z.string(),
   tenants: z.array(tenant).min(1),
+  publisherApps: z.array(application).optional(),
   keyVault: z.object({
     name: z.string(), tenantId: guid, keyNames: z.array(z.string()),
     accessPolicies: z.array(z.object({ appId: guid, keyPermissions: z.array(keyPermission) })),

@@ -74,6 +74,10 @@ export interface ScenarioApplication {
   requiredResourceAccess: RequiredResourceAccess[];
   passwordCredentials: PasswordCredential[];
   createdDateTime: string;
+  /** Object ids of the users who own the registration (Graph application owners); absent: none. */
+  owners?: string[];
+  /** Graph application `notes` (free text an admin or a tool leaves on the registration). */
+  notes?: string | null;
 }
 
 export interface AppRoleDefinition {
@@ -177,6 +181,13 @@ export interface ScenarioGdap {
   microsoftLed: boolean;
 }
 
+export interface ScenarioAppManagementPolicy {
+  /** restrictionType passwordAddition: no new client secrets on applications. */
+  blockPasswordAddition: boolean;
+  /** restrictionType passwordLifetime: new client secrets live at most this long (ISO 8601 duration, e.g. P90D). */
+  passwordMaxLifetime: string | null;
+}
+
 export interface ScenarioTenant {
   /** 'operator': TotalOne's own tenant (owner of the Key Vault), not a partner. Default 'partner'. */
   kind?: 'partner' | 'operator';
@@ -202,6 +213,11 @@ export interface ScenarioTenant {
   partnerCenter: PartnerCenterSetup;
   /** GDAP relationships with the customers; absent: the partner has none. */
   gdap?: ScenarioGdap;
+  /**
+   * The tenant default app management policy (Graph policies/defaultAppManagementPolicy), as far
+   * as client secrets go; absent: the policy is disabled (Microsoft's default).
+   */
+  appManagementPolicy?: ScenarioAppManagementPolicy;
   /** Handy pointers for tests and the CLI: which objects play which role in the guide. */
   roles: {
     serviceAccountUpn: string;
@@ -226,4 +242,10 @@ export interface Scenario {
   /** Scenarios usually hold one partner tenant; tests may combine several. */
   tenants: ScenarioTenant[];
   keyVault?: ScenarioKeyVault;
+  /**
+   * Multi-tenant (AzureADMultipleOrgs) registrations of publishers outside the scenario's tenants,
+   * e.g. TotalOne's own setup application: any tenant's users can sign in to them, and consent
+   * creates their service principal in that tenant.
+   */
+  publisherApps?: ScenarioApplication[];
 }

@@ -81,7 +81,8 @@ const cases: Array<{ name: string; symptoms: Outcome; fix: PatchOperation[] }> =
 
 describe('built-in scenarios', () => {
   it('lists every scenario the issue asks for', () => {
-    const names = listScenarios().map((s) => s.name);
+    // The setup-* scenarios have no Total One app yet (the setup creates it): see setup.test.ts.
+    const names = listScenarios().map((s) => s.name).filter((n) => !n.startsWith('setup-'));
     for (const c of cases) assert.ok(names.includes(c.name), c.name);
     assert.equal(names.length, cases.length, 'every built-in scenario has a case here');
   });

@@ -80,7 +80,8 @@ export type EntraAppInput = z.input<typeof entraAppSchema>;
 export const partnerCenterAppSchema = z.object({
   webAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app'),
   webAppSecret: secretValue('Web App Secret', 'Partner Center > Account settings > App management > Web app > Keys'),
-  secretExpiresOn: z.iso.date({ error: 'Enter the secret\u2019s expiry date as shown in Partner Center (YYYY-MM-DD).' }),
+  /** Empty: read from Microsoft (the web app's key with the same first characters). */
+  secretExpiresOn: z.union([z.literal(''), z.iso.date({ error: 'Enter the secret\u2019s expiry date as shown in Partner Center (YYYY-MM-DD), or leave it empty.' })]).optional().transform((v) => v || undefined),
   nativeAppId: guid('Native App ID', 'Partner Center > Account settings > App management > Native app'),
 });
 export type PartnerCenterAppInput = z.input<typeof partnerCenterAppSchema>;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
-import { entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
+import { entraAppInput, partnerCenterAppInput, webAppSecretEnd } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -83,7 +83,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   async function enterPartnerCenterApp(page: Page, input = partnerCenterAppInput(emulator)) {
     await page.getByLabel('Web App ID').fill(input.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(input.webAppSecret);
-    await page.getByLabel('Web App Secret expires on').fill(input.secretExpiresOn);
     await page.getByLabel('Native App ID').fill(input.nativeAppId);
     await page.getByRole('button', { name: 'Check and continue' }).click();
   }
@@ -189,7 +188,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const pc = partnerCenterAppInput(emulator);
     await page.getByLabel('Web App ID').fill(pc.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(pc.webAppSecret);
-    await page.getByLabel('Web App Secret expires on').fill(pc.secretExpiresOn);
+    // The expiry is left empty: the wizard reads it from Microsoft and shows it to confirm.
     await page.getByLabel('Native App ID').fill(pc.nativeAppId);
     await page.getByRole('button', { name: 'Check and continue' }).click();
 
@@ -199,10 +198,13 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectAccessible(page, 'sign in');
     await screenshot(page, 'connect-04-sign-in');
     await phone.check(page, 'sign in', { screenshot: 'connect-04-sign-in-390px' });
-    // The Partner Center app can be reopened too, its expiry date filled in.
+    const secretEnd = webAppSecretEnd(emulator);
+    const shownEnd = await page.evaluate((day) => new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`)), secretEnd);
+    assert.ok((await page.locator('.accepted').last().innerText()).includes(`expires ${shownEnd}`), `Microsoft\u2019s expiry date (${shownEnd}) is shown to confirm`);
+    // The Partner Center app can be reopened too; the date is read again with the secret.
     await page.getByRole('button', { name: 'Change the Partner Center app' }).click();
     await expectFocused(page, 'Change the Partner Center app');
-    assert.equal(await page.getByLabel('Web App Secret expires on').inputValue(), pc.secretExpiresOn);
+    assert.equal(await page.getByLabel('Web App Secret expires on').inputValue(), '');
     await page.getByRole('button', { name: 'Keep the current app' }).click();
     await expectFocused(page, 'Sign in with Microsoft');
     // Back from Microsoft's page: the wizard stands where it was, ready to start again.

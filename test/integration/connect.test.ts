@@ -6,7 +6,7 @@ import { testBackends } from '../support/database.ts';
 import { dumpAllRows } from '../support/dump.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
-import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, webAppSecretEnd, signInWithMicrosoft } from '../support/connect.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 /** The message a 400 answer shows at one field. */
@@ -65,10 +65,14 @@ for (const backend of testBackends()) {
       assert.equal(entra.body.step, 'partner_center_app');
       assert.equal(entra.body.entraApp.tenantId, emulator.facts.tenantId);
 
+      // A typed expiry that is not Microsoft's is refused with Microsoft's date; without one, Microsoft's is taken.
+      const wrongDay = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator, { secretExpiresOn: '2031-01-10' }));
+      assert.equal(wrongDay.status, 400, JSON.stringify(wrongDay.body));
+      assert.match(fieldMessage(wrongDay, 'secretExpiresOn'), new RegExp(`Microsoft says this secret expires on ${webAppSecretEnd(emulator)}, not 2031-01-10`));
       const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
       assert.equal(pc.status, 200, JSON.stringify(pc.body));
       assert.equal(pc.body.step, 'sign_in');
-      assert.equal(pc.body.partnerCenterApp.secretExpiresOn, partnerCenterAppInput(emulator).secretExpiresOn);
+      assert.equal(pc.body.partnerCenterApp.secretExpiresOn, webAppSecretEnd(emulator), 'the expiry as Microsoft reports it');
 
       await signInWithMicrosoft(browser, emulator);
       const state = await browser.get('/api/connect/state');

@@ -19,8 +19,15 @@ export function entraAppInput(emulator: Emulator, overrides: Record<string, stri
 
 export function partnerCenterAppInput(emulator: Emulator, overrides: Record<string, string> = {}) {
   const f = emulator.facts;
-  const expires = new Date(emulator.now().getTime() + 700 * 86_400_000).toISOString().slice(0, 10);
-  return { webAppId: f.partnerCenter.webAppId, webAppSecret: f.partnerCenter.webAppSecret!, secretExpiresOn: expires, nativeAppId: f.partnerCenter.nativeAppId, ...overrides };
+  // No expiry date: the wizard reads it from Microsoft (the web app's key with the same first characters).
+  return { webAppId: f.partnerCenter.webAppId, webAppSecret: f.partnerCenter.webAppSecret!, nativeAppId: f.partnerCenter.nativeAppId, ...overrides };
+}
+
+/** The day Microsoft says the Partner Center web app's secret ends (what the wizard reads). */
+export function webAppSecretEnd(emulator: Emulator): string {
+  const f = emulator.facts;
+  const app = emulator.scenario.tenants.find((t) => t.id === f.tenantId)!.applications.find((a) => a.appId === f.partnerCenter.webAppId)!;
+  return app.passwordCredentials.find((c) => c.secretText === f.partnerCenter.webAppSecret)!.endDateTime!.slice(0, 10);
 }
 
 /** Starts the sign-in, walks Microsoft's pages (password, MFA, consent), follows the redirect back. */

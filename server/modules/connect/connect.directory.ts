@@ -11,7 +11,13 @@ export function graphAppDirectory(graph: Pick<GraphClient, 'application' | 'orga
     async application(token, appId) {
       const app = await graph.application(token, appId);
       if (!app) return undefined;
-      return { appId: app.appId, ...(app.displayName ? { displayName: app.displayName } : {}), isPublicClient: app.isFallbackPublicClient === true };
+      return {
+        appId: app.appId,
+        ...(app.displayName ? { displayName: app.displayName } : {}),
+        isPublicClient: app.isFallbackPublicClient === true,
+        // Graph shows each secret's first three characters and its end: enough to find the one typed.
+        secrets: (app.passwordCredentials ?? []).map((c) => ({ hint: c.hint, endDateTime: c.endDateTime })),
+      };
     },
   };
 }

@@ -28,7 +28,7 @@ export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite
 
 /** Looks up an app registration in the partner's tenant (Graph, app-only token). */
 export interface AppDirectory {
-  application(token: string, appId: string): Promise<{ appId: string; displayName?: string; isPublicClient: boolean } | undefined>;
+  application(token: string, appId: string): Promise<{ appId: string; displayName?: string; isPublicClient: boolean; secrets?: Array<{ hint: string | null; endDateTime: string | null }> } | undefined>;
   /** The tenant's verified domain names, lower case (Graph organization.verifiedDomains). */
   verifiedDomains(token: string): Promise<string[]>;
 }
@@ -228,10 +228,25 @@ export function createConnectWizard(deps: {
           { path: 'nativeAppId', message: 'No app with this ID exists in your tenant. Copy the Native App ID from Partner Center > Account settings > App management > Native app.' },
         ]);
       }
-      const expiresOn = new Date(`${input.secretExpiresOn}T23:59:59Z`);
+      // The expiry as Microsoft knows it: the web app's secret whose first three characters are the
+      // ones typed (Graph shows no more of a secret). The partner types a date only when Graph
+      // cannot tell, and a typed date that disagrees with Microsoft's is refused.
+      const microsoftEnd = secretEndFromMicrosoft(webApp.secrets ?? [], input.webAppSecret);
+      if (microsoftEnd && input.secretExpiresOn && input.secretExpiresOn !== microsoftEnd) {
+        throw new ValidationError('The expiry date differs from Microsoft\u2019s.', [
+          { path: 'secretExpiresOn', message: `Microsoft says this secret expires on ${microsoftEnd}, not ${input.secretExpiresOn}. Leave the field empty to use Microsoft\u2019s date, or check that you entered the key you meant.` },
+        ]);
+      }
+      const secretExpiresOn = microsoftEnd ?? input.secretExpiresOn;
+      if (!secretExpiresOn) {
+        throw new ValidationError('Microsoft does not show when this secret expires.', [
+          { path: 'secretExpiresOn', message: 'Microsoft does not tell us when this secret expires (no key of the web app matches it, or several do). Enter the expiry date Partner Center shows next to the key (Account settings > App management > Web app > Keys).' },
+        ]);
+      }
+      const expiresOn = new Date(`${secretExpiresOn}T23:59:59Z`);
       if (expiresOn.getTime() < clock.now().getTime()) {
         throw new ValidationError('The Web App Secret has expired.', [
-          { path: 'secretExpiresOn', message: 'This date is in the past: the secret has expired. Create a new key in Partner Center > Account settings > App management > Web app > Add key, and enter it with its new expiry date.' },
+          { path: microsoftEnd ? 'webAppSecret' : 'secretExpiresOn', message: `This secret expired on ${secretExpiresOn}. Create a new key in Partner Center > Account settings > App management > Web app > Add key, and enter it here.` },
         ]);
       }
       await credentials
@@ -246,13 +261,13 @@ export function createConnectWizard(deps: {
           partner_center_web_app_id: input.webAppId,
           partner_center_native_app_id: input.nativeAppId,
           partner_center_secret_hint: input.webAppSecret.slice(0, 3),
-          partner_center_secret_expires_on: input.secretExpiresOn,
+          partner_center_secret_expires_on: secretExpiresOn,
           partner_center_validated_at: now,
           pending_entra_secret: null,
           last_preflight_run_id: null,
           updated_at: now,
         });
-        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.partner_center_app_validated', ip: meta.ip, details: { webAppId: input.webAppId, nativeAppId: input.nativeAppId, secretExpiresOn: input.secretExpiresOn } });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.partner_center_app_validated', ip: meta.ip, details: { webAppId: input.webAppId, nativeAppId: input.nativeAppId, secretExpiresOn, expirySource: microsoftEnd ? 'microsoft' : 'partner' } });
       });
     },
   };
@@ -264,6 +279,18 @@ export function createConnectWizard(deps: {
 }
 
 export type ConnectWizard = ReturnType<typeof createConnectWizard>;
+
+/**
+ * The day (YYYY-MM-DD, UTC) the typed secret ends, from the app's secrets as Graph lists them:
+ * exactly one secret with the same first three characters and an end. Otherwise undefined.
+ */
+export function secretEndFromMicrosoft(secrets: ReadonlyArray<{ hint: string | null; endDateTime: string | null }>, secret: string): string | undefined {
+  const hint = secret.slice(0, 3);
+  const matches = secrets.filter((s) => s.hint === hint && s.endDateTime);
+  if (matches.length !== 1) return undefined;
+  const end = new Date(matches[0]!.endDateTime!);
+  return Number.isNaN(end.getTime()) ? undefined : end.toISOString().slice(0, 10);
+}
 
 /** The browser session a Microsoft sign-in belongs to, without revealing the session id. */
 export function sessionBinding(key: Buffer, sessionId: string): string {

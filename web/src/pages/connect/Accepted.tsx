@@ -74,7 +74,7 @@ export function AcceptedPartnerCenterApp({
         <div>
           <dt>Web App Secret</dt>
           <dd>
-            <span className="mono">{app.secretHint}</span> <span className="muted">(expires {formatDay(app.secretExpiresOn)})</span>
+            <span className="mono">{app.secretHint}</span> <span className="muted">(expires {formatDay(app.secretExpiresOn)}, the date Partner Center shows next to this key: please confirm it is the key you meant, or change it)</span>
           </dd>
         </div>
         <div>

@@ -37,7 +37,8 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
     defaultValues: {
       webAppId: accepted?.webAppId ?? '',
       webAppSecret: '',
-      secretExpiresOn: isoDay(accepted?.secretExpiresOn ?? '') ?? '',
+      // Read from Microsoft with the secret: typed only when Microsoft cannot tell.
+      secretExpiresOn: '',
       nativeAppId: accepted?.nativeAppId ?? '',
     },
   });
@@ -115,10 +116,11 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
           <TextField
             label="Web App Secret expires on"
             type="date"
+            optional
             className="input input--date"
             registration={register('secretExpiresOn')}
             error={errorAt(errors, 'secretExpiresOn')}
-            hint="The expiry date Partner Center shows next to the key. We remind your primary contact before it runs out."
+            hint="Leave it empty: when you press Check and continue we read the date from Microsoft and show it above for you to confirm. Enter the date Partner Center shows next to the key only if we ask for it. We remind your primary contact before it runs out."
           />
           <TextField
             label="Native App ID"

@@ -1,4 +1,4 @@
-// A process with the product's process guards and nothing else, for server/app/process.test.ts:
+// A process with the product's process guards and nothing else, for server/app/process.int.test.ts:
 // argv[2] says what goes wrong. It prints what happened and exits 0 if it carried on.
 import { installProcessGuards } from '../../server/app/process.ts';
 import { createLogger } from '../../server/lib/logger.ts';

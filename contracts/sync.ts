@@ -97,6 +97,15 @@ export const statusSchema = z.object({
   attention: findingSchema.nullable(),
   /** Whether "Check again" can be pressed (the partner needs attention). */
   canCheckAgain: z.boolean(),
+  /** The latest run of the checks of the Microsoft setup (daily, or "Check again") and what changed since the one before. */
+  lastCheck: z
+    .object({
+      at: z.string(),
+      allRequiredPassed: z.boolean(),
+      failing: z.array(z.string()),
+      changed: z.array(z.object({ title: z.string(), from: z.enum(['passed', 'failed', 'warning', 'unknown']).nullable(), to: z.enum(['passed', 'failed', 'warning', 'unknown']) })),
+    })
+    .nullable(),
   /** Whether "Send me a reconnect link" is offered (Microsoft no longer accepts the stored sign-in). */
   canRequestReconnect: z.boolean(),
   /** null before the first import. */

@@ -196,7 +196,7 @@ function buildServices(deps: {
     gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
-  const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, attention, clock, statusKeyKey });
+  const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, attention, lastCheck: drift.latest, clock, statusKeyKey });
   const syncWorkers = syncConfig.workers;
   const operatorsRepo = createOperatorsRepo();
   const operatorAuth = createOperatorAuth({

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
+import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -51,6 +52,15 @@ for (const backend of testBackends()) {
       const events = (await system.services.audit.forPartner(partner.id)).filter((e) => e.action === 'drift.checked');
       const changed = (events.at(-1)!.details as { changed: Array<{ id: string; from: string; to: string }> }).changed;
       assert.deepEqual(changed.find((c) => c.id === 'graph_application_permissions'), { id: 'graph_application_permissions', from: 'passed', to: 'failed' }, 'what changed since the last run');
+
+      // The status page shows the latest check and what changed.
+      const readyMail = await system.catcher!.waitFor((m) => m.to.includes(email) && /status#key=/.test(m.text), 15_000);
+      const reader = new Browser(system.url!);
+      const shown = await reader.post('/api/status/access', { key: /\/status#key=([^\s]+)/.exec(readyMail.text)![1] });
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      assert.equal(shown.body.lastCheck.allRequiredPassed, false);
+      assert.ok(shown.body.lastCheck.changed.some((c: { from: string; to: string }) => c.from === 'passed' && c.to === 'failed'));
+      assert.equal(shown.body.attention.code, 'CHECK_graph_application_permissions');
 
       // The next day it still fails: no second email.
       system.clock.advance(DAY);

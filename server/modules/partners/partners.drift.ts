@@ -76,6 +76,20 @@ export function createDriftCheck(deps: {
       return firstRequiredFailure(result.checks);
     },
 
+    /** The status page: the latest run of the checks and what changed since the one before. */
+    async latest(partnerId: string) {
+      const [latest, previous] = await repo.latestCheckRuns(db, partnerId, 2);
+      if (!latest) return null;
+      const checks = latest.checks as unknown as CheckResult[];
+      const titles = new Map(checks.map((c) => [c.id, c.title]));
+      return {
+        at: new Date(latest.finished_at).toISOString(),
+        allRequiredPassed: latest.all_required_passed,
+        failing: checks.filter((c) => c.required && c.status === 'failed').map((c) => c.title),
+        changed: previous ? driftChanges(previous.checks as unknown as CheckResult[], checks).map((c) => ({ title: titles.get(c.id) ?? c.id, from: c.from, to: c.to })) : [],
+      };
+    },
+
     /** The daily schedule: every checked partner gets its job, at its own time of the coming day. */
     async enqueueDaily(now: Date): Promise<number> {
       let queued = 0;

@@ -134,6 +134,11 @@ export function createPartnersRepo() {
         .execute();
     },
 
+    /** The latest runs of the checks (drift, check again, the wizard), newest first. */
+    async latestCheckRuns(db: DbOrTx, partnerId: string, limit: number) {
+      return db.selectFrom('preflight_runs').select(['finished_at', 'triggered_by', 'checks', 'all_required_passed']).where('partner_id', '=', partnerId).orderBy('finished_at', 'desc').limit(limit).execute();
+    },
+
     /** Every browser session that claimed a link of the partner ends now. */
     async endAllSessions(tx: DbOrTx, partnerId: string, now: Date): Promise<number> {
       const result = await tx

@@ -17,7 +17,7 @@ import type { SyncRepo, SyncRun } from './sync.repo.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncPartners; signup: Pick<SignupService, 'currentSession'>; attention: Pick<Attention, 'openFinding'>; clock: Clock; statusKeyKey: Buffer }) {
+export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncPartners; signup: Pick<SignupService, 'currentSession'>; attention: Pick<Attention, 'openFinding'>; lastCheck: (partnerId: string) => Promise<StatusView['lastCheck']>; clock: Clock; statusKeyKey: Buffer }) {
   const { db, repo, partners, clock } = deps;
 
   /** The partner this request may see: a valid status key first, else the signup session. */
@@ -131,7 +131,14 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
   async function status(partnerId: string): Promise<StatusView> {
     const partner = await partners.partner(db, partnerId);
     if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
-    const [latest, lastCompleted, counts, finding, gdap] = await Promise.all([repo.latestRun(db, partnerId), repo.lastCompletedRun(db, partnerId), repo.counts(db, partnerId), deps.attention.openFinding(partnerId), gdapSummary(partnerId)]);
+    const [latest, lastCompleted, counts, finding, gdap, lastCheck] = await Promise.all([
+      repo.latestRun(db, partnerId),
+      repo.lastCompletedRun(db, partnerId),
+      repo.counts(db, partnerId),
+      deps.attention.openFinding(partnerId),
+      gdapSummary(partnerId),
+      deps.lastCheck(partnerId),
+    ]);
     const sync = latest ? presentRun(latest) : null;
     return {
       companyName: partner.companyName,
@@ -145,6 +152,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       attention: finding ? presentFinding(finding) : null,
       canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
       canRequestReconnect: partner.state === 'sync_failed',
+      lastCheck,
       gdap,
     };
   }

@@ -145,6 +145,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
 
       {view.attention ? <Finding view={view} /> : null}
       {view.canRequestReconnect ? <Reconnect /> : null}
+      {view.lastCheck && view.state !== 'registered' ? <LastCheck check={view.lastCheck} /> : null}
 
       {view.gdap ? (
         <GdapSummaryView summary={view.gdap}>
@@ -163,6 +164,36 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
           <p>We sent a confirmation email to your primary contact with how to sign in. Your customers are imported and kept up to date every day.</p>
         </Notice>
       ) : null}
+    </section>
+  );
+}
+
+const checkStatusWords = { passed: 'passes', failed: 'fails', warning: 'warns', unknown: 'could not be checked' } as const;
+
+/** The latest run of the checks of the Microsoft setup (daily) and what changed since the one before. */
+function LastCheck({ check }: { check: NonNullable<StatusView['lastCheck']> }) {
+  return (
+    <section className="card stack" aria-labelledby="last-check-title">
+      <h2 id="last-check-title">Daily check of your Microsoft setup</h2>
+      <p>
+        Last checked {formatDateTime(check.at)}:{' '}
+        {check.allRequiredPassed ? 'every required check passes.' : `${check.failing.length} required check(s) fail: ${check.failing.join('; ')}.`}
+      </p>
+      {check.changed.length > 0 ? (
+        <>
+          <h3>Changed since the check before</h3>
+          <ul>
+            {check.changed.map((c) => (
+              <li key={c.title}>
+                {c.title}: {c.from ? `${checkStatusWords[c.from]} → ` : ''}
+                {checkStatusWords[c.to]}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p className="muted small">Nothing changed since the check before.</p>
+      )}
     </section>
   );
 }

@@ -314,7 +314,35 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.match(await guidance.innerText(), /15 October 2024.*8 September 2025.*1 April 2026/s);
     await expectAccessible(page, 'landing page');
     await guidance.screenshot({ path: `${screenshotDir}/landing-step-2-reply-address.png` });
+    const phone = phoneWidthCheck();
+    await phone.check(page, 'landing page');
+
+    // The same checklist on one printable page, with where Step 3's values come from.
+    await page.getByRole('link', { name: 'Open the printable checklist' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Checklist: prepare Microsoft for TotalOne' }).waitFor();
+    const checklist = page.locator('.checklist-page');
+    await assertEventually(async () => (await checklist.innerText()).includes(replyAddress), 'the printable checklist shows the reply address');
+    assert.equal(await page.locator('.checklist-page .checklist > li').count(), await countOnLanding(), 'the same items as the landing page');
+    assert.match(await checklist.innerText(), /gear icon > Account settings > App management > Web app/);
+    assert.match(await page.locator('main').innerText(), /3\.3 Partner Center app\s+Web App ID/);
+    await expectAccessible(page, 'printable checklist');
+    await phone.check(page, 'printable checklist', { screenshot: 'checklist-390px' });
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.site-header').isVisible(), false, 'printed without the site header');
+    assert.equal(await page.getByRole('button', { name: 'Print this checklist' }).isVisible(), false, 'nor the print button');
+    await screenshot(page, 'checklist-print');
+    await page.emulateMedia({ media: 'screen' });
+    phone.assertAllFit();
     await context.close();
+
+    async function countOnLanding(): Promise<number> {
+      const landing = await context.newPage();
+      await landing.goto(`${system.url}/`);
+      await landing.locator('#prepare-microsoft .checklist').first().waitFor();
+      const n = await landing.locator('#prepare-microsoft .checklist > li').count();
+      await landing.close();
+      return n;
+    }
   });
 
   it('reply address missing: the sign-in is refused with the address and the fix; after the fix, the same session signs in and completes (keyboard)', { timeout: 150_000 }, async () => {

@@ -14,6 +14,7 @@ const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ 
 const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
 const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
 const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));
+const ChecklistPage = lazy(() => import('./pages/ChecklistPage.tsx').then((m) => ({ default: m.ChecklistPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
 // The operator console (/console/*) has its own frame and pages, all in chunks of their own.
 const ConsoleApp = lazy(() => import('./console/ConsoleApp.tsx'));
@@ -29,6 +30,7 @@ const pages: Record<string, ComponentType> = {
   '/tenant': TenantPage,
   '/help': HelpPage,
   '/support': SupportPage,
+  '/checklist': ChecklistPage,
   '/dev/mail': DevMailPage,
 };
 

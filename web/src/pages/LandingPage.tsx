@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
-import { api } from '../api.ts';
+import { useEffect } from 'react';
 import { Link, usePageTitle } from '../router.tsx';
+import { Step2Checklist } from './Step2Checklist.tsx';
 
 // What TotalOne Signup is and the three steps, in the partner's order of work.
 
@@ -54,7 +54,7 @@ export function LandingPage() {
           <h2>Prepare Microsoft</h2>
           <p>Create a service account and two app registrations in your own tenant, so TotalOne can work with Partner Center and Microsoft Graph.</p>
           <p>
-            <a href="#prepare-microsoft">The full checklist</a> is below.
+            <a href="#prepare-microsoft">The full checklist</a> is below, and <Link to="/checklist">on one printable page</Link>.
           </p>
         </li>
         <li className="card step-card">
@@ -77,90 +77,10 @@ export function LandingPage() {
           Step 3 asks for them.
         </p>
 
-        <h3>A service account for TotalOne</h3>
-        <ul className="checklist">
-          <li>A new user used only by TotalOne, for example total.one@yourdomain.onmicrosoft.com, with a strong password that does not expire.</li>
-          <li>
-            Roles: <strong>Global Administrator</strong> in Microsoft 365, and in Partner Center <strong>Admin Agent</strong> and{' '}
-            <strong>Incentives administrator</strong> (entire organisation). Check that the account is a member of the AdminAgents security group.
-          </li>
-          <li>
-            <strong>Multi-factor authentication</strong> enforced and set up: sign in once with the new account in a private window and enrol, for
-            example with Microsoft Authenticator. TotalOne asks Microsoft to prompt for the second factor when the account signs in, and refuses a
-            sign-in without it. Microsoft requires it step by step: for the Azure portal and the Entra and Intune admin centers since 15 October 2024,
-            for the Partner Center portal since 8 September 2025, and since 1 April 2026 Partner Center refuses API calls made with a user&rsquo;s
-            sign-in (as TotalOne&rsquo;s) when that sign-in did not use a second factor.
-          </li>
-        </ul>
-
-        <h3>Partner Center web app</h3>
-        <ul className="checklist">
-          <li>In Partner Center (partner.microsoft.com), the gear icon &gt; Account settings &gt; App management &gt; Web app: note the web app&rsquo;s <strong>App ID</strong>.</li>
-          <li>
-            Create a new <strong>secret</strong> for it (two years is a good validity). Copy it without trailing spaces and note its expiry date. This
-            secret also protects your data in TotalOne: keep it safe, nobody can recover it for you.
-          </li>
-          <li>
-            Note the <strong>native app ID</strong> shown on the same page.
-          </li>
-          <li>
-            Register TotalOne&rsquo;s <strong>reply address</strong> on the web app. The web app is also an app registration in your tenant: in the
-            Entra admin center open App registrations &gt; All applications &gt; the Partner Center web app (its Application ID is the web app&rsquo;s
-            App ID) &gt; Authentication &gt; Add a platform &gt; <strong>Web</strong>, and add this address under Redirect URIs, exactly as shown:{' '}
-            <LandingReplyAddress />. Without it, Microsoft stops the sign-in in Step 3 on its own page (error AADSTS50011); the wizard checks it before
-            the sign-in starts.
-          </li>
-        </ul>
-
-        <h3>An app registration in Microsoft Entra</h3>
-        <ul className="checklist">
-          <li>
-            In the Azure portal, App registrations, register a new app for TotalOne and note its <strong>Application (client) ID</strong>.
-          </li>
-          <li>
-            Under Certificates &amp; secrets, create a <strong>client secret</strong> and note its value.
-          </li>
-          <li>
-            Under API permissions, add these Microsoft Graph permissions:
-            <ul className="permission-list">
-              <li>
-                Application: <code>Directory.ReadWrite.All</code>, <code>Group.ReadWrite.All</code>, <code>RoleManagement.ReadWrite.Directory</code>,{' '}
-                <code>User.ReadWrite.All</code>
-              </li>
-              <li>
-                Delegated: <code>User.Read</code>
-              </li>
-            </ul>
-          </li>
-          <li>
-            <strong>Grant admin consent</strong> for your organisation.
-          </li>
-          <li>
-            Recommended: also the application permission <code>DelegatedAdminRelationship.Read.All</code>, so TotalOne can tell which customers you
-            can administer through GDAP (without it your customers are still imported).
-          </li>
-          <li>
-            You do not need to add the app to the AdminAgents group, as older guides asked: under GDAP that membership grants nothing in your
-            customers&rsquo; tenants.
-          </li>
-        </ul>
-
-        <h3>GDAP relationships with your customers</h3>
-        <ul className="checklist">
-          <li>
-            For every customer TotalOne should administer: an <strong>active GDAP relationship</strong> (Partner Center &gt; Customers &gt; the
-            customer &gt; Admin relationships) that includes <strong>Global Administrator</strong>. Read-only relationships from Microsoft&rsquo;s
-            transition (named <code>MLT_&hellip;</code>) are not enough.
-          </li>
-          <li>
-            In that relationship, <strong>assign a security group that contains the service account</strong> (Assign roles to security groups). Roles
-            of a relationship reach nobody until a group is assigned.
-          </li>
-          <li>
-            Relationships with Global Administrator cannot auto-extend: renew them before they end. TotalOne shows which customers lack access and
-            why.
-          </li>
-        </ul>
+        <p className="no-print">
+          <Link to="/checklist">Open the printable checklist</Link> to tick the items off as you go.
+        </p>
+        <Step2Checklist />
       </section>
 
       <section className="card card--accent" aria-labelledby="connect-title">
@@ -180,20 +100,4 @@ export function LandingPage() {
       </section>
     </div>
   );
-}
-
-/** The exact reply address of this installation (its public URL), as the server builds it. */
-function LandingReplyAddress() {
-  const [address, setAddress] = useState<string>();
-  useEffect(() => {
-    let current = true;
-    api
-      .replyAddress()
-      .then((body) => current && setAddress(body.replyAddress))
-      .catch(() => current && setAddress(`${location.origin}/api/connect/microsoft/callback`));
-    return () => {
-      current = false;
-    };
-  }, []);
-  return <span className="mono reply-address-inline">{address ?? '…/api/connect/microsoft/callback'}</span>;
 }

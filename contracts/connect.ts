@@ -127,3 +127,35 @@ export const replyAddressSchema = z.object({ replyAddress: z.string() });
 export const microsoftFixSchema = z.object({
   fix: z.enum(['service_account_in_admin_agents', 'app_in_admin_agents'], { error: 'Choose which fix to apply: service_account_in_admin_agents or app_in_admin_agents.' }),
 });
+
+// "Set up Microsoft for me": the permissions asked for, and the last run's actions with their results.
+export const setupStartSchema = z.object({
+  addToAdminAgents: z.boolean().default(false),
+  partnerCenterWebAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app').optional(),
+});
+export type SetupStartInput = z.input<typeof setupStartSchema>;
+
+export const setupActionSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['done', 'unchanged', 'skipped', 'failed']),
+  detail: z.string(),
+  undo: z.string().optional(),
+});
+
+export const setupViewSchema = z.object({
+  available: z.boolean(),
+  permissions: z.array(z.object({ name: z.string(), why: z.string() })),
+  /** Always false: the administrator's token serves the one setup request and is never stored. */
+  tokenKept: z.literal(false),
+  lastRun: z
+    .object({
+      at: z.string(),
+      outcome: z.enum(['completed', 'refused']),
+      refusal: z.object({ message: z.string(), fix: z.string() }).optional(),
+      actions: z.array(setupActionSchema),
+      appId: z.string().optional(),
+    })
+    .nullable(),
+});
+export type SetupView = z.infer<typeof setupViewSchema>;

@@ -27,6 +27,8 @@ import { createReplyAddressCheck } from '../modules/connect/connect.reply.ts';
 import { replyAddressOf } from '../modules/connect/connect.reply.fns.ts';
 import { createConnectWizard } from '../modules/connect/connect.wizard.ts';
 import { registerConnectWizardRoutes } from '../modules/connect/connect.wizard.routes.ts';
+import { createConnectSetup } from '../modules/connect/connect.setup.ts';
+import { registerConnectSetupRoutes } from '../modules/connect/connect.setup.routes.ts';
 import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
 import { createMicrosoftCredentials } from '../modules/microsoft/microsoft.credentials.ts';
@@ -174,6 +176,12 @@ function buildServices(deps: {
     redirectUri: replyAddress,
     checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
   });
+  const setup = createConnectSetup({
+    db, repo: connectRepo, signup, connect, audit, identity, graph, credentials, clock, logger, sealKey,
+    setupApp: deps.microsoft.setupApp,
+    redirectUri: `${deps.publicUrl}/api/connect/setup/callback`,
+    replyAddress,
+  });
   const drift = createDriftCheck({
     db, repo: partnersRepo, attention, lifecycle, queue, audit, logger,
     runPreflight: signIn.runPreflight,
@@ -207,7 +215,7 @@ function buildServices(deps: {
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, offboarding, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, setup, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -274,7 +282,11 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       });
       const started = emulator;
       stack.push(() => started.close());
-      microsoft = { authorityHost: emulator.endpoints.authorityHost, graphUrl: emulator.endpoints.graph, partnerCenterUrl: emulator.endpoints.partnerCenter };
+      microsoft = {
+        authorityHost: emulator.endpoints.authorityHost, graphUrl: emulator.endpoints.graph, partnerCenterUrl: emulator.endpoints.partnerCenter,
+        // The emulator publishes TotalOne's setup application; its reply addresses include this server's.
+        ...(emulator.setupApp ? { setupApp: { clientId: emulator.setupApp.appId, clientSecret: emulator.setupApp.secret } } : {}),
+      };
     }
 
     const metrics = createMetrics({ db: database.db, logger });
@@ -308,6 +320,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerSignupRoutes(app, { signup: services.signup, publicUrl });
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
+      registerConnectSetupRoutes(app, { setup: services.setup, publicUrl });
       registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, publicUrl });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock, customers: services.syncStatus });
       if (catcher) {

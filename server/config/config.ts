@@ -85,6 +85,8 @@ const envSchema = z
     MICROSOFT_AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
     MICROSOFT_GRAPH_URL: url.default('https://graph.microsoft.com/v1.0'),
     PARTNER_CENTER_URL: url.default('https://api.partnercenter.microsoft.com/v1'),
+    MICROSOFT_SETUP_APP_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be the setup application\u2019s client ID (a GUID)').optional(),
+    MICROSOFT_SETUP_APP_SECRET: z.string().min(1).optional(),
     ...vaultEnvShape,
     SYNC_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(500),
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
@@ -143,7 +145,13 @@ export interface Config {
   mail: { smtpUrl: string | undefined; from: string; supportEmail: string; catcherSmtpPort: number };
   emulator: { start: boolean; port: number; scenario: string };
   /** Where Microsoft is. In the demo the built-in emulator replaces all three at start-up. */
-  microsoft: { authorityHost: string; graphUrl: string; partnerCenterUrl: string };
+  microsoft: {
+    authorityHost: string;
+    graphUrl: string;
+    partnerCenterUrl: string;
+    /** TotalOne's multi-tenant setup application ("Set up Microsoft for me"); absent: only the manual path. */
+    setupApp?: { clientId: string; clientSecret: string };
+  };
   links: { signupTtlHours: number; verificationTtlHours: number };
   vault: VaultConfig;
   /** Customer import: Partner Center's documented budget is 500 requests per minute per partner. */
@@ -177,7 +185,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     appSecret: e.APP_SECRET ? Buffer.from(e.APP_SECRET, 'base64') : undefined,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, supportEmail: e.SUPPORT_EMAIL, catcherSmtpPort: e.MAIL_CATCHER_SMTP_PORT },
     emulator: { start: e.START_EMULATOR ?? e.APP_MODE === 'demo', port: e.EMULATOR_PORT, scenario: e.EMULATOR_SCENARIO },
-    microsoft: { authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL },
+    microsoft: {
+      authorityHost: e.MICROSOFT_AUTHORITY_HOST, graphUrl: e.MICROSOFT_GRAPH_URL, partnerCenterUrl: e.PARTNER_CENTER_URL,
+      ...(e.MICROSOFT_SETUP_APP_ID && e.MICROSOFT_SETUP_APP_SECRET ? { setupApp: { clientId: e.MICROSOFT_SETUP_APP_ID, clientSecret: e.MICROSOFT_SETUP_APP_SECRET } } : {}),
+    },
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
     vault: vaultConfigFrom(e, e.DATA_DIR),
     sync: { requestsPerMinute: e.SYNC_REQUESTS_PER_MINUTE, pageSize: e.SYNC_PAGE_SIZE, workers: e.SYNC_WORKERS },

@@ -57,7 +57,10 @@ export async function startTestSystem(
     DATA_DIR: '/nonexistent-test-data-dir',
     VAULT_KEY_FILE: vaultKeyFile,
     ...(options.emulator
-      ? { MICROSOFT_AUTHORITY_HOST: options.emulator.endpoints.authorityHost, MICROSOFT_GRAPH_URL: options.emulator.endpoints.graph, PARTNER_CENTER_URL: options.emulator.endpoints.partnerCenter }
+      ? {
+          MICROSOFT_AUTHORITY_HOST: options.emulator.endpoints.authorityHost, MICROSOFT_GRAPH_URL: options.emulator.endpoints.graph, PARTNER_CENTER_URL: options.emulator.endpoints.partnerCenter,
+          ...(options.emulator.setupApp ? { MICROSOFT_SETUP_APP_ID: options.emulator.setupApp.appId, MICROSOFT_SETUP_APP_SECRET: options.emulator.setupApp.secret } : {}),
+        }
       : {}),
     ...options.env,
   });

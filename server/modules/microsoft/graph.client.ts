@@ -325,6 +325,49 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
       }
     },
 
+    /** App registrations with this display name (at most a few), with what the setup needs to judge them. */
+    async applicationsByDisplayName(token: string, name: string): Promise<Array<GraphApplication & { notes?: string | null; web?: { redirectUris?: string[] } | null }>> {
+      const body = await get<GraphCollection<GraphApplication & { notes?: string | null }>>(
+        token,
+        `/applications?$filter=${encodeURIComponent(`displayName eq ${quote(name)}`)}&$select=id,appId,displayName,notes,requiredResourceAccess,passwordCredentials,web`,
+        `Looking up the app registration "${name}"`,
+      );
+      return body.value;
+    },
+
+    /** Owners of an app registration (object ids and user principal names of users). */
+    async applicationOwners(token: string, objectId: string): Promise<Array<{ id: string; userPrincipalName?: string | null; displayName?: string | null }>> {
+      return all(token, `/applications/${encodeURIComponent(objectId)}/owners?$select=id,userPrincipalName,displayName`, 'Reading the app registration\u2019s owners');
+    },
+
+    async createApplication(token: string, app: { displayName: string; notes: string; requiredResourceAccess: GraphRequiredResourceAccess[] }): Promise<GraphApplication> {
+      return (await call<GraphApplication>('/applications', 'Creating the app registration', { token, method: 'POST', body: { ...app, signInAudience: 'AzureADMyOrg' } })).body;
+    },
+
+    /** PATCH replaces each given property whole (requiredResourceAccess, web: { redirectUris }). */
+    async updateApplication(token: string, objectId: string, changes: { requiredResourceAccess?: GraphRequiredResourceAccess[]; web?: { redirectUris: string[] } }): Promise<void> {
+      await call(`/applications/${encodeURIComponent(objectId)}`, 'Updating the app registration', { token, method: 'PATCH', body: changes });
+    },
+
+    /** A new client secret; Graph returns its text this once. */
+    async addPassword(token: string, objectId: string, credential: { displayName: string; endDateTime: string }): Promise<{ keyId: string; secretText: string; hint: string | null; endDateTime: string }> {
+      return (await call<{ keyId: string; secretText: string; hint: string | null; endDateTime: string }>(`/applications/${encodeURIComponent(objectId)}/addPassword`, 'Creating a client secret', {
+        token, method: 'POST', body: { passwordCredential: credential },
+      })).body;
+    },
+
+    /** The tenant default app management policy's restrictions on application secrets. */
+    async secretPolicy(token: string): Promise<{ blocked: boolean; maxLifetime: string | null }> {
+      const body = await get<{ isEnabled?: boolean; applicationRestrictions?: { passwordCredentials?: Array<{ restrictionType?: string; state?: string; maxLifetime?: string | null }> } }>(
+        token, '/policies/defaultAppManagementPolicy', 'Reading the tenant\u2019s app management policy',
+      );
+      const rules = body.isEnabled === false ? [] : (body.applicationRestrictions?.passwordCredentials ?? []).filter((r) => r.state !== 'disabled');
+      return {
+        blocked: rules.some((r) => r.restrictionType === 'passwordAddition'),
+        maxLifetime: rules.find((r) => r.restrictionType === 'passwordLifetime')?.maxLifetime ?? null,
+      };
+    },
+
     /** Admin consent for delegated scopes (space-separated `scope`) of `resourceSpId` to `clientSpId`. */
     async createDelegatedGrant(
       token: string,

@@ -228,7 +228,7 @@ export const partnerDetailSchema = z.object({
   /** The open finding the partner must fix in Microsoft, with when each contact was told. */
   attention: findingSchema.extend({ origin: z.enum(['sync', 'secret_expiry', 'drift']), primaryNotifiedAt: isoDate.nullable(), secondaryNotifiedAt: isoDate.nullable() }).nullable(),
   /** Which actions make sense in the partner's state (the server checks again). */
-  availableActions: z.array(z.enum(['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'recheck_attention', 'suspend', 'offboard'])),
+  availableActions: z.array(z.enum(['resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'stop_sync', 'recheck_attention', 'suspend', 'offboard'])),
 });
 export type PartnerDetail = z.infer<typeof partnerDetailSchema>;
 

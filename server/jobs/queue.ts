@@ -76,6 +76,8 @@ export interface JobQueue {
   liveJobIds(job: AnyJob, ids: readonly string[]): Promise<Set<string>>;
   /** Of these payload values of `field`, the ones some live job of `job` carries. */
   livePayloadValues(job: AnyJob, field: string, values: readonly string[]): Promise<Set<string>>;
+  /** Cancels the jobs of `job` waiting or retrying whose payload `field` is `value` (inside `tx` when given); returns how many. */
+  cancelWaiting(job: AnyJob, field: string, value: string, tx?: DbOrTx): Promise<number>;
   boss: PgBoss;
 }
 
@@ -242,6 +244,12 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQue
         SELECT DISTINCT data->>${field} AS value FROM pgboss.job
         WHERE name = ${job.name} AND data->>${field} = ANY(${sql.val([...values])}::text[]) AND state IN ('created', 'retry', 'active')`.execute(database.db);
       return new Set(rows.map((r) => r.value));
+    },
+    async cancelWaiting(job, field, value, tx) {
+      const result = await sql`
+        UPDATE pgboss.job SET state = 'cancelled', completed_on = now()
+        WHERE name = ${job.name} AND data->>${field} = ${value} AND state IN ('created', 'retry')`.execute(tx ?? database.db);
+      return Number(result.numAffectedRows ?? 0);
     },
     async stop(options = {}) {
       if (!stopping) {

@@ -8,7 +8,7 @@ import { activeOperator, signIn } from './operators.helpers.ts';
 // Support can always restart an import, also one in progress (e.g. stuck behind Partner Center
 // throttling): that run ends at its next page, a new run reads every customer again.
 
-describe('customer import: support restarts a run in progress', () => {
+describe('customer import: support stops or restarts a run in progress', () => {
   it('the running run ends (audited as restarted by support), a new run completes; every customer once, one "ready" email', async () => {
     const emulator = await startEmulator({ scenario: 'ready' });
     emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
@@ -42,6 +42,48 @@ describe('customer import: support restarts a run in progress', () => {
       assert.equal(customers.length, 1500);
       const ready = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
       assert.equal(ready.length, 1, 'one "ready" email');
+    } finally {
+      await system.dispose();
+      await emulator.close();
+    }
+  });
+
+  it('support stops the first import in progress: the run ends, nothing waits to start, the partner is connected again; a restart completes it', async () => {
+    const emulator = await startEmulator({ scenario: 'ready' });
+    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
+    emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
+    const system = await startTestSystem('pglite', { emulator });
+    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    try {
+      const { partner } = await connectPartner(system, emulator);
+      const db = system.database.db;
+      await waitFor('the import under way', async () => {
+        const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
+        return run && run.pages >= 2;
+      });
+      const console = await signIn(system, await activeOperator(system, 'support'));
+      assert.ok((await console.get(`/api/console/partners/${partner.id}`)).body.availableActions.includes('stop_sync'));
+      const stopped = await console.post(`/api/console/partners/${partner.id}/sync-stops`, { reason: 'Partner asked to pause the import' });
+      assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      assert.equal(stopped.body.partnerState, 'connected');
+      const run = await db.selectFrom('sync_runs').select(['status', 'error', 'customers_seen']).where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.equal(run.status, 'failed');
+      assert.equal((run.error as { code: string }).code, 'STOPPED_BY_SUPPORT');
+      // The worker lets go at its next page; nothing starts again by itself.
+      await waitFor('the worker let go of the stopped run', async () => system.logLines.some((line) => line.includes('the run was finished elsewhere')), 30_000);
+      assert.equal(await partnerState(system, partner.id), 'connected');
+      assert.equal((await db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).execute()).length, 1, 'no new run');
+      assert.equal((await console.post(`/api/console/partners/${partner.id}/sync-stops`, { reason: 'twice' })).status, 409);
+
+      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      const detail = await console.get(`/api/console/partners/${partner.id}`);
+      assert.ok(detail.body.availableActions.includes('restart_sync'), `restart offered after the stop: ${detail.body.availableActions}`);
+      assert.equal((await console.post(`/api/console/partners/${partner.id}/sync-runs`, { reason: 'Continue now' })).status, 200);
+      await waitFor('the partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
+      const customers = await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).where('removed_at', 'is', null).execute();
+      assert.equal(customers.length, 1500);
+      const audit = await db.selectFrom('audit_events').select('action').where('partner_id', '=', partner.id).where('action', 'in', ['console.sync_stopped', 'console.sync_restarted']).execute();
+      assert.deepEqual(audit.map((a) => a.action).sort(), ['console.sync_restarted', 'console.sync_stopped']);
     } finally {
       await system.dispose();
       await emulator.close();

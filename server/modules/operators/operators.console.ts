@@ -38,7 +38,7 @@ export function createConsole(deps: {
   read: ConsoleReadModel;
   repo: OperatorsRepo;
   signup: Pick<SignupService, 'issueSignupLink' | 'resendVerification' | 'revokeAllLinks' | 'setSupportRequestStatus'>;
-  lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'suspend'>;
+  lifecycle: Pick<PartnerLifecycle, 'retrySync' | 'stopImport' | 'suspend'>;
   attention: Pick<Attention, 'openFinding'>;
   secretExpiry: Pick<SecretExpiry, 'nearestExpiries'>;
   offboarding: Pick<Offboarding, 'offboard'>;
@@ -231,6 +231,27 @@ export function createConsole(deps: {
         await audit.record(tx, operatorEvent(op, meta, id, 'console.sync_restarted', { reason, previousState: partner.state, lastRunId: lastRun?.id ?? null }));
       });
       return { message: 'The customer import was queued again; its progress shows on this page.', partnerState: await stateOf(id) };
+    },
+
+    /** Support stops the import in progress: its run ends at its next page, waiting imports are cancelled. */
+    async stopSync(id: string, reason: string, op: SignedInOperator, meta: Meta) {
+      await db.transaction().execute(async (tx) => {
+        const partner = await lockPartner(tx, id);
+        const lastRun = (await read.syncRuns(tx, id))[0];
+        if (lastRun?.status !== 'running' || !['connected', 'syncing', 'active'].includes(partner.state)) throw notAvailable('Stopping the customer import', partner.state);
+        const now = clock.now();
+        await tx
+          .updateTable('sync_runs')
+          .set({ status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'STOPPED_BY_SUPPORT', message: 'Support stopped the import; it continues when support restarts it.', retrying: false, at: now.toISOString() }) })
+          .where('id', '=', lastRun.id)
+          .where('status', '=', 'running')
+          .execute();
+        const cancelled = await deps.queue.cancelWaiting(syncCustomersJob, 'partnerId', id, tx);
+        // A first import stopped: connected, waiting for a restart. An active partner stays active.
+        if (partner.state === 'syncing') await deps.lifecycle.stopImport(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason, runId: lastRun.id } });
+        await audit.record(tx, operatorEvent(op, meta, id, 'console.sync_stopped', { reason, runId: lastRun.id, cancelledJobs: cancelled }));
+      });
+      return { message: 'The customer import stops at its next page. Restart it from this page when it should continue.', partnerState: await stateOf(id) };
     },
 
     /** Support re-runs the failing check of the open finding (the partner's "Check again"); when it passes the import resumes. */

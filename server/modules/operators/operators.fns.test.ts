@@ -76,7 +76,7 @@ describe('console actions by state', () => {
     assert.deepEqual(availableActions('suspended', { signedIn: true, lastSyncFailed: true }), ['offboard']);
     assert.deepEqual(availableActions('offboarded', { signedIn: true, lastSyncFailed: true }), []);
     assert.deepEqual(availableActions('needs_attention', { signedIn: true, lastSyncFailed: true }), ['rerun_preflight', 'recheck_attention', 'suspend', 'offboard']);
-    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: true }), ['rerun_preflight', 'restart_sync', 'suspend', 'offboard']);
+    assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: true }), ['rerun_preflight', 'restart_sync', 'stop_sync', 'suspend', 'offboard']);
     assert.deepEqual(availableActions('syncing', { signedIn: true, lastSyncFailed: false, running: false }), ['rerun_preflight', 'suspend', 'offboard']);
   });
   it('escapes LIKE wildcards typed into search', () => {

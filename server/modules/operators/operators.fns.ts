@@ -152,7 +152,7 @@ export function funnel(partners: FunnelEvidence[]) {
 
 // --- actions --------------------------------------------------------------------------------
 
-export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun_preflight' | 'restart_sync' | 'recheck_attention' | 'suspend' | 'offboard';
+export type ConsoleAction = 'resend_verification' | 'issue_signup_link' | 'rerun_preflight' | 'restart_sync' | 'stop_sync' | 'recheck_attention' | 'suspend' | 'offboard';
 
 /** States in which a new signup link may be issued (the signup service moves them to link_sent). */
 // sync_failed: a reconnect link (the partner signs in to Microsoft again; its apps are kept).
@@ -165,6 +165,7 @@ export function availableActions(state: PartnerState, facts: { signedIn: boolean
   if (linkIssuableStates.includes(state)) actions.push('issue_signup_link');
   if (facts.signedIn && state !== 'suspended' && state !== 'offboarded') actions.push('rerun_preflight');
   if (state === 'sync_failed' || ((facts.lastSyncFailed || facts.running) && (state === 'connected' || state === 'syncing' || state === 'active'))) actions.push('restart_sync');
+  if (facts.running && (state === 'connected' || state === 'syncing' || state === 'active')) actions.push('stop_sync');
   if (state === 'needs_attention') actions.push('recheck_attention');
   if (state !== 'suspended' && state !== 'offboarded') actions.push('suspend');
   if (state !== 'offboarded') actions.push('offboard');

@@ -174,6 +174,7 @@ export function registerOperatorRoutes(app: App, deps: { auth: OperatorAuth; con
       ['signup-links', 'Issue a new signup link; every earlier one stops working at once', 'issueSignupLink'],
       ['preflight-runs', 'Run the preflight checks again', 'rerunPreflight'],
       ['sync-runs', 'Restart the customer import (a failed one, or one in progress: that run ends and a new one starts)', 'restartSync'],
+      ['sync-stops', 'Stop the customer import in progress (and any import waiting to start); it can be restarted', 'stopSync'],
       ['attention-checks', 'Re-run the failing check of the open finding; when it passes the customer import resumes', 'recheckAttention'],
       ['suspension', 'Suspend the signup (its open links stop working)', 'suspend'],
       ['offboarding', 'Offboard the partner: syncs stop, every stored credential is destroyed, both contacts are told, customers and contacts are deleted after the retention period', 'offboard'],

@@ -35,6 +35,8 @@ export const partnerTransitions = {
   markNeedsAttention: { from: ['connected', 'syncing', 'active'], to: 'needs_attention', doing: 'Asking the partner to fix a finding' },
   /** The finding is fixed (check again, or support re-ran it): the import resumes. */
   clearAttention: { from: ['needs_attention'], to: 'connected', doing: 'Resuming after the fix' },
+  /** Support stopped the first import in progress: connected again, the import waits to be restarted. */
+  stopImport: { from: ['syncing'], to: 'connected', doing: 'Stopping the customer import' },
   /** Support restarts the import after a failure. */
   retrySync: { from: ['sync_failed'], to: 'connected', doing: 'Restarting the customer import' },
   /** An operator stops the partner: every link stops working. */

@@ -21,7 +21,7 @@ export function PartnerPage({ id }: { id?: string }) {
   );
 }
 
-const actionOrder: PartnerAction[] = ['recheck_attention', 'resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'suspend', 'offboard'];
+const actionOrder: PartnerAction[] = ['recheck_attention', 'resend_verification', 'issue_signup_link', 'rerun_preflight', 'restart_sync', 'stop_sync', 'suspend', 'offboard'];
 
 function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () => void }) {
   useConsoleTitle(`Signup: ${partner.company.legalName}`);

@@ -89,6 +89,7 @@ const actionPaths: Record<PartnerAction, string> = {
   issue_signup_link: 'signup-links',
   rerun_preflight: 'preflight-runs',
   restart_sync: 'sync-runs',
+  stop_sync: 'sync-stops',
   recheck_attention: 'attention-checks',
   offboard: 'offboarding',
   suspend: 'suspension',

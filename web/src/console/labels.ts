@@ -53,6 +53,11 @@ export const actionLabels: Record<PartnerAction, { title: string; button: string
     button: 'Restart sync',
     explain: 'A run in progress ends, and a new run reading every customer again is queued. Earlier runs stay in the history.',
   },
+  stop_sync: {
+    title: 'Stop the customer import',
+    button: 'Stop sync',
+    explain: 'The run in progress ends at its next page and imports waiting to start are cancelled. Customers read so far stay; restart the import from here when it should continue.',
+  },
   recheck_attention: {
     title: 'Re-run the failing check',
     button: 'Re-run check',
@@ -114,6 +119,7 @@ const auditActionLabels: Record<string, string> = {
   'console.signup_link_issued': 'New signup link issued by an operator',
   'console.preflight_rerun': 'Preflight re-run by an operator',
   'console.sync_restarted': 'Sync restarted by an operator',
+  'console.sync_stopped': 'Sync stopped by an operator',
   'console.partner_suspended': 'Signup suspended by an operator',
   'console.attention_rechecked': 'Failing check re-run by an operator',
   'partner.state_changed': 'State changed',

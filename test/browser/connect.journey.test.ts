@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, expectFitsPhone, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -298,6 +298,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const frame = page.locator('.field', { has: page.locator('#field-clientSecret') });
     assert.match(await frame.innerText(), /secret\u2019s ID, not its value/);
     await expectAccessible(page, 'entra app with a field error');
+    await expectFitsPhone(page, 'entra app with a field error');
     await screenshot(page, 'connect-10-secret-id-as-value');
     await context.close();
   });
@@ -366,6 +367,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       await page.getByText('Copied.').waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), replyAddress);
       await expectAccessible(page, 'partner center app with the reply address');
+      await expectFitsPhone(page, 'partner center app with the reply address');
       await screenshot(page, 'connect-03b-reply-address');
       await enterPartnerCenterApp(page);
 
@@ -388,6 +390,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       await page.keyboard.press('Tab');
       assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Copy/);
       await expectAccessible(page, 'sign-in refused: reply address missing');
+      await expectFitsPhone(page, 'sign-in refused: reply address missing');
       await screenshot(page, 'connect-04b-reply-address-missing');
 
       // The partner registers the address on the web app (the emulator's admin API), then signs in again.
@@ -437,12 +440,14 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       assert.equal(await complete.isDisabled(), true);
       assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);
       await expectAccessible(page, 'a failed check');
+      await expectFitsPhone(page, 'a failed check');
       await screenshot(page, 'connect-12-failed-check');
 
       // "Fix it for me": TotalOne makes the membership change in the directory itself.
       await membership.getByRole('button', { name: 'Add it to AdminAgents for me' }).click();
       await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
       await expectAccessible(page, 'after the fix');
+      await expectFitsPhone(page, 'after the fix');
       assert.equal(await complete.isEnabled(), true);
       await context.close();
     } finally {
@@ -475,6 +480,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
       assert.match(await alert.innerText(), /AADSTS50079/);
       await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
       await expectAccessible(page, 'sign-in refused');
+      await expectFitsPhone(page, 'sign-in refused');
       await screenshot(page, 'connect-11-sign-in-without-mfa');
 
       const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';

@@ -92,3 +92,10 @@ export function phoneWidthCheck() {
     },
   };
 }
+
+/** The page as it is now fits a 390 px phone without sideways scrolling (fails at once otherwise). */
+export async function expectFitsPhone(page: Page, label: string): Promise<void> {
+  const phone = phoneWidthCheck();
+  await phone.check(page, label);
+  phone.assertAllFit();
+}

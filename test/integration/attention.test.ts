@@ -5,6 +5,7 @@ import { syncCustomersJob } from '../../server/modules/sync/sync.jobs.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -59,7 +60,7 @@ for (const backend of testBackends()) {
       assert.ok(run.pages >= 1, 'the run had stored pages before the secret expired');
 
       // No retry: the job completed, and nothing for this partner waits in the queue.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await settled(system);
       assert.equal((await system.queue.livePayloadValues(syncCustomersJob, 'partnerId', [partner.id])).size, 0, 'no sync job waiting, retrying or running');
       const runs = await db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).execute();
       assert.equal(runs.length, 2, 'no further run');
@@ -102,7 +103,7 @@ for (const backend of testBackends()) {
         await second.stop();
       }
       await waitFor('the email to the secondary contact', async () => attentionMails().some((m) => m.to.includes(secondary)));
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await settled(system);
       assert.equal(attentionMails().filter((m) => m.to.includes(email)).length, 1, 'one email to the primary contact');
       assert.equal(attentionMails().filter((m) => m.to.includes(secondary)).length, 1, 'one email to the secondary contact');
       const outbox = await db.selectFrom('outbox').select(['template', 'to_address']).where('partner_id', '=', partner.id).where('template', 'in', ['attention_required', 'attention_reminder']).execute();

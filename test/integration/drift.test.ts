@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -70,7 +71,7 @@ for (const backend of testBackends()) {
       assert.equal(await system.services.attention.escalateDue(), 1, 'day 3 after the finding');
       const mails = () => system.catcher!.messages().filter((m) => /must fix a setting in Microsoft/.test(m.subject));
       await waitFor('both emails', async () => mails().length >= 2);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await settled(system);
       assert.equal(mails().filter((m) => m.to.includes(email)).length, 1);
       assert.equal(mails().filter((m) => m.to.includes(secondary)).length, 1);
 

@@ -4,6 +4,7 @@ import { testBackends } from '../support/database.ts';
 import { dumpAllRows } from '../support/dump.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 for (const backend of testBackends()) {
@@ -32,7 +33,7 @@ for (const backend of testBackends()) {
       secrets.appSecret = Buffer.alloc(32, 7).toString('base64');
       await system.catcher!.waitFor((m) => /just used/.test(m.subject));
       // Let the worker finish marking emails sent.
-      await new Promise((r) => setTimeout(r, 1500));
+      await settled(system);
     });
     after(() => system.dispose());
 

@@ -4,6 +4,7 @@ import { HOUR } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 for (const backend of testBackends()) {
@@ -170,7 +171,7 @@ for (const backend of testBackends()) {
       const links = await system.database.db.selectFrom('one_time_tokens').select('id').where('partner_id', '=', partner.id).where('purpose', '=', 'signup_link').execute();
       assert.equal(links.length, 1);
       await mailTo(request.primaryContact.email, /one-time signup link/);
-      await new Promise((r) => setTimeout(r, 1500));
+      await settled(system);
       const linkMails = system.catcher!.messages().filter((m) => m.to.includes(request.primaryContact.email) && /one-time signup link/.test(m.subject));
       assert.equal(linkMails.length, 1);
     });
@@ -195,7 +196,7 @@ for (const backend of testBackends()) {
       assert.equal((await loser.get('/api/signup-session')).status, 404);
 
       await mailTo(email, /signup link was just used/);
-      await new Promise((r) => setTimeout(r, 1500));
+      await settled(system);
       assert.equal(system.catcher!.messages().filter((m) => m.to.includes(email) && /just used/.test(m.subject)).length, 1);
       const partnerRow = await system.database.db.selectFrom('contacts').select('partner_id').where('email', '=', email).executeTakeFirstOrThrow();
       const claims = await system.database.db.selectFrom('audit_events').select('id').where('action', '=', 'signup_link.claimed').where('partner_id', '=', partnerRow.partner_id).execute();

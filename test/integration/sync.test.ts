@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -59,8 +60,8 @@ for (const backend of testBackends()) {
       assert.match(mail.text, /250 customers/);
       assert.match(mail.text, /\/status#key=[0-9a-f-]{36}\.\d+\.[A-Za-z0-9_-]{43}/);
       assert.equal(mail.cc.length, 1, 'the secondary contact in copy');
-      // Wait a little: no second confirmation may follow.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Once the queues are quiet, no second confirmation may have followed.
+      await settled(system);
       assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1);
       assert.equal(system.catcher!.messages().filter((m) => m.to.includes(email) && /tenant is ready/.test(m.subject)).length, 1);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStorableText, searchText } from './common.ts';
+import { isStorableText, linkToken, searchText } from './common.ts';
 import { partnerStates } from './partner-states.ts';
 
 // The partner's status page and tenant view, shared by server and web.
@@ -46,6 +46,11 @@ export const findingSchema = z.object({
   lastCheckedAt: z.string(),
 });
 export type FindingView = z.infer<typeof findingSchema>;
+
+export const offboardingRequestedSchema = z.object({ sentTo: z.string(), expiresAt: z.string() });
+export const offboardingTokenSchema = z.object({ token: linkToken });
+export const offboardingViewSchema = z.object({ companyName: z.string(), reference: z.string(), expiresAt: z.string() });
+export const offboardedSchema = z.object({ companyName: z.string(), deleteAfter: z.string() });
 
 export const reconnectLinkSentSchema = z.object({ sentTo: z.string(), expiresAt: z.string() });
 

@@ -39,6 +39,7 @@ import { createSyncPartners } from '../modules/sync/sync.partners.ts';
 import { createGdapReader } from '../modules/sync/sync.gdap.ts';
 import { createSyncRepo } from '../modules/sync/sync.repo.ts';
 import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
+import { registerPartnersRoutes } from '../modules/partners/partners.routes.ts';
 import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
 import { createSyncStatus } from '../modules/sync/sync.status.ts';
 import { createOperatorAuth } from '../modules/operators/operators.auth.ts';
@@ -194,6 +195,8 @@ function buildServices(deps: {
   const offboarding = createOffboarding({
     db, repo: partnersRepo, lifecycle, attention, vault, revokeAllLinks: signup.revokeAllLinks, mail, queue, audit, clock, logger,
     retentionDays: config.offboardingRetentionDays,
+    rateLimits,
+    tokenHashKey: deriveKey(deps.appSecret, 'offboarding-token-hash'),
   });
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
@@ -321,7 +324,8 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       registerConnectSetupRoutes(app, { setup: services.setup, publicUrl });
-      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, publicUrl });
+      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, offboarding: services.offboarding, publicUrl });
+      registerPartnersRoutes(app, { offboarding: services.offboarding });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock, customers: services.syncStatus });
       if (catcher) {
         const { createDemoInbox } = await import('../modules/mail/mail.inbox.ts');

@@ -237,7 +237,18 @@ export interface PartnerSecretsTable {
 }
 export type PartnerSecret = Selectable<PartnerSecretsTable>;
 
+export interface OffboardingRequestsTable {
+  id: Generated<string>;
+  partner_id: string;
+  token_hash: string;
+  requested_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  spent_at: Timestamp | null;
+}
+
 export interface Database {
+  offboarding_requests: OffboardingRequestsTable;
   partner_secrets: PartnerSecretsTable;
   partner_attention: PartnerAttentionTable;
   partners: PartnersTable;

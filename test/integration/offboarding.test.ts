@@ -85,4 +85,50 @@ for (const backend of testBackends()) {
       await assert.rejects(system.services.operatorConsole.offboard(partner.id, 'Again', operator, { ip: '127.0.0.1', userAgent: 'test' } as never), /not possible/);
     });
   });
+
+  describe(`offboarding by the primary contact (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+    const db = () => system.database.db;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'ready' });
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('the primary contact offboards through an emailed confirmation link', async () => {
+      const { partner, email, browser } = await connectPartner(system, emulator);
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+
+      const requested = await browser.post('/api/status/offboarding-request');
+      assert.equal(requested.status, 200, JSON.stringify(requested.body));
+      assert.match(requested.body.sentTo, /^[a-z]\*\*\*@/);
+      assert.equal(await partnerState(system, partner.id), 'active', 'nothing happens before the confirmation');
+      const mail = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm: disconnect/.test(m.subject), 15_000);
+      const token = /\/offboard#token=([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
+      assert.ok(token, 'the link carries its token in the fragment');
+
+      // Anyone may open the link (mail scanners do): it changes nothing.
+      const stranger = new Browser(system.url!);
+      const inspected = await stranger.post('/api/offboarding/inspect', { token });
+      assert.equal(inspected.status, 200, JSON.stringify(inspected.body));
+      assert.equal(inspected.body.reference, partner.reference);
+      assert.equal(await partnerState(system, partner.id), 'active');
+
+      const confirmed = await stranger.post('/api/offboarding/confirm', { token });
+      assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+      assert.equal(await partnerState(system, partner.id), 'offboarded');
+      assert.equal((await db().selectFrom('credentials').select('id').where('partner_id', '=', partner.id).execute()).length, 0);
+      const again = await stranger.post('/api/offboarding/confirm', { token });
+      assert.equal(again.status, 410);
+      assert.equal(again.body.error.code, 'OFFBOARDING_LINK_UNUSABLE');
+      const audit = await system.services.audit.forPartner(partner.id);
+      assert.ok(audit.some((e) => e.action === 'partner.offboarded' && e.actor_type === 'partner'));
+    });
+  });
 }

@@ -13,6 +13,7 @@ const HelpPage = lazy(() => import('./pages/HelpPage.tsx').then((m) => ({ defaul
 const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ default: m.SupportPage })));
 const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
 const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
+const OffboardPage = lazy(() => import('./pages/status/OffboardPage.tsx').then((m) => ({ default: m.OffboardPage })));
 const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));
 const ChecklistPage = lazy(() => import('./pages/ChecklistPage.tsx').then((m) => ({ default: m.ChecklistPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
@@ -28,6 +29,7 @@ const pages: Record<string, ComponentType> = {
   '/connect': ConnectPage,
   '/status': StatusPage,
   '/tenant': TenantPage,
+  '/offboard': OffboardPage,
   '/help': HelpPage,
   '/support': SupportPage,
   '/checklist': ChecklistPage,

@@ -10,6 +10,7 @@ import * as m0011 from './0011_partner_attention.ts';
 import * as m0012 from './0012_partner_secrets.ts';
 import * as m0013 from './0013_drift_findings.ts';
 import * as m0014 from './0014_offboarded_state.ts';
+import * as m0015 from './0015_offboarding_requests.ts';
 import * as m0020 from './0020_outbox_delivery.ts';
 import * as m0021 from './0021_vault_key_ring.ts';
 import * as m0022 from './0022_sign_in_decided_by.ts';
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0012_partner_secrets': m0012,
   '0013_drift_findings': m0013,
   '0014_offboarded_state': m0014,
+  '0015_offboarding_requests': m0015,
   '0020_outbox_delivery': m0020,
   '0021_vault_key_ring': m0021,
   '0022_sign_in_decided_by': m0022,

@@ -26,6 +26,7 @@ const expiry = {
   afterRotation: 'Then give TotalOne the new value.',
   offboardedAt: '2026-03-01T00:00:00.000Z',
   deleteAfter: '2026-03-31T00:00:00.000Z',
+  expiresAt: '2026-01-03T09:00:00.000Z',
 };
 
 describe('email templates', () => {

@@ -67,7 +67,14 @@ export type OffboardedParams = {
   /** When the customers and contacts are deleted. */
   deleteAfter: string;
 };
+export type OffboardingConfirmParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  expiresAt: string;
+};
 export type TypedTemplateParams = {
+  offboarding_confirm: OffboardingConfirmParams;
   partner_offboarded: OffboardedParams;
   attention_required: AttentionMailParams;
   attention_reminder: AttentionReminderParams;
@@ -252,6 +259,21 @@ const templates = {
       ],
       button: { label: 'Open my status page', url },
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`],
+    });
+  },
+
+  offboarding_confirm(p: OffboardingConfirmParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/offboard#token=${s.token}`;
+    return compose(`Confirm: disconnect ${p.companyName} from TotalOne`, p, ctx, {
+      paragraphs: [
+        `Someone asked on the status page of ${p.companyName} to disconnect it from TotalOne. As the primary contact, only you can confirm it.`,
+        'What happens when you confirm: TotalOne stops reading your Microsoft tenant at once, destroys every credential you gave it (the app secrets and the stored sign-in), and deletes your imported customers and contact details after the retention period. It cannot be undone: coming back means signing up again.',
+      ],
+      button: { label: 'Review and confirm', url },
+      after: [
+        `The link works once, until ${formatDate(p.expiresAt)}. Opening it changes nothing until you press the button on the page.`,
+        `If you did not ask for this, ignore this email: nothing happens. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`,
+      ],
     });
   },
 

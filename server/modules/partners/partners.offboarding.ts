@@ -1,4 +1,7 @@
 import type { Db, DbOrTx } from '../../db/database.ts';
+import { hmacHex, randomToken } from '../../lib/crypto.ts';
+import { GoneError, NotFoundError } from '../../lib/errors.ts';
+import type { RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import { DAY, type Clock } from '../../lib/clock.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -29,12 +32,15 @@ export function createOffboarding(deps: {
   clock: Clock;
   logger: Logger;
   retentionDays: number;
+  rateLimits: Pick<RateLimitService, 'hit'>;
+  /** Key of the HMAC under which confirmation links are stored. */
+  tokenHashKey: Buffer;
 }) {
   const { db, repo, clock } = deps;
+  const hashToken = (token: string) => hmacHex(deps.tokenHashKey, token);
+  const unusable = () => new GoneError('OFFBOARDING_LINK_UNUSABLE', 'This confirmation link was already used, replaced by a newer one, or has expired. Nothing was changed by opening it; ask for a new one on your status page if you still want to disconnect.');
 
-  return {
-    /** In the caller's transaction (the console locks the partner and audits its own event). */
-    async offboard(tx: DbOrTx, partnerId: string, actor: { type: AuditEvent['actorType']; id?: string | null; ip?: string | null }, reason: string) {
+  async function offboard(tx: DbOrTx, partnerId: string, actor: { type: AuditEvent['actorType']; id?: string | null; ip?: string | null }, reason: string) {
       const now = clock.now();
       const deleteAfter = new Date(now.getTime() + deps.retentionDays * DAY);
       await deps.lifecycle.offboard(tx, partnerId, { actor, details: { reason } });
@@ -57,6 +63,62 @@ export function createOffboarding(deps: {
       const facts = { linksRevoked, sessionsEnded, credentialsDestroyed, deleteAfter: deleteAfter.toISOString() };
       await deps.audit.record(tx, { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, partnerId, action: 'partner.offboarded', details: { reason, ...facts } });
       return facts;
+  }
+
+  return {
+    /** In the caller's transaction (the console locks the partner and audits its own event). */
+    offboard,
+
+    /**
+     * The status page: "Disconnect from TotalOne". Nothing happens yet: a one-time confirmation
+     * link (48 hours) goes to the primary contact, who alone can confirm. Answers where it went, masked.
+     */
+    async request(partnerId: string, ip: string): Promise<{ sentTo: string; expiresAt: string }> {
+      await deps.rateLimits.hit([{ limit: { name: 'offboarding:partner', max: 3, windowSeconds: 3600 }, subject: partnerId }], 'A confirmation link was sent several times in the last hour. Use the one in the most recent email.');
+      return db.transaction().execute(async (tx) => {
+        const state = await repo.lockState(tx, partnerId);
+        if (!state || state === 'offboarded') throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists.');
+        const now = clock.now();
+        const expiresAt = new Date(now.getTime() + 48 * 3_600_000);
+        const token = randomToken();
+        const id = await repo.insertOffboardingRequest(tx, { partnerId, tokenHash: hashToken(token), now, expiresAt });
+        const partner = await repo.partnerSummary(tx, partnerId);
+        if (!partner?.primary) throw new Error(`Partner ${partnerId} has no primary contact`);
+        await deps.mail.queue(tx, {
+          template: 'offboarding_confirm',
+          to: partner.primary.email,
+          partnerId,
+          params: { firstName: partner.primary.first_name, companyName: partner.legal_name, reference: partner.reference, expiresAt: expiresAt.toISOString() },
+          secrets: { token },
+          idempotencyKey: `offboarding-confirm:${id}`,
+        });
+        await deps.audit.record(tx, { actorType: 'partner', partnerId, ip, action: 'offboarding.requested', details: { requestId: id, expiresAt } });
+        const [local = '', domain = ''] = partner.primary.email.split('@');
+        return { sentTo: `${local.slice(0, 1)}***@${domain}`, expiresAt: expiresAt.toISOString() };
+      });
+    },
+
+    /** Opening the confirmation link changes nothing: what would be disconnected. */
+    async inspect(token: string) {
+      const request = await repo.findOffboardingRequest(db, hashToken(token));
+      if (!request) throw new NotFoundError('OFFBOARDING_LINK_UNKNOWN', 'We do not recognise this confirmation link. Copy the whole link from the most recent email.');
+      if (request.spent_at || request.revoked_at || new Date(request.expires_at).getTime() <= clock.now().getTime()) throw unusable();
+      const partner = await repo.partnerSummary(db, request.partner_id);
+      if (!partner || partner.state === 'offboarded') throw unusable();
+      return { companyName: partner.legal_name, reference: partner.reference, expiresAt: new Date(request.expires_at).toISOString() };
+    },
+
+    /** The primary contact confirms: the link is spent and the partner offboarded, in one transaction. */
+    async confirm(token: string, ip: string) {
+      return db.transaction().execute(async (tx) => {
+        const request = await repo.spendOffboardingRequest(tx, hashToken(token), clock.now());
+        if (!request) throw unusable();
+        const state = await repo.lockState(tx, request.partner_id);
+        if (!state || state === 'offboarded') throw unusable();
+        const partner = await repo.partnerSummary(tx, request.partner_id);
+        const facts = await offboard(tx, request.partner_id, { type: 'partner', ip }, 'confirmed by the primary contact');
+        return { companyName: partner?.legal_name ?? '', deleteAfter: facts.deleteAfter };
+      });
     },
 
     /**

@@ -139,6 +139,34 @@ export function createPartnersRepo() {
       return db.selectFrom('preflight_runs').select(['finished_at', 'triggered_by', 'checks', 'all_required_passed']).where('partner_id', '=', partnerId).orderBy('finished_at', 'desc').limit(limit).execute();
     },
 
+    /** A new confirmation link for the primary contact's offboarding; earlier ones stop working. */
+    async insertOffboardingRequest(tx: DbOrTx, row: { partnerId: string; tokenHash: string; now: Date; expiresAt: Date }): Promise<string> {
+      await tx.updateTable('offboarding_requests').set({ revoked_at: row.now }).where('partner_id', '=', row.partnerId).where('spent_at', 'is', null).where('revoked_at', 'is', null).execute();
+      const inserted = await tx
+        .insertInto('offboarding_requests')
+        .values({ partner_id: row.partnerId, token_hash: row.tokenHash, requested_at: row.now, expires_at: row.expiresAt })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return inserted.id;
+    },
+
+    async findOffboardingRequest(db: DbOrTx, tokenHash: string) {
+      return db.selectFrom('offboarding_requests').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    },
+
+    /** Spends a usable confirmation link in one conditional update: one caller wins. */
+    async spendOffboardingRequest(tx: DbOrTx, tokenHash: string, now: Date) {
+      return tx
+        .updateTable('offboarding_requests')
+        .set({ spent_at: now })
+        .where('token_hash', '=', tokenHash)
+        .where('spent_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     /** Every browser session that claimed a link of the partner ends now. */
     async endAllSessions(tx: DbOrTx, partnerId: string, now: Date): Promise<number> {
       const result = await tx

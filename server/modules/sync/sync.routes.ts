@@ -1,11 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
-import { checkAgainResultSchema, reconnectLinkSentSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
+import { checkAgainResultSchema, offboardingRequestedSchema, reconnectLinkSentSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
 import { z } from 'zod';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.ts';
+import type { Offboarding } from '../partners/partners.offboarding.ts';
 import type { SyncService } from './sync.service.ts';
 import type { SyncStatus } from './sync.status.ts';
 
@@ -33,7 +34,7 @@ function statusCookie(publicUrl: string) {
 
 export function registerSyncRoutes(
   app: App,
-  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession' | 'requestReconnectLink'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; publicUrl: string },
+  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession' | 'requestReconnectLink'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; offboarding: Pick<Offboarding, 'request'>; publicUrl: string },
 ) {
   const { status } = deps;
   const session = signupSessionCookie(deps.publicUrl);
@@ -96,6 +97,18 @@ export function registerSyncRoutes(
       await deps.rateLimits.hit([{ limit: { name: 'status:check-again', max: 12, windowSeconds: 3600 }, subject: partnerId }], 'The check ran several times in the last hour.');
       return deps.sync.checkAgain(partnerId, { type: 'partner', ip: request.ip });
     },
+  );
+
+  app.post(
+    '/api/status/offboarding-request',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Disconnect from TotalOne: a one-time confirmation link (48 hours) is emailed to the primary contact, who alone can confirm (3 an hour)',
+        response: { 200: offboardingRequestedSchema, ...errors },
+      },
+    },
+    async (request) => deps.offboarding.request(await partnerOf(request), request.ip),
   );
 
   app.post(

@@ -6,7 +6,7 @@ import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
 import { GdapSummaryView } from './GdapAccess.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
-import { statusApi, type CheckAgainResult, type ReconnectLinkSent, type StatusView } from './status-api.ts';
+import { statusApi, type CheckAgainResult, type OffboardingRequested, type ReconnectLinkSent, type StatusView } from './status-api.ts';
 
 // The partner's status page: the steps done, the customer import's live progress (server-sent
 // events) and the ready state. Opened after the connection, or later from a link in an email
@@ -146,6 +146,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
       {view.attention ? <Finding view={view} /> : null}
       {view.canRequestReconnect ? <Reconnect /> : null}
       {view.lastCheck && view.state !== 'registered' ? <LastCheck check={view.lastCheck} /> : null}
+      <Disconnect />
 
       {view.gdap ? (
         <GdapSummaryView summary={view.gdap}>
@@ -165,6 +166,51 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
         </Notice>
       ) : null}
     </section>
+  );
+}
+
+/** Disconnect from TotalOne: only the primary contact can confirm, through an emailed link. */
+function Disconnect() {
+  const [sending, setSending] = useState(false);
+  const [sent, setSent] = useState<OffboardingRequested>();
+  const [error, setError] = useState<ApiError>();
+
+  async function send() {
+    setSending(true);
+    setError(undefined);
+    try {
+      setSent(await statusApi.requestOffboarding());
+    } catch (caught) {
+      setError(asApiError(caught));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <details className="card">
+      <summary>Disconnect from TotalOne</summary>
+      <div className="stack">
+        <p>
+          TotalOne stops reading your Microsoft tenant, destroys every credential you gave it and deletes your data after the retention period. Your primary contact confirms by
+          email first; nothing happens before that.
+        </p>
+        {sent ? (
+          <Notice tone="success" title="Confirmation link sent">
+            <p>
+              The link is on its way to {sent.sentTo} and works until {formatDateTime(sent.expiresAt)}.
+            </p>
+          </Notice>
+        ) : (
+          <p>
+            <button type="button" className="button button--secondary" onClick={() => void send()} disabled={sending}>
+              {sending ? 'Sending…' : 'Email the confirmation link'}
+            </button>
+          </p>
+        )}
+        {error ? <ApiErrorNotice error={error} /> : null}
+      </div>
+    </details>
   );
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { checkAgainResultSchema, reconnectLinkSentSchema, customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
+import type { checkAgainResultSchema, offboardedSchema, offboardingRequestedSchema, offboardingViewSchema, reconnectLinkSentSchema, customerListSchema, statusSchema, tenantSummarySchema } from '../../../../contracts/sync.ts';
 import { apiGet, apiPost } from '../../api.ts';
 
 // The status page and tenant view (server/modules/sync/sync.routes.ts).
@@ -9,6 +9,9 @@ export type CustomerList = z.infer<typeof customerListSchema>;
 export type TenantSummary = z.infer<typeof tenantSummarySchema>;
 export type CheckAgainResult = z.infer<typeof checkAgainResultSchema>;
 export type ReconnectLinkSent = z.infer<typeof reconnectLinkSentSchema>;
+export type OffboardingRequested = z.infer<typeof offboardingRequestedSchema>;
+export type OffboardingView = z.infer<typeof offboardingViewSchema>;
+export type Offboarded = z.infer<typeof offboardedSchema>;
 
 const status = ['companyName', 'state', 'steps'] as const;
 
@@ -21,6 +24,10 @@ export const statusApi = {
   /** The partner fixed the finding in Microsoft: the failing check runs again. */
   /** Microsoft no longer accepts the stored sign-in: a reconnect link to the primary contact. */
   requestReconnectLink: () => apiPost<ReconnectLinkSent>('/api/status/reconnect-link', {}, ['sentTo', 'expiresAt']),
+  /** Disconnect from TotalOne: a confirmation link goes to the primary contact. */
+  requestOffboarding: () => apiPost<OffboardingRequested>('/api/status/offboarding-request', {}, ['sentTo', 'expiresAt']),
+  inspectOffboarding: (token: string) => apiPost<OffboardingView>('/api/offboarding/inspect', { token }, ['companyName', 'reference', 'expiresAt']),
+  confirmOffboarding: (token: string) => apiPost<Offboarded>('/api/offboarding/confirm', { token }, ['companyName', 'deleteAfter']),
   checkAgain: () => apiPost<CheckAgainResult>('/api/status/check-again', {}, ['fixed', 'message']),
   summary: () => apiGet<TenantSummary>('/api/tenant/summary', ['customerCount', 'lastSyncAt']),
   customers: (query: { search?: string; sort: 'name' | 'domain'; order: 'asc' | 'desc'; cursor?: string; limit?: number; access?: 'all' | 'no_admin_access' }) => {

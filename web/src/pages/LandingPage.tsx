@@ -80,6 +80,11 @@ export function LandingPage() {
         <p className="no-print">
           <Link to="/checklist">Open the printable checklist</Link> to tick the items off as you go.
         </p>
+        <p id="set-up-for-me">
+          <strong>Rather not register the Entra app by hand?</strong> Prepare only the service account and Partner Center&rsquo;s web and native apps. In Step 3,
+          the Entra app step offers <strong>Set up Microsoft for me</strong>: a Global Administrator signs in once and TotalOne creates the &ldquo;Total One
+          App&rdquo;, its permissions, admin consent and secret for you, showing each change.
+        </p>
         <Step2Checklist />
       </section>
 

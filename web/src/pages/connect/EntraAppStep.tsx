@@ -7,6 +7,7 @@ import { ApiErrorNotice } from '../../components/Notice.tsx';
 import { lazyResolver } from '../../components/lazyResolver.ts';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { SecretField } from './SecretField.tsx';
+import { SetupPanel } from './MicrosoftSetup.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
 // Step 3.2: the Entra app registration the partner created for TotalOne. The server checks it live
@@ -45,6 +46,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
         Enter the app you registered for TotalOne in your Microsoft Entra ID tenant (Step 2 of the guide). When you press Check and continue, we ask Microsoft for
         an access token with these details, so you know at once whether they work.
       </p>
+      {changing ? null : <SetupPanel />}
       <details className="where">
         <summary>Where to find these values in the Entra admin center</summary>
         <ol>

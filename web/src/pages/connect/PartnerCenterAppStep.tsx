@@ -10,6 +10,7 @@ import { AcceptedEntraApp } from './Accepted.tsx';
 import { isoDay } from './dates.ts';
 import { ReplyAddress } from './ReplyAddress.tsx';
 import { SecretField } from './SecretField.tsx';
+import { LastSetupRecord } from './MicrosoftSetup.tsx';
 import { BusyStatus, StepHeading, submitStep, type WizardActions } from './wizard.tsx';
 
 // Step 3.3: the Partner Center web app (ID, secret, its expiry) and the native app. The server
@@ -51,6 +52,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
     <>
       <StepHeading step="partner_center_app">{changing ? 'Change the Partner Center app' : 'Partner Center app'}</StepHeading>
       {entraApp ? <AcceptedEntraApp entraApp={entraApp} onChange={isSubmitting ? undefined : actions.edit} /> : null}
+      <LastSetupRecord />
       <p>
         Now the two apps from Partner Center. We look both IDs up in your tenant and ask Microsoft for a Partner Center token with the web app, so a
         mix-up shows before you go on.

@@ -20,6 +20,13 @@ function readmeSample(): string[] {
 }
 
 describe('the README demo', () => {
+  it('every `npm run` command the README names exists', () => {
+    const scripts = Object.keys((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts);
+    const named = [...new Set([...readme.matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]!))];
+    assert.ok(named.includes('demo:reset') && named.includes('operator'), named.join(', '));
+    assert.deepEqual(named.filter((name) => !scripts.includes(name)), []);
+  });
+
   it('prints what the README shows, and its addresses and steps work', { timeout: 120_000 }, async () => {
     const system = await startTestSystem('pglite', { env: { START_EMULATOR: 'true', EMULATOR_PORT: '0', DATA_DIR: './data' } });
     try {

@@ -55,7 +55,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
             tenant&rsquo;s <strong>Primary domain</strong> and its <strong>Tenant ID</strong>.
           </li>
           <li>
-            Open <strong>App registrations</strong>, then the app you created for TotalOne (for example &ldquo;Total One App&rdquo;). Its{' '}
+            Open <strong>Identity &gt; Applications &gt; App registrations &gt; All applications</strong>, then the app you created for TotalOne (for example &ldquo;Total One App&rdquo;). Its{' '}
             <strong>Overview</strong> shows the <strong>Application (client) ID</strong>.
           </li>
           <li>

@@ -66,7 +66,8 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
           </li>
           <li>
             Under <strong>Web app</strong>, copy the <strong>App ID</strong>. Below it, <strong>Add key</strong> creates a secret: copy the key as soon
-            as it appears (Partner Center shows it once) and note its expiry date. Choose the longest validity, two years.
+            as it appears (Partner Center shows it once). Choose the longest validity, two years; you need not note the expiry date, we read it
+            from Microsoft.
           </li>
           <li>
             Under <strong>Native app</strong>, copy its <strong>App ID</strong>. It is a different app from the web app.

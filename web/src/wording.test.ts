@@ -17,7 +17,10 @@ function sources(dir: string): string[] {
 const files = ['web/src', 'server/modules', 'contracts', 'emulator/scenarios'].flatMap(sources).map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
 const found = (pattern: RegExp, where = files) => where.filter((f) => pattern.test(f.text)).map((f) => f.path);
 /** What partners and operators read (the emulator's scenario notes cite the original guide's numbers). */
-const productFiles = files.filter((f) => !f.path.startsWith('emulator/'));
+const productFiles = files
+  .filter((f) => !f.path.startsWith('emulator/'))
+  // Comments are for developers; only what the product says counts here.
+  .map((f) => ({ ...f, text: f.text.split('\n').filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join('\n') }));
 
 describe('wording', () => {
   it('Partner Center\u2019s apps are always under Account settings > App management', () => {

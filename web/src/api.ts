@@ -1,4 +1,5 @@
 import type { AcceptedBody } from '../../contracts/common.ts';
+import type { ApiErrorCode } from '../../contracts/error-codes.ts';
 import type { ConnectState, EntraAppInput, PartnerCenterAppInput, TermsAcceptance, legalTextsSchema, signInStartSchema } from '../../contracts/connect.ts';
 import type { SignupLinkView, SignupRequest, SignupSessionView, verificationResultSchema, supportRequestCreatedSchema } from '../../contracts/signup.ts';
 import type { z } from 'zod';
@@ -11,27 +12,12 @@ import type { z } from 'zod';
 // pull zod and the phone-number metadata into every page, and the server's response schemas
 // already strip and check what it sends. A light shape check guards against a wrong answer.
 
-export type KnownErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'RATE_LIMITED'
-  | 'CSRF_FAILED'
-  | 'LINK_UNKNOWN'
-  | 'LINK_EXPIRED'
-  | 'LINK_REVOKED'
-  | 'LINK_ALREADY_USED'
-  | 'LINK_SPENT'
-  | 'LINK_CLAIMED_ELSEWHERE'
-  | 'NO_SIGNUP_SESSION'
-  | 'TERMS_NOT_ACCEPTED'
-  | 'TERMS_CHANGED'
-  | 'STEP_ORDER'
-  | 'PREFLIGHT_NOT_PASSED'
-  | 'ALREADY_CONNECTED'
-  | 'LINK_NOT_USABLE'
-  | 'NETWORK'
-  | 'BAD_RESPONSE'
-  | 'INTERNAL';
-export type ErrorCode = KnownErrorCode | (string & {});
+/**
+ * The server's codes come from contracts/error-codes.ts (one list for both sides: comparing with a
+ * code the server does not have does not compile); the page makes a few of its own.
+ */
+export type ClientErrorCode = 'NETWORK' | 'BAD_RESPONSE' | 'UNKNOWN' | 'ACTOR_EMAIL';
+export type ErrorCode = ApiErrorCode | ClientErrorCode;
 
 export interface FieldProblem {
   path: string;
@@ -106,14 +92,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Reads `{ error: { code, message, fields?, retryAfterSeconds? } }` (contracts/common.ts errorBody). */
-function readErrorBody(payload: unknown): { code: string; message: string; fields: FieldProblem[]; retryAfterSeconds?: number } | undefined {
+function readErrorBody(payload: unknown): { code: ErrorCode; message: string; fields: FieldProblem[]; retryAfterSeconds?: number } | undefined {
   const error = isRecord(payload) ? payload.error : undefined;
   if (!isRecord(error) || typeof error.code !== 'string' || typeof error.message !== 'string') return undefined;
   const fields = Array.isArray(error.fields)
     ? error.fields.filter((field): field is FieldProblem => isRecord(field) && typeof field.path === 'string' && typeof field.message === 'string')
     : [];
   const retryAfterSeconds = typeof error.retryAfterSeconds === 'number' ? error.retryAfterSeconds : undefined;
-  return { code: error.code, message: error.message, fields, retryAfterSeconds };
+  // A code this page does not know reads as the server's; pages only branch on known ones.
+  return { code: error.code as ErrorCode, message: error.message, fields, retryAfterSeconds };
 }
 
 function toApiError(response: Response, payload: unknown): ApiError {

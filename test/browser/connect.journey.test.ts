@@ -277,9 +277,11 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
 
     const entra = entraAppInput(emulator);
     for (const value of [entra.tenant, entra.clientId, emulator.facts.totalOneApp.secretKeyId!]) {
-      await page.keyboard.press('Tab');
-      // The "where to find" box comes first in the tab order: pass it by.
-      if ((await page.evaluate(() => document.activeElement?.tagName)) === 'SUMMARY') await page.keyboard.press('Tab');
+      // Tab to the form's next field: the "where to find" box and the set-up offer come first in the tab order.
+      for (let presses = 0; presses < 20; presses++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(() => document.activeElement?.tagName === 'INPUT' && document.activeElement.id.startsWith('field-'))) break;
+      }
       await page.keyboard.type(value);
     }
     await page.keyboard.press('Enter');

@@ -8,6 +8,7 @@ import { buildServer } from '../../scripts/build-server.mjs';
 import { childAppEnv, startChildApp, type ChildApp } from '../support/child-app.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { findFreePort } from '../../server/lib/net.ts';
+import { comparableStartup, readmeStartupSample } from '../support/readme.ts';
 
 // The compiled server (npm run build) as production and the demo run it: plain JavaScript from
 // dist/, no TypeScript compiler in the process; production never loads the emulator, the mail
@@ -73,6 +74,15 @@ describe('the compiled server (npm run build)', () => {
     const { app, log } = await startCompiled('demo', childAppEnv({ APP_MODE: 'demo', DATA_DIR: dataDir, START_EMULATOR: 'true', EMULATOR_PORT: '0', MAIL_CATCHER_SMTP_PORT: '0', APP_SECRET: '' }));
     try {
       assert.ok(app.output.some((line) => line.includes('built-in emulator')), app.output.join('\n'));
+      // What `npm start` prints is what the README shows.
+      const printed = app.output.map((line) => line.replace(/^\[demo\] /, ''));
+      const first = printed.findIndex((line) => line.startsWith('TotalOne Signup is running'));
+      const last = printed.findIndex((line) => line.startsWith('  Demo inbox'));
+      const emulatorUrl = /Microsoft\s+(http:\/\/\S+)/.exec(printed.join('\n'))![1]!;
+      const catcherPort = Number(/SMTP catcher on port (\d+)/.exec(printed.join('\n'))![1]);
+      const actual = { appUrl: app.url!, emulatorUrl, catcherPort, dataDir };
+      // (The child's output is collected without its blank lines.)
+      assert.deepEqual(comparableStartup(printed.slice(first, last + 1), actual), comparableStartup(readmeStartupSample(), actual).filter(Boolean));
       const signup = await fetch(`${app.url}/api/csrf-token`);
       assert.equal(signup.status, 200);
       const inbox = await fetch(`${app.url}/dev/api/mail`);

@@ -4,20 +4,12 @@ import { describe, it } from 'node:test';
 import { startupReport } from '../../server/app/startup-report.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { comparableStartup, readme, readmeStartupSample } from '../support/readme.ts';
 import { startTestSystem } from '../support/system.ts';
 
 // The README's "Run it" as a newcomer follows it: the sample start-up output is what the demo
 // prints, every printed address answers, and the demo tenant signs up with the printed domain,
 // once per data folder.
-
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-function readmeSample(): string[] {
-  const section = readme.slice(readme.indexOf('## Run it'));
-  const block = /```\n(TotalOne Signup is running[\s\S]*?)```/.exec(section);
-  assert.ok(block, 'the README shows the start-up output');
-  return block[1]!.trimEnd().split('\n');
-}
 
 describe('the README demo', () => {
   it('every `npm run` command the README names exists', () => {
@@ -31,13 +23,8 @@ describe('the README demo', () => {
     const system = await startTestSystem('pglite', { env: { START_EMULATOR: 'true', EMULATOR_PORT: '0', DATA_DIR: './data' } });
     try {
       const printed = await startupReport(system.config, system);
-      const normalise = (line: string) =>
-        line
-          .replaceAll(system.publicUrl, 'http://127.0.0.1:3000')
-          .replaceAll(system.emulator!.baseUrl, 'http://127.0.0.1:4010')
-          .replace(`port ${system.catcher!.port})`, 'port 2525)')
-          .replace(/^(  Secret expires on\s+)\d{4}-\d{2}-\d{2}/, '$1<day>');
-      assert.deepEqual(printed.map(normalise), readmeSample().map(normalise), 'the README sample output is the real one');
+      const actual = { appUrl: system.publicUrl, emulatorUrl: system.emulator!.baseUrl, catcherPort: system.catcher!.port, dataDir: './data' };
+      assert.deepEqual(comparableStartup(printed, actual), comparableStartup(readmeStartupSample(), actual), 'the README sample output is the real one');
 
       // Every address printed answers.
       const urls = printed.join('\n').match(/http:\/\/127\.0\.0\.1:\d+[^\s)]*/g) ?? [];

@@ -27,6 +27,10 @@ const expiry = {
   offboardedAt: '2026-03-01T00:00:00.000Z',
   deleteAfter: '2026-03-31T00:00:00.000Z',
   expiresAt: '2026-01-03T09:00:00.000Z',
+  customerCount: 1234,
+  completedAt: '2026-01-02T09:00:00.000Z',
+  aadsts: 50173,
+  serviceAccount: 'total.one@fabrikam.onmicrosoft.com',
 };
 
 describe('email templates', () => {

@@ -73,7 +73,28 @@ export type OffboardingConfirmParams = {
   reference: string;
   expiresAt: string;
 };
+export type SyncCompletedParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  customerCount: number;
+  completedAt: string;
+  statusLinkExpiresAt: string;
+};
+export type SyncFailedReconnectParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  /** The AADSTS code Microsoft answered, when it was one. */
+  aadsts: number | null;
+  problem: string;
+  /** The service account to sign in with, when known. */
+  serviceAccount: string | null;
+  statusLinkExpiresAt: string;
+};
 export type TypedTemplateParams = {
+  sync_completed: SyncCompletedParams;
+  sync_failed_reconnect: SyncFailedReconnectParams;
   offboarding_confirm: OffboardingConfirmParams;
   partner_offboarded: OffboardedParams;
   attention_required: AttentionMailParams;
@@ -183,9 +204,9 @@ const templates = {
       ],
     });
   },
-  sync_completed(p: Params, s: Secrets, ctx: MailContext) {
+  sync_completed(p: SyncCompletedParams, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
-    const count = Number(p.customerCount ?? 0).toLocaleString('en-US');
+    const count = p.customerCount.toLocaleString('en-US');
     return compose(`Your TotalOne tenant is ready: ${count} customers imported`, p, ctx, {
       paragraphs: [
         `The connection of ${p.companyName} to Microsoft Partner Center is complete, and we imported your customer list: ${count} customers (finished ${formatDate(p.completedAt)}).`,
@@ -200,14 +221,14 @@ const templates = {
     });
   },
 
-  sync_failed_reconnect(p: Params, s: Secrets, ctx: MailContext) {
+  sync_failed_reconnect(p: SyncFailedReconnectParams, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
     const account = p.serviceAccount ? `the service account ${p.serviceAccount}` : 'the TotalOne service account';
     return compose(`Action needed: reconnect ${p.companyName} to TotalOne`, p, ctx, {
       paragraphs: [
         `We could not import your customers from Microsoft Partner Center: ${p.problem}`,
-        'Nothing is lost: the customers imported so far stay in your tenant view, and the import continues where it stopped once you reconnect.',
-        `How to reconnect: 1. Make sure ${account} can sign in (if its password was changed, have the new one and its multi-factor method at hand). 2. Write to ${ctx.supportEmail} with your reference ${p.reference}, or reply to this email: we send you a reconnect link. 3. In that link, sign in with Microsoft as ${account}, complete the multi-factor prompt and accept the permissions.`,
+        'Nothing is lost: the customers imported so far stay in your tenant view, and the import runs again once you reconnect.',
+        `How to reconnect: 1. Make sure ${account} can sign in (if its password was changed, have the new one and its multi-factor method at hand). 2. Open your status page with the button below and press "Send me a reconnect link": the link comes to you, the primary contact (or write to ${ctx.supportEmail} with your reference ${p.reference}). 3. In that link, sign in with Microsoft as ${account}, complete the multi-factor prompt and accept the permissions.`,
       ],
       button: { label: 'See my status', url },
       after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}.`],

@@ -132,6 +132,8 @@ export const microsoftFixSchema = z.object({
 export const setupStartSchema = z.object({
   addToAdminAgents: z.boolean().default(false),
   partnerCenterWebAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app').optional(),
+  serviceAccountUpn: z.string().trim().toLowerCase().max(254).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'Enter the service account\u2019s user name, e.g. total.one@contoso.onmicrosoft.com.').optional(),
+  fixServiceAccountGroup: z.boolean().default(true),
 });
 export type SetupStartInput = z.input<typeof setupStartSchema>;
 

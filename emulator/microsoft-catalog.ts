@@ -62,6 +62,7 @@ export const GRAPH_SCOPES: PermissionScopeDefinition[] = [
   scope('84bccea3-f856-4a8a-967b-dbe0a3d53a64', 'AppRoleAssignment.ReadWrite.All', 'Manage app permission grants and app role assignments', 'Admin'),
   scope('41ce6ca6-6826-4807-84f1-1c82854f7ee5', 'DelegatedPermissionGrant.ReadWrite.All', 'Manage all delegated permission grants', 'Admin'),
   scope('f81125ac-d3b7-4573-a3b2-7099cc39df9e', 'GroupMember.ReadWrite.All', 'Read and write group memberships', 'Admin'),
+  scope('aec28ec7-4d02-4e8c-b864-50163aea77eb', 'UserAuthenticationMethod.Read.All', 'Read all users\' authentication methods', 'Admin'),
 ];
 
 /** OpenID Connect scopes: they describe the sign-in, not an API, and never need admin consent. */

@@ -61,5 +61,10 @@ export const permissions = {
     delegated: ['DelegatedAdminRelationship.Read.All', 'DelegatedAdminRelationship.ReadWrite.All'],
     application: ['DelegatedAdminRelationship.Read.All', 'DelegatedAdminRelationship.ReadWrite.All'],
   },
+  /** users/{id}/authentication/methods (authentication-list-methods, v1.0). */
+  readAuthenticationMethods: {
+    delegated: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
+    application: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  },
   readPolicies: { delegated: ['Policy.Read.All'], application: ['Policy.Read.All'] },
 } satisfies Record<string, PermissionRule>;

@@ -86,7 +86,25 @@ function redirectUris(value: unknown, property: string): string[] {
   return uris as string[];
 }
 
+/** The fixed id of every user's password method (authentication-list-methods, passwordAuthenticationMethod). */
+const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
+
 export const setupRoutes: GraphRoute[] = [
+  {
+    // https://learn.microsoft.com/en-us/graph/api/authentication-list-methods: the password plus each registered method.
+    method: 'GET', pattern: /^\/users\/([^/]+)\/authentication\/methods\/?$/,
+    handle: (ctx, [key]) => {
+      requirePermission(ctx.caller, permissions.readAuthenticationMethods);
+      if (ctx.caller.objectId !== key) requireAdminRole(ctx.caller);
+      const tenant = ctx.caller.tenant;
+      const user = tenant.users.find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key!.toLowerCase());
+      if (!user) throw graphErrors.notFound(key!);
+      const methods: Record<string, unknown>[] = [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: user.passwordChangedAt }];
+      if (user.mfa?.method === 'totp') methods.push({ '@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', id: `${user.id.slice(0, 24)}0a7e0a7e0a7e`, secretKey: null });
+      if (user.mfa?.method === 'approve') methods.push({ '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod', id: `${user.id.slice(0, 24)}a0a0a0a0a0a0`, displayName: 'Phone', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.2401.0119', createdDateTime: user.passwordChangedAt });
+      return collection(ctx, `users('${user.id}')/authentication/methods`, methods);
+    },
+  },
   {
     // PATCH replaces each property given whole (collections too); passwordCredentials go through addPassword.
     method: 'PATCH', pattern: new RegExp(`^/applications${APP_KEY}/?$`),

@@ -21,6 +21,7 @@ export const SETUP_APP_SCOPES = [
   'GroupMember.ReadWrite.All',
   'Directory.Read.All',
   'Policy.Read.All',
+  'UserAuthenticationMethod.Read.All',
 ] as const;
 
 export interface SetupAppFacts {

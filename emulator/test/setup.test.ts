@@ -79,6 +79,12 @@ describe('the setup application (multi-tenant, delegated)', () => {
     });
     assert.equal(policy.body.isEnabled, false);
 
+    // https://learn.microsoft.com/en-us/graph/api/authentication-list-methods (response sample: @odata.type, id per method)
+    const methods = await g.get(`/users/${f.serviceAccount.id}/authentication/methods`);
+    assert.equal(methods.status, 200, JSON.stringify(methods.body));
+    assertShape(methods.body, { value: [{ '@odata.type': '#microsoft.graph.fido2AuthenticationMethod', id: '-2_GRUg2-HYz6_1YG4YRAQ2' }] });
+    assert.deepEqual(methods.body.value.map((m: { '@odata.type': string }) => m['@odata.type']), ['#microsoft.graph.passwordAuthenticationMethod', '#microsoft.graph.softwareOathAuthenticationMethod']);
+
     // https://learn.microsoft.com/en-us/graph/api/application-post-applications: 201 with the application.
     const created = await g.send('POST', '/applications', { displayName: 'Total One App', signInAudience: 'AzureADMyOrg' });
     assert.equal(created.status, 201, JSON.stringify(created.body));

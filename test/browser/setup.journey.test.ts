@@ -96,6 +96,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await screenshot(page, 'setup-01-offer');
     await phone.check(page, 'entra app with setup');
     await page.getByLabel('Partner Center Web App ID (optional)').fill(emulator.facts.partnerCenter.webAppId);
+    await page.getByLabel('Service account (optional)').fill(emulator.facts.serviceAccount.upn);
     await page.getByRole('button', { name: 'Set up Microsoft for me' }).click();
     await signInAtMicrosoft(page, { forOrganization: true });
 
@@ -104,11 +105,12 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     const record = page.getByText('What \u201cSet up Microsoft for me\u201d changed in your tenant');
     await record.click();
     const actions = page.locator('.setup-action');
-    assert.equal(await actions.count(), 8);
+    assert.equal(await actions.count(), 9);
     const texts = await actions.allInnerTexts();
     assert.ok(texts.some((t) => /Create the app registration "Total One App": Done/.test(t)), texts.join('\n'));
     assert.ok(texts.some((t) => /client secret[^\n]*Done/i.test(t)), texts.join('\n'));
     assert.ok(texts.every((t) => !/Needs you/.test(t)), texts.join('\n'));
+    assert.ok(texts.some((t) => /Check the service account: Already in place[\s\S]*MFA method registered/.test(t)), texts.join('\n'));
     await expectAccessible(page, 'partner center app after setup');
     await screenshot(page, 'setup-03-record');
     await phone.check(page, 'partner center app after setup');

@@ -34,8 +34,12 @@ for (const backend of testBackends()) {
     }
 
     /** Starts the setup, walks Microsoft's pages as `upn`, follows the redirect back; returns the setup view. */
-    async function runSetup(browser: Browser, options: { upn?: string; consent?: 'accept' | 'accept-for-organization' | 'cancel'; webAppId?: string; adminAgents?: boolean } = {}) {
-      const start = await browser.post('/api/connect/setup', { addToAdminAgents: options.adminAgents ?? false, ...(options.webAppId ? { partnerCenterWebAppId: options.webAppId } : {}) });
+    async function runSetup(browser: Browser, options: { upn?: string; consent?: 'accept' | 'accept-for-organization' | 'cancel'; webAppId?: string; adminAgents?: boolean; serviceAccountUpn?: string } = {}) {
+      const start = await browser.post('/api/connect/setup', {
+        addToAdminAgents: options.adminAgents ?? false,
+        ...(options.webAppId ? { partnerCenterWebAppId: options.webAppId } : {}),
+        ...(options.serviceAccountUpn ? { serviceAccountUpn: options.serviceAccountUpn } : {}),
+      });
       assert.equal(start.status, 200, JSON.stringify(start.body));
       const upn = options.upn ?? emulator.facts.serviceAccount.upn;
       const user = emulator.scenario.tenants[0]!.users.find((u) => u.userPrincipalName === upn)!;
@@ -58,7 +62,7 @@ for (const backend of testBackends()) {
       assert.equal(view.status, 200, JSON.stringify(view.body));
       assert.equal(view.body.available, true);
       assert.equal(view.body.tokenKept, false);
-      assert.deepEqual(view.body.permissions.map((p: { name: string }) => p.name).sort(), ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.Read.All', 'GroupMember.ReadWrite.All', 'Policy.Read.All', 'User.Read']);
+      assert.deepEqual(view.body.permissions.map((p: { name: string }) => p.name).sort(), ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.Read.All', 'GroupMember.ReadWrite.All', 'Policy.Read.All', 'User.Read', 'UserAuthenticationMethod.Read.All']);
       for (const p of view.body.permissions) assert.ok(p.why.length > 20, p.name);
       assert.equal(view.body.lastRun, null);
     });
@@ -66,9 +70,10 @@ for (const backend of testBackends()) {
     it('only the service account exists: setup -> Partner Center values -> sign-in -> every required check passes -> connected; running it again changes nothing', async () => {
       const browser = await partner();
       const f = emulator.facts;
-      const first = await runSetup(browser, { webAppId: f.partnerCenter.webAppId });
+      const first = await runSetup(browser, { webAppId: f.partnerCenter.webAppId, serviceAccountUpn: f.serviceAccount.upn });
       assert.equal(first.lastRun.outcome, 'completed', JSON.stringify(first.lastRun));
-      assert.deepEqual(statuses(first), { policy: 'unchanged', app: 'done', service_principal: 'done', app_permissions: 'done', delegated_consent: 'done', admin_agents: 'skipped', reply_address: 'done', secret: 'done' });
+      assert.deepEqual(statuses(first), { policy: 'unchanged', app: 'done', service_principal: 'done', app_permissions: 'done', delegated_consent: 'done', admin_agents: 'skipped', service_account: 'unchanged', reply_address: 'done', secret: 'done' });
+      assert.match(first.lastRun.actions.find((a: { id: string }) => a.id === 'service_account').detail, /Global Administrator, in AdminAgents, an MFA method registered/);
       for (const action of first.lastRun.actions.filter((a: { status: string }) => a.status === 'done')) assert.ok(action.undo, `${action.id} says how to undo it`);
 
       // In the tenant: one Total One App with the guide's permissions, granted; the partner never saw its secret.
@@ -90,9 +95,9 @@ for (const backend of testBackends()) {
 
       // Running it again changes nothing.
       const eventsBefore = emulator.events.filter((e) => e.type.startsWith('graph.')).length;
-      const again = await runSetup(browser, { webAppId: f.partnerCenter.webAppId });
+      const again = await runSetup(browser, { webAppId: f.partnerCenter.webAppId, serviceAccountUpn: f.serviceAccount.upn });
       assert.equal(again.lastRun.outcome, 'completed', JSON.stringify(again.lastRun));
-      assert.deepEqual(statuses(again), { policy: 'unchanged', app: 'unchanged', service_principal: 'unchanged', app_permissions: 'unchanged', delegated_consent: 'unchanged', admin_agents: 'skipped', reply_address: 'unchanged', secret: 'unchanged' });
+      assert.deepEqual(statuses(again), { policy: 'unchanged', app: 'unchanged', service_principal: 'unchanged', app_permissions: 'unchanged', delegated_consent: 'unchanged', admin_agents: 'skipped', service_account: 'unchanged', reply_address: 'unchanged', secret: 'unchanged' });
       assert.equal(emulator.events.filter((e) => e.type.startsWith('graph.')).length, eventsBefore, 'no Graph write the second time');
       assert.equal(tenant.applications.filter((a) => a.displayName === 'Total One App')[0]!.passwordCredentials.length, 1);
 
@@ -135,9 +140,17 @@ for (const backend of testBackends()) {
       assert.match(blocked.lastRun.refusal.fix, /App management policies/);
       assert.equal(emulator.scenario.tenants[0]!.applications.filter((a) => a.displayName === 'Total One App').length, 0, 'nothing created');
 
+      // Also: the service account is missing from AdminAgents (fixed) and has no MFA method (said, with the fix).
       emulator.loadScenario('setup-secret-lifetime-capped');
+      emulator.patch({ op: 'removeGroupMember', group: 'AdminAgents' }, { op: 'setMfa', method: 'none' });
       browser = await partner();
-      const capped = await runSetup(browser);
+      const admin = emulator.scenario.tenants[0]!.users.find((u) => u.userPrincipalName.startsWith('admin@'))!;
+      const capped = await runSetup(browser, { upn: admin.userPrincipalName, serviceAccountUpn: emulator.facts.serviceAccount.upn });
+      const account = capped.lastRun.actions.find((a: { id: string }) => a.id === 'service_account');
+      assert.equal(account.status, 'failed');
+      assert.match(account.detail, /in AdminAgents \(added now\)/);
+      assert.match(account.detail, /no multi-factor authentication method registered[\s\S]*mysecurityinfo/);
+      assert.ok(emulator.scenario.tenants[0]!.groups.find((g) => g.displayName === 'AdminAgents')!.members.includes(emulator.facts.serviceAccount.id));
       assert.equal(capped.lastRun.outcome, 'completed', JSON.stringify(capped.lastRun));
       assert.match(capped.lastRun.actions.find((a: { id: string }) => a.id === 'policy').detail, /at most P90D/);
       const secret = emulator.scenario.tenants[0]!.applications.find((a) => a.displayName === 'Total One App')!.passwordCredentials[0]!;

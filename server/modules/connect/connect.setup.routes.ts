@@ -37,6 +37,8 @@ export function registerConnectSetupRoutes(app: App, deps: { setup: ConnectSetup
       const { authorizeUrl, pending } = await setup.start(session.read(request), {
         addToAdminAgents: request.body.addToAdminAgents ?? false,
         ...(request.body.partnerCenterWebAppId ? { partnerCenterWebAppId: request.body.partnerCenterWebAppId } : {}),
+        ...(request.body.serviceAccountUpn ? { serviceAccountUpn: request.body.serviceAccountUpn } : {}),
+        fixServiceAccountGroup: request.body.fixServiceAccountGroup ?? true,
       });
       reply.setCookie(PENDING_COOKIE, pending, { ...cookie, maxAge: 15 * 60 });
       return { authorizeUrl };

@@ -9,7 +9,7 @@ import type { IdentityClient, TokenSet } from '../microsoft/identity.client.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
-import { ADMIN_AGENTS_GROUP_NAME, GDAP_READ_PERMISSION, GRAPH_APPLICATION_PERMISSIONS, USER_READ_SCOPE_ID } from './connect.preflight.fns.ts';
+import { ADMIN_AGENTS_GROUP_NAME, GDAP_READ_PERMISSION, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APPLICATION_PERMISSIONS, USER_READ_SCOPE_ID } from './connect.preflight.fns.ts';
 import type { ConnectRepo } from './connect.repo.ts';
 import type { ConnectService } from './connect.service.ts';
 
@@ -36,6 +36,7 @@ export const SETUP_PERMISSIONS = [
   { name: 'GroupMember.ReadWrite.All', why: 'Add the app to AdminAgents, only if you tick that option.' },
   { name: 'Directory.Read.All', why: 'Read the groups, roles and existing apps, so nothing is created twice.' },
   { name: 'Policy.Read.All', why: 'Read your tenant\u2019s app management policy, so the secret\u2019s lifetime stays within it.' },
+  { name: 'UserAuthenticationMethod.Read.All', why: 'Check that the service account has a multi-factor authentication method registered (Partner Center requires MFA).' },
   { name: 'User.Read', why: 'Sign you in and read who you are.' },
 ] as const;
 
@@ -63,6 +64,10 @@ export interface SetupOptions {
   addToAdminAgents: boolean;
   /** The Partner Center web app whose reply address the setup registers (optional). */
   partnerCenterWebAppId?: string;
+  /** The service account to check (exists, Global Administrator, AdminAgents, MFA method); optional. */
+  serviceAccountUpn?: string;
+  /** Add the service account to AdminAgents when it is missing there. */
+  fixServiceAccountGroup?: boolean;
 }
 
 interface Pending extends SetupOptions {
@@ -89,7 +94,7 @@ export function createConnectSetup(deps: {
   connect: ConnectService;
   audit: AuditService;
   identity: Pick<IdentityClient, 'resolveTenantId' | 'beginSignIn' | 'completeSignIn'>;
-  graph: Pick<GraphClient, 'servicePrincipal' | 'application' | 'applicationRedirectUris' | 'appRoleAssignments' | 'groupByDisplayName' | 'addGroupMember' | 'grantAppRole' | 'createServicePrincipal' | 'createDelegatedGrant' | 'applicationsByDisplayName' | 'applicationOwners' | 'createApplication' | 'updateApplication' | 'addPassword' | 'secretPolicy' | 'oauth2PermissionGrants'>;
+  graph: Pick<GraphClient, 'servicePrincipal' | 'application' | 'applicationRedirectUris' | 'appRoleAssignments' | 'groupByDisplayName' | 'addGroupMember' | 'grantAppRole' | 'createServicePrincipal' | 'createDelegatedGrant' | 'applicationsByDisplayName' | 'applicationOwners' | 'user' | 'transitiveMemberOf' | 'authenticationMethods' | 'createApplication' | 'updateApplication' | 'addPassword' | 'secretPolicy' | 'oauth2PermissionGrants'>;
   credentials: Pick<MicrosoftCredentials, 'sealEntraSecret' | 'insertSealed'>;
   clock: Clock;
   logger: Logger;
@@ -232,7 +237,43 @@ export function createConnectSetup(deps: {
       step({ id: 'admin_agents', title: 'Add the app to AdminAgents', status: 'skipped', detail: 'Not asked for (not required; older versions of the guide did it).' });
     }
 
-    // 6. The reply address on the Partner Center web app the partner named.
+    // 6. The service account: exists, Global Administrator, in AdminAgents (fixed if asked), an MFA method.
+    if (options.serviceAccountUpn) {
+      const account = await graph.user(token, options.serviceAccountUpn);
+      if (!account) {
+        step({ id: 'service_account', title: 'Check the service account', status: 'failed', detail: `No user ${options.serviceAccountUpn} exists in your tenant. Create it (Microsoft 365 admin center > Users > Add a user, guide step 2.1) or correct the name.` });
+      } else {
+        const memberships = await graph.transitiveMemberOf(token, account.id);
+        const globalAdmin = memberships.some((m) => m.roleTemplateId === GLOBAL_ADMIN_ROLE_TEMPLATE_ID);
+        const group = await graph.groupByDisplayName(token, ADMIN_AGENTS_GROUP_NAME);
+        let inAdminAgents = group ? memberships.some((m) => m.id === group.id) : false;
+        let added = false;
+        if (group && !inAdminAgents && options.fixServiceAccountGroup) {
+          await graph.addGroupMember(token, group.id, account.id);
+          inAdminAgents = true;
+          added = true;
+        }
+        const methods = await graph.authenticationMethods(token, account.id);
+        const mfa = methods.some((m) => m !== '#microsoft.graph.passwordAuthenticationMethod' && m !== '#microsoft.graph.emailAuthenticationMethod');
+        const problems = [
+          ...(globalAdmin ? [] : ['it is not a Global Administrator (Microsoft 365 admin center > Users > the account > Manage roles)']),
+          ...(inAdminAgents ? [] : [group ? 'it is not in AdminAgents (tick "Fix it" above, or Partner Center > User management > Admin agent)' : 'the tenant has no AdminAgents group (enrol it as a Cloud Solution Provider)']),
+          ...(mfa ? [] : ['it has no multi-factor authentication method registered (sign in as it at https://aka.ms/mysecurityinfo and add Microsoft Authenticator)']),
+        ];
+        const facts = `${account.userPrincipalName}: ${globalAdmin ? 'Global Administrator' : 'not a Global Administrator'}, ${inAdminAgents ? 'in AdminAgents' : 'not in AdminAgents'}${added ? ' (added now)' : ''}, ${mfa ? 'an MFA method registered' : 'no MFA method'}.`;
+        step({
+          id: 'service_account',
+          title: 'Check the service account',
+          status: problems.length > 0 ? 'failed' : added ? 'done' : 'unchanged',
+          detail: problems.length > 0 ? `${facts} To fix: ${problems.join('; ')}.` : facts,
+          ...(added ? { undo: `Entra admin center > Groups > AdminAgents > Members: remove ${account.userPrincipalName}.` } : {}),
+        });
+      }
+    } else {
+      step({ id: 'service_account', title: 'Check the service account', status: 'skipped', detail: 'No service account named: the checks after its sign-in cover it.' });
+    }
+
+    // 7. The reply address on the Partner Center web app the partner named.
     if (options.partnerCenterWebAppId) {
       const uris = await graph.applicationRedirectUris(token, options.partnerCenterWebAppId);
       const pcApp = uris ? await graph.application(token, options.partnerCenterWebAppId) : null;
@@ -248,7 +289,7 @@ export function createConnectSetup(deps: {
       step({ id: 'reply_address', title: 'Reply address on the Partner Center web app', status: 'skipped', detail: 'No Partner Center Web App ID given: the wizard checks the reply address before the sign-in and says how to add it.' });
     }
 
-    // 7. The client secret, straight into the vault. Re-running keeps a stored secret of this app.
+    // 8. The client secret, straight into the vault. Re-running keeps a stored secret of this app.
     const connection = await repo.connection(db, partnerId);
     const stored = connection?.entra_app_id === appId && connection.entra_validated_at && (connection.pending_entra_secret || connection.partner_center_validated_at);
     if (stored) {

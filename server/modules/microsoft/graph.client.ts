@@ -349,6 +349,12 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
       await call(`/applications/${encodeURIComponent(objectId)}`, 'Updating the app registration', { token, method: 'PATCH', body: changes });
     },
 
+    /** `@odata.type` of each authentication method registered for the user (password included). */
+    async authenticationMethods(token: string, userId: string): Promise<string[]> {
+      const items = await all<{ '@odata.type': string }>(token, `/users/${encodeURIComponent(userId)}/authentication/methods`, 'Reading the service account\u2019s authentication methods');
+      return items.map((m) => m['@odata.type']);
+    },
+
     /** A new client secret; Graph returns its text this once. */
     async addPassword(token: string, objectId: string, credential: { displayName: string; endDateTime: string }): Promise<{ keyId: string; secretText: string; hint: string | null; endDateTime: string }> {
       return (await call<{ keyId: string; secretText: string; hint: string | null; endDateTime: string }>(`/applications/${encodeURIComponent(objectId)}/addPassword`, 'Creating a client secret', {

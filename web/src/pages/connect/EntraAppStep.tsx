@@ -46,7 +46,11 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
         Enter the app you registered for TotalOne in your Microsoft Entra ID tenant (Step 2 of the guide). When you press Check and continue, we ask Microsoft for
         an access token with these details, so you know at once whether they work.
       </p>
-      {changing ? null : <SetupPanel />}
+      {changing ? null : (
+        <p>
+          Rather have it done for you? <strong>Set up Microsoft for me</strong>, below the form, registers the app with one administrator sign-in.
+        </p>
+      )}
       <details className="where">
         <summary>Where to find these values in the Entra admin center</summary>
         <ol>
@@ -121,6 +125,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
           <BusyStatus busy={isSubmitting}>Checking with Microsoft…</BusyStatus>
         </div>
       </form>
+      {changing ? null : <SetupPanel />}
     </>
   );
 }

@@ -76,18 +76,22 @@ export function SetupPanel() {
   const view = useSetupView();
   const [adminAgents, setAdminAgents] = useState(false);
   const [webAppId, setWebAppId] = useState('');
+  const [serviceAccount, setServiceAccount] = useState('');
+  const [fixGroup, setFixGroup] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
-  const ids = { agents: useId(), webApp: useId(), webAppHint: useId() };
+  const ids = { agents: useId(), webApp: useId(), webAppHint: useId(), account: useId(), accountHint: useId(), fixGroup: useId() };
   if (!view?.available) return null;
   const trimmed = webAppId.trim();
   const badWebAppId = trimmed !== '' && !GUID.test(trimmed);
+  const account = serviceAccount.trim();
+  const badAccount = account !== '' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(account);
 
   const start = async () => {
     setBusy(true);
     setError(undefined);
     try {
-      const { authorizeUrl } = await apiPost<{ authorizeUrl: string }>('/api/connect/setup', { addToAdminAgents: adminAgents, ...(trimmed ? { partnerCenterWebAppId: trimmed } : {}) }, ['authorizeUrl']);
+      const { authorizeUrl } = await apiPost<{ authorizeUrl: string }>('/api/connect/setup', { addToAdminAgents: adminAgents, fixServiceAccountGroup: fixGroup, ...(trimmed ? { partnerCenterWebAppId: trimmed } : {}), ...(account ? { serviceAccountUpn: account } : {}) }, ['authorizeUrl']);
       window.location.assign(authorizeUrl);
     } catch (cause) {
       setError(cause instanceof ApiError ? cause : new ApiError(0, 'UNKNOWN', 'The setup could not start. Please try again.'));
@@ -131,18 +135,41 @@ export function SetupPanel() {
               : 'From Partner Center > Account settings > App management > Web app. With it we also register TotalOne’s reply address on that app. Partner Center’s web and native apps and their key cannot be created for you.'}
           </span>
         </label>
+        <label className="field" htmlFor={ids.account}>
+          <span className="field__label">Service account (optional)</span>
+          <input
+            id={ids.account}
+            className="input"
+            type="email"
+            spellCheck={false}
+            autoCapitalize="none"
+            autoComplete="off"
+            value={serviceAccount}
+            onChange={(e) => setServiceAccount(e.target.value)}
+            aria-describedby={ids.accountHint}
+            aria-invalid={badAccount}
+          />
+          <span className="field__hint" id={ids.accountHint}>
+            {badAccount
+              ? 'Enter the service account’s user name, for example total.one@contoso.onmicrosoft.com, or leave it empty.'
+              : 'For example total.one@contoso.onmicrosoft.com. We check that it exists, is a Global Administrator, is in AdminAgents and has an MFA method registered.'}
+          </span>
+        </label>
+        <label className="checkbox" htmlFor={ids.fixGroup}>
+          <input id={ids.fixGroup} type="checkbox" checked={fixGroup} onChange={(e) => setFixGroup(e.target.checked)} /> Fix it: add the service account to AdminAgents
+          if it is missing there
+        </label>
         <label className="checkbox" htmlFor={ids.agents}>
           <input id={ids.agents} type="checkbox" checked={adminAgents} onChange={(e) => setAdminAgents(e.target.checked)} /> Also add the app to the AdminAgents
           group (not required; older versions of the guide asked for it)
         </label>
         {error ? <ApiErrorNotice error={error} /> : null}
         <div className="form-actions">
-          <button type="button" className="button button--primary" disabled={busy || badWebAppId} onClick={start}>
+          <button type="button" className="button button--primary" disabled={busy || badWebAppId || badAccount} onClick={start}>
             {view.lastRun ? 'Run the setup again' : 'Set up Microsoft for me'}
           </button>
         </div>
       </div>
-      <p className="muted">Prefer to do it yourself? Enter the app you registered below.</p>
     </section>
   );
 }

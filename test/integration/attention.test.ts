@@ -141,4 +141,33 @@ for (const backend of testBackends()) {
       assert.equal((await reader.post('/api/status/check-again')).body.error.code, 'NOTHING_TO_CHECK');
     });
   });
+
+  describe(`attention: scenario secret-expires-during-sync (${backend})`, () => {
+    let system: TestSystem;
+    let emulator: Emulator;
+
+    before(async () => {
+      emulator = await startEmulator({ scenario: 'secret-expires-during-sync' });
+      system = await startTestSystem(backend, { emulator });
+      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    });
+    after(async () => {
+      await system.dispose();
+      await emulator.close();
+    });
+
+    it('the first import stops without retries and needs attention; after a new secret, Check again resumes it', async () => {
+      const { partner, browser } = await connectPartner(system, emulator);
+      await waitFor('partner needs attention', async () => (await partnerState(system, partner.id)) === 'needs_attention');
+      const status = (await browser.get('/api/status')).body;
+      assert.equal(status.attention.code, 'AADSTS7000222');
+      assert.equal(status.attention.source, 'partner_center_app');
+      await waitFor('no sync job left', async () => (await system.queue.livePayloadValues(syncCustomersJob, 'partnerId', [partner.id])).size === 0);
+
+      emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(Date.now() + 365 * DAY).toISOString(), afterTokenRequests: 1_000_000 });
+      const fixed = await browser.post('/api/status/check-again');
+      assert.equal(fixed.body.fixed, true, JSON.stringify(fixed.body));
+      await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+    });
+  });
 }

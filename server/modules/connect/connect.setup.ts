@@ -60,7 +60,7 @@ export interface SetupRun {
 }
 
 export interface SetupOptions {
-  /** Add the app's service principal to AdminAgents (legacy guide steps 2.30-2.34). */
+  /** Add the app's service principal to AdminAgents (the legacy membership of the guide's Step 2). */
   addToAdminAgents: boolean;
   /** The Partner Center web app whose reply address the setup registers (optional). */
   partnerCenterWebAppId?: string;
@@ -241,7 +241,7 @@ export function createConnectSetup(deps: {
     if (options.serviceAccountUpn) {
       const account = await graph.user(token, options.serviceAccountUpn);
       if (!account) {
-        step({ id: 'service_account', title: 'Check the service account', status: 'failed', detail: `No user ${options.serviceAccountUpn} exists in your tenant. Create it (Microsoft 365 admin center > Users > Add a user, guide step 2.1) or correct the name.` });
+        step({ id: 'service_account', title: 'Check the service account', status: 'failed', detail: `No user ${options.serviceAccountUpn} exists in your tenant. Create it (Microsoft 365 admin center > Users > Add a user) or correct the name.` });
       } else {
         const memberships = await graph.transitiveMemberOf(token, account.id);
         const globalAdmin = memberships.some((m) => m.roleTemplateId === GLOBAL_ADMIN_ROLE_TEMPLATE_ID);

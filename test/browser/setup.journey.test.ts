@@ -29,8 +29,10 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await emulator?.close();
   });
 
-  async function startConnect(page: Page) {
-    const request = signupRequest({ company: { entraDomain: emulator.facts.domain } });
+  /** `ownDomain`: sign up with the tenant's initial domain; otherwise a new domain verified in the tenant. */
+  async function startConnect(page: Page, ownDomain = true) {
+    const request = ownDomain ? signupRequest({ company: { entraDomain: emulator.facts.domain } }) : signupRequest();
+    if (!ownDomain) emulator.patch({ op: 'addDomain', name: request.company.entraDomain });
     const email = request.primaryContact.email;
     const http = new Browser(system.url!);
     assert.equal((await http.post('/api/signups', request)).status, 202);
@@ -133,6 +135,30 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await page.getByRole('button', { name: 'Complete the connection' }).click();
     await stepHeading(page, 'Your Microsoft tenant is connected');
     phone.assertAllFit();
+    await context.close();
+  });
+
+  it('a refusal is shown in plain words with its fix, and the manual path stays open (secrets blocked by policy)', { timeout: 120_000 }, async () => {
+    emulator.loadScenario('setup-secrets-blocked');
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    // The tenant's own domain belongs to the company connected above: this company signs up with another of its domains.
+    await startConnect(page, false);
+    await stepHeading(page, 'Terms of Use and Privacy Policy');
+    await page.getByLabel('I accept the Terms of Use and the Privacy Policy').check();
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await stepHeading(page, 'Entra app');
+    await page.getByRole('button', { name: 'Set up Microsoft for me' }).click();
+    await signInAtMicrosoft(page, { forOrganization: true });
+
+    await stepHeading(page, 'Entra app');
+    const stopped = page.locator('.notice--error', { hasText: 'The automatic setup stopped' });
+    await stopped.waitFor({ timeout: 20_000 });
+    assert.match(await stopped.innerText(), /blocks client secrets[\s\S]*What to do:[\s\S]*App management policies/);
+    await page.getByRole('button', { name: 'Run the setup again' }).waitFor();
+    await page.getByLabel('Web App Client ID').waitFor();
+    await expectAccessible(page, 'setup refused');
+    await screenshot(page, 'setup-05-refused');
     await context.close();
   });
 });

@@ -119,6 +119,25 @@ for (const backend of testBackends()) {
       assert.ok(!logs.includes(secretText), 'the secret never reaches the logs');
     });
 
+    it('finds and repairs its own app: a permission removed from the registration and its grant revoked are put back, the secret kept', async () => {
+      emulator.loadScenario('setup-service-account-only');
+      const browser = await partner();
+      const first = await runSetup(browser);
+      assert.equal(first.lastRun.outcome, 'completed', JSON.stringify(first.lastRun));
+      const appId = first.lastRun.appId as string;
+      const tenant = emulator.scenario.tenants[0]!;
+      const app = tenant.applications.find((a) => a.appId === appId)!;
+      const userReadWriteAll = '741f803b-c850-494e-b5df-cde7c675a1ca';
+      app.requiredResourceAccess[0]!.resourceAccess = app.requiredResourceAccess[0]!.resourceAccess.filter((a) => a.id !== userReadWriteAll);
+      emulator.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All', appId });
+      const repaired = await runSetup(browser);
+      assert.equal(repaired.lastRun.outcome, 'completed', JSON.stringify(repaired.lastRun));
+      assert.deepEqual(statuses(repaired), { policy: 'unchanged', app: 'done', service_principal: 'unchanged', app_permissions: 'done', delegated_consent: 'unchanged', admin_agents: 'skipped', service_account: 'skipped', reply_address: 'skipped', secret: 'unchanged' });
+      assert.match(repaired.lastRun.actions.find((a: { id: string }) => a.id === 'app_permissions').detail, /User\.ReadWrite\.All/);
+      assert.ok(app.requiredResourceAccess[0]!.resourceAccess.some((a) => a.id === userReadWriteAll));
+      assert.equal(app.passwordCredentials.length, 1);
+    });
+
     it('refusals in plain words with the fix: non-admin, consent declined, secrets blocked, lifetime capped, name taken', async () => {
       emulator.loadScenario('setup-service-account-only');
       let browser = await partner();

@@ -138,7 +138,8 @@ for (const backend of testBackends()) {
       assert.equal(link.status, 410);
       assert.equal(link.body.error.code, 'LINK_REVOKED');
       const detail = await console.get(`/api/console/partners/${partner.id}`);
-      assert.deepEqual(detail.body.availableActions, []);
+      // Suspended, nothing but offboarding is left to do.
+      assert.deepEqual(detail.body.availableActions, ['offboard']);
     });
   });
 }

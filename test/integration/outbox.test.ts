@@ -186,8 +186,12 @@ for (const backend of testBackends()) {
         assert.match(failed.last_error ?? '', /550/);
         assert.equal(failed.attempts, 1, 'a permanent refusal is not retried');
         assert.equal(failed.sealed_secrets, null, 'nothing secret stays behind');
-        const { rows: jobs } = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${failed.job_id}::uuid`.execute(db);
-        assert.equal(jobs[0]?.state, 'completed', 'its job ends: nothing to retry');
+        // The row is marked before the handler returns; the job is completed right after.
+        await waitFor('its job completed: nothing to retry', async () => {
+          const { rows: jobs } = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${failed.job_id}::uuid`.execute(db);
+          assert.ok(['active', 'completed'].includes(jobs[0]?.state ?? ''), `job state ${jobs[0]?.state}: never retried`);
+          return jobs[0]?.state === 'completed';
+        }, 20_000);
         // The sweeper leaves it alone, however much later.
         system.clock.advance(48 * HOUR);
         await system.services.mail.sweep();

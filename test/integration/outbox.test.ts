@@ -80,7 +80,7 @@ for (const backend of testBackends()) {
           context: { publicUrl: system.publicUrl, supportEmail: 'support@example.com' },
         });
         const id = await system.database.db.transaction().execute((tx) =>
-          mail.queue(tx, { template: 'support_request_received', to: 'x@example.com', params: { name: 'X', reference: 'SR-1', message: 'hello there' }, idempotencyKey: 'retry-test' }),
+          mail.queue(tx, { template: 'support_request_received', to: 'x@example.com', params: { firstName: 'X', reference: 'SR-1', message: 'hello there' }, idempotencyKey: 'retry-test' }),
         );
         assert.ok(id);
         await assert.rejects(mail.deliver(id));
@@ -93,7 +93,7 @@ for (const backend of testBackends()) {
         assert.equal(row.attempts, 3);
         // The same idempotency key queues nothing the second time.
         const again = await system.database.db.transaction().execute((tx) =>
-          mail.queue(tx, { template: 'support_request_received', to: 'x@example.com', params: { name: 'X', reference: 'SR-1', message: 'hello there' }, idempotencyKey: 'retry-test' }),
+          mail.queue(tx, { template: 'support_request_received', to: 'x@example.com', params: { firstName: 'X', reference: 'SR-1', message: 'hello there' }, idempotencyKey: 'retry-test' }),
         );
         assert.equal(again, undefined);
         const queue = await system.queue.boss.getQueue('mail.send');

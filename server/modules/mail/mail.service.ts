@@ -21,7 +21,7 @@ interface QueueEmailBase {
 }
 
 /** Shown in the email; stored in the outbox as they are, so nothing secret goes here. Typed templates take exactly their parameters. */
-type ParamsOf<T extends TemplateName> = T extends keyof TypedTemplateParams ? TypedTemplateParams[T] : Record<string, unknown>;
+type ParamsOf<T extends TemplateName> = TypedTemplateParams[T];
 
 export type QueueEmail = { [T in TemplateName]: QueueEmailBase & { template: T; params: ParamsOf<T> } }[TemplateName];
 

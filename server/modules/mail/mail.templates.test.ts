@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeHtml, renderMail, renderMailWithoutLinks, templateNames, type AttentionReminderParams } from './mail.templates.ts';
+import { escapeHtml, renderMail, renderMailWithoutLinks, templateNames, type AttentionReminderParams, type TemplateName, type TypedTemplateParams } from './mail.templates.ts';
 
 const ctx = { publicUrl: 'https://signup.example', supportEmail: 'help@example.com' };
 const params = { firstName: 'Jana', companyName: 'Fabrikam <GmbH>', expiresAt: '2026-01-03T09:00:00.000Z', reference: 'TO-AAAA-BBBB', verified: true, entraDomain: 'f.onmicrosoft.com', claimedAt: '2026-01-01T10:00:00.000Z', name: 'Jana', message: 'Help please' };
@@ -112,5 +112,35 @@ describe('email templates', () => {
 
   it('refuses an unknown template', () => {
     assert.throws(() => renderMail('nope', {}, {}, ctx), /Unknown email template/);
+  });
+
+  it('every template renders from its typed parameters (a sample per template, or this file does not compile): subject, text and HTML, no "undefined", "null", "NaN" or "Invalid Date"', () => {
+    const who = { firstName: 'Jana', companyName: 'Fabrikam GmbH', reference: 'TO-AAAA-BBBB' };
+    const at = '2026-01-03T09:00:00.000Z';
+    const samples: { [T in TemplateName]: TypedTemplateParams[T] } = {
+      verify_email: { ...who, expiresAt: at },
+      signup_link: { ...who, expiresAt: at },
+      signup_in_progress: { ...who, verified: false },
+      company_already_registered: { firstName: 'Jana', entraDomain: 'fabrikam.onmicrosoft.com' },
+      signup_link_opened: { firstName: 'Jana', companyName: 'Fabrikam GmbH', claimedAt: at },
+      signup_link_in_use: { ...who, claimedAt: at },
+      signup_not_possible: {},
+      support_request_received: { reference: 'SR-1234' },
+      operator_invite: { email: 'op@totalone.example', role: 'support', invitedBy: 'admin@totalone.example', expiresAt: at },
+      support_reply: { firstName: 'Jana', name: 'Jana Novak', reference: 'SR-1234', reply: 'Here is how.\n\nSecond paragraph.', originalMessage: 'How do I?' },
+      sync_completed: { ...who, customerCount: 250, completedAt: at, statusLinkExpiresAt: at },
+      sync_failed_reconnect: { ...who, aadsts: null, problem: 'The stored sign-in was revoked.', serviceAccount: null, statusLinkExpiresAt: at },
+      offboarding_confirm: { ...who, expiresAt: at },
+      partner_offboarded: { ...who, offboardedAt: at, deleteAfter: at },
+      attention_required: { ...who, code: 'AADSTS7000222', problem: 'The secret expired.', fix: 'Make a new one.', afterFix: 'Press Check again.', statusLinkExpiresAt: at },
+      attention_reminder: { ...attention },
+      secret_expiry_reminder: { ...who, secretName: 'the key of the Partner Center web app', appId: '11111111-2222-3333-4444-555555555555', endsAt: at, daysLeft: 7, steps: 'Add a key.', afterRotation: 'Give TotalOne the new value.', statusLinkExpiresAt: at },
+    };
+    assert.deepEqual(Object.keys(samples).sort(), [...templateNames].sort());
+    for (const name of templateNames) {
+      const mail = renderMail(name, samples[name], { token: 'abc', statusKey: 'abc' }, ctx);
+      assert.ok(mail.subject && mail.text && mail.html.startsWith('<!doctype html>'), name);
+      for (const part of [mail.subject, mail.text, mail.html]) assert.doesNotMatch(part, /undefined|\bnull\b|\bNaN\b|Invalid Date/, name);
+    }
   });
 });

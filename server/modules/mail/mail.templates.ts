@@ -92,7 +92,30 @@ export type SyncFailedReconnectParams = {
   serviceAccount: string | null;
   statusLinkExpiresAt: string;
 };
+/** What the confirmation email shows (the link token travels sealed, apart from these). */
+export type VerifyEmailParams = { firstName: string; companyName: string; expiresAt: string; reference?: string };
+export type SignupLinkParams = { firstName: string; companyName: string; expiresAt: string; reference?: string };
+export type SignupInProgressParams = { firstName: string; companyName: string; reference: string; verified: boolean };
+export type CompanyAlreadyRegisteredParams = { firstName: string; entraDomain: string };
+export type SignupLinkOpenedParams = { firstName: string; companyName: string; claimedAt: string };
+export type SignupLinkInUseParams = { firstName: string; companyName: string; claimedAt: string; reference: string };
+export type SignupNotPossibleParams = { firstName?: string };
+/** `firstName` and `message` only for an address known as a partner contact. */
+export type SupportRequestReceivedParams = { reference: string; firstName?: string; message?: string };
+export type OperatorInviteParams = { email: string; role: 'admin' | 'support'; invitedBy: string; expiresAt: string };
+export type SupportReplyParams = { firstName: string; name: string; reference: string; reply: string; originalMessage: string };
+
 export type TypedTemplateParams = {
+  verify_email: VerifyEmailParams;
+  signup_link: SignupLinkParams;
+  signup_in_progress: SignupInProgressParams;
+  company_already_registered: CompanyAlreadyRegisteredParams;
+  signup_link_opened: SignupLinkOpenedParams;
+  signup_link_in_use: SignupLinkInUseParams;
+  signup_not_possible: SignupNotPossibleParams;
+  support_request_received: SupportRequestReceivedParams;
+  operator_invite: OperatorInviteParams;
+  support_reply: SupportReplyParams;
   sync_completed: SyncCompletedParams;
   sync_failed_reconnect: SyncFailedReconnectParams;
   offboarding_confirm: OffboardingConfirmParams;
@@ -103,7 +126,7 @@ export type TypedTemplateParams = {
 };
 
 const templates = {
-  verify_email(p: Params, s: Secrets, ctx: MailContext) {
+  verify_email(p: VerifyEmailParams, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/verify#token=${s.token}`;
     return compose(`Confirm your email address for ${p.companyName}`, p, ctx, {
       paragraphs: [
@@ -120,7 +143,7 @@ const templates = {
     });
   },
 
-  signup_link(p: Params, s: Secrets, ctx: MailContext) {
+  signup_link(p: SignupLinkParams, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/signup-link#token=${s.token}`;
     return compose(`Your one-time signup link for ${p.companyName}`, p, ctx, {
       paragraphs: [
@@ -137,7 +160,7 @@ const templates = {
     });
   },
 
-  signup_in_progress(p: Params, _s: Secrets, ctx: MailContext) {
+  signup_in_progress(p: SignupInProgressParams, _s: Secrets, ctx: MailContext) {
     return compose('You already have a TotalOne signup in progress', p, ctx, {
       paragraphs: [
         `Someone (probably you) just submitted the TotalOne signup form with this address. A signup for ${p.companyName} is already in progress, so we did not start a second one.`,
@@ -150,7 +173,7 @@ const templates = {
     });
   },
 
-  company_already_registered(p: Params, _s: Secrets, ctx: MailContext) {
+  company_already_registered(p: CompanyAlreadyRegisteredParams, _s: Secrets, ctx: MailContext) {
     return compose('Your company is already signing up for TotalOne', p, ctx, {
       paragraphs: [
         `We received a signup for the Entra domain ${p.entraDomain}, but that tenant already has a TotalOne signup under another contact, so we did not create a second one.`,
@@ -160,7 +183,7 @@ const templates = {
     });
   },
 
-  signup_link_opened(p: Params, _s: Secrets, ctx: MailContext) {
+  signup_link_opened(p: SignupLinkOpenedParams, _s: Secrets, ctx: MailContext) {
     return compose('Your TotalOne signup link was just used', p, ctx, {
       paragraphs: [
         `Your signup link for ${p.companyName} was started in a browser on ${formatDate(p.claimedAt)}.`,
@@ -171,7 +194,7 @@ const templates = {
     });
   },
 
-  signup_link_in_use(p: Params, _s: Secrets, ctx: MailContext) {
+  signup_link_in_use(p: SignupLinkInUseParams, _s: Secrets, ctx: MailContext) {
     return compose('Your TotalOne signup link is open in a browser', p, ctx, {
       paragraphs: [
         `Someone (probably you) asked for a new signup link for ${p.companyName}. Your current link was started in a browser on ${formatDate(p.claimedAt)} and is still connecting, so we did not replace it.`,
@@ -183,7 +206,7 @@ const templates = {
     });
   },
 
-  signup_not_possible(_p: Params, _s: Secrets, ctx: MailContext) {
+  signup_not_possible(_p: SignupNotPossibleParams, _s: Secrets, ctx: MailContext) {
     return compose('Your TotalOne signup', _p, ctx, {
       paragraphs: [
         'We received a TotalOne signup with this address. We cannot accept it online, so no signup was started.',
@@ -193,7 +216,7 @@ const templates = {
     });
   },
 
-  support_request_received(p: Params, _s: Secrets, ctx: MailContext) {
+  support_request_received(p: SupportRequestReceivedParams, _s: Secrets, ctx: MailContext) {
     return compose(`We received your request (${p.reference})`, p, ctx, {
       paragraphs: [
         `Thank you for contacting TotalOne support. Your request has the reference ${p.reference}.`,
@@ -309,7 +332,7 @@ const templates = {
     });
   },
 
-  operator_invite(p: Params, s: Secrets, ctx: MailContext) {
+  operator_invite(p: OperatorInviteParams, s: Secrets, ctx: MailContext) {
     const url = `${ctx.publicUrl}/console/invite#token=${s.token}`;
     return compose('Your invitation to the TotalOne operator console', p, ctx, {
       paragraphs: [
@@ -324,9 +347,10 @@ const templates = {
     });
   },
 
-  support_reply(p: Params, _s: Secrets, ctx: MailContext) {
+  support_reply(p: SupportReplyParams, _s: Secrets, ctx: MailContext) {
     return compose(`Re: your request ${p.reference}`, p, ctx, {
-      paragraphs: [`This is the answer from the TotalOne onboarding team to your request ${p.reference}.`, String(p.reply ?? p.message ?? '')],
+      // Rows written before the parameters were typed may lack a field: rendered as empty, never "undefined".
+      paragraphs: [`This is the answer from the TotalOne onboarding team to your request ${p.reference}.`, String(p.reply ?? '')],
       after: ['Your original message:', String(p.originalMessage ?? ''), `To answer, reply to this email or write to ${ctx.supportEmail} and mention ${p.reference}.`],
     });
   },

@@ -8,20 +8,32 @@ import { activeOperator, signIn } from './operators.helpers.ts';
 // Support can always restart an import, also one in progress (e.g. stuck behind Partner Center
 // throttling): that run ends at its next page, a new run reads every customer again.
 
+/** A partner whose first import (1,500 customers, slow pages) has stored a few pages. */
+async function slowImportUnderWay() {
+  const emulator = await startEmulator({ scenario: 'ready' });
+  emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
+  emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
+  const system = await startTestSystem('pglite', { emulator });
+  emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+  try {
+    const { partner } = await connectPartner(system, emulator);
+    await waitFor('the import under way', async () => {
+      const run = await system.database.db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
+      return run && run.pages >= 2;
+    });
+    return { emulator, system, partner };
+  } catch (error) {
+    await system.dispose();
+    await emulator.close();
+    throw error;
+  }
+}
+
 describe('customer import: support stops or restarts a run in progress', () => {
   it('the running run ends (audited as restarted by support), a new run completes; every customer once, one "ready" email', async () => {
-    const emulator = await startEmulator({ scenario: 'ready' });
-    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
-    emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
-    const system = await startTestSystem('pglite', { emulator });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    const { emulator, system, partner } = await slowImportUnderWay();
     try {
-      const { partner } = await connectPartner(system, emulator);
       const db = system.database.db;
-      await waitFor('the import under way', async () => {
-        const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
-        return run && run.pages >= 2;
-      });
       const console = await signIn(system, await activeOperator(system, 'support'));
       const detail = await console.get(`/api/console/partners/${partner.id}`);
       assert.ok(detail.body.availableActions.includes('restart_sync'), `restart offered while importing: ${detail.body.availableActions}`);
@@ -49,18 +61,9 @@ describe('customer import: support stops or restarts a run in progress', () => {
   });
 
   it('support stops the first import in progress: the run ends, nothing waits to start, the partner is connected again; a restart completes it', async () => {
-    const emulator = await startEmulator({ scenario: 'ready' });
-    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
-    emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
-    const system = await startTestSystem('pglite', { emulator });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
+    const { emulator, system, partner } = await slowImportUnderWay();
     try {
-      const { partner } = await connectPartner(system, emulator);
       const db = system.database.db;
-      await waitFor('the import under way', async () => {
-        const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
-        return run && run.pages >= 2;
-      });
       const console = await signIn(system, await activeOperator(system, 'support'));
       assert.ok((await console.get(`/api/console/partners/${partner.id}`)).body.availableActions.includes('stop_sync'));
       const stopped = await console.post(`/api/console/partners/${partner.id}/sync-stops`, { reason: 'Partner asked to pause the import' });

@@ -42,7 +42,7 @@ export function createConsole(deps: {
   attention: Pick<Attention, 'openFinding'>;
   secretExpiry: Pick<SecretExpiry, 'nearestExpiries'>;
   offboarding: Pick<Offboarding, 'offboard'>;
-  sync: Pick<SyncService, 'checkAgain'>;
+  sync: Pick<SyncService, 'checkAgain' | 'endRunBySupport'>;
   signIn: Pick<ConnectSignIn, 'runPreflight'>;
   vault: Pick<Vault, 'masked'>;
   mail: Pick<MailService, 'queue' | 'deliveryOverview'>;
@@ -217,13 +217,7 @@ export function createConsole(deps: {
         if (running) {
           // The run in progress ends here; its worker sees that at its next page and stops, and
           // the new run starts from the first page once it has.
-          const now = clock.now();
-          await tx
-            .updateTable('sync_runs')
-            .set({ status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'RESTARTED_BY_SUPPORT', message: 'Support restarted the import; a new run reads every customer again.', retrying: false, at: now.toISOString() }) })
-            .where('id', '=', lastRun!.id)
-            .where('status', '=', 'running')
-            .execute();
+          await deps.sync.endRunBySupport(tx, lastRun!.id, 'RESTARTED_BY_SUPPORT', 'Support restarted the import; a new run reads every customer again.');
         }
         // Back to connected: the sync moves it to syncing and, when done, to active.
         if (partner.state === 'sync_failed') await deps.lifecycle.retrySync(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason } });
@@ -239,13 +233,7 @@ export function createConsole(deps: {
         const partner = await lockPartner(tx, id);
         const lastRun = (await read.syncRuns(tx, id))[0];
         if (lastRun?.status !== 'running' || !['connected', 'syncing', 'active'].includes(partner.state)) throw notAvailable('Stopping the customer import', partner.state);
-        const now = clock.now();
-        await tx
-          .updateTable('sync_runs')
-          .set({ status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code: 'STOPPED_BY_SUPPORT', message: 'Support stopped the import; it continues when support restarts it.', retrying: false, at: now.toISOString() }) })
-          .where('id', '=', lastRun.id)
-          .where('status', '=', 'running')
-          .execute();
+        await deps.sync.endRunBySupport(tx, lastRun.id, 'STOPPED_BY_SUPPORT', 'Support stopped the import; it continues when support restarts it.');
         const cancelled = await deps.queue.cancelWaiting(syncCustomersJob, 'partnerId', id, tx);
         // A first import stopped: connected, waiting for a restart. An active partner stays active.
         if (partner.state === 'syncing') await deps.lifecycle.stopImport(tx, id, { actor: { type: 'operator', id: op.id, ip: meta.ip }, details: { reason, runId: lastRun.id } });

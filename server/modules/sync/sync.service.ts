@@ -449,6 +449,15 @@ export function createSyncService(deps: {
       return { fixed: false, message: 'Microsoft did not answer the check just now. Please try again in a few minutes.' };
     },
 
+    /**
+     * Support ends a run in progress (inside the caller's transaction): the run is failed with
+     * `code`; its worker notices at its next page (the page is not recorded) and lets go.
+     */
+    async endRunBySupport(tx: DbOrTx, runId: string, code: 'RESTARTED_BY_SUPPORT' | 'STOPPED_BY_SUPPORT', message: string): Promise<boolean> {
+      const now = clock.now();
+      return repo.updateRunning(tx, runId, { status: 'failed', finished_at: now, updated_at: now, error: JSON.stringify({ code, message, retrying: false, at: now.toISOString() }) });
+    },
+
     /** A status link for emails sent by other modules (e.g. an operator re-sending it). */
     statusKey,
   };

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { retryOnConnectionLoss } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hmacHex } from '../../lib/crypto.ts';
@@ -33,7 +34,7 @@ export function createRateLimitService(deps: { db: Db; clock: Clock; keyHashKey:
         unique.map((r) => sql`WHEN rate_limits.key = ${r.key} THEN ${cutoff(r.windowSeconds)}::timestamptz`),
         sql` `,
       )} END`;
-      const result = await tx
+      const count = () => tx
         .insertInto('rate_limits')
         .values(unique.map((r) => ({ key: r.key, window_start: now, hits: 1 })))
         .onConflict((oc) =>
@@ -44,6 +45,10 @@ export function createRateLimitService(deps: { db: Db; clock: Clock; keyHashKey:
         )
         .returning(['key', 'hits', 'window_start'])
         .execute();
+      // On its own (outside a caller's transaction) the count runs again on a new connection when
+      // the one it used was dropped; a drop after the server applied it counts one hit twice,
+      // which errs on the safe side. Inside a transaction the caller decides.
+      const result = tx === deps.db ? await retryOnConnectionLoss('rate limit', count, { attempts: 3 }) : await count();
       let retryAfter = 0;
       for (const row of result) {
         const limit = windowOf.get(row.key)!;

@@ -10,7 +10,8 @@ import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
 // After a revoked grant (the service account's password changed), support issues a reconnect link:
 // the partner opens it, signs in to Microsoft again (its apps are kept), the checks run, the
-// connection is completed again and the import finishes: the partner is active again.
+// connection is completed again and the import finishes: the partner is active again. A partner that
+// needs attention may ask for the same link on its status page.
 
 for (const backend of testBackends()) {
   describe(`reconnect after sync_failed (${backend})`, () => {
@@ -76,6 +77,30 @@ for (const backend of testBackends()) {
       assert.equal(finding.resolved_by, 'reconnected', 'the reconnect closes the finding that asked for it');
       const confirmations = system.catcher!.messages().filter((m) => m.to.includes(email) && /ready/i.test(m.subject));
       assert.ok(confirmations.length <= 1, 'the first-import confirmation is never sent twice');
+
+      // A partner that needs attention (a finding only it can fix) is offered the reconnect link too:
+      // signing in again, e.g. as another service account, may be the fix.
+      await system.database.db.transaction().execute((tx) =>
+        system.services.attention.raise(tx, partner.id, { origin: 'drift', failure: { code: 'CHECK_admin_agents', problem: 'The service account is not in AdminAgents.', fix: 'Add it to AdminAgents.', then: 'check_again' } }),
+      );
+      const attention = await statusPage.get('/api/status');
+      assert.equal(attention.body.state, 'needs_attention');
+      assert.equal(attention.body.canRequestReconnect, true);
+      const again = await statusPage.post('/api/status/reconnect-link');
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(await partnerState(system, partner.id), 'link_sent');
+      await waitFor('the second reconnect link email', async () => linkMails().length >= 3);
+      const reconnect = new Browser(system.url!);
+      assert.equal((await reconnect.post('/api/signup-links/claim', { token: linkToken(linkMails()[0]!.text, 'signup-link') })).status, 200);
+      system.clock.advance(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await signInWithMicrosoft(reconnect, emulator);
+      const recommitted = await reconnect.post('/api/connect/commit');
+      assert.equal(recommitted.status, 200, JSON.stringify(recommitted.body));
+      await waitFor('partner active after the second reconnect', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
+      const findings = await system.database.db.selectFrom('partner_attention').select(['code', 'resolved_by']).where('partner_id', '=', partner.id).orderBy('opened_at').execute();
+      assert.deepEqual(findings.at(-1), { code: 'CHECK_admin_agents', resolved_by: 'reconnected' });
+      assert.equal((await statusPage.get('/api/status')).body.canRequestReconnect, false, 'an active partner needs no reconnect');
     });
   });
 }

@@ -63,12 +63,12 @@ test('the table names only known states', () => {
   }
 });
 
-test('needs attention is entered from a connected partner and left by the fix (or suspension, offboarding)', () => {
+test('needs attention is entered from a connected partner and left by the fix, a reconnect link (or suspension, offboarding)', () => {
   assert.ok(allows('markNeedsAttention', 'active'));
   assert.ok(allows('markNeedsAttention', 'syncing'));
   assert.ok(!allows('markNeedsAttention', 'registered'));
   assert.deepEqual(
     transitionNames.filter((name) => allows(name, 'needs_attention')),
-    ['clearAttention', 'suspend', 'offboard'],
+    ['markLinkSent', 'clearAttention', 'suspend', 'offboard'],
   );
 });

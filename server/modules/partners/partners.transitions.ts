@@ -17,8 +17,8 @@ const everyStateBut = (...excluded: PartnerState[]) => partnerStates.filter((s) 
 export const partnerTransitions = {
   /** The primary contact confirmed the email address. */
   markEmailVerified: { from: ['registered'], to: 'email_verified', doing: 'Confirming the email' },
-  /** A (new) signup link was emailed; from sync_failed it is the reconnect link. */
-  markLinkSent: { from: ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed'], to: 'link_sent', doing: 'Sending a signup link' },
+  /** A (new) signup link was emailed; from sync_failed or needs_attention it is the reconnect link. */
+  markLinkSent: { from: ['email_verified', 'link_sent', 'connecting', 'link_expired', 'sync_failed', 'needs_attention'], to: 'link_sent', doing: 'Sending a signup link' },
   /** A browser claimed the signup link and works through the wizard. */
   markConnecting: { from: ['link_sent', 'link_expired'], to: 'connecting', doing: 'Starting the connection' },
   /** The latest signup link ran out unused. */

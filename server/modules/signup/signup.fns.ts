@@ -39,6 +39,13 @@ export function sessionLive(token: Pick<OneTimeToken, 'claimed_at' | 'session_se
  * reading at once (checked at every read, whatever the state machine did to links), and its email
  * addresses and tenant domain cannot start a new signup.
  */
+/**
+ * States in which the primary contact may ask for a reconnect link on the status page: the stored
+ * sign-in is refused (sync_failed), or a finding only the partner can fix is open (needs_attention),
+ * where signing in again (e.g. as another service account) may be the fix.
+ */
+export const reconnectableStates: readonly PartnerState[] = ['sync_failed', 'needs_attention'];
+
 export const closedStates: readonly PartnerState[] = ['suspended', 'offboarded'];
 export const isClosed = (state: PartnerState): boolean => closedStates.includes(state);
 export const accessEnded = () =>

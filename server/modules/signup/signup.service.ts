@@ -11,7 +11,7 @@ import type { MailService } from '../mail/mail.service.ts';
 import type { PartnerLifecycle } from '../partners/partners.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { SignupData } from '../../../contracts/signup.ts';
-import { accessEnded, closedStates, isClosed, linkStatus, newPartnerReference, newSupportReference, PARTNER_SESSION_TOUCH_MS, sessionLive } from './signup.fns.ts';
+import { accessEnded, closedStates, isClosed, linkStatus, reconnectableStates, newPartnerReference, newSupportReference, PARTNER_SESSION_TOUCH_MS, sessionLive } from './signup.fns.ts';
 import { linkRequestJob } from './signup.jobs.ts';
 import { inProgressStates, type SignupRepo } from './signup.repo.ts';
 
@@ -148,7 +148,7 @@ export function createSignupService(deps: {
 
     /**
      * The status page of a partner whose stored Microsoft sign-in is no longer accepted
-     * (sync_failed): a reconnect link, emailed to the primary contact only (as the console's
+     * (sync_failed) or that needs attention: a reconnect link, emailed to the primary contact only (as the console's
      * "Issue new signup link"). Answers where it went, masked.
      */
     async requestReconnectLink(partnerId: string, meta: RequestMeta): Promise<{ sentTo: string; expiresAt: string }> {
@@ -162,7 +162,7 @@ export function createSignupService(deps: {
       return db.transaction().execute(async (tx) => {
         const partner = await repo.lockPartner(tx, partnerId);
         if (!partner) throw new NotFoundError('NO_SIGNUP_SESSION', 'This signup no longer exists. Please contact support.');
-        if (partner.state !== 'sync_failed') {
+        if (!reconnectableStates.includes(partner.state)) {
           throw new ConflictError('RECONNECT_NOT_NEEDED', 'Your Microsoft connection does not need a new sign-in right now. Reload the page to see the current status.');
         }
         const link = await issueSignupLink(tx, partner, 'self-service-reconnect', { type: 'anonymous', ip: meta.ip });

@@ -116,7 +116,7 @@ export function registerSyncRoutes(
     {
       schema: {
         tags: ['status'],
-        summary: 'Microsoft no longer accepts the stored sign-in (sync_failed): a reconnect link is emailed to the primary contact (3 an hour)',
+        summary: 'Microsoft no longer accepts the stored sign-in (sync_failed), or a finding is open (needs_attention): a reconnect link is emailed to the primary contact (3 an hour)',
         response: { 200: reconnectLinkSentSchema, ...errors },
       },
     },

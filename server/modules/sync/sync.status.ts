@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { CustomerQuery, GdapSummary, StatusView } from '../../../contracts/sync.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
-import { accessEnded, isClosed } from '../signup/signup.fns.ts';
+import { accessEnded, isClosed, reconnectableStates } from '../signup/signup.fns.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { BLOCKER_TEXT, type GdapBlocker } from './sync.gdap.fns.ts';
 import { decodeCursor, encodeCursor, progressFigures, verifyStatusKey } from './sync.fns.ts';
@@ -151,7 +151,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       lastSyncAt: iso(lastCompleted?.finished_at),
       attention: finding ? presentFinding(finding) : null,
       canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
-      canRequestReconnect: partner.state === 'sync_failed',
+      canRequestReconnect: reconnectableStates.includes(partner.state),
       lastCheck,
       gdap,
     };

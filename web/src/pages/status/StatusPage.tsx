@@ -244,7 +244,7 @@ function LastCheck({ check }: { check: NonNullable<StatusView['lastCheck']> }) {
   );
 }
 
-/** Microsoft no longer accepts the stored sign-in: the primary contact gets a reconnect link. */
+/** Microsoft no longer accepts the stored sign-in, or a finding is open: the primary contact gets a reconnect link. */
 function Reconnect() {
   const [sending, setSending] = useState(false);
   const [sent, setSent] = useState<ReconnectLinkSent>();
@@ -266,8 +266,8 @@ function Reconnect() {
     <section className="card stack" aria-labelledby="reconnect-title">
       <h2 id="reconnect-title">Reconnect to Microsoft</h2>
       <p>
-        Sign in to Microsoft again with the service account: your apps and the customers imported so far are kept, and the import continues after the sign-in.
-        The link goes to your primary contact by email.
+        Sign in to Microsoft again with the service account (or another one, if that is the fix): your apps and the customers imported so far are kept, and the
+        import continues after the sign-in. The link goes to your primary contact by email.
       </p>
       {sent ? (
         <Notice tone="success" title="Reconnect link sent">

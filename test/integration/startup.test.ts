@@ -17,7 +17,7 @@ const postgres = process.env.TEST_POSTGRES_URL ? describe : describe.skip;
 
 postgres('several instances starting at once (postgres)', () => {
   it('three processes start together on a fresh database: all start, the schema and every queue exist once', async () => {
-    const database = await createTestDatabase('postgres'); // empty: no migration has run
+    const database = await createTestDatabase('postgres', { empty: true }); // no migration has run
     const catcher = await startMailCatcher({ port: 0 });
     const keyDir = mkdtempSync(join(tmpdir(), 'totalone-startup-'));
     const apps: ChildApp[] = [];

@@ -4,7 +4,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { totpCode } from '../../../contracts/operators.ts';
 import { asApiError, type ApiError } from '../api.ts';
-import { collectProblems, ErrorSummary, TextField, type FieldLabel } from '../components/form.tsx';
+import { TextField, type FieldLabel } from '../components/form.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { useLinkToken } from '../link-token.ts';
@@ -13,6 +13,7 @@ import { consoleApi, type InviteView, type TotpEnrolment } from './consoleApi.ts
 import { useConsoleTitle } from './session.ts';
 import { groupSecret } from './fns.ts';
 import { qrMatrix, qrSvgPath } from './qr.ts';
+import { FormShell } from '../components/FormShell.tsx';
 import { ApiErrorNotice, Loading, formatWhen } from './ui.tsx';
 
 // /console/invite#token=...: the invitation from `npm run operator -- create` (or an admin). Opening
@@ -124,7 +125,6 @@ function PasswordStep({ token, invite, onDone }: { token: string; invite: Invite
     formState: { errors, isSubmitting, submitCount },
   } = useForm<z.infer<typeof passwordForm>>({ resolver: zodResolver(passwordForm), shouldFocusError: false, defaultValues: { password: '' } });
   const feedback = useFormFeedback(passwordFields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, passwordFields) : [];
   const [shown, setShown] = useState(false);
 
   async function submit(data: { password: string }) {
@@ -138,14 +138,17 @@ function PasswordStep({ token, invite, onDone }: { token: string; invite: Invite
   }
 
   return (
-    <form className="card form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-labelledby="password-step-title">
-      <h2 id="password-step-title">Choose a password</h2>
-      {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-      {feedback.apiError ? (
-        <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-          <ApiErrorNotice error={feedback.apiError} />
-        </div>
-      ) : null}
+    <FormShell
+      className="card form"
+      labelledBy="password-step-title"
+      heading={<h2 id="password-step-title">Choose a password</h2>}
+      feedback={feedback}
+      fields={passwordFields}
+      errors={errors}
+      submitCount={submitCount}
+      onSubmit={handleSubmit(submit, feedback.onInvalid)}
+      renderFailure={(error) => <ApiErrorNotice error={error} />}
+    >
       <div className="callout" id="password-policy">
         <p className="callout__title">The password must</p>
         <ul>
@@ -172,7 +175,7 @@ function PasswordStep({ token, invite, onDone }: { token: string; invite: Invite
           {isSubmitting ? 'Saving…' : 'Save password and continue'}
         </button>
       </div>
-    </form>
+    </FormShell>
   );
 }
 
@@ -191,7 +194,6 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
     formState: { errors, isSubmitting, submitCount },
   } = useForm<z.input<typeof codeForm>, unknown, z.output<typeof codeForm>>({ resolver: zodResolver(codeForm), shouldFocusError: false, defaultValues: { code: '' } });
   const feedback = useFormFeedback(codeFields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, codeFields) : [];
 
   async function start() {
     setStarting(true);
@@ -230,14 +232,17 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
   }
 
   return (
-    <form className="card form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-labelledby="totp-title">
-      <h2 id="totp-title">Add the console to your authenticator app</h2>
-      {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-      {feedback.apiError ? (
-        <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-          <ApiErrorNotice error={feedback.apiError} />
-        </div>
-      ) : null}
+    <FormShell
+      className="card form"
+      labelledBy="totp-title"
+      heading={<h2 id="totp-title">Add the console to your authenticator app</h2>}
+      feedback={feedback}
+      fields={codeFields}
+      errors={errors}
+      submitCount={submitCount}
+      onSubmit={handleSubmit(submit, feedback.onInvalid)}
+      renderFailure={(error) => <ApiErrorNotice error={error} />}
+    >
       <ol className="numbered">
         <li>In the app, add an account: scan the QR code, or choose to enter a setup key (or open the setup link on this device).</li>
         <li>
@@ -282,7 +287,7 @@ function TotpStep({ token, onDone }: { token: string; onDone: (message: string) 
           {isSubmitting ? 'Checking…' : 'Confirm and finish'}
         </button>
       </div>
-    </form>
+    </FormShell>
   );
 }
 

@@ -2,7 +2,8 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import { signInSchema } from '../../../contracts/operators.ts';
-import { collectProblems, ErrorSummary, TextField, type FieldLabel } from '../components/form.tsx';
+import { FormShell } from '../components/FormShell.tsx';
+import { TextField, type FieldLabel } from '../components/form.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { formatWait } from '../format.ts';
@@ -33,7 +34,6 @@ export function SignInPage() {
     defaultValues: { email: '', password: '', code: '' },
   });
   const feedback = useFormFeedback(fields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
   async function submit(data: z.output<typeof signInSchema>) {
     feedback.clearApiError();
@@ -57,18 +57,23 @@ export function SignInPage() {
           <p>{note}</p>
         </Notice>
       ) : null}
-      <form className="card form" noValidate onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Sign in">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {failure ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <Notice tone="error" title={failureTitle(failure.code)}>
-              <p>{failure.message}</p>
-              {(failure.code === 'ACCOUNT_LOCKED' || failure.code === 'RATE_LIMITED') && failure.retryAfterSeconds && !/try again in/i.test(failure.message) ? (
-                <p>You can try again in {formatWait(failure.retryAfterSeconds)}.</p>
-              ) : null}
-            </Notice>
-          </div>
-        ) : null}
+      <FormShell
+        className="card form"
+        label="Sign in"
+        feedback={feedback}
+        fields={fields}
+        errors={errors}
+        submitCount={submitCount}
+        onSubmit={handleSubmit(submit, feedback.onInvalid)}
+        renderFailure={(failure) => (
+          <Notice tone="error" title={failureTitle(failure.code)}>
+            <p>{failure.message}</p>
+            {(failure.code === 'ACCOUNT_LOCKED' || failure.code === 'RATE_LIMITED') && failure.retryAfterSeconds && !/try again in/i.test(failure.message) ? (
+              <p>You can try again in {formatWait(failure.retryAfterSeconds)}.</p>
+            ) : null}
+          </Notice>
+        )}
+      >
         <TextField label="Email" type="email" autoComplete="username" spellCheck={false} registration={register('email')} error={errors.email?.message} />
         <TextField label="Password" type="password" autoComplete="current-password" registration={register('password')} error={errors.password?.message} />
         <TextField
@@ -87,7 +92,7 @@ export function SignInPage() {
           </button>
           <p className="muted">After 5 failed attempts the account is locked for 15 minutes. Lost your authenticator? Ask an administrator for a new invitation.</p>
         </div>
-      </form>
+      </FormShell>
     </div>
   );
 }

@@ -4,8 +4,9 @@ import type { z } from 'zod';
 import { countryOptions } from '../../../contracts/countries.ts';
 import type { signupRequestSchema } from '../../../contracts/signup.ts';
 import { api } from '../api.ts';
-import { collectProblems, ErrorSummary, errorAt, SelectField, TextField, type FieldLabel } from '../components/form.tsx';
-import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
+import { errorAt, SelectField, TextField, type FieldLabel } from '../components/form.tsx';
+import { FormShell } from '../components/FormShell.tsx';
+import { Notice } from '../components/Notice.tsx';
 import { lazyResolver } from '../components/lazyResolver.ts';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
 import { Link, usePageTitle } from '../router.tsx';
@@ -53,8 +54,6 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
     },
   });
   const feedback = useFormFeedback(allFields, setError);
-  // The summary appears once the partner has tried to submit; before that, errors show at their fields only.
-  const problems = submitCount > 0 ? collectProblems(errors, allFields) : [];
 
   async function submit(data: SignupOutput) {
     feedback.clearApiError();
@@ -94,13 +93,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
         <p className="muted">All fields are required unless marked optional. It takes about five minutes.</p>
       </div>
 
-      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Company signup">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {feedback.apiError ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <ApiErrorNotice error={feedback.apiError} />
-          </div>
-        ) : null}
+      <FormShell label="Company signup" feedback={feedback} fields={allFields} errors={errors} submitCount={submitCount} onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)}>
 
         <fieldset className="card fieldset">
           <legend className="fieldset__legend">
@@ -182,7 +175,7 @@ function SignupForm({ onAccepted }: { onAccepted: (result: { message: string; em
             By submitting you ask us to contact the people named above about this signup. Questions? <Link to="/support">Contact support</Link>.
           </p>
         </div>
-      </form>
+      </FormShell>
     </>
   );
 }

@@ -3,8 +3,8 @@ import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import type { supportRequestSchema } from '../../../contracts/signup.ts';
 import { api, type SupportRequestCreated } from '../api.ts';
-import { collectProblems, ErrorSummary, TextArea, TextField, type FieldLabel } from '../components/form.tsx';
-import { ApiErrorNotice } from '../components/Notice.tsx';
+import { TextArea, TextField, type FieldLabel } from '../components/form.tsx';
+import { FormShell } from '../components/FormShell.tsx';
 import { OutcomeView } from '../components/OutcomeView.tsx';
 import { lazyResolver } from '../components/lazyResolver.ts';
 import { useFormFeedback } from '../components/useFormFeedback.ts';
@@ -37,7 +37,6 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
     defaultValues: { name: '', email: '', message: '', signupReference: '' },
   });
   const feedback = useFormFeedback(fields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
   async function submit(data: SupportOutput) {
     feedback.clearApiError();
@@ -57,13 +56,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
           Waiting for a confirmation email or signup link? You can <Link to="/help">send it again yourself</Link> straight away.
         </p>
       </div>
-      <form className="card" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Contact support">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {feedback.apiError ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <ApiErrorNotice error={feedback.apiError} />
-          </div>
-        ) : null}
+      <FormShell className="card" label="Contact support" feedback={feedback} fields={fields} errors={errors} submitCount={submitCount} onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)}>
         <TextField label="Your name" autoComplete="name" registration={register('name')} error={errors.name?.message} />
         <TextField label="Email" type="email" autoComplete="email" spellCheck={false} registration={register('email')} error={errors.email?.message} hint="We answer to this address." />
         <TextField
@@ -82,7 +75,7 @@ function SupportForm({ onCreated }: { onCreated: (created: SupportRequestCreated
             {isSubmitting ? 'Sending…' : 'Send message'}
           </button>
         </div>
-      </form>
+      </FormShell>
     </div>
   );
 }

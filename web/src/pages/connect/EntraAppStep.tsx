@@ -2,8 +2,8 @@ import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import type { entraAppSchema, EntraAppInput } from '../../../../contracts/connect.ts';
 import { api } from '../../api.ts';
-import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
-import { ApiErrorNotice } from '../../components/Notice.tsx';
+import { errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
+import { FormShell } from '../../components/FormShell.tsx';
 import { lazyResolver } from '../../components/lazyResolver.ts';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { SecretField } from './SecretField.tsx';
@@ -35,7 +35,6 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
     defaultValues: { tenant: accepted?.tenant ?? '', clientId: accepted?.clientId ?? '', clientSecret: '' },
   });
   const feedback = useFormFeedback(fields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
   const submit = (data: Output) => submitStep(actions, feedback, () => api.saveEntraApp(data));
 
@@ -75,13 +74,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
         </ol>
       </details>
 
-      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Entra app">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {feedback.apiError ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <ApiErrorNotice error={feedback.apiError} />
-          </div>
-        ) : null}
+      <FormShell label="Entra app" feedback={feedback} fields={fields} errors={errors} submitCount={submitCount} onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)}>
         <div>
           <TextField
             label="Tenant"
@@ -124,7 +117,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
           ) : null}
           <BusyStatus busy={isSubmitting}>Checking with Microsoft…</BusyStatus>
         </div>
-      </form>
+      </FormShell>
       {changing ? null : <SetupPanel />}
     </>
   );

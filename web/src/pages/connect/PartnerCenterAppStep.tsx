@@ -2,8 +2,8 @@ import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import type { partnerCenterAppSchema, PartnerCenterAppInput } from '../../../../contracts/connect.ts';
 import { api } from '../../api.ts';
-import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
-import { ApiErrorNotice } from '../../components/Notice.tsx';
+import { errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
+import { FormShell } from '../../components/FormShell.tsx';
 import { lazyResolver } from '../../components/lazyResolver.ts';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
 import { AcceptedEntraApp } from './Accepted.tsx';
@@ -44,7 +44,6 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
     },
   });
   const feedback = useFormFeedback(fields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
 
   const submit = (data: Output) => submitStep(actions, feedback, () => api.savePartnerCenterApp(data));
 
@@ -88,13 +87,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
         <ReplyAddress address={actions.state.replyAddress} />
       </section>
 
-      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="Partner Center app">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {feedback.apiError ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <ApiErrorNotice error={feedback.apiError} />
-          </div>
-        ) : null}
+      <FormShell label="Partner Center app" feedback={feedback} fields={fields} errors={errors} submitCount={submitCount} onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)}>
         <div>
           <TextField
             label="Web App ID"
@@ -147,7 +140,7 @@ export function PartnerCenterAppStep({ actions }: { actions: WizardActions }) {
           ) : null}
           <BusyStatus busy={isSubmitting}>Checking with Microsoft…</BusyStatus>
         </div>
-      </form>
+      </FormShell>
     </>
   );
 }

@@ -118,7 +118,7 @@ describe('browser journey: the operator console', () => {
     assert.match(await header.innerText(), new RegExp(email.replace(/\./g, '\\.')));
     assert.match(await header.innerText(), /Admin/);
     // The funnel fills in once its figures arrive.
-    await waitUntil(async () => /Signup link sent\s+1/.test(await page.getByRole('table', { name: /stage by stage/ }).innerText()), 'the funnel counts the partner at "Signup link sent"', 15_000);
+    await waitUntil(async () => /Signup link sent\s+1/.test(await page.getByRole('table', { name: /stage by stage/ }).innerText()), 'the funnel counts the partner at "Signup link sent"', 15_000, async () => page.locator('main').innerText());
     await look(page, 'console-07-overview', 'overview');
     await page.getByRole('button', { name: '7 days' }).click();
     await waitUntil(async () => /last 7 days/.test(await page.locator('main').innerText()), 'the period changes to 7 days');
@@ -302,11 +302,11 @@ describe('browser journey: the operator console', () => {
   });
 });
 
-async function waitUntil(condition: () => Promise<boolean>, message: string, timeoutMs = 5000) {
+async function waitUntil(condition: () => Promise<boolean>, message: string, timeoutMs = 5000, shown?: () => Promise<string>) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await condition()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.fail(message);
+  assert.fail(shown ? `${message}; the page shows:\n${await shown()}` : message);
 }

@@ -67,6 +67,9 @@ export function createSignupRepo() {
           website: c.website,
           mpn_id: c.mpnId,
           entra_domain: c.entraDomain,
+          // The application's clock, like every other time of the partner (the funnel's period is
+          // measured by it); the database's own clock may differ from it.
+          created_at: now,
           updated_at: now,
         })
         .returningAll()

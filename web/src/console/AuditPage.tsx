@@ -5,6 +5,7 @@ import { consoleApi } from './consoleApi.ts';
 import { auditActionLabel } from './labels.ts';
 import { useConsoleSession, useConsoleTitle } from './session.ts';
 import { Details, LoadedView, When, useLoad } from './ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 // /console/audit: the append-only audit log, newest first. Filters: action (exact, or a prefix with a
 // trailing `.` or `*`), partner ID, actor (operator ID or label), actor type, date range. Paging is
@@ -157,43 +158,39 @@ export function AuditPage() {
               {page.items.length === 0 ? 'No events match' : cursors.length === 0 ? 'Newest events' : `Older events (page ${cursors.length + 1})`}
             </h2>
             {page.items.length > 0 ? (
-              <div className="table-scroll" role="region" aria-label="Audit events (table)" tabIndex={0}>
-                <table className="data-table data-table--compact">
-                  <caption className="visually-hidden">Audit events, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col">Partner</th>
-                      <th scope="col">Details</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((item) => (
-                      <tr key={item.id}>
-                        <td className="nowrap">
-                          <When iso={item.occurredAt} />
-                        </td>
-                        <th scope="row">
-                          {auditActionLabel(item.action)}
-                          <span className="cell-sub">
-                            <code>{item.action}</code>
-                          </span>
-                        </th>
-                        <td>
-                          {item.actor ?? '—'}
-                          <span className="cell-sub">{item.actorType}</span>
-                        </td>
-                        <td>{item.partner ? <Link to={`/console/partners/${item.partner.id}`}>{item.partner.companyName}</Link> : <span className="muted">—</span>}</td>
-                        <td>
-                          <Details details={item.details} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                label="Audit events"
+                caption="Audit events, newest first"
+                compact
+                rows={page.items}
+                rowKey={(item) => item.id}
+                columns={[
+                  { header: 'When', cellClassName: 'nowrap', cell: (item) => <When iso={item.occurredAt} /> },
+                  {
+                    header: 'Action',
+                    rowHeader: true,
+                    cell: (item) => (
+                      <>
+                        {auditActionLabel(item.action)}
+                        <span className="cell-sub">
+                          <code>{item.action}</code>
+                        </span>
+                      </>
+                    ),
+                  },
+                  {
+                    header: 'Actor',
+                    cell: (item) => (
+                      <>
+                        {item.actor ?? '—'}
+                        <span className="cell-sub">{item.actorType}</span>
+                      </>
+                    ),
+                  },
+                  { header: 'Partner', cell: (item) => (item.partner ? <Link to={`/console/partners/${item.partner.id}`}>{item.partner.companyName}</Link> : <span className="muted">—</span>) },
+                  { header: 'Details', cell: (item) => <Details details={item.details} /> },
+                ]}
+              />
             ) : null}
             <nav className="pager" aria-label="Audit log pages">
               <div className="pager__buttons">

@@ -9,6 +9,7 @@ import { Notice } from '../components/Notice.tsx';
 import { consoleApi, type OperatorRole, type OperatorView } from './consoleApi.ts';
 import { useConsoleSession, useConsoleTitle } from './session.ts';
 import { ApiErrorNotice, LoadedView, ReasonDialog, StatusText, When, useLoad } from './ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 // /console/operators (admins): who can use the console, invite a new operator, change a role,
 // send a fresh invitation, disable. Role changes and disabling are confirmed with a reason.
@@ -58,68 +59,63 @@ export function OperatorsPage() {
       {rowError ? <ApiErrorNotice error={rowError} /> : null}
       <LoadedView loaded={loaded} what="the operators">
         {(list) => (
-          <div className="table-scroll" role="region" aria-label="Operators (table)" tabIndex={0}>
-            <table className="data-table">
-              <caption className="visually-hidden">Operators</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Last sign-in</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((o) => {
-                  const self = o.id === session.operator.id;
-                  return (
-                    <tr key={o.id}>
-                      <th scope="row">
-                        {o.email}
-                        {self ? <span className="cell-sub">you</span> : null}
-                      </th>
-                      <td>{o.role === 'admin' ? 'Admin' : 'Support'}</td>
-                      <td>
-                        <StatusText status={o.status} tone={o.status === 'active' ? 'good' : o.status === 'disabled' ? 'stopped' : 'progress'} />
-                        {o.lockedUntil ? (
-                          <span className="cell-sub cell-sub--error">
-                            locked until <When iso={o.lockedUntil} />
-                          </span>
-                        ) : null}
-                        {o.status === 'active' && !o.totpEnrolled ? <span className="cell-sub">no authenticator</span> : null}
-                      </td>
-                      <td>
-                        <When iso={o.lastSignInAt} />
-                      </td>
-                      <td>
-                        {o.status === 'disabled' ? null : (
-                          <div className="row-actions">
-                            {o.status === 'invited' ? (
-                              <button type="button" className="button button--secondary button--small" onClick={() => reinvite(o)}>
-                                Send new invitation<span className="visually-hidden"> to {o.email}</span>
-                              </button>
-                            ) : null}
-                            <button type="button" className="button button--secondary button--small" onClick={() => setPending({ kind: 'role', operator: o, role: o.role === 'admin' ? 'support' : 'admin' })}>
-                              {o.role === 'admin' ? 'Make support' : 'Make admin'}
-                              <span className="visually-hidden"> ({o.email})</span>
-                            </button>
-                            {self ? null : (
-                              <button type="button" className="button button--danger-outline button--small" onClick={() => setPending({ kind: 'disable', operator: o })}>
-                                Disable<span className="visually-hidden"> {o.email}</span>
-                              </button>
-                            )}
-                          </div>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Operators"
+            caption="Operators"
+            rows={list.items}
+            rowKey={(o) => o.id}
+            columns={[
+              {
+                header: 'Email',
+                rowHeader: true,
+                cell: (o) => (
+                  <>
+                    {o.email}
+                    {o.id === session.operator.id ? <span className="cell-sub">you</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Role', cell: (o) => (o.role === 'admin' ? 'Admin' : 'Support') },
+              {
+                header: 'Status',
+                cell: (o) => (
+                  <>
+                    <StatusText status={o.status} tone={o.status === 'active' ? 'good' : o.status === 'disabled' ? 'stopped' : 'progress'} />
+                    {o.lockedUntil ? (
+                      <span className="cell-sub cell-sub--error">
+                        locked until <When iso={o.lockedUntil} />
+                      </span>
+                    ) : null}
+                    {o.status === 'active' && !o.totpEnrolled ? <span className="cell-sub">no authenticator</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Last sign-in', cell: (o) => <When iso={o.lastSignInAt} /> },
+              {
+                header: 'Actions',
+                headerHidden: true,
+                cell: (o) =>
+                  o.status === 'disabled' ? null : (
+                    <div className="row-actions">
+                      {o.status === 'invited' ? (
+                        <button type="button" className="button button--secondary button--small" onClick={() => reinvite(o)}>
+                          Send new invitation<span className="visually-hidden"> to {o.email}</span>
+                        </button>
+                      ) : null}
+                      <button type="button" className="button button--secondary button--small" onClick={() => setPending({ kind: 'role', operator: o, role: o.role === 'admin' ? 'support' : 'admin' })}>
+                        {o.role === 'admin' ? 'Make support' : 'Make admin'}
+                        <span className="visually-hidden"> ({o.email})</span>
+                      </button>
+                      {o.id === session.operator.id ? null : (
+                        <button type="button" className="button button--danger-outline button--small" onClick={() => setPending({ kind: 'disable', operator: o })}>
+                          Disable<span className="visually-hidden"> {o.email}</span>
+                        </button>
+                      )}
+                    </div>
+                  ),
+              },
+            ]}
+          />
         )}
       </LoadedView>
 

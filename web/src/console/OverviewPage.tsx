@@ -4,6 +4,7 @@ import { consoleApi, type Overview, type SecretExpiryList } from './consoleApi.t
 import { useConsoleTitle } from './session.ts';
 import { auditActionLabel, partnerStates, stateLabel, templateLabel } from './labels.ts';
 import { Details, LoadedView, StateBadge, When, formatWhen, useLoad } from './ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 // /console: how many partners who signed up in the chosen period are in each state now, how far
 // they got stage by stage (and where they stopped), and the latest audit events.
@@ -85,33 +86,19 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         <section className="card" aria-labelledby="undelivered-title">
           <h2 id="undelivered-title">Emails the mail server refused ({overview.emails.failed})</h2>
           <p className="muted">These are not sent again. Check the address with the partner; the partner page can issue a new confirmation email or signup link.</p>
-          <div className="table-scroll" role="region" aria-label="Refused emails (table)" tabIndex={0}>
-            <table className="data-table">
-              <caption className="visually-hidden">The latest emails the mail server refused for good</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Partner</th>
-                  <th scope="col">Mail server answer</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.emails.recentFailures.map((f) => (
-                  <tr key={f.id}>
-                    <td>
-                      <When iso={f.failedAt} />
-                    </td>
-                    <td>{templateLabel(f.template)}</td>
-                    <td>{f.to}</td>
-                    <td>{f.partner ? <Link to={`/console/partners/${f.partner.id}`}>{f.partner.companyName}</Link> : '—'}</td>
-                    <td>{f.lastError ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Refused emails"
+            caption="The latest emails the mail server refused for good"
+            rows={overview.emails.recentFailures}
+            rowKey={(f) => f.id}
+            columns={[
+              { header: 'When', cell: (f) => <When iso={f.failedAt} /> },
+              { header: 'Email', cell: (f) => templateLabel(f.template) },
+              { header: 'To', cell: (f) => f.to },
+              { header: 'Partner', cell: (f) => (f.partner ? <Link to={`/console/partners/${f.partner.id}`}>{f.partner.companyName}</Link> : '—') },
+              { header: 'Mail server answer', cell: (f) => f.lastError ?? '—' },
+            ]}
+          />
         </section>
       ) : null}
 
@@ -124,44 +111,30 @@ function OverviewBody({ overview, loading }: { overview: Overview; loading: bool
         ) : (
           <p className="muted">{overview.total === 0 ? 'Nobody signed up in this period.' : 'Nobody has stopped along the way in this period.'}</p>
         )}
-        <div className="table-scroll" role="region" aria-label="Funnel (table)" tabIndex={0}>
-          <table className="data-table funnel">
-            <caption className="visually-hidden">How far the partners of the period got, stage by stage</caption>
-            <thead>
-              <tr>
-                <th scope="col">Stage</th>
-                <th scope="col" className="num">
-                  Reached
-                </th>
-                <th scope="col" className="funnel__bar-col">
-                  <span className="visually-hidden">Share of all signups</span>
-                </th>
-                <th scope="col" className="num">
-                  Stopped here
-                </th>
-                <th scope="col" className="num">
-                  From previous
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {overview.funnel.map((stage) => (
-                <tr key={stage.stage}>
-                  <th scope="row">{stage.label}</th>
-                  <td className="num">{stage.reached}</td>
-                  <td className="funnel__bar-col">
-                    <svg className="funnel__bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
-                      <rect className="funnel__track" x="0" y="0" width="100" height="8" rx="1" />
-                      <rect className="funnel__fill" x="0" y="0" width={first > 0 ? Math.max((stage.reached / first) * 100, stage.reached > 0 ? 1 : 0) : 0} height="8" rx="1" />
-                    </svg>
-                  </td>
-                  <td className="num">{stage.droppedBeforeNext > 0 ? <strong>{stage.droppedBeforeNext}</strong> : stage.droppedBeforeNext}</td>
-                  <td className="num">{stage.conversionFromPrevious === null ? '—' : `${stage.conversionFromPrevious} %`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Funnel"
+          caption="How far the partners of the period got, stage by stage"
+          className="funnel"
+          rows={overview.funnel}
+          rowKey={(stage) => stage.stage}
+          columns={[
+            { header: 'Stage', rowHeader: true, cell: (stage) => stage.label },
+            { header: 'Reached', className: 'num', cell: (stage) => stage.reached },
+            {
+              header: 'Share of all signups',
+              headerHidden: true,
+              className: 'funnel__bar-col',
+              cell: (stage) => (
+                <svg className="funnel__bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+                  <rect className="funnel__track" x="0" y="0" width="100" height="8" rx="1" />
+                  <rect className="funnel__fill" x="0" y="0" width={first > 0 ? Math.max((stage.reached / first) * 100, stage.reached > 0 ? 1 : 0) : 0} height="8" rx="1" />
+                </svg>
+              ),
+            },
+            { header: 'Stopped here', className: 'num', cell: (stage) => (stage.droppedBeforeNext > 0 ? <strong>{stage.droppedBeforeNext}</strong> : stage.droppedBeforeNext) },
+            { header: 'From previous', className: 'num', cell: (stage) => (stage.conversionFromPrevious === null ? '—' : `${stage.conversionFromPrevious} %`) },
+          ]}
+        />
       </section>
 
       <SecretExpiries />
@@ -228,42 +201,28 @@ function SecretExpiries() {
           list.items.length === 0 ? (
             <p className="muted">No connected partner has a secret with a known end yet.</p>
           ) : (
-            <div className="table-scroll" role="region" aria-label="Secrets ending soonest (table)" tabIndex={0}>
-              <table className="data-table data-table--compact">
-                <caption className="visually-hidden">Partners by the secret that ends first; reminders go out 60, 30, 14, 7 and 1 days before</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Partner</th>
-                    <th scope="col">Secret</th>
-                    <th scope="col">Ends</th>
-                    <th scope="col" className="num">
-                      Days left
-                    </th>
-                    <th scope="col">State</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.map((item) => (
-                    <tr key={`${item.partnerId}-${item.credential}`}>
-                      <th scope="row">
-                        <Link to={`/console/partners/${item.partnerId}`}>{item.companyName}</Link>
-                      </th>
-                      <td>
-                        {credentialLabels[item.credential]}
-                        {item.source === 'typed' ? <span className="cell-sub">date typed by the partner</span> : null}
-                      </td>
-                      <td>
-                        <When iso={item.endsAt} day />
-                      </td>
-                      <td className="num">{item.daysLeft <= 0 ? <strong>expired</strong> : item.daysLeft <= 14 ? <strong>{item.daysLeft}</strong> : item.daysLeft}</td>
-                      <td>
-                        <StateBadge state={item.state} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="Secrets ending soonest"
+              caption="Partners by the secret that ends first; reminders go out 60, 30, 14, 7 and 1 days before"
+              compact
+              rows={list.items}
+              rowKey={(item) => `${item.partnerId}-${item.credential}`}
+              columns={[
+                { header: 'Partner', rowHeader: true, cell: (item) => <Link to={`/console/partners/${item.partnerId}`}>{item.companyName}</Link> },
+                {
+                  header: 'Secret',
+                  cell: (item) => (
+                    <>
+                      {credentialLabels[item.credential]}
+                      {item.source === 'typed' ? <span className="cell-sub">date typed by the partner</span> : null}
+                    </>
+                  ),
+                },
+                { header: 'Ends', cell: (item) => <When iso={item.endsAt} day /> },
+                { header: 'Days left', className: 'num', cell: (item) => (item.daysLeft <= 0 ? <strong>expired</strong> : item.daysLeft <= 14 ? <strong>{item.daysLeft}</strong> : item.daysLeft) },
+                { header: 'State', cell: (item) => <StateBadge state={item.state} /> },
+              ]}
+            />
           )
         }
       </LoadedView>

@@ -6,6 +6,7 @@ import { consoleApi, type PartnerAction, type PartnerCustomers, type PartnerDeta
 import { useConsoleTitle } from './session.ts';
 import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
 import { Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 // /console/partners/:id: company and contacts, the actions the state allows (each confirmed with a
 // reason), links, emails, terms, connection, credentials as masked hints only, checks, imports and
@@ -258,56 +259,57 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
       {partner.links.length === 0 ? (
         <p className="muted">No links issued.</p>
       ) : (
-        <div className="table-scroll" role="region" aria-label="Links (table)" tabIndex={0}>
-          <table className="data-table data-table--compact">
-            <caption className="visually-hidden">Confirmation and signup links, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Link</th>
-                <th scope="col">Status</th>
-                <th scope="col">Issued</th>
-                <th scope="col">Claimed / spent / revoked</th>
-              </tr>
-            </thead>
-            <tbody>
-              {partner.links.map((l) => (
-                <tr key={l.id}>
-                  <th scope="row">
-                    {l.purpose === 'signup_link' ? 'Signup link' : 'Email confirmation'}
-                    <span className="cell-sub cell-sub--wrap">by {l.issuedBy.replace(/_/g, ' ')}</span>
-                  </th>
-                  <td>
-                    <StatusText status={l.status} tone={l.status === 'open' ? 'progress' : undefined} />
-                  </td>
-                  <td>
-                    <When iso={l.createdAt} />
-                    <span className="cell-sub">
-                      expires <When iso={l.expiresAt} />
-                    </span>
-                  </td>
-                  <td>
-                    {l.revokedAt ? (
-                      <>
-                        revoked <When iso={l.revokedAt} />
-                        {l.revokedReason ? <span className="cell-sub">{l.revokedReason}</span> : null}
-                      </>
-                    ) : l.spentAt ? (
-                      <>
-                        spent <When iso={l.spentAt} />
-                      </>
-                    ) : l.claimedAt ? (
-                      <>
-                        claimed <When iso={l.claimedAt} />
-                      </>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Links"
+          caption="Confirmation and signup links, newest first"
+          compact
+          rows={partner.links}
+          rowKey={(l) => l.id}
+          columns={[
+            {
+              header: 'Link',
+              rowHeader: true,
+              cell: (l) => (
+                <>
+                  {l.purpose === 'signup_link' ? 'Signup link' : 'Email confirmation'}
+                  <span className="cell-sub cell-sub--wrap">by {l.issuedBy.replace(/_/g, ' ')}</span>
+                </>
+              ),
+            },
+            { header: 'Status', cell: (l) => <StatusText status={l.status} tone={l.status === 'open' ? 'progress' : undefined} /> },
+            {
+              header: 'Issued',
+              cell: (l) => (
+                <>
+                  <When iso={l.createdAt} />
+                  <span className="cell-sub">
+                    expires <When iso={l.expiresAt} />
+                  </span>
+                </>
+              ),
+            },
+            {
+              header: 'Claimed / spent / revoked',
+              cell: (l) =>
+                l.revokedAt ? (
+                  <>
+                    revoked <When iso={l.revokedAt} />
+                    {l.revokedReason ? <span className="cell-sub">{l.revokedReason}</span> : null}
+                  </>
+                ) : l.spentAt ? (
+                  <>
+                    spent <When iso={l.spentAt} />
+                  </>
+                ) : l.claimedAt ? (
+                  <>
+                    claimed <When iso={l.claimedAt} />
+                  </>
+                ) : (
+                  <span className="muted">—</span>
+                ),
+            },
+          ]}
+        />
       )}
     </section>
   );
@@ -320,40 +322,40 @@ function EmailsTable({ partner }: { partner: PartnerDetail }) {
       {partner.emails.length === 0 ? (
         <p className="muted">No emails sent.</p>
       ) : (
-        <div className="table-scroll" role="region" aria-label="Emails (table)" tabIndex={0}>
-          <table className="data-table data-table--compact">
-            <caption className="visually-hidden">Emails to the partner and their delivery status</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">To</th>
-                <th scope="col">Delivery</th>
-                <th scope="col">Queued / sent</th>
-              </tr>
-            </thead>
-            <tbody>
-              {partner.emails.map((m) => (
-                <tr key={m.id}>
-                  <th scope="row">{templateLabel(m.template)}</th>
-                  <td>{m.to}</td>
-                  <td>
-                    <StatusText status={m.status} />
-                    {m.attempts > 1 ? <span className="cell-sub">{m.attempts} attempts</span> : null}
-                    {m.lastError ? <span className="cell-sub cell-sub--error">{m.lastError}</span> : null}
-                  </td>
-                  <td>
-                    <When iso={m.createdAt} />
-                    {m.sentAt ? (
-                      <span className="cell-sub">
-                        sent <When iso={m.sentAt} />
-                      </span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Emails"
+          caption="Emails to the partner and their delivery status"
+          compact
+          rows={partner.emails}
+          rowKey={(m) => m.id}
+          columns={[
+            { header: 'Email', rowHeader: true, cell: (m) => templateLabel(m.template) },
+            { header: 'To', cell: (m) => m.to },
+            {
+              header: 'Delivery',
+              cell: (m) => (
+                <>
+                  <StatusText status={m.status} />
+                  {m.attempts > 1 ? <span className="cell-sub">{m.attempts} attempts</span> : null}
+                  {m.lastError ? <span className="cell-sub cell-sub--error">{m.lastError}</span> : null}
+                </>
+              ),
+            },
+            {
+              header: 'Queued / sent',
+              cell: (m) => (
+                <>
+                  <When iso={m.createdAt} />
+                  {m.sentAt ? (
+                    <span className="cell-sub">
+                      sent <When iso={m.sentAt} />
+                    </span>
+                  ) : null}
+                </>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   );
@@ -527,29 +529,18 @@ function Customers({ partnerId }: { partnerId: string }) {
         {(page) => (
           <>
             {page.gdap ? <GdapSummaryView summary={page.gdap} headingLevel={3} /> : null}
-            <div className="table-scroll" role="region" aria-label="Customers (table)" tabIndex={0}>
-              <table className="data-table data-table--compact">
-                <caption className="visually-hidden">{access === 'no_admin_access' ? 'Customers without admin access' : 'Customers'}, by name</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Company</th>
-                    <th scope="col">Domain</th>
-                    <th scope="col">Admin access (GDAP)</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((customer) => (
-                    <tr key={customer.id}>
-                      <th scope="row">{customer.companyName}</th>
-                      <td className="mono">{customer.domain}</td>
-                      <td>
-                        <GdapCell gdap={customer.gdap} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="Customers"
+              caption={`${access === 'no_admin_access' ? 'Customers without admin access' : 'Customers'}, by name`}
+              compact
+              rows={page.items}
+              rowKey={(customer) => customer.id}
+              columns={[
+                { header: 'Company', rowHeader: true, cell: (customer) => customer.companyName },
+                { header: 'Domain', cellClassName: 'mono', cell: (customer) => customer.domain },
+                { header: 'Admin access (GDAP)', cell: (customer) => <GdapCell gdap={customer.gdap} /> },
+              ]}
+            />
             {page.items.length === 0 ? <p className="muted">No customers to show.</p> : null}
             <div className="button-row">
               <button type="button" className="button button--secondary button--small" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
@@ -571,43 +562,28 @@ function SyncRuns({ partner }: { partner: PartnerDetail }) {
   return (
     <section className="card" aria-labelledby="sync-title">
       <h2 id="sync-title">Customer imports</h2>
-      <div className="table-scroll" role="region" aria-label="Customer imports (table)" tabIndex={0}>
-        <table className="data-table data-table--compact">
-          <caption className="visually-hidden">Customer import runs, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Status</th>
-              <th scope="col">Why</th>
-              <th scope="col" className="num">
-                Customers
-              </th>
-              <th scope="col">Finished</th>
-            </tr>
-          </thead>
-          <tbody>
-            {partner.syncRuns.map((run) => (
-              <tr key={run.id}>
-                <th scope="row">
-                  <When iso={run.startedAt} />
-                </th>
-                <td>
-                  <StatusText status={run.status} />
-                  {run.error ? <span className="cell-sub cell-sub--error">{run.error.message}</span> : null}
-                </td>
-                <td>{run.reason}</td>
-                <td className="num">
-                  {run.customersSeen}
-                  {run.totalCount !== null ? ` of ${run.totalCount}` : ''}
-                </td>
-                <td>
-                  <When iso={run.finishedAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Customer imports"
+        caption="Customer import runs, newest first"
+        compact
+        rows={partner.syncRuns}
+        rowKey={(run) => run.id}
+        columns={[
+          { header: 'Started', rowHeader: true, cell: (run) => <When iso={run.startedAt} /> },
+          {
+            header: 'Status',
+            cell: (run) => (
+              <>
+                <StatusText status={run.status} />
+                {run.error ? <span className="cell-sub cell-sub--error">{run.error.message}</span> : null}
+              </>
+            ),
+          },
+          { header: 'Why', cell: (run) => run.reason },
+          { header: 'Customers', className: 'num', cell: (run) => `${run.customersSeen}${run.totalCount !== null ? ` of ${run.totalCount}` : ''}` },
+          { header: 'Finished', cell: (run) => <When iso={run.finishedAt} /> },
+        ]}
+      />
     </section>
   );
 }

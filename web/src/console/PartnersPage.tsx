@@ -4,6 +4,7 @@ import { consoleApi } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
 import { partnerStates, stateLabel } from './labels.ts';
 import { LoadedView, Pager, StateBadge, When, useLoad } from './ui.tsx';
+import { DataTable } from './DataTable.tsx';
 
 // /console/partners: search (company, email, domain, MPN ID), filter by state, sort, paging. The
 // query lives in the address (?q=&state=&sort=&order=&offset=), so back from a partner returns here.
@@ -132,45 +133,39 @@ export function PartnersPage() {
               {query.q ? ` for “${query.q}”` : ''}
             </h2>
             {list.items.length > 0 ? (
-              <div className="table-scroll" role="region" aria-label="Signups (table)" tabIndex={0}>
-                <table className="data-table">
-                  <caption className="visually-hidden">Signups</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Company</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Primary contact</th>
-                      <th scope="col">Entra domain</th>
-                      <th scope="col">MPN ID</th>
-                      <th scope="col">Signed up</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.items.map((p) => (
-                      <tr key={p.id}>
-                        <th scope="row">
-                          <Link to={`/console/partners/${p.id}`}>{p.companyName}</Link>
-                          <span className="cell-sub">
-                            {p.reference} · {p.country}
-                          </span>
-                        </th>
-                        <td>
-                          <StateBadge state={p.state} />
-                        </td>
-                        <td>
-                          {p.primaryContact.name}
-                          <span className="cell-sub">{p.primaryContact.email}</span>
-                        </td>
-                        <td className="mono">{p.entraDomain}</td>
-                        <td className="mono">{p.mpnId}</td>
-                        <td>
-                          <When iso={p.createdAt} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                label="Signups"
+                caption="Signups"
+                rows={list.items}
+                rowKey={(p) => p.id}
+                columns={[
+                  {
+                    header: 'Company',
+                    rowHeader: true,
+                    cell: (p) => (
+                      <>
+                        <Link to={`/console/partners/${p.id}`}>{p.companyName}</Link>
+                        <span className="cell-sub">
+                          {p.reference} · {p.country}
+                        </span>
+                      </>
+                    ),
+                  },
+                  { header: 'State', cell: (p) => <StateBadge state={p.state} /> },
+                  {
+                    header: 'Primary contact',
+                    cell: (p) => (
+                      <>
+                        {p.primaryContact.name}
+                        <span className="cell-sub">{p.primaryContact.email}</span>
+                      </>
+                    ),
+                  },
+                  { header: 'Entra domain', cellClassName: 'mono', cell: (p) => p.entraDomain },
+                  { header: 'MPN ID', cellClassName: 'mono', cell: (p) => p.mpnId },
+                  { header: 'Signed up', cell: (p) => <When iso={p.createdAt} /> },
+                ]}
+              />
             ) : (
               <p className="muted">Try another search or state.</p>
             )}

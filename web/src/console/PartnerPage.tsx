@@ -5,7 +5,7 @@ import { GdapCell, GdapSummaryView } from '../pages/status/GdapAccess.tsx';
 import { consoleApi, type PartnerAction, type PartnerCustomers, type PartnerDetail } from './consoleApi.ts';
 import { useConsoleTitle } from './session.ts';
 import { actionLabels, auditActionLabel, templateLabel } from './labels.ts';
-import { Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
+import { Card, Details, readableMessage, LoadedView, ReasonDialog, StateBadge, StatusText, When, useLoad } from './ui.tsx';
 import { DataTable } from './DataTable.tsx';
 
 // /console/partners/:id: company and contacts, the actions the state allows (each confirmed with a
@@ -75,8 +75,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
           {partner.syncRuns.length > 0 ? <Customers partnerId={partner.id} /> : null}
         </div>
         <aside className="detail-grid__side stack" aria-label="Signup facts and actions">
-          <section className="card" aria-labelledby="actions-title">
-            <h2 id="actions-title">Actions</h2>
+          <Card id="actions" title="Actions">
             {partner.availableActions.length === 0 ? (
               <p className="muted">No action is possible in this state.</p>
             ) : (
@@ -93,10 +92,9 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
               </ul>
             )}
             <p className="muted small">Each action asks for a reason and is recorded in the audit log with your name.</p>
-          </section>
+          </Card>
 
-          <section className="card" aria-labelledby="company-title">
-            <h2 id="company-title">Company</h2>
+          <Card id="company" title="Company">
             <dl className="kv">
               <div>
                 <dt>Legal name</dt>
@@ -131,10 +129,9 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
                 </dd>
               </div>
             </dl>
-          </section>
+          </Card>
 
-          <section className="card" aria-labelledby="contacts-title">
-            <h2 id="contacts-title">Contacts</h2>
+          <Card id="contacts" title="Contacts">
             {partner.contacts.map((c) => (
               <div key={c.role} className="contact">
                 <p className="contact__name">
@@ -147,12 +144,11 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
                 <p className="contact__line">{c.phone}</p>
               </div>
             ))}
-          </section>
+          </Card>
 
           <ConnectionCard partner={partner} />
 
-          <section className="card" aria-labelledby="terms-title">
-            <h2 id="terms-title">Terms accepted</h2>
+          <Card id="terms" title="Terms accepted">
             {partner.termsAccepted.length === 0 ? (
               <p className="muted">Not yet.</p>
             ) : (
@@ -164,11 +160,10 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
                 ))}
               </ul>
             )}
-          </section>
+          </Card>
 
           {partner.supportRequests.length > 0 ? (
-            <section className="card" aria-labelledby="support-title">
-              <h2 id="support-title">Support requests</h2>
+            <Card id="support" title="Support requests">
               <ul className="plain-list">
                 {partner.supportRequests.map((s) => (
                   <li key={s.id}>
@@ -176,7 +171,7 @@ function PartnerView({ partner, reload }: { partner: PartnerDetail; reload: () =
                   </li>
                 ))}
               </ul>
-            </section>
+            </Card>
           ) : null}
         </aside>
       </div>
@@ -209,11 +204,7 @@ function Timeline({ partner }: { partner: PartnerDetail }) {
   const [all, setAll] = useState(false);
   const shown = all ? partner.timeline : partner.timeline.slice(0, TIMELINE_FIRST);
   return (
-    <section className="card" aria-labelledby="timeline-title">
-      <div className="card-head">
-        <h2 id="timeline-title">Timeline</h2>
-        <Link to={`/console/audit?partnerId=${partner.id}`}>Search its audit events</Link>
-      </div>
+    <Card id="timeline" title="Timeline" aside={<Link to={`/console/audit?partnerId=${partner.id}`}>Search its audit events</Link>}>
       {partner.timeline.length === 0 ? (
         <p className="muted">No events yet.</p>
       ) : (
@@ -243,7 +234,7 @@ function Timeline({ partner }: { partner: PartnerDetail }) {
           Show all {partner.timeline.length} events
         </button>
       ) : null}
-    </section>
+    </Card>
   );
 }
 
@@ -254,8 +245,7 @@ function omit(record: Record<string, unknown>, key: string): Record<string, unkn
 
 function LinksTable({ partner }: { partner: PartnerDetail }) {
   return (
-    <section className="card" aria-labelledby="links-title">
-      <h2 id="links-title">Links</h2>
+    <Card id="links" title="Links">
       {partner.links.length === 0 ? (
         <p className="muted">No links issued.</p>
       ) : (
@@ -311,14 +301,13 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
           ]}
         />
       )}
-    </section>
+    </Card>
   );
 }
 
 function EmailsTable({ partner }: { partner: PartnerDetail }) {
   return (
-    <section className="card" aria-labelledby="emails-title">
-      <h2 id="emails-title">Emails</h2>
+    <Card id="emails" title="Emails">
       {partner.emails.length === 0 ? (
         <p className="muted">No emails sent.</p>
       ) : (
@@ -357,15 +346,14 @@ function EmailsTable({ partner }: { partner: PartnerDetail }) {
           ]}
         />
       )}
-    </section>
+    </Card>
   );
 }
 
 function ConnectionCard({ partner }: { partner: PartnerDetail }) {
   const c = partner.connection;
   return (
-    <section className="card" aria-labelledby="connection-title">
-      <h2 id="connection-title">Connection</h2>
+    <Card id="connection" title="Connection">
       {!c ? (
         <p className="muted">Not started.</p>
       ) : (
@@ -431,15 +419,14 @@ function ConnectionCard({ partner }: { partner: PartnerDetail }) {
           ))}
         </ul>
       )}
-    </section>
+    </Card>
   );
 }
 
 function PreflightRuns({ partner }: { partner: PartnerDetail }) {
   if (partner.preflightRuns.length === 0) return null;
   return (
-    <section className="card" aria-labelledby="preflight-title">
-      <h2 id="preflight-title">Preflight checks</h2>
+    <Card id="preflight" title="Preflight checks">
       {partner.preflightRuns.map((run) => (
         <details key={run.id} className="run" open={run === partner.preflightRuns[0]}>
           <summary>
@@ -457,7 +444,7 @@ function PreflightRuns({ partner }: { partner: PartnerDetail }) {
           </ul>
         </details>
       ))}
-    </section>
+    </Card>
   );
 }
 
@@ -466,8 +453,7 @@ function Finding({ partner }: { partner: PartnerDetail }) {
   const finding = partner.attention;
   if (!finding) return null;
   return (
-    <section className="card" aria-labelledby="finding-title">
-      <h2 id="finding-title">Needs the partner: {finding.code}</h2>
+    <Card id="finding" title={<>Needs the partner: {finding.code}</>}>
       <p>{finding.message}</p>
       <p>
         <strong>Fix:</strong> {finding.fix}
@@ -495,7 +481,7 @@ function Finding({ partner }: { partner: PartnerDetail }) {
           <dd>{finding.secondaryNotifiedAt ? <When iso={finding.secondaryNotifiedAt} /> : 'not yet (after 3 days without a fix)'}</dd>
         </div>
       </dl>
-    </section>
+    </Card>
   );
 }
 
@@ -506,8 +492,7 @@ function Customers({ partnerId }: { partnerId: string }) {
   const cursor = cursors.at(-1);
   const loaded = useLoad<PartnerCustomers>(() => consoleApi.partnerCustomers(partnerId, { access, ...(cursor ? { cursor } : {}) }), `${partnerId}:${access}:${cursor ?? ''}`);
   return (
-    <section className="card stack" aria-labelledby="customers-title">
-      <h2 id="customers-title">Customers</h2>
+    <Card id="customers" title="Customers" className="stack">
       <div className="field">
         <label className="field__label" htmlFor="customers-access">
           Show
@@ -553,15 +538,14 @@ function Customers({ partnerId }: { partnerId: string }) {
           </>
         )}
       </LoadedView>
-    </section>
+    </Card>
   );
 }
 
 function SyncRuns({ partner }: { partner: PartnerDetail }) {
   if (partner.syncRuns.length === 0) return null;
   return (
-    <section className="card" aria-labelledby="sync-title">
-      <h2 id="sync-title">Customer imports</h2>
+    <Card id="sync" title="Customer imports">
       <DataTable
         label="Customer imports"
         caption="Customer import runs, newest first"
@@ -584,6 +568,6 @@ function SyncRuns({ partner }: { partner: PartnerDetail }) {
           { header: 'Finished', cell: (run) => <When iso={run.finishedAt} /> },
         ]}
       />
-    </section>
+    </Card>
   );
 }

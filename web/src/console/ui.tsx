@@ -261,3 +261,24 @@ export function ReasonDialog({
     </dialog>
   );
 }
+
+/**
+ * A titled card of a console page: a section named by its heading, with an optional link or
+ * button beside the heading.
+ */
+export function Card({ id, title, aside, className, children }: { id: string; title: ReactNode; aside?: ReactNode; className?: string; children?: ReactNode }) {
+  const heading = <h2 id={`${id}-title`}>{title}</h2>;
+  return (
+    <section className={className ? `card ${className}` : 'card'} aria-labelledby={`${id}-title`}>
+      {aside ? (
+        <div className="card-head">
+          {heading}
+          {aside}
+        </div>
+      ) : (
+        heading
+      )}
+      {children}
+    </section>
+  );
+}

@@ -115,7 +115,10 @@ describe('evaluatePreflight: service account', () => {
     const refused = only({ partnerCenter: { outcome: 'refused', status: 403, code: 403, message: 'no role' } }, 'service_account_partner_center_roles');
     assert.equal(refused.status, 'failed');
     assert.equal(refused.required, false);
-    assert.match(refused.fix!, /Admin agent/);
+    assert.match(refused.fix!, /tick "Admin agent" and "Incentive administrator"/);
+    // One instruction, not the AdminAgents group paragraph and the incentives paragraph one after the other.
+    assert.doesNotMatch(refused.fix!, /AdminAgents > Members/);
+    assert.equal(refused.fix!.match(/Account settings > User management/g)?.length, 1);
     const mfa = only({ partnerCenter: { outcome: 'refused', status: 401, code: 900421, message: '' } }, 'service_account_partner_center_roles');
     assert.equal(mfa.status, 'unknown');
     assert.equal(only({ partnerCenter: { outcome: 'unavailable', reason: 'Partner Center did not answer.' } }, 'service_account_partner_center_roles').status, 'unknown');

@@ -121,7 +121,8 @@ const fixes = {
   globalAdmin: `In the ${PORTAL.m365Users}, select the service account > Manage roles > Admin center access > Global Administrator > Save changes. In Privileged Identity Management the assignment must be active, not only eligible.`,
   adminAgents: `In ${PORTAL.pcUsers}, select the service account and tick "Admin agent" (this adds it to the AdminAgents group). Or in the ${PORTAL.entraGroups} > AdminAgents > Members > Add members, add the service account.`,
   noAdminAgentsGroup: 'Partner Center creates the AdminAgents group when the tenant is enrolled as a Cloud Solution Provider. Check that you entered the Entra tenant linked to your Partner Center account (Partner Center > Account settings > Organization profile shows it).',
-  incentives: `In ${PORTAL.pcUsers}, select the service account and confirm "Incentive administrator" (and "Admin agent") are ticked (Step 2 of the guide, "A service account for TotalOne"). Partner Center's API does not report this role, so we cannot check it for you.`,
+  incentives: `In ${PORTAL.pcUsers}, select the service account and confirm "Incentive administrator" is ticked (Step 2 of the guide, "A service account for TotalOne"). Partner Center's API does not report this role, so we cannot check it for you.`,
+  partnerCenterRoles: `In ${PORTAL.pcUsers}, select the service account, tick "Admin agent" and "Incentive administrator", and save. Partner Center can take a few minutes to apply new roles; then run the checks again.`,
   mfa: 'Enforce MFA for the service account: Entra admin center > Protection > Conditional Access > a policy that requires multifactor authentication for it (or per-user MFA in the Microsoft 365 admin center > Users > Active users > Multi-factor authentication). Register a method (e.g. Microsoft Authenticator) at https://aka.ms/mysecurityinfo, then sign in here again and complete the MFA prompt.',
   consent: `In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>" and confirm.`,
   noServicePrincipal: `The app has no enterprise application (service principal) in this tenant yet, so nothing has been consented. In the ${PORTAL.entraApp} > your app > API permissions, press "Grant admin consent for <your organization>"; this creates it.`,
@@ -207,7 +208,7 @@ function partnerCenterRoles(facts: PreflightFacts): PreflightCheck {
       fixes.incentives);
   }
   if (pc.outcome === 'refused' && pc.status === 403) {
-    return check(id, false, 'failed', 'Partner Center refused the service account: it does not hold the Admin Agent role.', `${fixes.adminAgents} ${fixes.incentives}`);
+    return check(id, false, 'failed', 'Partner Center refused the service account: it does not hold the Admin Agent role.', fixes.partnerCenterRoles);
   }
   const reason = pc.outcome === 'unavailable' ? pc.reason
     : pc.outcome === 'no_token' ? 'there is no current sign-in of the service account (see the Partner Center check).'

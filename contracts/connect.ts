@@ -128,7 +128,7 @@ export const microsoftFixSchema = z.object({
   fix: z.enum(['service_account_in_admin_agents', 'app_in_admin_agents'], { error: 'Choose which fix to apply: service_account_in_admin_agents or app_in_admin_agents.' }),
 });
 
-// "Set up Microsoft for me": the permissions asked for, and the last run's actions with their results.
+// "Set up Microsoft for me": the permissions asked for, and the latest run's actions with their results.
 export const setupStartSchema = z.object({
   addToAdminAgents: z.boolean().default(false),
   partnerCenterWebAppId: guid('Web App ID', 'Partner Center > Account settings > App management > Web app').optional(),
@@ -148,12 +148,14 @@ export const setupActionSchema = z.object({
 export const setupViewSchema = z.object({
   available: z.boolean(),
   permissions: z.array(z.object({ name: z.string(), why: z.string() })),
-  /** Always false: the administrator's token serves the one setup request and is never stored. */
+  /** Always false: the administrator's token serves the one setup run, in memory, and is never stored. */
   tokenKept: z.literal(false),
+  /** The latest run: while it runs, the actions done so far (GET /api/connect/setup/events follows it). */
   lastRun: z
     .object({
       at: z.string(),
-      outcome: z.enum(['completed', 'refused']),
+      status: z.enum(['running', 'completed', 'refused', 'interrupted']),
+      finishedAt: z.string().optional(),
       refusal: z.object({ message: z.string(), fix: z.string() }).optional(),
       actions: z.array(setupActionSchema),
       appId: z.string().optional(),

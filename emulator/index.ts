@@ -96,6 +96,11 @@ export interface Emulator {
   reset(): void;
   patch(...operations: PatchOperation[]): PatchResult[];
   advanceClock(seconds: number): void;
+  /**
+   * Test control: the next request with this method whose path matches waits (as behind a slow
+   * Microsoft) until `release()`; `reached` resolves when it has arrived. Answers are unchanged.
+   */
+  hold(method: string, path: RegExp): { reached: Promise<void>; release(): void };
   /** Current TOTP code of a user (default: the first tenant's service account). */
   totp(upn?: string): string;
   /** MSAL settings for a tenant (default: first tenant); 'organizations' gives a multi-tenant authority. */
@@ -168,6 +173,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
   }
 
+  const releases: Array<() => void> = [];
   const firstTenant = () => {
     const tenant = state.scenario.tenants[0];
     if (!tenant) throw new Error('The running scenario has no tenant');
@@ -189,6 +195,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     reset: () => controls.reset(),
     patch: (...ops) => controls.patch(...ops),
     advanceClock: (seconds) => controls.advanceClock(seconds),
+    hold(method, path) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => { arrived = resolve; });
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      state.holds.push({ method: method.toUpperCase(), path, arrived, released });
+      releases.push(release);
+      return { reached, release };
+    },
     totp(upn) {
       const tenant = firstTenant();
       const wanted = (upn ?? tenant.roles.serviceAccountUpn).toLowerCase();
@@ -209,6 +224,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get tokens() { return state.tokens; },
     get events() { return state.events; },
     close: async () => {
+      // Nothing stays held back, or closing would wait for it.
+      state.holds.length = 0;
+      for (const release of releases) release();
       await vault?.close();
       await app.close();
     },

@@ -6,7 +6,7 @@ import { registerAuthorize } from './identity/authorize.ts';
 import { registerDiscovery } from './identity/discovery.ts';
 import { registerTokenEndpoints } from './identity/token.ts';
 import { PC_CODES, PartnerCenterError, errorBody, registerPartnerCenter } from './partner-center/routes.ts';
-import { logRequest, type EmulatorState, type RequestLogEntry } from './state.ts';
+import { logRequest, takeHold, type EmulatorState, type RequestLogEntry } from './state.ts';
 
 /** Headers worth seeing in the request log; credentials (Authorization, cookies) are never among them. */
 const LOGGED_HEADERS = ['ms-requestid', 'ms-correlationid', 'ms-contract-version', 'ms-partnercenter-application', 'accept', 'x-locale', 'client-request-id'];
@@ -43,6 +43,14 @@ export function buildServer(state: EmulatorState, controls: AdminControls, logge
       ...(typeof request.headers['client-request-id'] === 'string' ? { clientRequestId: request.headers['client-request-id'] } : {}),
       headers: Object.fromEntries(LOGGED_HEADERS.flatMap((name) => (typeof request.headers[name] === 'string' ? [[name, request.headers[name] as string]] : []))),
     });
+  });
+
+  // A request a test holds back waits here, before Microsoft's answer is made (Emulator.hold).
+  app.addHook('preHandler', async (request) => {
+    const hold = takeHold(state, request.method, request.url.split('?')[0]!);
+    if (!hold) return;
+    hold.arrived();
+    await hold.released;
   });
 
   registerAdmin(app, state, controls);

@@ -130,6 +130,22 @@ export interface EmulatorState {
   events: EventLogEntry[];
   throttleWindows: Map<string, { windowStart: number; count: number }>;
   faultCounters: { requests: number; failedPages: Set<number> };
+  /** Requests a test holds back (Emulator.hold), each matched once. */
+  holds: RequestHold[];
+}
+
+/** One request a test holds back until it releases it: a slow Microsoft, made deterministic. */
+export interface RequestHold {
+  method: string;
+  path: RegExp;
+  arrived: () => void;
+  released: Promise<void>;
+}
+
+/** The first hold matching the request, taken off the list (each hold stops one request). */
+export function takeHold(state: EmulatorState, method: string, path: string): RequestHold | undefined {
+  const index = state.holds.findIndex((h) => h.method === method && h.path.test(path));
+  return index < 0 ? undefined : state.holds.splice(index, 1)[0];
 }
 
 const LOG_LIMIT = 10_000;
@@ -155,6 +171,7 @@ export function createState(scenario: Scenario, key: SigningKey, clock: () => Da
     tokens: [],
     events: [],
     throttleWindows: new Map(),
+    holds: [],
     faultCounters: { requests: 0, failedPages: new Set() },
   };
   return state;

@@ -111,6 +111,15 @@ describe('the setup application (multi-tenant, delegated)', () => {
     assert.equal(secret.status, 200, JSON.stringify(secret.body));
     assertShape(secret.body, { customKeyIdentifier: null, displayName: 'x', endDateTime: 'x', hint: 'x', keyId: 'x', secretText: 'x', startDateTime: 'x' });
 
+    // https://learn.microsoft.com/en-us/graph/api/application-removepassword?view=graph-rest-1.0:
+    // POST { keyId }, 204 No Content; the secret is gone from passwordCredentials (what deleting it in Entra does).
+    const spare = await g.send('POST', `/applications/${created.body.id}/addPassword`, { passwordCredential: { displayName: 'spare' } });
+    const removed = await g.send('POST', `/applications/${created.body.id}/removePassword`, { keyId: spare.body.keyId });
+    assert.equal(removed.status, 204, JSON.stringify(removed.body));
+    assert.equal(removed.body, undefined);
+    const left = await g.get(`/applications/${created.body.id}?$select=passwordCredentials`);
+    assert.deepEqual(left.body.passwordCredentials.map((c: { keyId: string }) => c.keyId), [secret.body.keyId]);
+
     // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
     const sp = await g.send('POST', '/servicePrincipals', { appId: created.body.appId });
     assert.equal(sp.status, 201, JSON.stringify(sp.body));

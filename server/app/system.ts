@@ -28,6 +28,7 @@ import { replyAddressOf } from '../modules/connect/connect.reply.fns.ts';
 import { createConnectWizard } from '../modules/connect/connect.wizard.ts';
 import { registerConnectWizardRoutes } from '../modules/connect/connect.wizard.routes.ts';
 import { createConnectSetup } from '../modules/connect/connect.setup.ts';
+import { createSetupRunsRepo } from '../modules/connect/connect.setup.repo.ts';
 import { registerConnectSetupRoutes } from '../modules/connect/connect.setup.routes.ts';
 import { createGraphClient } from '../modules/microsoft/graph.client.ts';
 import { createIdentityClient } from '../modules/microsoft/identity.client.ts';
@@ -178,7 +179,7 @@ function buildServices(deps: {
     checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
   });
   const setup = createConnectSetup({
-    db, repo: connectRepo, signup, connect, audit, identity, graph, credentials, clock, logger, sealKey,
+    db, repo: connectRepo, runs: createSetupRunsRepo(), signup, connect, audit, identity, graph, credentials, clock, logger, sealKey,
     setupApp: deps.microsoft.setupApp,
     redirectUri: `${deps.publicUrl}/api/connect/setup/callback`,
     replyAddress,

@@ -204,6 +204,21 @@ export interface PreflightRunsTable {
   all_required_passed: boolean;
 }
 
+/** One run of "Set up Microsoft for me" (server/modules/connect/connect.setup*.ts), written while it runs. */
+export interface MicrosoftSetupRunsTable {
+  id: Generated<string>;
+  /** Order of the runs (the business clock may show two at the same instant). */
+  seq: Generated<number>;
+  partner_id: string;
+  status: 'running' | 'completed' | 'refused' | 'interrupted';
+  actions: ColumnType<unknown[], string | undefined, string>;
+  refusal: ColumnType<{ message: string; fix: string } | null, string | null | undefined, string | null>;
+  app_id: string | null;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
 export interface PartnerAttentionTable {
   id: Generated<string>;
   partner_id: string;
@@ -263,6 +278,7 @@ export interface Database {
   microsoft_connections: MicrosoftConnectionsTable;
   oauth_sign_ins: OAuthSignInsTable;
   preflight_runs: PreflightRunsTable;
+  microsoft_setup_runs: MicrosoftSetupRunsTable;
   credentials: CredentialsTable;
   customers: CustomersTable;
   gdap_reads: GdapReadsTable;

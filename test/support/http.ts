@@ -17,6 +17,13 @@ export class Browser {
     return this.cookies.get(name);
   }
 
+  /** The same browser (its cookies) talking to another server, e.g. the one started after a restart. */
+  at(baseUrl: string): Browser {
+    const moved = new Browser(baseUrl);
+    moved.cookies = new Map(this.cookies);
+    return moved;
+  }
+
   /** Every cookie held, e.g. to hand them to a real browser. */
   allCookies(): Array<{ name: string; value: string }> {
     return [...this.cookies].map(([name, value]) => ({ name, value }));

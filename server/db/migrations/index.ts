@@ -18,6 +18,7 @@ import * as m0030 from './0030_sign_in_lockouts.ts';
 import * as m0031 from './0031_one_usable_link.ts';
 import * as m0032 from './0032_partner_session_lifetimes.ts';
 import * as m0045 from './0045_customer_gdap.ts';
+import * as m0046 from './0046_microsoft_setup_runs.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0031_one_usable_link': m0031,
   '0032_partner_session_lifetimes': m0032,
   '0045_customer_gdap': m0045,
+  '0046_microsoft_setup_runs': m0046,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -362,6 +362,11 @@ export function createGraphClient(deps: { graphUrl: string; http: MicrosoftHttp 
       })).body;
     },
 
+    /** Deletes a client secret (application: removePassword, 204 No Content). */
+    async removePassword(token: string, objectId: string, keyId: string): Promise<void> {
+      await call(`/applications/${encodeURIComponent(objectId)}/removePassword`, 'Removing a client secret', { token, method: 'POST', body: { keyId } });
+    },
+
     /** The tenant default app management policy's restrictions on application secrets. */
     async secretPolicy(token: string): Promise<{ blocked: boolean; maxLifetime: string | null }> {
       const body = await get<{ isEnabled?: boolean; applicationRestrictions?: { passwordCredentials?: Array<{ restrictionType?: string; state?: string; maxLifetime?: string | null }> } }>(

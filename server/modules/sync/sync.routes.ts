@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
 import { checkAgainResultSchema, offboardingRequestedSchema, reconnectLinkSentSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
+import { followOverEvents } from '../../lib/event-stream.ts';
 import { z } from 'zod';
 import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { SignupService } from '../signup/signup.service.ts';
@@ -12,11 +13,6 @@ import type { SyncStatus } from './sync.status.ts';
 
 // The status page and tenant view API. Credentials: the signup session cookie of the browser that
 // connected, or the status cookie set from a status link's key (POST /api/status/access).
-
-const POLL_MS = 1000;
-const HEARTBEAT_MS = 15_000;
-const MAX_STREAM_MS = 30 * 60_000;
-const ACCESS_CHECK_MS = 5000;
 
 function statusCookie(publicUrl: string) {
   const secure = publicUrl.startsWith('https://');
@@ -132,52 +128,16 @@ export function registerSyncRoutes(
     { schema: { tags: ['status'], summary: 'Server-sent events: `status` with the same body as GET /api/status whenever it changes; ends when the import is done' } },
     async (request, reply) => {
       const partnerId = await partnerOf(request);
-      const first = await status.status(partnerId);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      raw.write('retry: 3000\n\n');
-      let closed = false;
-      request.raw.on('close', () => {
-        closed = true;
+      await followOverEvents(request, reply, {
+        event: 'status',
+        first: await status.status(partnerId),
+        read: () => status.status(partnerId),
+        settled: (view) => status.isSettled(view),
+        // A sign-out, an ended session or a closed partner ends the stream too.
+        allowed: async () => (await partnerOf(request)) === partnerId,
+        stopping: () => stopping,
+        onReadError: (error) => request.log.warn({ err: error }, 'status stream could not read the status'),
       });
-      const send = (view: unknown) => raw.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
-      let last = JSON.stringify(first);
-      send(first);
-      const startedAt = Date.now();
-      let lastWrite = Date.now();
-      let view = first;
-      let lastAccessCheck = Date.now();
-      // One small read per second per open page; the stream ends when nothing more will change.
-      while (!closed && !stopping && !status.isSettled(view) && Date.now() - startedAt < MAX_STREAM_MS) {
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        if (closed) break;
-        try {
-          // The reader's access is checked again every few seconds: a sign-out, an ended session or
-          // a closed partner ends the stream too.
-          if (Date.now() - lastAccessCheck >= ACCESS_CHECK_MS) {
-            lastAccessCheck = Date.now();
-            if ((await partnerOf(request).catch(() => undefined)) !== partnerId) break;
-          }
-          view = await status.status(partnerId);
-        } catch (error) {
-          request.log.warn({ err: error }, 'status stream could not read the status');
-          continue;
-        }
-        const text = JSON.stringify(view);
-        if (text !== last) {
-          last = text;
-          send(view);
-          lastWrite = Date.now();
-        } else if (Date.now() - lastWrite >= HEARTBEAT_MS) {
-          raw.write(': heartbeat\n\n');
-          lastWrite = Date.now();
-        }
-      }
-      if (!closed) {
-        raw.write('event: end\ndata: {}\n\n');
-        raw.end();
-      }
     },
   );
 

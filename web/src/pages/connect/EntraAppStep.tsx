@@ -118,7 +118,7 @@ export function EntraAppStep({ actions }: { actions: WizardActions }) {
           <BusyStatus busy={isSubmitting}>Checking with Microsoft…</BusyStatus>
         </div>
       </FormShell>
-      {changing ? null : <SetupPanel />}
+      {changing ? null : <SetupPanel onContinue={() => void actions.reload()} />}
     </>
   );
 }

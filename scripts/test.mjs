@@ -5,11 +5,12 @@
 // web/src/ and emulator/ (not emulator/test/) whose name does not end in .int.test.ts. A unit test
 // needs no database, HTTP server, emulator, child process or browser; a file that does is named
 // *.int.test.ts, and --unit refuses to run a unit-named file that reaches for one of them.
-// Without --unit the unit files still run together in one process, then every other file in a
-// process of its own, the longest first (as measured by the last run here: .tmp/test-durations.json).
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Without --unit the unit files still run together in one process, and every other file runs in
+// one of a few worker processes, the longest first (as measured by the last run here:
+// .tmp/test-durations.json).
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 const roots = ['server', 'contracts', 'emulator', 'web/src', 'test'];
@@ -44,37 +45,109 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const unitRun = (unitFiles) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')], { stdio: 'inherit' }).status ?? 1;
-if (unit) process.exit(unitRun(files));
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? '2');
+const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
+if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 
-// Unit tests share one process: starting a process (and the TypeScript loader) per file costs more
-// than the tests themselves. The other files run a process each, two at a time by default, the
-// longest first, so the run does not end waiting for one long file started last.
+// The other files are handed out, the longest first, to `concurrency` worker processes that import
+// them one after another (scripts/test-worker.mjs): starting a process, the TypeScript loader and
+// the server's modules costs seconds, and a process that has run a few tests runs the next ones on
+// warm code. TEST_ISOLATION=process runs a process per file instead (node --test), to rule out one
+// file disturbing another. The unit files run together in a process of their own alongside.
 const unitFiles = files.filter(isUnit);
 const otherFiles = files.filter((f) => !isUnit(f));
-let status = unitFiles.length > 0 ? unitRun(unitFiles) : 0;
-if (otherFiles.length > 0) {
-  const durationsFile = join('.tmp', 'test-durations.json');
-  let measured = {};
-  try { measured = JSON.parse(readFileSync(durationsFile, 'utf8')); } catch { /* no earlier run here */ }
-  // Never measured here (a fresh checkout, CI): browser journeys are the longest, then the larger files.
-  const estimate = (f) => measured[f] ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
-  const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
-  const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-  mkdirSync('.tmp', { recursive: true });
-  const result = spawnSync(process.execPath, [
-    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
-    `--test-reporter=${reporter}`, '--test-reporter-destination=stdout',
-    `--test-reporter=${pathToFileURL(join('scripts', 'test-durations.mjs')).href}`, `--test-reporter-destination=${durationsFile}.new`,
-    ...ordered,
-  ], { stdio: 'inherit' });
-  try {
-    const latest = JSON.parse(readFileSync(`${durationsFile}.new`, 'utf8'));
-    writeFileSync(durationsFile, JSON.stringify({ ...measured, ...latest }, null, 1));
-    rmSync(`${durationsFile}.new`);
-  } catch { /* the run ended before its reporter wrote */ }
-  if (status === 0) status = result.status ?? 1;
+const durationsFile = join('.tmp', 'test-durations.json');
+let measured = {};
+try { measured = JSON.parse(readFileSync(durationsFile, 'utf8')); } catch { /* no earlier run here */ }
+// Never measured here (a fresh checkout, CI): browser journeys are the longest, then the larger files.
+const estimate = (f) => measured[f] ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
+const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
+const started = Date.now();
+
+if (process.env.TEST_ISOLATION === 'process') {
+  let status = unitFiles.length > 0 ? spawnSync(process.execPath, unitArgs(unitFiles), { stdio: 'inherit' }).status ?? 1 : 0;
+  if (ordered.length > 0) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...ordered], { stdio: 'inherit' });
+    if (status === 0) status = result.status ?? 1;
+  }
+  process.exit(status);
 }
-process.exit(status);
+
+const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
+const failedFiles = [];
+const durations = {};
+const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+const done = /\[test file done\] (\S+)/;
+
+/** Runs a process, printing its output in blocks: one per test file (or all of it at the end). */
+function runProcess(args, { onFile, onMessage } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...color } });
+    let block = [];
+    let partial = '';
+    let fileStarted = Date.now();
+    let filesDone = 0;
+    let exitTimer;
+    const flush = () => {
+      if (block.length > 0) process.stdout.write(`${block.join('\n')}\n`);
+      block = [];
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+        const file = done.exec(plain)?.[1];
+        if (file) {
+          filesDone++;
+          const ms = Date.now() - fileStarted;
+          durations[file] = ms;
+          if (block.some((l) => /^\s*(✖|not ok)/.test(l.replace(/\x1b\[[0-9;]*m/g, '')))) failedFiles.push(file);
+          block.push(`── ${file} (${(ms / 1000).toFixed(1)} s)`);
+          flush();
+          fileStarted = Date.now();
+          onFile?.(file);
+          continue;
+        }
+        const summary = /^[ℹ#] (tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(plain);
+        if (summary) {
+          // Each file's end marker is a passing test of its own: not counted.
+          totals[summary[1]] += Number(summary[2]) - (summary[1] === 'tests' || summary[1] === 'pass' ? filesDone : 0);
+          continue;
+        }
+        if (/^[ℹ#] (suites|duration_ms) /.test(plain)) continue;
+        block.push(line);
+      }
+    });
+    child.on('message', (message) => onMessage?.(child, message));
+    child.on('disconnect', () => {
+      // Its last file is done: the process ends once nothing is left open.
+      exitTimer = setTimeout(() => {
+        block.push(`✖ a test worker did not exit 60 s after its last file: a test file left something open (a server, a timer, a connection). TEST_ISOLATION=process tells which.`);
+        child.kill('SIGKILL');
+      }, 60_000);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(exitTimer);
+      if (partial) block.push(partial);
+      flush();
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+const queue = [...ordered];
+const runs = [];
+if (unitFiles.length > 0) runs.push(runProcess(['--test-reporter=spec', ...unitArgs(unitFiles)]));
+const worker = join('scripts', 'test-worker.mjs');
+for (let i = 0; i < Math.min(concurrency, queue.length); i++) {
+  runs.push(runProcess(['--import', 'tsx', '--test-reporter=spec', worker], { onMessage: (child) => child.send(queue.shift() ?? '') }));
+}
+const codes = await Promise.all(runs);
+mkdirSync('.tmp', { recursive: true });
+writeFileSync(durationsFile, JSON.stringify({ ...measured, ...durations }, null, 1));
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`\n${files.length} files in ${seconds} s: ${totals.tests} tests, ${totals.pass} passed, ${totals.fail} failed, ${totals.cancelled} cancelled, ${totals.skipped} skipped, ${totals.todo} todo`);
+if (failedFiles.length > 0) console.log(`✖ failing files:\n  ${failedFiles.join('\n  ')}`);
+process.exit(codes.some((code) => code !== 0) ? 1 : 0);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../emulator/index.ts';
+import { startEmulator, type ScenarioTenant } from '../emulator/index.ts';
 import { startSystem } from '../server/app/system.ts';
 import { loadConfig } from '../server/config/config.ts';
 import { createTestDatabase, type Backend } from '../test/support/database.ts';
@@ -29,9 +29,6 @@ function percentile(values: number[], p: number): number {
 
 async function main() {
   const emulator = await startEmulator({ scenario: 'large-partner' });
-  const tenant = emulator.scenario.tenants[0]!;
-  tenant.partnerCenter.maxPageSize = pageSize;
-  emulator.patch({ op: 'setThrottle', budget: perMinute * 3, windowSeconds: 60 });
   // PGlite as the demo runs it: a data folder on disk opened by the app itself (its memory
   // settings, initdb in a child process), not the in-memory copy tests use.
   const dataDir = mkdtempSync(join(tmpdir(), 'totalone-bench-sync-'));
@@ -58,10 +55,17 @@ async function main() {
     limits: generousLimits,
     webDist: '/nonexistent-web-dist',
   });
-  emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: tenant.partnerCenter.webAppId });
+  // The partner's own tenant: 100,000 customers, Partner Center's page size and a throttle above our limit.
+  const tenantSetup = {
+    scenario: 'large-partner',
+    prepare: (tenant: ScenarioTenant) => {
+      tenant.partnerCenter.maxPageSize = pageSize;
+    },
+    patches: [{ op: 'setThrottle', budget: perMinute * 3, windowSeconds: 60 } as const],
+  };
   try {
     console.log(`Customer sync benchmark: ${backend}, ${emulator.facts.partnerCenter.customerCount.toLocaleString('en-US')} customers, pages of ${pageSize}, limit ${perMinute} requests/min, Node ${process.version}`);
-    const { partner, browser } = await connectPartner(system as unknown as TestSystem, emulator);
+    const { partner, browser } = await connectPartner(system as unknown as TestSystem, emulator, tenantSetup);
     const db = system.database.db;
     const run = await waitFor(
       'the import to finish',

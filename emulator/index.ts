@@ -10,9 +10,9 @@ import { startKeyVault, type KeyVaultListener } from './key-vault/server.ts';
 import { buildScenario } from './scenarios/index.ts';
 import { parseScenario } from './scenarios/schema.ts';
 import { applyPatch, type PatchOperation, type PatchResult } from './scenarios/patch.ts';
-import type { Scenario } from './scenarios/types.ts';
+import type { Scenario, ScenarioTenant } from './scenarios/types.ts';
 import { buildServer } from './server.ts';
-import { createState, resetState, type EventLogEntry, type RequestLogEntry, type TokenLogEntry } from './state.ts';
+import { createState, logEvent, resetState, type EventLogEntry, type RequestLogEntry, type TokenLogEntry } from './state.ts';
 
 export type * from './scenarios/types.ts';
 export type { PatchOperation, PatchResult } from './scenarios/patch.ts';
@@ -95,6 +95,12 @@ export interface Emulator {
   /** Back to the loaded scenario; forgets sessions, tokens, logs, throttle windows and the clock offset. */
   reset(): void;
   patch(...operations: PatchOperation[]): PatchResult[];
+  /**
+   * Another partner organization's tenant joins the running world (build it with
+   * `buildScenarioTenant`): kept by `reset()`, dropped by `loadScenario`. Answers its facts.
+   * Its id and domains must be new to the world.
+   */
+  addTenant(tenant: ScenarioTenant): TenantFacts;
   advanceClock(seconds: number): void;
   /**
    * Test control: the next request with this method whose path matches waits (as behind a slow
@@ -194,6 +200,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     loadScenario: (s, given) => controls.load(s, given),
     reset: () => controls.reset(),
     patch: (...ops) => controls.patch(...ops),
+    addTenant(tenant) {
+      const taken = new Set(state.scenario.tenants.flatMap((t) => [t.id, ...t.domains.map((d) => d.toLowerCase())]));
+      const clash = [tenant.id, ...tenant.domains.map((d) => d.toLowerCase())].find((key) => taken.has(key));
+      if (clash) throw new Error(`The running scenario already has a tenant with ${clash}`);
+      state.scenario.tenants.push(structuredClone(tenant));
+      state.loaded.tenants.push(structuredClone(tenant));
+      logEvent(state, 'scenario.tenant_added', { domains: tenant.domains }, tenant.id);
+      return tenantFacts(tenant);
+    },
     advanceClock: (seconds) => controls.advanceClock(seconds),
     hold(method, path) {
       let arrived!: () => void;

@@ -165,4 +165,23 @@ describe('multi-partner scenarios', () => {
     e.loadScenario('ready');
     assert.ok(await appToken(e));
   });
+
+  it('another partner tenant joins the running world: its own sign-in and customers, kept by reset, gone with the next scenario', async () => {
+    const now = e.now();
+    const added = e.addTenant(buildScenarioTenant('ready', { now, seed: 'northwind', domainPrefix: 'northwind', customerCount: 2 }));
+    assert.equal(added.domain, 'northwind.onmicrosoft.com');
+    assert.deepEqual(e.allFacts.map((f) => f.domain), ['contoso.onmicrosoft.com', 'northwind.onmicrosoft.com']);
+    assert.throws(() => e.addTenant(buildScenarioTenant('ready', { now, seed: 'other', domainPrefix: 'northwind' })), /already has a tenant with northwind\.onmicrosoft\.com/);
+    const token = await postForm(`${e.baseUrl}/northwind.onmicrosoft.com/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: added.partnerCenter.webAppId, client_secret: added.partnerCenter.webAppSecret!, scope: 'https://api.partnercenter.microsoft.com/.default' });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal((await getJson(`${e.baseUrl}/v1/customers`, bearer(token.body.access_token))).body.items.length, 2);
+    // A patch names the tenant it changes; the first tenant is untouched.
+    e.patch({ op: 'setCustomers', count: 5, tenantId: added.tenantId });
+    assert.equal(e.allFacts[1]!.partnerCenter.customerCount, 5);
+    assert.equal(e.allFacts[0]!.partnerCenter.customerCount, 250);
+    e.reset();
+    assert.equal(e.allFacts[1]!.partnerCenter.customerCount, 2, 'reset restores the tenant as it joined');
+    e.loadScenario('ready');
+    assert.equal(e.allFacts.length, 1);
+  });
 });

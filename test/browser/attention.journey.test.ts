@@ -20,7 +20,6 @@ describe('browser journey: a finding on the status page, fixed with "Check again
     const clock = manualClock(new Date());
     emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
     system = await startTestSystem('pglite', { emulator, clock, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     chromium = await launchChromium();
   });
   after(async () => {
@@ -30,9 +29,9 @@ describe('browser journey: a finding on the status page, fixed with "Check again
   });
 
   it('shows the finding and its fix from the email link; check again resumes the import after the fix', { timeout: 180_000 }, async () => {
-    const { partner, email } = await connectPartner(system, emulator);
+    const { partner, email, tenant } = await connectPartner(system, emulator);
     await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
-    emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: '2020-01-01T00:00:00Z' });
+    tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: '2020-01-01T00:00:00Z' });
     system.clock.advance(2 * 3_600_000);
     await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
     assert.equal(await partnerState(system, partner.id), 'needs_attention');
@@ -56,7 +55,7 @@ describe('browser journey: a finding on the status page, fixed with "Check again
     await page.getByRole('status').filter({ hasText: /Not fixed yet/ }).waitFor();
     await screenshot(page, 'attention-02-not-fixed');
 
-    emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * 86_400_000).toISOString() });
+    tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * 86_400_000).toISOString() });
     await page.getByRole('button', { name: 'Check again' }).click();
     await page.getByRole('status').filter({ hasText: /Fixed/ }).waitFor();
     await page.getByRole('heading', { name: /is ready/ }).waitFor({ timeout: 90_000 });

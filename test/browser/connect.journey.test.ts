@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, expectFitsPhone, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
-import { entraAppInput, partnerCenterAppInput, webAppSecretEnd } from '../support/connect.ts';
+import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { newTenant } from '../support/journeys.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 3 as a partner lives it, in Chromium, against the Microsoft emulator (scenario `ready`):
@@ -21,7 +22,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     emulator = await startEmulator({ scenario: 'ready' });
     // TEST_WEB_DIST: a build made elsewhere (e.g. while web/ holds someone's unfinished work).
     system = await startTestSystem('pglite', { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     chromium = await launchChromium();
   });
   after(async () => {
@@ -30,12 +30,14 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await emulator?.close();
   });
 
-  /** Step 1 over HTTP (sign up, verify), then the signup link opened in the page and Start pressed. */
-  async function startConnect(page: Page, entraDomain?: string) {
-    const request = signupRequest(entraDomain ? { company: { entraDomain } } : {});
+  /**
+   * Step 1 over HTTP (sign up with the domain of the company's own tenant, set up as `scenario`,
+   * verify), then the signup link opened in the page and Start pressed.
+   */
+  async function startConnect(page: Page, scenario = 'ready') {
+    const tenant = newTenant(system, { scenario });
+    const request = signupRequest({ company: { entraDomain: tenant.facts.domain } });
     const email = request.primaryContact.email;
-    // The company's domain is one of its tenant's verified domains.
-    emulator.patch({ op: 'addDomain', name: request.company.entraDomain });
     const http = new Browser(system.url!);
     assert.equal((await http.post('/api/signups', request)).status, 202);
     const verification = await system.catcher!.waitFor((m) => m.to.includes(email) && /Confirm your email/.test(m.subject), 20_000);
@@ -44,7 +46,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.goto(`${system.url}/signup-link#token=${linkToken(linkMail.text, 'signup-link')}`);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(`${system.url}/connect`);
-    return request;
+    return { request, tenant };
   }
 
   /** The heading of the step on screen, which has focus after each step change. */
@@ -73,14 +75,14 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByRole('button', { name: 'Accept' }).click();
   }
 
-  async function enterEntraApp(page: Page, input = entraAppInput(emulator)) {
+  async function enterEntraApp(page: Page, tenant: PartnerTenant, input = entraAppInput(tenant)) {
     await page.getByLabel('Tenant').fill(input.tenant);
     await page.getByLabel('Web App Client ID').fill(input.clientId);
     await page.getByLabel('Client secret').fill(input.clientSecret);
     await page.getByRole('button', { name: 'Check and continue' }).click();
   }
 
-  async function enterPartnerCenterApp(page: Page, input = partnerCenterAppInput(emulator)) {
+  async function enterPartnerCenterApp(page: Page, tenant: PartnerTenant, input = partnerCenterAppInput(tenant)) {
     await page.getByLabel('Web App ID').fill(input.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(input.webAppSecret);
     await page.getByLabel('Native App ID').fill(input.nativeAppId);
@@ -88,8 +90,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   }
 
   /** Microsoft's pages (the emulator): user name and password, the authenticator code if asked, consent. */
-  async function signInAtMicrosoft(page: Page, options: { totp?: () => string; shots?: boolean } = {}) {
-    const facts = emulator.facts;
+  async function signInAtMicrosoft(page: Page, tenant: PartnerTenant, options: { totp?: () => string; shots?: boolean } = {}) {
+    const facts = tenant.facts;
     await page.waitForURL((url) => url.origin === new URL(emulator.baseUrl).origin, { timeout: 20_000 });
     await page.getByLabel('Email or username').fill(facts.serviceAccount.upn);
     await page.getByLabel('Password').fill(facts.serviceAccount.password);
@@ -115,8 +117,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   it('walks from the signup link to a completed connection, every step accessible', { timeout: 180_000 }, async () => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const facts = emulator.facts;
-    const request = await startConnect(page, facts.domain);
+    const { request, tenant } = await startConnect(page);
+    const facts = tenant.facts;
     const phone = phoneWidthCheck();
 
     // 1. Terms: both documents in full, their versions, one checkbox.
@@ -147,7 +149,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await screenshot(page, 'connect-02-entra-app');
     await phone.check(page, 'entra app', { screenshot: 'connect-02-entra-app-390px' });
     assert.equal(await page.locator('.wizard__panel .eyebrow').first().textContent(), 'Step 3.2 of 3.5');
-    const entra = entraAppInput(emulator);
+    const entra = entraAppInput(tenant);
     await page.getByLabel('Tenant').fill(entra.tenant);
     await page.getByLabel('Web App Client ID').fill(entra.clientId);
     const secret = page.getByLabel('Client secret');
@@ -185,7 +187,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.getByLabel('Client secret').inputValue(), '');
     await page.getByRole('button', { name: 'Keep the current app' }).click();
     await expectFocused(page, 'Partner Center app');
-    const pc = partnerCenterAppInput(emulator);
+    const pc = partnerCenterAppInput(tenant);
     await page.getByLabel('Web App ID').fill(pc.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(pc.webAppSecret);
     // The expiry is left empty: the wizard reads it from Microsoft and shows it to confirm.
@@ -198,7 +200,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await expectAccessible(page, 'sign in');
     await screenshot(page, 'connect-04-sign-in');
     await phone.check(page, 'sign in', { screenshot: 'connect-04-sign-in-390px' });
-    const secretEnd = webAppSecretEnd(emulator);
+    const secretEnd = webAppSecretEnd(tenant);
     const shownEnd = await page.evaluate((day) => new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`)), secretEnd);
     assert.ok((await page.locator('.accepted').last().innerText()).includes(`expires ${shownEnd}`), `Microsoft\u2019s expiry date (${shownEnd}) is shown to confirm`);
     // The Partner Center app can be reopened too; the date is read again with the secret.
@@ -216,7 +218,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await assertEventually(() => signInButton.isEnabled(), 'the sign-in button is usable again');
     await signInButton.click();
 
-    await signInAtMicrosoft(page, { totp: () => emulator.totp(), shots: true });
+    await signInAtMicrosoft(page, tenant, { totp: () => tenant.totp(), shots: true });
 
     // 5. Back on /connect: the checklist, all required checks green.
     await stepHeading(page, 'Checks');
@@ -264,7 +266,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   it('says so next to the field when a secret ID is pasted as the secret (keyboard only)', { timeout: 90_000 }, async () => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await startConnect(page);
+    const { tenant } = await startConnect(page);
     await stepHeading(page, 'Terms of Use and Privacy Policy');
     // Keyboard only: tick the box with Space, Tab to Accept, Enter.
     await page.getByLabel('I accept the Terms of Use and the Privacy Policy').focus();
@@ -275,8 +277,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await stepHeading(page, 'Entra app');
     await expectFocused(page, 'Entra app');
 
-    const entra = entraAppInput(emulator);
-    for (const value of [entra.tenant, entra.clientId, emulator.facts.totalOneApp.secretKeyId!]) {
+    const entra = entraAppInput(tenant);
+    for (const value of [entra.tenant, entra.clientId, tenant.facts.totalOneApp.secretKeyId!]) {
       // Tab to the form's next field: the "where to find" box and the set-up offer come first in the tab order.
       for (let presses = 0; presses < 20; presses++) {
         await page.keyboard.press('Tab');
@@ -349,154 +351,136 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   });
 
   it('reply address missing: the sign-in is refused with the address and the fix; after the fix, the same session signs in and completes (keyboard)', { timeout: 150_000 }, async () => {
-    emulator.loadScenario(listScenarios().some((s) => s.name === 'reply-address-missing') ? 'reply-address-missing' : 'ready');
-    try {
-      const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
-      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.url! });
-      const page = await context.newPage();
-      await startConnect(page);
-      await acceptTermsInPage(page);
-      await stepHeading(page, 'Entra app');
-      await enterEntraApp(page);
-      await stepHeading(page, 'Partner Center app');
+    const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.url! });
+    const page = await context.newPage();
+    const { tenant } = await startConnect(page, listScenarios().some((s) => s.name === 'reply-address-missing') ? 'reply-address-missing' : 'ready');
+    await acceptTermsInPage(page);
+    await stepHeading(page, 'Entra app');
+    await enterEntraApp(page, tenant);
+    await stepHeading(page, 'Partner Center app');
 
-      // The Partner Center step shows the exact address, where it goes, and copies it.
-      const shown = page.getByLabel('Reply address', { exact: true });
-      assert.equal(await shown.inputValue(), replyAddress);
-      assert.match(await page.locator('#field-replyAddress-hint').innerText(), /App registrations > All applications > the Partner Center web app > Authentication > Add a platform > Web/);
-      await page.getByRole('button', { name: 'Copy the reply address' }).click();
-      await page.getByText('Copied.').waitFor();
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), replyAddress);
-      await expectAccessible(page, 'partner center app with the reply address');
-      await expectFitsPhone(page, 'partner center app with the reply address');
-      await screenshot(page, 'connect-03b-reply-address');
-      await enterPartnerCenterApp(page);
+    // The Partner Center step shows the exact address, where it goes, and copies it.
+    const shown = page.getByLabel('Reply address', { exact: true });
+    assert.equal(await shown.inputValue(), replyAddress);
+    assert.match(await page.locator('#field-replyAddress-hint').innerText(), /App registrations > All applications > the Partner Center web app > Authentication > Add a platform > Web/);
+    await page.getByRole('button', { name: 'Copy the reply address' }).click();
+    await page.getByText('Copied.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), replyAddress);
+    await expectAccessible(page, 'partner center app with the reply address');
+    await expectFitsPhone(page, 'partner center app with the reply address');
+    await screenshot(page, 'connect-03b-reply-address');
+    await enterPartnerCenterApp(page, tenant);
 
-      // Sign in, by keyboard: refused before Microsoft, answered at the reply address.
-      await stepHeading(page, 'Sign in with Microsoft');
-      const signInButton = page.getByRole('button', { name: 'Sign in with Microsoft' });
-      await signInButton.focus();
-      await page.keyboard.press('Enter');
-      const alert = page.getByRole('alert').filter({ hasText: 'Register the reply address first' });
-      await alert.waitFor();
-      assert.equal(new URL(page.url()).origin, system.url, 'the browser stayed with TotalOne');
-      const error = page.locator('#field-replyAddress-error');
-      assert.ok((await error.innerText()).includes(replyAddress));
-      assert.match(await error.innerText(), /Authentication/);
-      assert.equal(await page.getByLabel('Reply address', { exact: true }).getAttribute('aria-invalid'), 'true');
-      await assertEventually(async () => page.evaluate(() => document.activeElement?.classList.contains('reply-address') ?? false), 'the reply address with its fix has focus');
-      // From there the keyboard reaches the address, its copy button and the sign-in button again.
-      await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-replyAddress');
-      await page.keyboard.press('Tab');
-      assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Copy/);
-      await expectAccessible(page, 'sign-in refused: reply address missing');
-      await expectFitsPhone(page, 'sign-in refused: reply address missing');
-      await screenshot(page, 'connect-04b-reply-address-missing');
+    // Sign in, by keyboard: refused before Microsoft, answered at the reply address.
+    await stepHeading(page, 'Sign in with Microsoft');
+    const signInButton = page.getByRole('button', { name: 'Sign in with Microsoft' });
+    await signInButton.focus();
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert').filter({ hasText: 'Register the reply address first' });
+    await alert.waitFor();
+    assert.equal(new URL(page.url()).origin, system.url, 'the browser stayed with TotalOne');
+    const error = page.locator('#field-replyAddress-error');
+    assert.ok((await error.innerText()).includes(replyAddress));
+    assert.match(await error.innerText(), /Authentication/);
+    assert.equal(await page.getByLabel('Reply address', { exact: true }).getAttribute('aria-invalid'), 'true');
+    await assertEventually(async () => page.evaluate(() => document.activeElement?.classList.contains('reply-address') ?? false), 'the reply address with its fix has focus');
+    // From there the keyboard reaches the address, its copy button and the sign-in button again.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-replyAddress');
+    await page.keyboard.press('Tab');
+    assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Copy/);
+    await expectAccessible(page, 'sign-in refused: reply address missing');
+    await expectFitsPhone(page, 'sign-in refused: reply address missing');
+    await screenshot(page, 'connect-04b-reply-address-missing');
 
-      // The partner registers the address on the web app (the emulator's admin API), then signs in again.
-      const fixed = await fetch(`${emulator.baseUrl}/_emulator/scenario/patch`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ op: 'addRedirectUri', uri: replyAddress, appId: emulator.facts.partnerCenter.webAppId }),
-      });
-      assert.equal(fixed.status, 200);
-      await signInButton.focus();
-      await page.keyboard.press('Enter');
-      await signInAtMicrosoft(page, { totp: () => emulator.totp() });
-      await stepHeading(page, 'Checks');
-      await assertEventually(async () => /All \d+ required checks passed/.test(await page.locator('.checks-summary').innerText().catch(() => '')), 'the checks passed', 30_000);
-      await page.getByRole('button', { name: 'Complete the connection' }).click();
-      await stepHeading(page, 'Your Microsoft tenant is connected');
-      await context.close();
-    } finally {
-      emulator.loadScenario('ready');
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
-    }
+    // The partner registers the address on the web app (the emulator's admin API), then signs in again.
+    const fixed = await fetch(`${emulator.baseUrl}/_emulator/scenario/patch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ op: 'addRedirectUri', uri: replyAddress, appId: tenant.facts.partnerCenter.webAppId, tenantId: tenant.id }),
+    });
+    assert.equal(fixed.status, 200);
+    await signInButton.focus();
+    await page.keyboard.press('Enter');
+    await signInAtMicrosoft(page, tenant, { totp: () => tenant.totp() });
+    await stepHeading(page, 'Checks');
+    await assertEventually(async () => /All \d+ required checks passed/.test(await page.locator('.checks-summary').innerText().catch(() => '')), 'the checks passed', 30_000);
+    await page.getByRole('button', { name: 'Complete the connection' }).click();
+    await stepHeading(page, 'Your Microsoft tenant is connected');
+    await context.close();
   });
 
   it('not-admin-agent: the failed check says how to fix it; after the fix, a re-run turns it green', { timeout: 120_000 }, async () => {
-    emulator.loadScenario('not-admin-agent');
-    try {
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
-      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      await startConnect(page);
-      await acceptTermsInPage(page);
-      await stepHeading(page, 'Entra app');
-      await enterEntraApp(page);
-      await stepHeading(page, 'Partner Center app');
-      await enterPartnerCenterApp(page);
-      await stepHeading(page, 'Sign in with Microsoft');
-      await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
-      await signInAtMicrosoft(page, { totp: () => emulator.totp() });
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const { tenant } = await startConnect(page, 'not-admin-agent');
+    await acceptTermsInPage(page);
+    await stepHeading(page, 'Entra app');
+    await enterEntraApp(page, tenant);
+    await stepHeading(page, 'Partner Center app');
+    await enterPartnerCenterApp(page, tenant);
+    await stepHeading(page, 'Sign in with Microsoft');
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    await signInAtMicrosoft(page, tenant, { totp: () => tenant.totp() });
 
-      await stepHeading(page, 'Checks');
-      const membership = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: /Service account is a member of AdminAgents/ }) });
-      assert.match(await membership.locator('.check__status').innerText(), /Failed/i);
-      assert.match(await membership.locator('.check__fix').innerText(), /How to fix:.*Admin agent/s);
-      // Partner Center refuses an account without the Admin agent role (403), so its own check fails too.
-      assert.match(await page.locator('.checks-summary').innerText(), /\d+ of \d+ required checks passed, 3 failed \(1 of them optional\)/, await page.locator('ul.checks').innerText());
-      const complete = page.getByRole('button', { name: 'Complete the connection' });
-      assert.equal(await complete.isDisabled(), true);
-      assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);
-      await expectAccessible(page, 'a failed check');
-      await expectFitsPhone(page, 'a failed check');
-      await screenshot(page, 'connect-12-failed-check');
+    await stepHeading(page, 'Checks');
+    const membership = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: /Service account is a member of AdminAgents/ }) });
+    assert.match(await membership.locator('.check__status').innerText(), /Failed/i);
+    assert.match(await membership.locator('.check__fix').innerText(), /How to fix:.*Admin agent/s);
+    // Partner Center refuses an account without the Admin agent role (403), so its own check fails too.
+    assert.match(await page.locator('.checks-summary').innerText(), /\d+ of \d+ required checks passed, 3 failed \(1 of them optional\)/, await page.locator('ul.checks').innerText());
+    const complete = page.getByRole('button', { name: 'Complete the connection' });
+    assert.equal(await complete.isDisabled(), true);
+    assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);
+    await expectAccessible(page, 'a failed check');
+    await expectFitsPhone(page, 'a failed check');
+    await screenshot(page, 'connect-12-failed-check');
 
-      // "Fix it for me": TotalOne makes the membership change in the directory itself.
-      await membership.getByRole('button', { name: 'Add it to AdminAgents for me' }).click();
-      await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
-      await expectAccessible(page, 'after the fix');
-      await expectFitsPhone(page, 'after the fix');
-      assert.equal(await complete.isEnabled(), true);
-      await context.close();
-    } finally {
-      emulator.loadScenario('ready');
-    }
+    // "Fix it for me": TotalOne makes the membership change in the directory itself.
+    await membership.getByRole('button', { name: 'Add it to AdminAgents for me' }).click();
+    await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
+    await expectAccessible(page, 'after the fix');
+    await expectFitsPhone(page, 'after the fix');
+    assert.equal(await complete.isEnabled(), true);
+    await context.close();
   });
 
   it('no-mfa: the refused sign-in is shown with its fix; after MFA is enforced, signing in again reaches the checks', { timeout: 120_000 }, async () => {
-    emulator.loadScenario('no-mfa');
-    try {
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
-      const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      await startConnect(page);
-      await acceptTermsInPage(page);
-      await stepHeading(page, 'Entra app');
-      await enterEntraApp(page);
-      await stepHeading(page, 'Partner Center app');
-      await enterPartnerCenterApp(page);
-      await stepHeading(page, 'Sign in with Microsoft');
-      await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
-      await signInAtMicrosoft(page);
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const { tenant } = await startConnect(page, 'no-mfa');
+    await acceptTermsInPage(page);
+    await stepHeading(page, 'Entra app');
+    await enterEntraApp(page, tenant);
+    await stepHeading(page, 'Partner Center app');
+    await enterPartnerCenterApp(page, tenant);
+    await stepHeading(page, 'Sign in with Microsoft');
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    await signInAtMicrosoft(page, tenant);
 
-      // Back on the sign-in step: what went wrong, first and focused, and the way to try again.
-      await stepHeading(page, 'Sign in with Microsoft');
-      const alert = page.getByRole('alert').filter({ hasText: 'multi-factor authentication' });
-      await alert.waitFor();
-      // Asked for MFA (amr_values=mfa), an account without a method must register one (AADSTS50079).
-      assert.match(await alert.innerText(), /register a multi-factor authentication method/);
-      assert.match(await alert.innerText(), /AADSTS50079/);
-      await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
-      await expectAccessible(page, 'sign-in refused');
-      await expectFitsPhone(page, 'sign-in refused');
-      await screenshot(page, 'connect-11-sign-in-without-mfa');
+    // Back on the sign-in step: what went wrong, first and focused, and the way to try again.
+    await stepHeading(page, 'Sign in with Microsoft');
+    const alert = page.getByRole('alert').filter({ hasText: 'multi-factor authentication' });
+    await alert.waitFor();
+    // Asked for MFA (amr_values=mfa), an account without a method must register one (AADSTS50079).
+    assert.match(await alert.innerText(), /register a multi-factor authentication method/);
+    assert.match(await alert.innerText(), /AADSTS50079/);
+    await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
+    await expectAccessible(page, 'sign-in refused');
+    await expectFitsPhone(page, 'sign-in refused');
+    await screenshot(page, 'connect-11-sign-in-without-mfa');
 
-      const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-      emulator.patch({ op: 'setMfa', method: 'totp', secret }, { op: 'setConditionalAccess', requireMfa: true });
-      await page.getByRole('button', { name: 'Sign in with Microsoft again' }).click();
-      await signInAtMicrosoft(page, { totp: () => totpCode(secret, emulator.now()) });
-      await stepHeading(page, 'Checks');
-      const mfa = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: 'multi-factor authentication' }) });
-      assert.match(await mfa.locator('.check__status').innerText(), /Passed/i);
-      assert.equal(await page.getByRole('alert').filter({ hasText: 'AADSTS50079' }).count(), 0, 'the old error is gone');
-      await context.close();
-    } finally {
-      emulator.loadScenario('ready');
-    }
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    tenant.patch({ op: 'setMfa', method: 'totp', secret }, { op: 'setConditionalAccess', requireMfa: true });
+    await page.getByRole('button', { name: 'Sign in with Microsoft again' }).click();
+    await signInAtMicrosoft(page, tenant, { totp: () => totpCode(secret, emulator.now()) });
+    await stepHeading(page, 'Checks');
+    const mfa = page.locator('li.check').filter({ has: page.locator('.check__title', { hasText: 'multi-factor authentication' }) });
+    assert.match(await mfa.locator('.check__status').innerText(), /Passed/i);
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'AADSTS50079' }).count(), 0, 'the old error is gone');
+    await context.close();
   });
 });
 

@@ -4,7 +4,7 @@ import type { Browser as Chromium, Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
 import { expectAccessible, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
-import { partnerCenterAppInput } from '../support/connect.ts';
+import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -157,7 +157,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await phone.check(page, 'partner center app after setup');
 
     // Only the Partner Center values, then the service account's sign-in.
-    const pc = partnerCenterAppInput(emulator);
+    const pc = partnerCenterAppInput(tenantInWorld(emulator));
     await page.getByLabel('Web App ID', { exact: true }).fill(pc.webAppId);
     await page.getByLabel('Web App Secret', { exact: true }).fill(pc.webAppSecret);
     await page.getByLabel('Native App ID').fill(pc.nativeAppId);

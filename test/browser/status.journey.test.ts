@@ -19,7 +19,6 @@ describe('browser journey: status page and tenant view', () => {
     // 30% of the customers have no active GDAP relationship: the status and tenant view say which and why.
     emulator = await startEmulator({ scenario: 'gdap-partial' });
     system = await startTestSystem('pglite', { emulator, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     chromium = await launchChromium();
   });
   after(async () => {
@@ -30,8 +29,7 @@ describe('browser journey: status page and tenant view', () => {
 
   it('shows progress moving, then ready; the tenant view finds a customer; customers without admin access (GDAP) are counted and listed', { timeout: 240_000 }, async () => {
     const phone = phoneWidthCheck();
-    emulator.patch({ op: 'setCustomers', count: 5000 }, { op: 'setThrottle', budget: 1, windowSeconds: 1 });
-    const { browser } = await connectPartner(system, emulator);
+    const { browser } = await connectPartner(system, emulator, { scenario: 'gdap-partial', patches: [{ op: 'setCustomers', count: 5000 }, { op: 'setThrottle', budget: 1, windowSeconds: 1 }] });
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const url = new URL(system.url!);
     await context.addCookies([{ name: 'signup_session', value: browser.cookie('signup_session')!, domain: url.hostname, path: '/' }]);

@@ -117,11 +117,8 @@ postgres('dropped database connections (postgres)', () => {
 
   it('an import under repeated connection drops: the worker lives, takes its partner lock again and completes the run; every customer once, one "ready" email', async () => {
     const emulator = await startEmulator({ scenario: 'ready' });
-    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
-    emulator.patch({ op: 'setCustomers', count: 6000 }, { op: 'setFaults', faults: { latencyMs: 20 } });
     // The web role here (to connect the partner); the import runs in the worker process.
     const system = await startTestSystem('postgres', { emulator, roles: ['web'] });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     const admin = await adminClient(serverUrl!);
     const worker = await startChildApp({
       name: 'worker',
@@ -137,7 +134,12 @@ postgres('dropped database connections (postgres)', () => {
       }),
     });
     try {
-      const { partner, email } = await connectPartner(system, emulator);
+      const { partner, email } = await connectPartner(system, emulator, {
+        prepare: (tenant) => {
+          tenant.partnerCenter.maxPageSize = 100;
+        },
+        patches: [{ op: 'setCustomers', count: 6000 }, { op: 'setFaults', faults: { latencyMs: 20 } }],
+      });
       const db = system.database.db;
       await eventually('the import under way', async () => {
         const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).executeTakeFirst();

@@ -27,7 +27,6 @@ for (const backend of testBackends()) {
       const clock = manualClock(new Date());
       emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
       system = await startTestSystem(backend, { emulator, clock, env: { SYNC_PAGE_SIZE: '20' } });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -35,7 +34,7 @@ for (const backend of testBackends()) {
     });
 
     it('stops retrying, tells the primary once and the secondary after three days, and resumes after the fix', async () => {
-      const { partner, email, browser } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, browser, tenant } = await connectPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
@@ -43,17 +42,17 @@ for (const backend of testBackends()) {
 
       // The daily import starts and reads slowly; half-way, the Partner Center web app's secret
       // expires and the run's token needs renewing (an hour later on the app's clock).
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 150 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 150 } });
       assert.equal(await system.services.sync.enqueueDaily(), 1);
       await waitFor('the daily run under way', async () => {
         const run = await db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').executeTakeFirst();
         return run && run.pages >= 1;
       });
-      emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: '2020-01-01T00:00:00Z' });
+      tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: '2020-01-01T00:00:00Z' });
       system.clock.advance(2 * 60 * 60_000);
 
       await waitFor('partner needs attention', async () => (await partnerState(system, partner.id)) === 'needs_attention');
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
       const run = await db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').executeTakeFirstOrThrow();
       assert.equal(run.status, 'failed');
       assert.equal((run.error as { code: string; retrying: boolean }).retrying, false);
@@ -126,7 +125,7 @@ for (const backend of testBackends()) {
       assert.equal(await partnerState(system, partner.id), 'needs_attention');
 
       // The partner fixes it in Microsoft, then presses "Check again": the import resumes.
-      emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * DAY).toISOString() });
+      tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * DAY).toISOString() });
       const fixed = await reader.post('/api/status/check-again');
       assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
       assert.equal(fixed.body.fixed, true, `${fixed.body.message}\n${system.logLines.filter((l) => /not fixed|AADSTS|error/i.test(l)).slice(-5).join('\n')}`);
@@ -149,7 +148,6 @@ for (const backend of testBackends()) {
     before(async () => {
       emulator = await startEmulator({ scenario: 'secret-expires-during-sync' });
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -157,14 +155,14 @@ for (const backend of testBackends()) {
     });
 
     it('the first import stops without retries and needs attention; after a new secret, Check again resumes it', async () => {
-      const { partner, browser } = await connectPartner(system, emulator);
+      const { partner, browser, tenant } = await connectPartner(system, emulator, { scenario: 'secret-expires-during-sync' });
       await waitFor('partner needs attention', async () => (await partnerState(system, partner.id)) === 'needs_attention');
       const status = (await browser.get('/api/status')).body;
       assert.equal(status.attention.code, 'AADSTS7000222');
       assert.equal(status.attention.source, 'partner_center_app');
       await waitFor('no sync job left', async () => (await system.queue.livePayloadValues(syncCustomersJob, 'partnerId', [partner.id])).size === 0);
 
-      emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(Date.now() + 365 * DAY).toISOString(), afterTokenRequests: 1_000_000 });
+      tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(Date.now() + 365 * DAY).toISOString(), afterTokenRequests: 1_000_000 });
       const fixed = await browser.post('/api/status/check-again');
       assert.equal(fixed.body.fixed, true, JSON.stringify(fixed.body));
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { completeSignIn, startEmulator, type Emulator } from '../../emulator/index.ts';
 import { deriveKey, seal, unseal } from '../../server/lib/crypto.ts';
-import { acceptTerms, entraAppInput, partnerCenterAppInput } from '../support/connect.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, type PartnerTenant } from '../support/connect.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -18,7 +18,6 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
     system = await startTestSystem('pglite', { emulator });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
   });
   after(async () => {
     await system.dispose();
@@ -27,18 +26,18 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
 
   async function readyToSignIn() {
     const browser = new Browser(system.url!);
-    const { partner } = await claimedSignup(system, browser);
+    const { partner, tenant } = await claimedSignup(system, browser);
     await acceptTerms(browser);
-    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
-    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
-    return { browser, partnerId: partner.id };
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
+    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenant))).status, 200);
+    return { browser, partnerId: partner.id, tenant };
   }
 
   /** Runs Microsoft's pages and returns the callback path without following it. */
-  async function microsoftAnswer(browser: Browser) {
+  async function microsoftAnswer(browser: Browser, tenant: PartnerTenant) {
     const start = await browser.post('/api/connect/microsoft-sign-in');
-    const f = emulator.facts;
-    const outcome = await completeSignIn({ authorizeUrl: start.body.authorizeUrl, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => emulator.totp(), consent: 'accept' });
+    const f = tenant.facts;
+    const outcome = await completeSignIn({ authorizeUrl: start.body.authorizeUrl, username: f.serviceAccount.upn, password: f.serviceAccount.password, totp: () => tenant.totp(), consent: 'accept' });
     return `${outcome.redirectUrl!.pathname}${outcome.redirectUrl!.search}`;
   }
 
@@ -53,8 +52,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   }
 
   it('a replayed callback changes nothing (the first answer decides); a forged state is refused', async () => {
-    const { browser } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     assert.equal((await browser.get(callback)).status, 303);
     assert.equal((await stateOf(browser)).signIn.mfaPerformed, true);
 
@@ -69,8 +68,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   });
 
   it('the same answer handed in several times at once: the sign-in succeeds and the page says so', async () => {
-    const { browser } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     const answers = await Promise.all([browser.get(callback), browser.get(callback), browser.get(callback), browser.get(callback)]);
     assert.deepEqual(answers.map((a) => a.status), [303, 303, 303, 303]);
     const state = await stateOf(browser);
@@ -80,8 +79,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   });
 
   it('the latest sign-in decides: a refused sign-in after a good one voids it, and an older answer arriving late changes nothing', async () => {
-    const { browser } = await readyToSignIn();
-    assert.equal((await browser.get(await microsoftAnswer(browser))).status, 303);
+    const { browser, tenant } = await readyToSignIn();
+    assert.equal((await browser.get(await microsoftAnswer(browser, tenant))).status, 303);
     assert.equal((await stateOf(browser)).step, 'preflight');
     assert.equal((await browser.post('/api/connect/preflight', {})).status, 200);
 
@@ -89,7 +88,7 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
     // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response
     // shows: error and error_description with the state): the earlier sign-in no longer counts.
     system.clock.advance(1000);
-    const older = await microsoftAnswer(browser); // started first, handed in last
+    const older = await microsoftAnswer(browser, tenant); // started first, handed in last
     system.clock.advance(1000);
     const declined = await browser.post('/api/connect/microsoft-sign-in');
     const state = new URL(declined.body.authorizeUrl).searchParams.get('state')!;
@@ -109,15 +108,15 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
 
     // A new sign-in decides again.
     system.clock.advance(1000);
-    assert.equal((await browser.get(await microsoftAnswer(browser))).status, 303);
+    assert.equal((await browser.get(await microsoftAnswer(browser, tenant))).status, 303);
     const again = await stateOf(browser);
     assert.equal(again.step, 'preflight');
     assert.equal(again.signIn.error, null);
   });
 
   it('a callback in another browser is refused', async () => {
-    const { browser } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     const other = new Browser(system.url!);
     assert.equal((await other.get(callback)).status, 303);
     // The real browser's sign-in is not completed by the stranger: it is still waiting for its answer.
@@ -128,8 +127,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   });
 
   it('an id token with another nonce is refused', async () => {
-    const { browser, partnerId } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, partnerId, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     await tamperChecks(partnerId, (checks) => (checks.nonce = 'not-the-nonce-we-sent'));
     await browser.get(callback);
     const state = await stateOf(browser);
@@ -138,8 +137,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   });
 
   it('a code redeemed with the wrong PKCE verifier is refused', async () => {
-    const { browser, partnerId } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, partnerId, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     await tamperChecks(partnerId, (checks) => (checks.codeVerifier = 'A'.repeat(43)));
     await browser.get(callback);
     const state = await stateOf(browser);
@@ -148,8 +147,8 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   });
 
   it('a token of another tenant than the partner\u2019s is refused', async () => {
-    const { browser, partnerId } = await readyToSignIn();
-    const callback = await microsoftAnswer(browser);
+    const { browser, partnerId, tenant } = await readyToSignIn();
+    const callback = await microsoftAnswer(browser, tenant);
     await system.database.db.updateTable('microsoft_connections').set({ tenant_id: '00000000-1111-4222-8333-444444444444' }).where('partner_id', '=', partnerId).execute();
     await browser.get(callback);
     const state = await stateOf(browser);

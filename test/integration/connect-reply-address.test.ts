@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listScenarios, startEmulator, type Emulator } from '../../emulator/index.ts';
-import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft, type PartnerTenant } from '../support/connect.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
@@ -35,22 +35,21 @@ for (const backend of testBackends()) {
     });
 
     async function readyToSignIn() {
-      emulator.loadScenario(replyAddressMissingScenario());
       const browser = new Browser(system.url!);
-      const { partner } = await claimedSignup(system, browser);
+      const { partner, tenant } = await claimedSignup(system, browser, {}, { scenario: replyAddressMissingScenario() });
       await acceptTerms(browser);
-      assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
-      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
+      assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
+      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenant));
       assert.equal(pc.status, 200, JSON.stringify(pc.body));
-      return { browser, partnerId: partner.id };
+      return { browser, partnerId: partner.id, tenant };
     }
 
     /** The fix a partner makes in the Entra admin center, through the emulator's admin API. */
-    async function registerOnWebApp(uri: string) {
+    async function registerOnWebApp(tenant: PartnerTenant, uri: string) {
       const response = await fetch(`${emulator.baseUrl}/_emulator/scenario/patch`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ op: 'addRedirectUri', uri, appId: emulator.facts.partnerCenter.webAppId }),
+        body: JSON.stringify({ op: 'addRedirectUri', uri, appId: tenant.facts.partnerCenter.webAppId, tenantId: tenant.id }),
       });
       assert.equal(response.status, 200, await response.text());
     }
@@ -64,7 +63,7 @@ for (const backend of testBackends()) {
     });
 
     it('refuses to start the sign-in, shows the address and the fix; once registered, the same session signs in and completes', async () => {
-      const { browser, partnerId } = await readyToSignIn();
+      const { browser, partnerId, tenant } = await readyToSignIn();
       const authorizeCalls = () => emulator.requests.filter((r) => r.service === 'identity' && /\/authorize/.test(r.path)).length;
       const before = authorizeCalls();
 
@@ -81,8 +80,8 @@ for (const backend of testBackends()) {
       assert.equal(pending.length, 0, 'no sign-in was started');
       assert.ok(emulator.requests.some((r) => r.service === 'graph' && /applications\(appId=/.test(r.path)), 'the web app was read through Graph');
 
-      await registerOnWebApp(replyAddress);
-      await signInWithMicrosoft(browser, emulator);
+      await registerOnWebApp(tenant, replyAddress);
+      await signInWithMicrosoft(browser, tenant);
       const state = (await browser.get('/api/connect/state')).body;
       assert.equal(state.signIn.error, null);
       assert.equal(state.signIn.mfaPerformed, true);
@@ -93,8 +92,8 @@ for (const backend of testBackends()) {
     });
 
     it('an address that differs in a trailing slash is named, as Microsoft compares exactly', async () => {
-      const { browser } = await readyToSignIn();
-      await registerOnWebApp(`${replyAddress}/`);
+      const { browser, tenant } = await readyToSignIn();
+      await registerOnWebApp(tenant, `${replyAddress}/`);
       const refused = await browser.post('/api/connect/microsoft-sign-in');
       assert.equal(refused.status, 400);
       assert.match(refused.body.error.fields[0].message, /trailing slash/);
@@ -102,8 +101,8 @@ for (const backend of testBackends()) {
     });
 
     it('a sign-in that never comes back is shown as unfinished, with what most likely happened; the answer clears it', async () => {
-      const { browser } = await readyToSignIn();
-      await registerOnWebApp(replyAddress);
+      const { browser, tenant } = await readyToSignIn();
+      await registerOnWebApp(tenant, replyAddress);
       const started = await browser.post('/api/connect/microsoft-sign-in');
       assert.equal(started.status, 200);
       const waiting = (await browser.get('/api/connect/state')).body;
@@ -111,12 +110,12 @@ for (const backend of testBackends()) {
       assert.ok(waiting.signIn.unfinishedSince, 'the unfinished sign-in is known');
 
       // Back from Microsoft without a code (the partner declined the permissions).
-      await signInWithMicrosoft(browser, emulator, { consent: 'cancel' });
+      await signInWithMicrosoft(browser, tenant, { consent: 'cancel' });
       const declined = (await browser.get('/api/connect/state')).body;
       assert.equal(declined.signIn.unfinishedSince, null);
       assert.match(declined.signIn.error.message, /permissions were not accepted/);
 
-      await signInWithMicrosoft(browser, emulator);
+      await signInWithMicrosoft(browser, tenant);
       const signedIn = (await browser.get('/api/connect/state')).body;
       assert.equal(signedIn.signIn.error, null);
       assert.equal(signedIn.signIn.unfinishedSince, null);

@@ -25,19 +25,17 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     await emulator.close();
   });
 
-  /** Loads a scenario and brings a fresh partner to the given step. */
+  /** Brings a fresh partner, whose tenant is set up as the scenario, to the given step. */
   async function partnerIn(scenario: string, upTo: 'entra_app' | 'sign_in' | 'preflight') {
-    emulator.loadScenario(scenario);
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     const browser = new Browser(system.url!);
-    await claimedSignup(system, browser);
+    const { tenant } = await claimedSignup(system, browser, {}, { scenario });
     await acceptTerms(browser);
-    if (upTo === 'entra_app') return browser;
-    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
-    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
-    if (upTo === 'sign_in') return browser;
-    await signInWithMicrosoft(browser, emulator);
-    return browser;
+    if (upTo === 'entra_app') return { browser, tenant };
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
+    assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenant))).status, 200);
+    if (upTo === 'sign_in') return { browser, tenant };
+    await signInWithMicrosoft(browser, tenant);
+    return { browser, tenant };
   }
 
   const checksOf = async (browser: Browser): Promise<{ checks: Check[]; allRequiredPassed: boolean }> => (await browser.get('/api/connect/state')).body.preflight;
@@ -54,14 +52,14 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   }
 
   it('not-global-admin: the Global Administrator check fails with its fix; assigning the role turns it green', async () => {
-    const browser = await partnerIn('not-global-admin', 'preflight');
+    const { browser, tenant } = await partnerIn('not-global-admin', 'preflight');
     const { checks, allRequiredPassed } = await checksOf(browser);
     assert.equal(allRequiredPassed, false);
     const admin = check(checks, 'service_account_global_admin');
     assert.equal(admin.status, 'failed');
     assert.match(admin.fix ?? '', /Global Administrator/);
     assert.equal((await browser.post('/api/connect/commit')).body.error.code, 'PREFLIGHT_NOT_PASSED');
-    emulator.patch({ op: 'assignDirectoryRole', role: 'Global Administrator' });
+    tenant.patch({ op: 'assignDirectoryRole', role: 'Global Administrator' });
     const after = await rerun(browser);
     assert.equal(check(after.checks, 'service_account_global_admin').status, 'passed');
     assert.equal(after.allRequiredPassed, true);
@@ -69,7 +67,7 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   });
 
   it('app-not-in-adminagents: a legacy warning that blocks nothing; adding the app to AdminAgents clears it', async () => {
-    const browser = await partnerIn('app-not-in-adminagents', 'preflight');
+    const { browser, tenant } = await partnerIn('app-not-in-adminagents', 'preflight');
     const before = await checksOf(browser);
     const failed = check(before.checks, 'app_in_admin_agents');
     assert.equal(failed.status, 'warning');
@@ -77,14 +75,14 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.match(failed.found, /Under GDAP this membership grants nothing/);
     assert.match(failed.fix ?? '', /AdminAgents/);
     assert.equal(before.allRequiredPassed, true);
-    emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', appId: emulator.facts.totalOneApp.appId });
+    tenant.patch({ op: 'addGroupMember', group: 'AdminAgents', appId: tenant.facts.totalOneApp.appId });
     const after = await rerun(browser);
     assert.equal(check(after.checks, 'app_in_admin_agents').status, 'passed');
     assert.equal(after.allRequiredPassed, true);
   });
 
   it('"fix it for me": TotalOne adds the app and the service account to AdminAgents itself', async () => {
-    const appBrowser = await partnerIn('app-not-in-adminagents', 'preflight');
+    const { browser: appBrowser } = await partnerIn('app-not-in-adminagents', 'preflight');
     assert.equal(check((await checksOf(appBrowser)).checks, 'app_in_admin_agents').status, 'warning');
     const fixed = await appBrowser.post('/api/connect/microsoft-fixes', { fix: 'app_in_admin_agents' });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
@@ -92,7 +90,7 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
     assert.equal(fixed.body.preflight.allRequiredPassed, true);
     assert.ok(emulator.events.some((e) => /group|member/i.test(JSON.stringify(e))), 'the change reached Microsoft');
 
-    const userBrowser = await partnerIn('not-admin-agent', 'preflight');
+    const { browser: userBrowser } = await partnerIn('not-admin-agent', 'preflight');
     const userFixed = await userBrowser.post('/api/connect/microsoft-fixes', { fix: 'service_account_in_admin_agents' });
     assert.equal(userFixed.status, 200, JSON.stringify(userFixed.body));
     assert.equal(check(userFixed.body.preflight.checks, 'service_account_in_admin_agents').status, 'passed');
@@ -103,17 +101,17 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   });
 
   it('not-admin-agent: the AdminAgents check of the service account fails; adding it fixes it', async () => {
-    const browser = await partnerIn('not-admin-agent', 'preflight');
+    const { browser, tenant } = await partnerIn('not-admin-agent', 'preflight');
     const { checks } = await checksOf(browser);
     assert.equal(check(checks, 'service_account_in_admin_agents').status, 'failed');
-    emulator.patch({ op: 'addGroupMember', group: 'AdminAgents', upn: emulator.facts.serviceAccount.upn });
+    tenant.patch({ op: 'addGroupMember', group: 'AdminAgents', upn: tenant.facts.serviceAccount.upn });
     const after = await rerun(browser);
     assert.equal(check(after.checks, 'service_account_in_admin_agents').status, 'passed');
     assert.equal(after.allRequiredPassed, true, JSON.stringify(after.checks.filter((c) => c.status !== 'passed')));
   });
 
   it('secret-expiring-soon: a warning that does not block, naming the expiry', async () => {
-    const browser = await partnerIn('secret-expiring-soon', 'preflight');
+    const { browser } = await partnerIn('secret-expiring-soon', 'preflight');
     const { checks, allRequiredPassed } = await checksOf(browser);
     const secret = check(checks, 'entra_secret');
     assert.equal(secret.status, 'warning');
@@ -122,49 +120,49 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   });
 
   it('missing-graph-permission: the Entra app step names the missing permission; granting it lets the partner on', async () => {
-    const browser = await partnerIn('missing-graph-permission', 'entra_app');
-    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    const { browser, tenant } = await partnerIn('missing-graph-permission', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(tenant));
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.fields[0].path, 'clientId');
     assert.match(refused.body.error.fields[0].message, /RoleManagement\.ReadWrite\.Directory/);
     assert.match(refused.body.error.fields[0].message, /Grant admin consent/);
-    emulator.patch({ op: 'grantAppPermission', permission: 'RoleManagement.ReadWrite.Directory' });
-    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+    tenant.patch({ op: 'grantAppPermission', permission: 'RoleManagement.ReadWrite.Directory' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
   });
 
   it('no-admin-consent: none of the four permissions is granted; admin consent fixes it', async () => {
-    const browser = await partnerIn('no-admin-consent', 'entra_app');
-    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    const { browser, tenant } = await partnerIn('no-admin-consent', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(tenant));
     assert.equal(refused.status, 400);
     for (const permission of ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All']) {
       assert.match(refused.body.error.fields[0].message, new RegExp(permission.replace(/\./g, '\\.')));
     }
-    emulator.patch({ op: 'grantAdminConsent' });
-    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
+    tenant.patch({ op: 'grantAdminConsent' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
   });
 
   it('expired-secret: the secret field says it expired and where to make a new one; a new secret works', async () => {
-    const browser = await partnerIn('expired-secret', 'entra_app');
-    const refused = await browser.post('/api/connect/entra-app', entraAppInput(emulator));
+    const { browser, tenant } = await partnerIn('expired-secret', 'entra_app');
+    const refused = await browser.post('/api/connect/entra-app', entraAppInput(tenant));
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.fields[0].path, 'clientSecret');
     assert.match(refused.body.error.fields[0].message, /expired/);
-    const [result] = emulator.patch({ op: 'addClientSecret' });
-    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator, { clientSecret: result!.secret!.secretText }))).status, 200);
+    const [result] = tenant.patch({ op: 'addClientSecret' });
+    assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant, { clientSecret: result!.secret!.secretText }))).status, 200);
   });
 
   // Asked for MFA (amr_values=mfa), Entra makes an account without a method register one first;
   // the emulator has no registration page and answers AADSTS50079 at the reply address.
   it('no-mfa: the sign-in is refused with how to register an MFA method; after MFA is set up, signing in again passes', async () => {
-    const browser = await partnerIn('no-mfa', 'sign_in');
-    await signInWithMicrosoft(browser, emulator);
+    const { browser, tenant } = await partnerIn('no-mfa', 'sign_in');
+    await signInWithMicrosoft(browser, tenant);
     const state = (await browser.get('/api/connect/state')).body;
     assert.equal(state.step, 'sign_in');
     assert.equal(state.signIn.error.code, 'AADSTS50079');
     assert.match(state.signIn.error.message, /register a multi-factor authentication method/);
     assert.equal(state.signIn.mfaPerformed, false);
-    emulator.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true });
-    await signInWithMicrosoft(browser, emulator);
+    tenant.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, { op: 'setConditionalAccess', requireMfa: true });
+    await signInWithMicrosoft(browser, tenant);
     const fixed = (await browser.get('/api/connect/state')).body;
     assert.equal(fixed.signIn.mfaPerformed, true);
     assert.equal(fixed.signIn.error, null);
@@ -177,9 +175,9 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   // MS-OAPX 2.2.2.10: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-oapx/0fc398ca-88d0-4118-ae60-c3033e396e60),
   // so an admin with a method registered but no Conditional Access policy is prompted, not lectured.
   it('MFA method registered, no Conditional Access policy: the sign-in asks for MFA, the account is prompted and gets through', async () => {
-    const browser = await partnerIn('no-mfa', 'sign_in');
-    emulator.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
-    const { start, outcome } = await signInWithMicrosoft(browser, emulator);
+    const { browser, tenant } = await partnerIn('no-mfa', 'sign_in');
+    tenant.patch({ op: 'setMfa', method: 'totp', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
+    const { start, outcome } = await signInWithMicrosoft(browser, tenant);
     assert.equal(new URL(start.body.authorizeUrl).searchParams.get('amr_values'), 'mfa');
     assert.ok(outcome.pages.some((p: string) => /Verify your identity/i.test(p)), `Microsoft prompted for the second factor: ${outcome.pages.join(' > ')}`);
     const state = (await browser.get('/api/connect/state')).body;
@@ -188,8 +186,8 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
   });
 
   it('ca-blocked: the sign-in error explains the policy and where to change it', async () => {
-    const browser = await partnerIn('ca-blocked', 'sign_in');
-    await signInWithMicrosoft(browser, emulator);
+    const { browser, tenant } = await partnerIn('ca-blocked', 'sign_in');
+    await signInWithMicrosoft(browser, tenant);
     const state = (await browser.get('/api/connect/state')).body;
     assert.equal(state.signIn.error.code, 'AADSTS53003');
     assert.match(state.signIn.error.message, /Conditional Access/);

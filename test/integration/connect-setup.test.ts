@@ -5,7 +5,7 @@ import { SETUP_CALLBACK_PATH, completeSignIn, startEmulator, type Emulator } fro
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
-import { acceptTerms, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { acceptTerms, partnerCenterAppInput, signInWithMicrosoft, tenantInWorld } from '../support/connect.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // "Set up Microsoft for me" through HTTP, on an emulator tenant where only the service account and
@@ -52,9 +52,10 @@ for (const backend of testBackends()) {
       await emulator.close();
     });
 
+    /** A company whose domain is verified in the scenario's (first) tenant, at the Entra step. */
     async function partner() {
       const browser = new Browser(system.url!);
-      await claimedSignup(system, browser);
+      await claimedSignup(system, browser, {}, { tenant: tenantInWorld(emulator) });
       await acceptTerms(browser);
       return browser;
     }
@@ -136,7 +137,7 @@ for (const backend of testBackends()) {
       assert.equal(tenant.applications.filter((a) => a.displayName === 'Total One App')[0]!.passwordCredentials.length, 1);
 
       // The partner enters only the Partner Center values, signs in as the service account, and completes.
-      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
+      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenantInWorld(emulator)));
       assert.equal(pc.status, 200, JSON.stringify(pc.body));
 
       // Run again once the secret sits in the vault (the Partner Center step moved it there): still nothing to change.
@@ -146,7 +147,7 @@ for (const backend of testBackends()) {
       assert.match(third.lastRun!.actions.find((a: { id: string }) => a.id === 'secret')!.detail, /still there/);
       assert.equal(emulator.events.filter((e) => e.type.startsWith('graph.')).length, writesBefore, 'no Graph write the third time');
       assert.ok((await browser.get('/api/connect/state')).body.partnerCenterApp, 'the Partner Center step stays done');
-      await signInWithMicrosoft(browser, emulator);
+      await signInWithMicrosoft(browser, tenantInWorld(emulator));
       const checked = await browser.get('/api/connect/state');
       const failedRequired = checked.body.preflight.checks.filter((c: { required: boolean; status: string }) => c.required && c.status !== 'passed');
       assert.deepEqual(failedRequired, [], JSON.stringify(checked.body.preflight.checks, null, 1));
@@ -265,7 +266,7 @@ for (const backend of testBackends()) {
       const browser = await partner();
       const first = await runSetup(browser);
       assert.equal(first.lastRun!.status, 'completed');
-      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator));
+      const pc = await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenantInWorld(emulator)));
       assert.equal(pc.status, 200, JSON.stringify(pc.body));
       const app = emulator.scenario.tenants[0]!.applications.find((a) => a.appId === first.lastRun!.appId)!;
       const old = app.passwordCredentials[0]!;

@@ -23,7 +23,6 @@ for (const backend of testBackends()) {
       const clock = manualClock(new Date());
       emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
       system = await startTestSystem(backend, { emulator, clock });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -31,7 +30,7 @@ for (const backend of testBackends()) {
     });
 
     it('finds a removed permission, emails once, escalates on day 3 and clears after the fix', async () => {
-      const { partner, email } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, tenant } = await connectPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
@@ -42,7 +41,7 @@ for (const backend of testBackends()) {
       assert.equal(await drift.enqueueDaily(system.clock.now()), 0, 'a check already waiting for this partner');
 
       assert.equal(await drift.check(partner.id), 'passed');
-      emulator.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All' });
+      tenant.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All' });
       system.clock.advance(DAY);
       assert.equal(await drift.check(partner.id), 'failing');
       assert.equal(await partnerState(system, partner.id), 'needs_attention');
@@ -76,7 +75,7 @@ for (const backend of testBackends()) {
       assert.equal(mails().filter((m) => m.to.includes(secondary)).length, 1);
 
       // Fixed in Microsoft: the next daily check clears it and the import runs again.
-      emulator.patch({ op: 'grantAppPermission', permission: 'User.ReadWrite.All' });
+      tenant.patch({ op: 'grantAppPermission', permission: 'User.ReadWrite.All' });
       assert.equal(await drift.check(partner.id), 'passed');
       await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active');
       const closed = await db.selectFrom('partner_attention').selectAll().where('id', '=', finding.id).executeTakeFirstOrThrow();

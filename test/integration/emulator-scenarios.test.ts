@@ -14,7 +14,6 @@ describe('emulator scenario secret-expires-during-sync, through the product', ()
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
     system = await startTestSystem('pglite', { emulator });
-    emulator.loadScenario('secret-expires-during-sync', { replyAddress: `${system.publicUrl}/api/connect/microsoft/callback` });
   });
   after(async () => {
     await system.dispose();
@@ -22,7 +21,7 @@ describe('emulator scenario secret-expires-during-sync, through the product', ()
   });
 
   it('connect completes; the import\'s token renewal is refused with AADSTS7000222 and not retried', { timeout: 90_000 }, async () => {
-    const { partner } = await connectPartner(system, emulator);
+    const { partner } = await connectPartner(system, emulator, { scenario: 'secret-expires-during-sync' });
     await waitFor('the refused renewal', async () => emulator.events.some((e) => e.type === 'token.error' && e.detail.code === 7000222), 30_000);
     const run = await waitFor('the failed run', async () => {
       const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();

@@ -37,7 +37,6 @@ for (const backend of testBackends()) {
     before(async () => {
       emulator = await startEmulator({ scenario: 'gdap-partial' });
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -58,7 +57,7 @@ for (const backend of testBackends()) {
     }
 
     it('gdap-partial: about 30% of the customers are flagged with the reason; tenant view, status and console show which and why', async () => {
-      const { partner, browser } = await connectPartner(system, emulator);
+      const { partner, browser } = await connectPartner(system, emulator, { scenario: 'gdap-partial' });
       // The status stream, opened while importing, ends only once GDAP was read after the import.
       const last = await lastStatusEvent(browser);
       assert.equal(last.state, 'active');
@@ -107,10 +106,7 @@ for (const backend of testBackends()) {
     });
 
     it('without DelegatedAdminRelationship.Read.All: customers still imported, GDAP unknown with the fix; granting it clears that on the next import', async () => {
-      emulator.loadScenario('gdap-readonly');
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
-      emulator.patch({ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
-      const { partner, browser } = await connectPartner(system, emulator);
+      const { partner, browser, tenant } = await connectPartner(system, emulator, { scenario: 'gdap-readonly', patches: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }] });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'permission_missing');
@@ -123,7 +119,7 @@ for (const backend of testBackends()) {
       assert.equal(status.body.gdap.cannotManage, 250);
       assert.match(status.body.gdap.fix, /DelegatedAdminRelationship\.Read\.All/);
 
-      emulator.patch({ op: 'grantAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
+      tenant.patch({ op: 'grantAppPermission', permission: 'DelegatedAdminRelationship.Read.All' });
       const readAt = new Date(read.read_at);
       system.clock.advance(60_000);
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });

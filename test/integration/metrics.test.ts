@@ -24,7 +24,6 @@ describe('metrics', () => {
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
     system = await startTestSystem('pglite', { emulator, env: { METRICS_TOKEN: token } });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
   });
   after(async () => {
     await system.dispose();

@@ -22,7 +22,6 @@ for (const backend of testBackends()) {
     before(async () => {
       emulator = await startEmulator({ scenario: 'ready' });
       system = await startTestSystem(backend, { emulator, env: { OFFBOARDING_RETENTION_DAYS: '30' } });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -118,7 +117,6 @@ for (const backend of testBackends()) {
     before(async () => {
       emulator = await startEmulator({ scenario: 'ready' });
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();

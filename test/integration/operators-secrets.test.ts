@@ -25,7 +25,6 @@ for (const backend of testBackends()) {
     before(async () => {
       emulator = await startEmulator({ scenario: 'ready' });
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -42,11 +41,11 @@ for (const backend of testBackends()) {
     }
 
     it('shows connected partners with masked credentials only; no response contains a secret', async () => {
-      const { browser, partner } = await claimedSignup(system);
+      const { browser, partner, tenant } = await claimedSignup(system);
       await acceptTerms(browser);
-      assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(emulator))).status, 200);
-      assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(emulator))).status, 200);
-      await signInWithMicrosoft(browser, emulator);
+      assert.equal((await browser.post('/api/connect/entra-app', entraAppInput(tenant))).status, 200);
+      assert.equal((await browser.post('/api/connect/partner-center-app', partnerCenterAppInput(tenant))).status, 200);
+      await signInWithMicrosoft(browser, tenant);
       const commit = await browser.post('/api/connect/commit');
       assert.equal(commit.status, 200, JSON.stringify(commit.body));
       await waitForState(partner.id, ['active', 'sync_failed']);
@@ -67,7 +66,7 @@ for (const backend of testBackends()) {
       responses.push(JSON.stringify(rerun.body));
 
       const detail = await read(`/api/console/partners/${partner.id}`);
-      assert.equal(detail.connection.tenantId, emulator.facts.tenantId);
+      assert.equal(detail.connection.tenantId, tenant.facts.tenantId);
       assert.ok(detail.credentials.length >= 3);
       for (const credential of detail.credentials) assert.deepEqual(Object.keys(credential).sort(), ['expiresAt', 'field', 'hint', 'label']);
       assert.ok(detail.credentials.some((c: { label: string }) => c.label === 'Entra app client secret'), 'labels come from the credential owner');
@@ -93,10 +92,10 @@ for (const backend of testBackends()) {
 
       const stored = await system.services.vault.openMany(partner.id, detail.credentials.map((c: { field: string }) => c.field));
       const secrets = [
-        emulator.facts.totalOneApp.secret!,
-        emulator.facts.partnerCenter.webAppSecret!,
-        emulator.facts.serviceAccount.password,
-        ...(emulator.facts.serviceAccount.totpSecret ? [emulator.facts.serviceAccount.totpSecret] : []),
+        tenant.facts.totalOneApp.secret!,
+        tenant.facts.partnerCenter.webAppSecret!,
+        tenant.facts.serviceAccount.password,
+        ...(tenant.facts.serviceAccount.totpSecret ? [tenant.facts.serviceAccount.totpSecret] : []),
         ...Object.values(stored),
       ];
       assert.ok(Object.keys(stored).some((field) => field.includes('refresh_token')));

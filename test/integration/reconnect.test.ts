@@ -25,7 +25,6 @@ for (const backend of testBackends()) {
       const clock = manualClock(new Date());
       emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
       system = await startTestSystem(backend, { emulator, clock });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -33,11 +32,11 @@ for (const backend of testBackends()) {
     });
 
     it('a reconnect link leads through a new Microsoft sign-in back to active', async () => {
-      const { partner, email } = await connectPartner(system, emulator);
+      const { partner, email, tenant } = await connectPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       // A minute later the service account's password is changed.
       system.clock.advance(60_000);
-      emulator.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
+      tenant.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
       assert.equal(await partnerState(system, partner.id), 'sync_failed');
 
@@ -69,7 +68,7 @@ for (const backend of testBackends()) {
       assert.equal(before.preflight, null, 'checks of the old sign-in are not shown as current');
       assert.equal((await browser.post('/api/connect/commit')).body.error.code, 'STEP_ORDER');
 
-      await signInWithMicrosoft(browser, emulator);
+      await signInWithMicrosoft(browser, tenant);
       const state = (await browser.get('/api/connect/state')).body;
       assert.equal(state.step, 'preflight');
       assert.equal(state.preflight.allRequiredPassed, true, JSON.stringify(state.preflight.checks.filter((c: { status: string }) => c.status !== 'passed')));
@@ -97,7 +96,7 @@ for (const backend of testBackends()) {
       const reconnect = new Browser(system.url!);
       assert.equal((await reconnect.post('/api/signup-links/claim', { token: linkToken(linkMails()[0]!.text, 'signup-link') })).status, 200);
       system.clock.advance(60_000);
-      await signInWithMicrosoft(reconnect, emulator);
+      await signInWithMicrosoft(reconnect, tenant);
       const recommitted = await reconnect.post('/api/connect/commit');
       assert.equal(recommitted.status, 200, JSON.stringify(recommitted.body));
       await waitFor('partner active after the second reconnect', async () => (await partnerState(system, partner.id)) === 'active', 60_000);

@@ -23,7 +23,6 @@ for (const backend of testBackends()) {
       const clock = manualClock(new Date());
       emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
       system = await startTestSystem(backend, { emulator, clock });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -31,14 +30,14 @@ for (const backend of testBackends()) {
     });
 
     it('reminds at each threshold exactly once, with two processes and a restart, then asks for attention', async () => {
-      const { partner, email } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, tenant } = await connectPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
 
       // The key of the Partner Center web app ends in 61 days and a few hours.
       const endsAt = new Date(system.clock.now().getTime() + 61 * DAY + 3 * 3_600_000);
-      emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: endsAt.toISOString() });
+      tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: endsAt.toISOString() });
 
       let other = await system.restart({ roles: ['web'] });
       const runBoth = async () => {
@@ -98,7 +97,7 @@ for (const backend of testBackends()) {
         assert.match(finding.fix, /Add key/);
 
         // The partner makes a new key; "Check again" finds it through Graph and the import resumes.
-        emulator.patch({ op: 'setSecretExpiry', appId: emulator.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 700 * DAY).toISOString() });
+        tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 700 * DAY).toISOString() });
         const checked = await other.services.sync.checkAgain(partner.id, { type: 'operator', id: null });
         assert.equal(checked.fixed, true, checked.message);
         await waitFor('partner active again', async () => (await partnerState(system, partner.id)) === 'active');

@@ -11,13 +11,14 @@ import { startTestSystem } from '../support/system.ts';
 describe('customer import: a continuation point Partner Center no longer accepts', () => {
   it('the resumed run reads the list again from the first page and completes with every customer once', async () => {
     const emulator = await startEmulator({ scenario: 'ready' });
-    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
-    emulator.patch({ op: 'setCustomers', count: 700 });
     let system = await startTestSystem('pglite', { emulator });
-    // The partner registered our reply address on its Partner Center web app.
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     try {
-      const { partner } = await connectPartner(system, emulator);
+      const { partner } = await connectPartner(system, emulator, {
+        prepare: (tenant) => {
+          tenant.partnerCenter.maxPageSize = 100;
+        },
+        patches: [{ op: 'setCustomers', count: 700 }],
+      });
       const db = () => system.database.db;
       await waitFor('the first import done', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
       // What a worker that stopped after three pages leaves, days ago: a running run whose stored

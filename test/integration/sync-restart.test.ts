@@ -11,17 +11,19 @@ import { activeOperator, signIn } from './operators.helpers.ts';
 /** A partner whose first import (1,500 customers, slow pages) has stored a few pages. */
 async function slowImportUnderWay() {
   const emulator = await startEmulator({ scenario: 'ready' });
-  emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
-  emulator.patch({ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } });
   const system = await startTestSystem('pglite', { emulator });
-  emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
   try {
-    const { partner } = await connectPartner(system, emulator);
+    const { partner, tenant } = await connectPartner(system, emulator, {
+      prepare: (built) => {
+        built.partnerCenter.maxPageSize = 100;
+      },
+      patches: [{ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } }],
+    });
     await waitFor('the import under way', async () => {
       const run = await system.database.db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
       return run && run.pages >= 2;
     });
-    return { emulator, system, partner };
+    return { emulator, system, partner, tenant };
   } catch (error) {
     await system.dispose();
     await emulator.close();
@@ -31,7 +33,7 @@ async function slowImportUnderWay() {
 
 describe('customer import: support stops or restarts a run in progress', () => {
   it('the running run ends (audited as restarted by support), a new run completes; every customer once, one "ready" email', async () => {
-    const { emulator, system, partner } = await slowImportUnderWay();
+    const { emulator, system, partner, tenant } = await slowImportUnderWay();
     try {
       const db = system.database.db;
       const console = await signIn(system, await activeOperator(system, 'support'));
@@ -40,7 +42,7 @@ describe('customer import: support stops or restarts a run in progress', () => {
       const restarted = await console.post(`/api/console/partners/${partner.id}/sync-runs`, { reason: 'Stuck behind throttling since this morning' });
       assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
 
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
       await waitFor('a new run completed', async () => {
         const runs = await db.selectFrom('sync_runs').select(['status']).where('partner_id', '=', partner.id).orderBy('seq').execute();
         return runs.length === 2 && runs[1]!.status === 'completed';
@@ -61,7 +63,7 @@ describe('customer import: support stops or restarts a run in progress', () => {
   });
 
   it('support stops the first import in progress: the run ends, nothing waits to start, the partner is connected again; a restart completes it', async () => {
-    const { emulator, system, partner } = await slowImportUnderWay();
+    const { emulator, system, partner, tenant } = await slowImportUnderWay();
     try {
       const db = system.database.db;
       const console = await signIn(system, await activeOperator(system, 'support'));
@@ -78,7 +80,7 @@ describe('customer import: support stops or restarts a run in progress', () => {
       assert.equal((await db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).execute()).length, 1, 'no new run');
       assert.equal((await console.post(`/api/console/partners/${partner.id}/sync-stops`, { reason: 'twice' })).status, 409);
 
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
       const detail = await console.get(`/api/console/partners/${partner.id}`);
       assert.ok(detail.body.availableActions.includes('restart_sync'), `restart offered after the stop: ${detail.body.availableActions}`);
       assert.equal((await console.post(`/api/console/partners/${partner.id}/sync-runs`, { reason: 'Continue now' })).status, 200);

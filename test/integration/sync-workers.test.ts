@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { startEmulator, type Emulator, type ScenarioTenant } from '../../emulator/index.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -73,11 +73,12 @@ postgres('customer sync across worker processes (postgres)', () => {
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
-    emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 100;
     // The web role only: every job (emails, syncs) runs in the worker processes.
     system = await startTestSystem('postgres', { emulator, roles: ['web'] });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
   });
+  const prepare = (tenant: ScenarioTenant) => {
+    tenant.partnerCenter.maxPageSize = 100;
+  };
   after(async () => {
     for (const worker of workers) await stopWorker(worker);
     await system.dispose();
@@ -85,10 +86,9 @@ postgres('customer sync across worker processes (postgres)', () => {
   });
 
   it('SIGKILL mid-sync, start again: the import resumes and completes; every customer once, one confirmation', async () => {
-    emulator.patch({ op: 'setCustomers', count: 20_000 }, { op: 'setFaults', faults: { latencyMs: 30 } });
     const first = await startWorker(system, emulator, 'worker-1', { SYNC_REQUESTS_PER_MINUTE: '900' });
     workers.push(first);
-    const { partner, email } = await connectPartner(system, emulator);
+    const { partner, email } = await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 20_000 }, { op: 'setFaults', faults: { latencyMs: 30 } }] });
     const db = system.database.db;
     const midway = await waitFor('the import half-way', async () => {
       const run = await db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirst();
@@ -123,12 +123,11 @@ postgres('customer sync across worker processes (postgres)', () => {
   });
 
   it('two live workers: each partner is imported by one run, every page once; a concurrent job for a running partner does nothing', async () => {
-    emulator.patch({ op: 'setCustomers', count: 3000 }, { op: 'setFaults', faults: { latencyMs: 20 } });
     while (workers.length < 2 || workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length < 2) {
       workers.push(await startWorker(system, emulator, `worker-${workers.length + 1}`, { SYNC_REQUESTS_PER_MINUTE: '600' }));
     }
     const partners = [];
-    for (let i = 0; i < 3; i++) partners.push(await connectPartner(system, emulator));
+    for (let i = 0; i < 3; i++) partners.push(await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 3000 }, { op: 'setFaults', faults: { latencyMs: 20 } }] }));
     const db = system.database.db;
     // While an import runs in a worker, this process's own attempt must find the lock taken.
     const running = await waitFor('an import running', async () => db.selectFrom('sync_runs').selectAll().where('status', '=', 'running').executeTakeFirst(), 30_000);

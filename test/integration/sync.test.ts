@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type Emulator } from '../../emulator/index.ts';
+import { startEmulator, type Emulator, type ScenarioTenant } from '../../emulator/index.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { settled } from '../support/settled.ts';
@@ -34,18 +34,19 @@ for (const backend of testBackends()) {
 
     before(async () => {
       emulator = await startEmulator({ scenario: 'ready' });
-      // Smaller pages than Partner Center's default, so 250 customers take several pages.
-      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 40;
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
+    // Smaller pages than Partner Center's default, so 250 customers take several pages.
+    const prepare = (tenant: ScenarioTenant) => {
+      tenant.partnerCenter.maxPageSize = 40;
+    };
     after(async () => {
       await system.dispose();
       await emulator.close();
     });
 
     it('imports 250 customers after connect, activates the partner, confirms exactly once; status, events and tenant view', async () => {
-      const { browser, partner, email } = await connectPartner(system, emulator, { secondary: true });
+      const { browser, partner, email } = await connectPartner(system, emulator, { secondary: true, prepare });
       const events = readEvents(browser);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
@@ -95,7 +96,7 @@ for (const backend of testBackends()) {
 
     it('Partner Center calls carry the documented headers: one MS-CorrelationId per run and per preflight, one MS-RequestId per page', async () => {
       // https://learn.microsoft.com/en-us/partner-center/developer/headers
-      const { partner } = await connectPartner(system, emulator);
+      const { partner } = await connectPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       const ofRun = emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === run.correlation_id);
@@ -115,7 +116,7 @@ for (const backend of testBackends()) {
     });
 
     it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
-      const { browser, partner } = await connectPartner(system, emulator);
+      const { browser, partner } = await connectPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const all = await system.database.db.selectFrom('customers').select(['customer_id', 'company_name', 'domain']).where('partner_id', '=', partner.id).execute();
 
@@ -156,52 +157,43 @@ for (const backend of testBackends()) {
     });
 
     it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
-      const { partner } = await connectPartner(system, emulator);
+      const { partner, tenant } = await connectPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
-      emulator.patch({ op: 'setCustomers', count: 200 });
-      try {
-        await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
-        const counts = await system.services.syncStatus.summary(partner.id);
-        assert.equal(counts.customerCount, 200);
-        assert.equal(counts.removedCount, 50);
-        emulator.patch({ op: 'setCustomers', count: 250 });
-        await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
-        const back = await system.services.syncStatus.summary(partner.id);
-        assert.equal(back.customerCount, 250);
-        assert.equal(back.removedCount, 0);
-        assert.equal(await partnerState(system, partner.id), 'active');
-        assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1, 'later runs send no confirmation');
-        // The daily schedule queues a re-sync of active partners only, never of one that is running.
-        assert.ok((await system.services.sync.enqueueDaily()) >= 1);
-        await waitFor('the scheduled run', async () => (await system.database.db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').where('status', '=', 'completed').executeTakeFirst()) ?? false);
-      } finally {
-        emulator.patch({ op: 'setCustomers', count: 250 });
-      }
+      tenant.patch({ op: 'setCustomers', count: 200 });
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
+      const counts = await system.services.syncStatus.summary(partner.id);
+      assert.equal(counts.customerCount, 200);
+      assert.equal(counts.removedCount, 50);
+      tenant.patch({ op: 'setCustomers', count: 250 });
+      await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
+      const back = await system.services.syncStatus.summary(partner.id);
+      assert.equal(back.customerCount, 250);
+      assert.equal(back.removedCount, 0);
+      assert.equal(await partnerState(system, partner.id), 'active');
+      assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1, 'later runs send no confirmation');
+      // The daily schedule queues a re-sync of active partners only, never of one that is running.
+      assert.ok((await system.services.sync.enqueueDaily()) >= 1);
+      await waitFor('the scheduled run', async () => (await system.database.db.selectFrom('sync_runs').select('id').where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').where('status', '=', 'completed').executeTakeFirst()) ?? false);
     });
 
     it('the status stream shows the import moving, then the ready state, and ends', async () => {
-      emulator.patch({ op: 'setCustomers', count: 2000 }, { op: 'setFaults', faults: { latencyMs: 80 } });
-      try {
-        const { browser, partner } = await connectPartner(system, emulator);
-        const events = await readEvents(browser);
-        const counts = events.map((e) => e.sync?.customersImported ?? 0);
-        assert.ok(new Set(counts.filter((n) => n > 0 && n < 2000)).size >= 2, `progress moved: ${counts.join(', ')}`);
-        assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'never backwards');
-        const running = events.find((e) => e.sync?.status === 'running' && e.sync.customersImported > 0);
-        assert.match(running.headline, /Importing your customers from Partner Center: [\d,]+ so far/);
-        const last = events.at(-1);
-        assert.equal(last.state, 'active');
-        assert.equal(last.sync.customersImported, 2000);
-        assert.equal(await partnerState(system, partner.id), 'active');
-      } finally {
-        emulator.patch({ op: 'setCustomers', count: 250 }, { op: 'setFaults', faults: { latencyMs: 0 } });
-      }
+      const { browser, partner } = await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 2000 }, { op: 'setFaults', faults: { latencyMs: 80 } }] });
+      const events = await readEvents(browser);
+      const counts = events.map((e) => e.sync?.customersImported ?? 0);
+      assert.ok(new Set(counts.filter((n) => n > 0 && n < 2000)).size >= 2, `progress moved: ${counts.join(', ')}`);
+      assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'never backwards');
+      const running = events.find((e) => e.sync?.status === 'running' && e.sync.customersImported > 0);
+      assert.match(running.headline, /Importing your customers from Partner Center: [\d,]+ so far/);
+      const last = events.at(-1);
+      assert.equal(last.state, 'active');
+      assert.equal(last.sync.customersImported, 2000);
+      assert.equal(await partnerState(system, partner.id), 'active');
     });
 
     it('a revoked grant (password changed) stops the sync: sync_failed, one reconnect email, no retry', async () => {
-      const { partner, email } = await connectPartner(system, emulator);
+      const { partner, email, tenant } = await connectPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
-      emulator.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
+      tenant.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
       assert.equal(await partnerState(system, partner.id), 'sync_failed');
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).orderBy('seq', 'desc').executeTakeFirstOrThrow();
@@ -227,17 +219,16 @@ for (const backend of testBackends()) {
 
     before(async () => {
       emulator = await startEmulator({ scenario: 'throttled' });
-      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 25;
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
+    const setup = { scenario: 'throttled', prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 25; } };
     after(async () => {
       await system.dispose();
       await emulator.close();
     });
 
     it('imports every customer, waits as every 429 asks (same MS-RequestId on the retry), skips no page', async () => {
-      const { partner } = await connectPartner(system, emulator);
+      const { partner } = await connectPartner(system, emulator, setup);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
       const customers = await system.database.db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).execute();
       assert.equal(customers.length, 250);
@@ -270,17 +261,16 @@ for (const backend of testBackends()) {
 
     before(async () => {
       emulator = await startEmulator({ scenario: 'flaky-partner-center' });
-      emulator.scenario.tenants[0]!.partnerCenter.maxPageSize = 50;
       system = await startTestSystem(backend, { emulator });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
+    const setup = { scenario: 'flaky-partner-center', prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 50; } };
     after(async () => {
       await system.dispose();
       await emulator.close();
     });
 
     it('retries a failed page with backoff and imports every customer once', async () => {
-      const { partner } = await connectPartner(system, emulator);
+      const { partner } = await connectPartner(system, emulator, setup);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       assert.equal(run.total_count, 250);

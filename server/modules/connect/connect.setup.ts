@@ -83,8 +83,6 @@ export function createConnectSetup(deps: {
   const { perform } = createSetupActions({ db, repo, graph: deps.graph, credentials: deps.credentials, clock, sealKey: deps.sealKey, replyAddress: deps.replyAddress });
   const bind = (sessionId: string) => hmacHex(deps.sealKey, `setup-session:${sessionId}`);
   const scope = ['openid', 'profile', ...SETUP_PERMISSIONS.map((p) => `https://graph.microsoft.com/${p.name}`)].join(' ');
-  /** Runs under way in this process (the graceful stop does not wait for them: they may hang on Microsoft). */
-  const inFlight = new Set<Promise<void>>();
 
   async function session(sessionId: string | undefined) {
     const current = await signup.currentSession(sessionId);
@@ -225,15 +223,9 @@ export function createConnectSetup(deps: {
       const runId = await db.transaction().execute((tx) => runs.start(tx, current.partnerId, startedAt, new Date(startedAt.getTime() - STALE_RUN_MS)));
       if (!runId) return; // a run is under way: this answer changes nothing
       const run = { token: tokens.accessToken, partnerId: current.partnerId, adminObjectId: String(tokens.accessClaims.oid ?? ''), options: pending };
-      const task: Promise<void> = execute(runId, startedAt, run, meta)
-        .catch((error: unknown) => logger.error({ err: error, partnerId: current.partnerId }, 'setup run could not record its end'))
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-    },
-
-    /** Resolves when the runs under way in this process have ended. */
-    async idle(): Promise<void> {
-      await Promise.all([...inFlight]);
+      // Not awaited: the browser goes back to the wizard now. A stop of this server does not wait
+      // for the run either (it may be waiting on Microsoft); a run cut off reads as interrupted.
+      void execute(runId, startedAt, run, meta).catch((error: unknown) => logger.error({ err: error, partnerId: current.partnerId }, 'setup run could not record its end'));
     },
   };
 }

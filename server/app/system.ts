@@ -57,6 +57,7 @@ import { createAttention } from '../modules/partners/partners.attention.ts';
 import { createSecretExpiry } from '../modules/partners/partners.secrets.ts';
 import { createDriftCheck } from '../modules/partners/partners.drift.ts';
 import { createOffboarding } from '../modules/partners/partners.offboarding.ts';
+import { createTenantOwnership } from '../modules/connect/connect.tenant.ts';
 import type { CheckResult } from '../modules/partners/partners.fns.ts';
 import { signStatusKey } from '../modules/sync/sync.fns.ts';
 import { createSignupRepo } from '../modules/signup/signup.repo.ts';
@@ -151,7 +152,8 @@ function buildServices(deps: {
   const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
   const credentials = createMicrosoftCredentials({ identity, vault, clock });
   const sealKey = deriveKey(deps.appSecret, 'connect-seal');
-  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, clock, logger, sealKey });
+  const tenants = createTenantOwnership({ repo: connectRepo, audit, clock });
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, tenants, clock, logger, sealKey });
   const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
   const statusLink = (partnerId: string) => {
     const expiresAt = new Date(clock.now().getTime() + 30 * 86_400_000);
@@ -177,6 +179,7 @@ function buildServices(deps: {
     stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
     redirectUri: replyAddress,
     checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
+    tenants,
   });
   const setup = createConnectSetup({
     db, repo: connectRepo, runs: createSetupRunsRepo(), signup, connect, audit, identity, graph, credentials, clock, logger, sealKey,
@@ -194,7 +197,7 @@ function buildServices(deps: {
     },
   });
   const offboarding = createOffboarding({
-    db, repo: partnersRepo, lifecycle, attention, vault, revokeAllLinks: signup.revokeAllLinks, mail, queue, audit, clock, logger,
+    db, repo: partnersRepo, lifecycle, attention, vault, revokeAllLinks: signup.revokeAllLinks, releaseTenant: tenants.release, mail, queue, audit, clock, logger,
     retentionDays: config.offboardingRetentionDays,
     rateLimits,
     tokenHashKey: deriveKey(deps.appSecret, 'offboarding-token-hash'),

@@ -180,6 +180,8 @@ export interface MicrosoftConnectionsTable {
   graph_delegated: boolean | null;
   last_preflight_run_id: string | null;
   committed_at: Timestamp | null;
+  /** The partner was offboarded: the tenant is free for another partner (one live partner per tenant, migration 0047). */
+  tenant_released_at: Timestamp | null;
   updated_at: Timestamp;
 }
 

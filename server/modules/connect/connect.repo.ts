@@ -21,6 +21,25 @@ export function createConnectRepo() {
         .execute();
     },
 
+    /** The other partner that holds this tenant (committed, not offboarded), if any. */
+    async tenantHolder(db: DbOrTx, tenantId: string, partnerId: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('microsoft_connections')
+        .select('partner_id')
+        .where('tenant_id', '=', tenantId)
+        .where('partner_id', '<>', partnerId)
+        .where('committed_at', 'is not', null)
+        .where('tenant_released_at', 'is', null)
+        .executeTakeFirst();
+      return row?.partner_id;
+    },
+
+    /** The partner leaves: its tenant is free for another partner. */
+    async releaseTenant(db: DbOrTx, partnerId: string, now: Date): Promise<boolean> {
+      const result = await db.updateTable('microsoft_connections').set({ tenant_released_at: now }).where('partner_id', '=', partnerId).where('tenant_released_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     /**
      * Records a sign-in's answer on the connection unless a sign-in started later already decided
      * (one conditional upsert): the latest sign-in decides what the wizard shows and what counts.

@@ -19,6 +19,7 @@ import type { Preflight } from './connect.preflight.ts';
 import type { GraphClient } from '../microsoft/graph.client.ts';
 import type { CheckReplyAddress } from './connect.reply.ts';
 import { explainMissingCode } from './connect.signin.fns.ts';
+import type { TenantOwnership } from './connect.tenant.ts';
 
 // Steps 4 to 6: sign in to Microsoft as the service account (authorization code + PKCE + state +
 // nonce, prompt=login, MFA required), the preflight checks, and the commit that completes Step 3.
@@ -43,6 +44,7 @@ export function createConnectSignIn(deps: {
   stateHashKey: Buffer;
   redirectUri: string;
   checkReplyAddress: CheckReplyAddress;
+  tenants: Pick<TenantOwnership, 'refuseIfHeld' | 'guard'>;
 }) {
   const { db, repo, signup, connect, audit, credentials, clock } = deps;
   const hashState = (state: string) => hmacHex(deps.stateHashKey, `state:${state}`);
@@ -275,8 +277,12 @@ export function createConnectSignIn(deps: {
         throw new ConflictError('STEP_ORDER', 'Sign in to Microsoft and run the checks first; the connection is completed after they pass.');
       }
       if (!run.all_required_passed) throw new ConflictError('PREFLIGHT_NOT_PASSED', 'Some required checks have not passed yet. Fix them in Microsoft as described, run the checks again, then complete the connection.');
+      // One live partner per tenant: checked again here (the Entra step may be long ago); when two
+      // commits for one tenant race, the unique index lets one through and the other is refused alike.
+      const tenantId = connection.tenant_id!;
+      await deps.tenants.refuseIfHeld(db, current, tenantId, 'commit', meta.ip);
       const now = clock.now();
-      await db.transaction().execute(async (tx) => {
+      await deps.tenants.guard(db, current, tenantId, 'commit', meta.ip, () => db.transaction().execute(async (tx) => {
         const spent = await signup.spendClaimedLink(tx, sessionId!, now);
         if (!spent) throw new ConflictError('LINK_NOT_USABLE', 'Your signup link expired or was replaced before the connection was completed. Request a new link; what you entered so far is kept.');
         await repo.saveConnection(tx, current.partnerId, { committed_at: now, updated_at: now });
@@ -284,8 +290,8 @@ export function createConnectSignIn(deps: {
         // A reconnect fixes the finding that asked for it.
         await deps.attention.resolve(tx, current.partnerId, 'reconnected', { type: 'partner', ip: meta.ip });
         await deps.queue.enqueue(syncCustomersJob, { partnerId: current.partnerId, reason: 'first_connect' }, { tx, singletonKey: current.partnerId });
-        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.committed', ip: meta.ip, details: { preflightRunId: run.id, tenantId: connection.tenant_id } });
-      });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.committed', ip: meta.ip, details: { preflightRunId: run.id, tenantId } });
+      }));
     },
   };
 }

@@ -13,6 +13,7 @@ import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
 import type { ConnectService } from './connect.service.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
+import type { TenantOwnership } from './connect.tenant.ts';
 
 // Steps 2 and 3 of the connect wizard: the Entra app and the Partner Center app, each validated
 // live against Microsoft before the partner moves on. Secrets go into the vault at once (the Entra
@@ -43,6 +44,7 @@ export function createConnectWizard(deps: {
   credentials: MicrosoftCredentials;
   directory: AppDirectory;
   rateLimits: Pick<RateLimitService, 'hit'>;
+  tenants: Pick<TenantOwnership, 'refuseIfHeld' | 'guard'>;
   clock: Clock;
   logger: Logger;
   sealKey: Buffer;
@@ -153,11 +155,16 @@ export function createConnectWizard(deps: {
         ]);
       }
 
+      // One live partner per tenant: a tenant another partner has connected is refused here, with
+      // the way to support (checked after the credentials, so only the tenant's own admins learn it).
+      await deps.tenants.refuseIfHeld(db, current, tenantId, 'entra_app', meta.ip);
+
       const now = clock.now();
       const existing = await repo.connection(db, current.partnerId);
       // With the vault root already stored, the secret goes straight into the vault.
       const sealedInVault = existing?.partner_center_validated_at ? await credentials.sealEntraSecret(current.partnerId, input.clientSecret) : undefined;
-      await db.transaction().execute(async (tx) => {
+      // A reconnecting partner (committed before) takes the tenant at once: the database may refuse it.
+      await deps.tenants.guard(db, current, tenantId, 'entra_app', meta.ip, () => db.transaction().execute(async (tx) => {
         if (sealedInVault) await credentials.insertSealed(tx, sealedInVault);
         await repo.saveConnection(tx, current.partnerId, {
           tenant_input: input.tenant,
@@ -170,7 +177,7 @@ export function createConnectWizard(deps: {
           updated_at: now,
         });
         await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.entra_app_validated', ip: meta.ip, details: { tenantId, clientId: input.clientId, roles: [...roles] } });
-      });
+      }));
     },
 
     async savePartnerCenterApp(sessionId: string | undefined, raw: PartnerCenterAppInput, meta: RequestMeta) {

@@ -15,7 +15,8 @@ import type { PartnerLifecycle } from './partners.service.ts';
 
 // Offboarding: the partner leaves. In one transaction: the partner is offboarded (final), every
 // link and browser session of it stops working, every stored credential is destroyed (the vault
-// shreds the root record and the rest), an open finding is closed, both contacts get a
+// shreds the root record and the rest), its Microsoft tenant is free for another partner, an open
+// finding is closed, both contacts get a
 // confirmation, and the deletion of its customers and contacts is scheduled after the retention
 // period. The audit trail stays.
 
@@ -26,6 +27,8 @@ export function createOffboarding(deps: {
   attention: Pick<Attention, 'resolve'>;
   vault: Pick<Vault, 'shred'>;
   revokeAllLinks: (tx: DbOrTx, partnerId: string, reason: string) => Promise<number>;
+  /** The partner's Microsoft tenant becomes free for another partner (connect owns the connection). */
+  releaseTenant: (tx: DbOrTx, partnerId: string) => Promise<boolean>;
   mail: Pick<MailService, 'queue'>;
   queue: JobQueue;
   audit: AuditService;
@@ -47,6 +50,7 @@ export function createOffboarding(deps: {
       const linksRevoked = await deps.revokeAllLinks(tx, partnerId, 'partner_offboarded');
       const sessionsEnded = await repo.endAllSessions(tx, partnerId, now);
       const credentialsDestroyed = await deps.vault.shred(tx, partnerId);
+      const tenantReleased = await deps.releaseTenant(tx, partnerId);
       await deps.attention.resolve(tx, partnerId, 'offboarded', actor);
       const partner = await repo.partnerSummary(tx, partnerId);
       for (const [role, contact] of [['primary', partner?.primary], ['secondary', partner?.secondary]] as const) {
@@ -60,7 +64,7 @@ export function createOffboarding(deps: {
         });
       }
       await deps.queue.enqueue(offboardPurgeJob, { partnerId }, { tx, startAfter: deleteAfter, singletonKey: partnerId });
-      const facts = { linksRevoked, sessionsEnded, credentialsDestroyed, deleteAfter: deleteAfter.toISOString() };
+      const facts = { linksRevoked, sessionsEnded, credentialsDestroyed, tenantReleased, deleteAfter: deleteAfter.toISOString() };
       await deps.audit.record(tx, { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, partnerId, action: 'partner.offboarded', details: { reason, ...facts } });
       return facts;
   }

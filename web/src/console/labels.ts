@@ -89,6 +89,7 @@ const auditActionLabels: Record<string, string> = {
   'connect.entra_app_validated': 'Entra app checked',
   'connect.partner_center_app_validated': 'Partner Center app checked',
   'connect.committed': 'Connection saved',
+  'connect.tenant_refused': 'Tenant refused: another live partner holds it',
   'preflight.ran': 'Preflight checks ran',
   'sync.started': 'Customer sync started',
   'sync.completed': 'Customer sync completed',

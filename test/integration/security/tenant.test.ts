@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { startEmulator, type Emulator } from '../../../emulator/index.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../../support/connect.ts';
 import { testBackends } from '../../support/database.ts';
@@ -94,6 +95,33 @@ for (const backend of testBackends()) {
         system.database.db.updateTable('microsoft_connections').set({ committed_at: new Date() }).where('partner_id', '=', loser.partner.id).execute(),
         (error: Error & { code?: string }) => error.code === '23505' && /microsoft_connections_one_live_tenant_idx/.test(`${error.message} ${(error as { constraint?: string }).constraint ?? ''}`),
       );
+    });
+
+    // PostgreSQL only (PGlite runs one transaction at a time): a commit that passed the check before
+    // its transaction meets the index when the other commit lands first, and gets the same answer.
+    it('a commit that loses the race inside its transaction gets the clear message from the index, not a 500', { skip: backend !== 'postgres' }, async () => {
+      const first = await atSignIn();
+      const second = await atSignIn({ tenant: first.tenant });
+      await signInWithMicrosoft(second.browser, first.tenant);
+      const db = system.database.db;
+      let answer: Promise<Awaited<ReturnType<Browser['post']>>> | undefined;
+      // The first partner's commit, held open: the second commit's check sees no holder yet, and its
+      // write waits on the index until the first transaction ends.
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable('microsoft_connections').set({ committed_at: new Date() }).where('partner_id', '=', first.partner.id).execute();
+        answer = second.browser.post('/api/connect/commit');
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const waiting = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db);
+          if (waiting.rows[0]!.n > 0) break;
+          assert.ok(Date.now() < deadline, 'the second commit never waited on the first');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      });
+      assertTenantTaken((await answer!) as Answer, second.partner.reference);
+      assert.deepEqual(await liveHolders(first.tenant.id), [first.partner.id]);
+      const refusals = await db.selectFrom('audit_events').select('details').where('partner_id', '=', second.partner.id).where('action', '=', 'connect.tenant_refused').execute();
+      assert.deepEqual(refusals.map((r) => r.details), [{ tenantId: first.tenant.id, step: 'commit', heldByPartnerId: first.partner.id }]);
     });
 
     it('an offboarded partner frees its tenant: another signup connects it', async () => {

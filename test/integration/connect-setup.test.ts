@@ -250,6 +250,11 @@ for (const backend of testBackends()) {
       const tenant = emulator.scenario.tenants[0]!;
       assert.equal(tenant.applications.filter((a) => a.displayName === 'Total One App').length, 1);
       assert.equal(tenant.servicePrincipals.filter((sp) => sp.appId === rerun.lastRun!.appId).length, 1);
+      // The audit trail keeps what the cut run changed, then the new run.
+      const partnerId = (await system.database.db.selectFrom('microsoft_connections').select('partner_id').where('entra_app_id', '=', rerun.lastRun!.appId).executeTakeFirstOrThrow()).partner_id;
+      const records = await system.database.db.selectFrom('audit_events').select('details').where('partner_id', '=', partnerId).where('action', '=', 'connect.microsoft_setup').orderBy('id').execute();
+      const details = records.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as { status: string; actions: unknown[] });
+      assert.deepEqual(details.map((d) => [d.status, d.actions.length]), [['interrupted', 8], ['completed', 9]]);
 
       // The cut run's request comes back late: the secret it created is deleted, the new run's stays.
       slowSecret.release();

@@ -9,15 +9,17 @@ export function createSetupRunsRepo() {
   return {
     /**
      * Starts a run unless one of the partner's is still running: a running run not heard of since
-     * `staleBefore` is given up first (its server stopped). Returns the new run's id, or undefined.
+     * `staleBefore` is given up first (its server stopped). Returns the new run's id (undefined when
+     * one still runs) and the runs given up, for the audit trail.
      */
-    async start(tx: DbOrTx, partnerId: string, now: Date, staleBefore: Date): Promise<string | undefined> {
-      await tx
+    async start(tx: DbOrTx, partnerId: string, now: Date, staleBefore: Date): Promise<{ runId: string | undefined; givenUp: SetupRunRow[] }> {
+      const givenUp = await tx
         .updateTable('microsoft_setup_runs')
         .set({ status: 'interrupted', finished_at: now })
         .where('partner_id', '=', partnerId)
         .where('status', '=', 'running')
         .where('updated_at', '<', staleBefore)
+        .returning(['status', 'actions', 'refusal', 'app_id', 'started_at', 'updated_at', 'finished_at'])
         .execute();
       const row = await tx
         .insertInto('microsoft_setup_runs')
@@ -25,7 +27,7 @@ export function createSetupRunsRepo() {
         .onConflict((oc) => oc.column('partner_id').where('status', '=', 'running').doNothing())
         .returning('id')
         .executeTakeFirst();
-      return row?.id;
+      return { runId: row?.id, givenUp };
     },
 
     /** A run that ended before any action (the sign-in was refused): stored finished. */

@@ -220,7 +220,12 @@ export function createConnectSetup(deps: {
       // Fixed tenant for the rest of the wizard, as the manual Entra step sets it.
       await repo.saveConnection(db, current.partnerId, { tenant_input: current.entraDomain, tenant_id: tid, updated_at: clock.now() });
       const startedAt = clock.now();
-      const runId = await db.transaction().execute((tx) => runs.start(tx, current.partnerId, startedAt, new Date(startedAt.getTime() - STALE_RUN_MS)));
+      const runId = await db.transaction().execute(async (tx) => {
+        const started = await runs.start(tx, current.partnerId, startedAt, new Date(startedAt.getTime() - STALE_RUN_MS));
+        // What a run cut off had changed goes to the audit trail too, when it is given up.
+        for (const cut of started.givenUp) await auditRun(tx, current.partnerId, toSetupRun(cut, startedAt), meta);
+        return started.runId;
+      });
       if (!runId) return; // a run is under way: this answer changes nothing
       const run = { token: tokens.accessToken, partnerId: current.partnerId, adminObjectId: String(tokens.accessClaims.oid ?? ''), options: pending };
       // Not awaited: the browser goes back to the wizard now. A stop of this server does not wait

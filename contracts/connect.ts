@@ -49,7 +49,7 @@ const guid = (label: string, where: string) =>
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Copy/paste adds spaces; a GUID in a secret field is the secret's ID, not its value. */
-const secretValue = (label: string, where: string) =>
+export const secretValue = (label: string, where: string) =>
   z
     .string({ error: `${label} is required.` })
     .trim()

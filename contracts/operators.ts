@@ -152,7 +152,7 @@ export const partnerListSchema = z.object({ items: z.array(partnerSummary), tota
 const contactView = z.object({ role: z.enum(['primary', 'secondary']), firstName: z.string(), lastName: z.string(), jobTitle: z.string(), email: z.string(), phone: z.string() });
 const linkView = z.object({
   id: z.string(),
-  purpose: z.enum(['email_verification', 'signup_link']),
+  purpose: z.enum(['email_verification', 'signup_link', 'credential_update']),
   status: z.enum(['open', 'claimed', 'spent', 'revoked', 'expired']),
   issuedBy: z.string(),
   createdAt: isoDate,

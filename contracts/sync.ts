@@ -113,6 +113,8 @@ export const statusSchema = z.object({
     .nullable(),
   /** Whether "Send me a reconnect link" is offered (Microsoft no longer accepts the stored sign-in). */
   canRequestReconnect: z.boolean(),
+  /** The connection is complete: the primary contact may ask for a link to enter new app secrets. */
+  canUpdateCredentials: z.boolean(),
   /** null before the first import. */
   gdap: gdapSummarySchema.nullable(),
 });

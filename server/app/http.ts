@@ -213,7 +213,7 @@ export async function serveWebApp(app: App, webDist: string): Promise<void> {
       else if (!path.startsWith(index)) response.setHeader('cache-control', 'public, max-age=3600');
     },
   });
-  const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/status', '/tenant', '/offboard', '/help', '/support', '/checklist', '/dev/mail', '/console', '/console/*'];
+  const pages = ['/', '/signup', '/verify', '/signup-link', '/connect', '/status', '/tenant', '/offboard', '/credentials', '/help', '/support', '/checklist', '/dev/mail', '/console', '/console/*'];
   for (const page of pages) {
     // no-store: after a deploy, a cached index.html would point at asset files that are gone.
     app.get(page, { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'));

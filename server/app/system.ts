@@ -39,7 +39,11 @@ import { createPartnerLock } from '../modules/sync/sync.lock.ts';
 import { createSyncPartners } from '../modules/sync/sync.partners.ts';
 import { createGdapReader } from '../modules/sync/sync.gdap.ts';
 import { createSyncRepo } from '../modules/sync/sync.repo.ts';
-import { registerSyncRoutes } from '../modules/sync/sync.routes.ts';
+import { registerSyncRoutes, statusCookie } from '../modules/sync/sync.routes.ts';
+import { createCredentialRotation } from '../modules/partners/partners.rotation.ts';
+import { syncCustomersJob } from '../modules/sync/sync.jobs.ts';
+import { registerCredentialUpdateRoutes } from '../modules/partners/partners.rotation.routes.ts';
+import { createSecretChecks } from '../modules/connect/connect.secrets.ts';
 import { registerPartnersRoutes } from '../modules/partners/partners.routes.ts';
 import { createSyncService, type SyncOptions } from '../modules/sync/sync.service.ts';
 import { createSyncStatus } from '../modules/sync/sync.status.ts';
@@ -211,6 +215,13 @@ function buildServices(deps: {
     gdap: createGdapReader({ db, partners: syncPartners, credentials, graph, clock, logger }),
     options: { requestsPerMinute: syncConfig.requestsPerMinute, pageSize: syncConfig.pageSize },
   });
+  const rotation = createCredentialRotation({
+    db, repo: partnersRepo, links: signup, checks: createSecretChecks({ db, repo: connectRepo, credentials, directory: graphAppDirectory(graph), rateLimits, clock }),
+    credentials, secretExpiry, attention, lifecycle, mail, audit, queue, rateLimits, statusLink, clock, logger,
+    resumeImport: async (tx, partnerId) => {
+      await queue.enqueue(syncCustomersJob, { partnerId, reason: 'retry' }, { tx, singletonKey: partnerId });
+    },
+  });
   const syncStatus = createSyncStatus({ db, repo: syncRepo, partners: syncPartners, signup, attention, lastCheck: drift.latest, clock, statusKeyKey });
   const syncWorkers = syncConfig.workers;
   const operatorsRepo = createOperatorsRepo();
@@ -222,7 +233,7 @@ function buildServices(deps: {
     totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
   });
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, offboarding, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, setup, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, rotation, statusLink, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, setup, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -328,8 +339,17 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
       registerConnectRoutes(app, { connect: services.connect, publicUrl });
       registerConnectWizardRoutes(app, { connect: services.connect, wizard: services.wizard, signIn: services.signIn, publicUrl });
       registerConnectSetupRoutes(app, { setup: services.setup, publicUrl });
-      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, offboarding: services.offboarding, publicUrl });
+      registerSyncRoutes(app, { status: services.syncStatus, signup: services.signup, sync: services.sync, rateLimits: services.rateLimits, offboarding: services.offboarding, rotation: services.rotation, publicUrl });
       registerPartnersRoutes(app, { offboarding: services.offboarding });
+      const statusAccess = statusCookie(publicUrl);
+      registerCredentialUpdateRoutes(app, {
+        rotation: services.rotation,
+        publicUrl,
+        grantStatusAccess: (reply, partnerId) => {
+          const link = services.statusLink(partnerId);
+          statusAccess.write(reply, link.statusKey, link.expiresAt);
+        },
+      });
       registerOperatorRoutes(app, { auth: services.operatorAuth, console: services.operatorConsole, publicUrl, clock, customers: services.syncStatus });
       if (catcher) {
         const { createDemoInbox } = await import('../modules/mail/mail.inbox.ts');

@@ -39,7 +39,8 @@ export interface ContactsTable {
   created_at: CreatedAt;
 }
 
-export type TokenPurpose = 'email_verification' | 'signup_link';
+/** What a one-time link is for (one usable link per partner and purpose). */
+export type TokenPurpose = 'email_verification' | 'signup_link' | 'credential_update';
 
 export interface OneTimeTokensTable {
   id: Generated<string>;

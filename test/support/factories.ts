@@ -31,7 +31,7 @@ export function signupRequest(overrides: { company?: Partial<SignupRequest['comp
 }
 
 /** Pulls the token out of a link in an email (`.../verify#token=...`). */
-export function linkToken(text: string, page: 'verify' | 'signup-link'): string {
+export function linkToken(text: string, page: 'verify' | 'signup-link' | 'credentials'): string {
   const match = new RegExp(`/${page}#token=([A-Za-z0-9_-]{43})`).exec(text);
   if (!match) throw new Error(`No ${page} link in:\n${text}`);
   return match[1]!;

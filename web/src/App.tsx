@@ -14,6 +14,7 @@ const SupportPage = lazy(() => import('./pages/SupportPage.tsx').then((m) => ({ 
 const ConnectPage = lazy(() => import('./pages/connect/ConnectPage.tsx').then((m) => ({ default: m.ConnectPage })));
 const StatusPage = lazy(() => import('./pages/status/StatusPage.tsx').then((m) => ({ default: m.StatusPage })));
 const OffboardPage = lazy(() => import('./pages/status/OffboardPage.tsx').then((m) => ({ default: m.OffboardPage })));
+const CredentialsPage = lazy(() => import('./pages/credentials/CredentialsPage.tsx').then((m) => ({ default: m.CredentialsPage })));
 const TenantPage = lazy(() => import('./pages/status/TenantPage.tsx').then((m) => ({ default: m.TenantPage })));
 const ChecklistPage = lazy(() => import('./pages/ChecklistPage.tsx').then((m) => ({ default: m.ChecklistPage })));
 const DevMailPage = lazy(() => import('./pages/DevMailPage.tsx').then((m) => ({ default: m.DevMailPage })));
@@ -30,6 +31,7 @@ const pages: Record<string, ComponentType> = {
   '/status': StatusPage,
   '/tenant': TenantPage,
   '/offboard': OffboardPage,
+  '/credentials': CredentialsPage,
   '/help': HelpPage,
   '/support': SupportPage,
   '/checklist': ChecklistPage,

@@ -8,6 +8,7 @@ import { entraAppSchema, partnerCenterAppSchema } from '../../../contracts/conne
 import type { AuditService } from '../audit/audit.service.ts';
 import type { IdentityClient } from '../microsoft/identity.client.ts';
 import { MicrosoftIdentityError } from '../microsoft/microsoft.errors.ts';
+import { appCheckLimit, asFieldError, entraAppRefusal, missingGraphRoles, partnerCenterAppRefusal, partnerCenterSecretEnd, type AppDirectory } from './connect.secrets.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import type { ConnectRepo, Connection } from './connect.repo.ts';
@@ -19,20 +20,7 @@ import type { TenantOwnership } from './connect.tenant.ts';
 // live against Microsoft before the partner moves on. Secrets go into the vault at once (the Entra
 // secret waits sealed until the Partner Center secret, the root of the partner's keys, arrives).
 
-/**
- * Each app check makes token calls to Microsoft with what was typed: bounded per signup, so the
- * wizard cannot serve as an oracle for guessing secrets (a partner fixing typos stays far below).
- */
-export const appCheckLimit: Limit = { name: 'connect:app-check', max: 20, windowSeconds: 3600 };
-
-export const REQUIRED_GRAPH_ROLES = ['Directory.ReadWrite.All', 'Group.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'User.ReadWrite.All'];
-
-/** Looks up an app registration in the partner's tenant (Graph, app-only token). */
-export interface AppDirectory {
-  application(token: string, appId: string): Promise<{ appId: string; displayName?: string; isPublicClient: boolean; secrets?: Array<{ hint: string | null; endDateTime: string | null }> } | undefined>;
-  /** The tenant's verified domain names, lower case (Graph organization.verifiedDomains). */
-  verifiedDomains(token: string): Promise<string[]>;
-}
+export { appCheckLimit, REQUIRED_GRAPH_ROLES, secretEndFromMicrosoft, type AppDirectory } from './connect.secrets.ts';
 
 export function createConnectWizard(deps: {
   db: Db;
@@ -56,47 +44,6 @@ export function createConnectWizard(deps: {
   /** Counts one app check of this signup; over the limit, a 429 that says how long to wait. */
   const countAppCheck = (partnerId: string) =>
     deps.rateLimits.hit([{ limit: checkLimit, subject: partnerId }], 'Too many app checks for this signup in the last hour. Take a moment to compare the values with the portal; checking works again shortly.');
-
-  /** Microsoft's answer to a field, as a field error the form shows next to that field. */
-  function asFieldError(error: unknown, fieldsByCode: Record<number, string>, fallbackField: string): never {
-    if (error instanceof MicrosoftIdentityError) {
-      const field = (error.aadsts !== undefined ? fieldsByCode[error.aadsts] : undefined) ?? fallbackField;
-      throw new ValidationError(error.message, [{ path: field, message: error.message }]);
-    }
-    throw error;
-  }
-
-  /**
-   * Microsoft's refusal of the Entra app's client credentials, at the field that holds the wrong
-   * value. A public client (AADSTS700025) is a native app: the Partner Center native app's ID in
-   * the client ID field. A refused secret (AADSTS7000215) is either a wrong secret or another app's
-   * ID (often the Partner Center web app's): Microsoft cannot tell which, so both fields say what
-   * to compare.
-   */
-  function entraAppRefusal(error: unknown): never {
-    if (error instanceof MicrosoftIdentityError && error.aadsts === 700025) {
-      throw new ValidationError('The Web App Client ID belongs to a native app.', [
-        {
-          path: 'clientId',
-          message:
-            'This ID belongs to a native (public client) app, such as the Partner Center native app: that ID goes in the Native App ID field of the next step. ' +
-            'Here enter the Application (client) ID of the app you registered for TotalOne: Entra admin center > App registrations > All applications > your app (e.g. "Total One App") > Overview.',
-        },
-      ]);
-    }
-    if (error instanceof MicrosoftIdentityError && error.aadsts === 7000215) {
-      throw new ValidationError('Microsoft did not accept this client ID and secret together.', [
-        {
-          path: 'clientId',
-          message:
-            'Check that this is the Application (client) ID of the app you registered for TotalOne (Entra admin center > App registrations > All applications > your app > Overview). ' +
-            'The Partner Center web app\u2019s ID (Partner Center > Account settings > App management > Web app) goes in the next step, not here.',
-        },
-        { path: 'clientSecret', message: error.message },
-      ]);
-    }
-    return asFieldError(error, { 700016: 'clientId', 7000222: 'clientSecret', 90002: 'tenant' }, 'clientSecret');
-  }
 
   async function partnerTenantId(domain: string): Promise<string | undefined> {
     try {
@@ -129,19 +76,8 @@ export function createConnectWizard(deps: {
         .checkEntraApp({ tenant: tenantId, clientId: input.clientId, clientSecret: input.clientSecret })
         .catch((error) => entraAppRefusal(error));
       const roles = new Set((token.accessClaims.roles as string[] | undefined) ?? []);
-      const missing = REQUIRED_GRAPH_ROLES.filter((role) => !roles.has(role));
-      if (missing.length > 0) {
-        const none = missing.length === REQUIRED_GRAPH_ROLES.length;
-        throw new ValidationError(`The Entra app is missing Microsoft Graph application permissions: ${missing.join(', ')}.`, [
-          {
-            path: 'clientId',
-            message:
-              `This app lacks the application permission${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (or admin consent for ${missing.length > 1 ? 'them' : 'it'}). ` +
-              'In the Entra admin center open App registrations > this app > API permissions, add them under Microsoft Graph > Application permissions and press "Grant admin consent".' +
-              (none ? ' If you entered the Partner Center web app here by mistake, use the app you registered for TotalOne instead.' : ''),
-          },
-        ]);
-      }
+      const missing = missingGraphRoles(roles, 'clientId');
+      if (missing) throw missing;
 
       // The tenant must be the signed-up company's own: the domain given at signup is one of its
       // verified domains (whether or not that domain could be resolved on its own).
@@ -235,30 +171,11 @@ export function createConnectWizard(deps: {
           { path: 'nativeAppId', message: 'No app with this ID exists in your tenant. Copy the Native App ID from Partner Center > Account settings > App management > Native app.' },
         ]);
       }
-      // The expiry as Microsoft knows it: the web app's secret whose first three characters are the
-      // ones typed (Graph shows no more of a secret). The partner types a date only when Graph
-      // cannot tell, and a typed date that disagrees with Microsoft's is refused.
-      const microsoftEnd = secretEndFromMicrosoft(webApp.secrets ?? [], input.webAppSecret);
-      if (microsoftEnd && input.secretExpiresOn && input.secretExpiresOn !== microsoftEnd) {
-        throw new ValidationError('The expiry date differs from Microsoft\u2019s.', [
-          { path: 'secretExpiresOn', message: `Microsoft says this secret expires on ${microsoftEnd}, not ${input.secretExpiresOn}. Leave the field empty to use Microsoft\u2019s date, or check that you entered the key you meant.` },
-        ]);
-      }
-      const secretExpiresOn = microsoftEnd ?? input.secretExpiresOn;
-      if (!secretExpiresOn) {
-        throw new ValidationError('Microsoft does not show when this secret expires.', [
-          { path: 'secretExpiresOn', message: 'Microsoft does not tell us when this secret expires (no key of the web app matches it, or several do). Enter the expiry date Partner Center shows next to the key (Account settings > App management > Web app > Keys).' },
-        ]);
-      }
-      const expiresOn = new Date(`${secretExpiresOn}T23:59:59Z`);
-      if (expiresOn.getTime() < clock.now().getTime()) {
-        throw new ValidationError('The Web App Secret has expired.', [
-          { path: microsoftEnd ? 'webAppSecret' : 'secretExpiresOn', message: `This secret expired on ${secretExpiresOn}. Create a new key in Partner Center > Account settings > App management > Web app > Add key, and enter it here.` },
-        ]);
-      }
+      // The expiry as Microsoft knows it (the key with the typed secret's first characters).
+      const { secretExpiresOn, expiresOn, source: expirySource } = partnerCenterSecretEnd(webApp.secrets ?? [], input, clock.now());
       await credentials
         .checkPartnerCenterApp({ tenant: tenantId, clientId: input.webAppId, clientSecret: input.webAppSecret })
-        .catch((error) => asFieldError(error, { 700016: 'webAppId', 7000215: 'webAppSecret', 7000222: 'webAppSecret' }, 'webAppSecret'));
+        .catch(partnerCenterAppRefusal);
 
       const sealed = await credentials.sealAppSecrets(current.partnerId, { partnerCenterSecret: input.webAppSecret, partnerCenterSecretExpiresAt: expiresOn, entraSecret });
       const now = clock.now();
@@ -274,7 +191,7 @@ export function createConnectWizard(deps: {
           last_preflight_run_id: null,
           updated_at: now,
         });
-        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.partner_center_app_validated', ip: meta.ip, details: { webAppId: input.webAppId, nativeAppId: input.nativeAppId, secretExpiresOn, expirySource: microsoftEnd ? 'microsoft' : 'partner' } });
+        await audit.record(tx, { actorType: 'partner', partnerId: current.partnerId, action: 'connect.partner_center_app_validated', ip: meta.ip, details: { webAppId: input.webAppId, nativeAppId: input.nativeAppId, secretExpiresOn, expirySource } });
       });
     },
   };
@@ -286,18 +203,6 @@ export function createConnectWizard(deps: {
 }
 
 export type ConnectWizard = ReturnType<typeof createConnectWizard>;
-
-/**
- * The day (YYYY-MM-DD, UTC) the typed secret ends, from the app's secrets as Graph lists them:
- * exactly one secret with the same first three characters and an end. Otherwise undefined.
- */
-export function secretEndFromMicrosoft(secrets: ReadonlyArray<{ hint: string | null; endDateTime: string | null }>, secret: string): string | undefined {
-  const hint = secret.slice(0, 3);
-  const matches = secrets.filter((s) => s.hint === hint && s.endDateTime);
-  if (matches.length !== 1) return undefined;
-  const end = new Date(matches[0]!.endDateTime!);
-  return Number.isNaN(end.getTime()) ? undefined : end.toISOString().slice(0, 10);
-}
 
 /** The browser session a Microsoft sign-in belongs to, without revealing the session id. */
 export function sessionBinding(key: Buffer, sessionId: string): string {

@@ -31,6 +31,10 @@ const expiry = {
   completedAt: '2026-01-02T09:00:00.000Z',
   aadsts: 50173,
   serviceAccount: 'total.one@fabrikam.onmicrosoft.com',
+  updatedAt: '2026-01-02T09:00:00.000Z',
+  updated: ['the Partner Center web app secret'],
+  partnerCenterSecretExpiresOn: '2028-01-01',
+  resumedImport: false,
 };
 
 describe('email templates', () => {
@@ -106,6 +110,26 @@ describe('email templates', () => {
     assert.match(renderMail('secret_expiry_reminder', { ...attention, ...expiry, daysLeft: 1 }, { statusKey: 'abc' }, ctx).subject, /expires tomorrow/);
   });
 
+  it('the secret-expiry reminder leads to the update link; the update link email carries its token in the fragment; both contacts learn of the change', () => {
+    const reminder = renderMail('secret_expiry_reminder', { ...attention, ...expiry }, { statusKey: 'abc' }, ctx);
+    assert.match(reminder.text, /Update the secret in TotalOne: https:\/\/signup\.example\/status#key=abc&update-credentials/);
+    assert.match(reminder.text, /Email me an update link/);
+    const link = renderMail('credential_update_link', { firstName: 'Jana', companyName: 'Fabrikam GmbH', reference: 'TO-AAAA-BBBB', expiresAt: '2026-01-03T09:00:00.000Z' }, { token: 'tok' }, ctx);
+    assert.match(link.text, /\/credentials#token=tok/);
+    assert.match(link.html, /credentials#token=tok/);
+    assert.match(link.text, /keep the old one/);
+    const updated = renderMail(
+      'credentials_updated',
+      { firstName: 'Tom', companyName: 'Fabrikam GmbH', reference: 'TO-AAAA-BBBB', updatedAt: '2026-01-03T09:00:00.000Z', updated: ['the Partner Center web app secret', 'the client secret of the Entra app'], partnerCenterSecretExpiresOn: '2028-01-02', resumedImport: true, statusLinkExpiresAt: '2026-02-03T09:00:00.000Z' },
+      { statusKey: 'abc' },
+      ctx,
+    );
+    assert.match(updated.text, /the Partner Center web app secret and the client secret of the Entra app/);
+    assert.match(updated.text, /expires on 2028-01-02/);
+    assert.match(updated.text, /runs again now/);
+    assert.match(updated.html, /delete the old secret/);
+  });
+
   it('escapes every HTML special character', () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
@@ -135,6 +159,8 @@ describe('email templates', () => {
       attention_required: { ...who, code: 'AADSTS7000222', problem: 'The secret expired.', fix: 'Make a new one.', afterFix: 'Press Check again.', statusLinkExpiresAt: at },
       attention_reminder: { ...attention },
       secret_expiry_reminder: { ...who, secretName: 'the key of the Partner Center web app', appId: '11111111-2222-3333-4444-555555555555', endsAt: at, daysLeft: 7, steps: 'Add a key.', afterRotation: 'Give TotalOne the new value.', statusLinkExpiresAt: at },
+      credential_update_link: { ...who, expiresAt: at },
+      credentials_updated: { ...who, updatedAt: at, updated: ['the Partner Center web app secret'], partnerCenterSecretExpiresOn: null, resumedImport: false, statusLinkExpiresAt: at },
     };
     assert.deepEqual(Object.keys(samples).sort(), [...templateNames].sort());
     for (const name of templateNames) {

@@ -59,6 +59,26 @@ export type SecretExpiryParams = {
   afterRotation: string;
   statusLinkExpiresAt: string;
 };
+/** The one-time "update credentials" link (its token travels sealed, apart from these). */
+export type CredentialUpdateLinkParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  expiresAt: string;
+};
+export type CredentialsUpdatedParams = {
+  firstName: string;
+  companyName: string;
+  reference: string;
+  updatedAt: string;
+  /** Names of the secrets replaced ("the Partner Center web app secret", ...). */
+  updated: string[];
+  /** The new Partner Center secret's end (YYYY-MM-DD), when it was replaced. */
+  partnerCenterSecretExpiresOn: string | null;
+  /** A finding about the old secret was fixed by the new one: the import runs again. */
+  resumedImport: boolean;
+  statusLinkExpiresAt: string;
+};
 export type OffboardedParams = {
   firstName: string;
   companyName: string;
@@ -123,6 +143,8 @@ export type TypedTemplateParams = {
   attention_required: AttentionMailParams;
   attention_reminder: AttentionReminderParams;
   secret_expiry_reminder: SecretExpiryParams;
+  credential_update_link: CredentialUpdateLinkParams;
+  credentials_updated: CredentialsUpdatedParams;
 };
 
 const templates = {
@@ -292,7 +314,8 @@ const templates = {
   },
 
   secret_expiry_reminder(p: SecretExpiryParams, s: Secrets, ctx: MailContext) {
-    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    // The status page opens at its "Update credentials" part: one press emails the primary contact the one-time update link.
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}&update-credentials`;
     const when = p.daysLeft === 1 ? 'tomorrow' : `in ${p.daysLeft} days`;
     return compose(`Reminder: ${p.secretName} of ${p.companyName} expires ${when}`, p, ctx, {
       paragraphs: [
@@ -301,8 +324,44 @@ const templates = {
         p.afterRotation,
         'Keep the old secret until TotalOne has the new one, then delete the old one in the same place.',
       ],
+      button: { label: 'Update the secret in TotalOne', url },
+      after: [
+        `The button opens your status page (the link works until ${formatDate(p.statusLinkExpiresAt)}); press "Email me an update link" there. If the status link has expired, ask for the update link at ${ctx.publicUrl}/help#update-credentials.`,
+        `Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`,
+      ],
+    });
+  },
+
+  credential_update_link(p: CredentialUpdateLinkParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/credentials#token=${s.token}`;
+    return compose(`Your one-time link to update the Microsoft secrets of ${p.companyName}`, p, ctx, {
+      paragraphs: [
+        `You (or someone on the status page of ${p.companyName}) asked to give TotalOne a new secret of your Microsoft apps: the Partner Center web app secret, the client secret of the Entra app registered for TotalOne, or both.`,
+        'Create the new secret in the portal first and keep the old one: TotalOne checks the new one with Microsoft before it replaces the old one, and keeps using the old one until then. Delete the old secret in the portal only after TotalOne confirms the change by email.',
+      ],
+      button: { label: 'Update the secrets', url },
+      after: [
+        `The link works once, only in the browser where you start it, until ${formatDate(p.expiresAt)} (48 hours). Opening it changes nothing until you press Start on the page; asking for a new link makes this one stop working.`,
+        `If you did not ask for this, ignore this email: nothing changes. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`,
+      ],
+    });
+  },
+
+  credentials_updated(p: CredentialsUpdatedParams, s: Secrets, ctx: MailContext) {
+    const url = `${ctx.publicUrl}/status#key=${s.statusKey}`;
+    const what = p.updated.length > 0 ? p.updated.join(' and ') : 'a secret of your Microsoft apps';
+    return compose(`${p.companyName}: TotalOne now uses your new Microsoft secret`, p, ctx, {
+      paragraphs: [
+        `On ${formatDate(p.updatedAt)} the primary contact of ${p.companyName} gave TotalOne a new value for ${what}. Microsoft accepted it before it replaced the old one, and TotalOne uses only the new one from now on.`,
+        ...(p.partnerCenterSecretExpiresOn ? [`The new Partner Center web app secret expires on ${p.partnerCenterSecretExpiresOn}; we remind your contacts before then.`] : []),
+        ...(p.resumedImport ? ['The import of your customers had stopped because of the old secret; it runs again now.'] : []),
+        'You may now delete the old secret in the portal (Partner Center > Account settings > App management > Web app, or Entra admin center > App registrations > the app > Certificates & secrets).',
+      ],
       button: { label: 'Open my status page', url },
-      after: [`The status link works until ${formatDate(p.statusLinkExpiresAt)}. Questions? Write to ${ctx.supportEmail} and mention your reference ${p.reference}.`],
+      after: [
+        `The status link works until ${formatDate(p.statusLinkExpiresAt)}.`,
+        `If nobody at ${p.companyName} made this change, write to ${ctx.supportEmail} at once and mention your reference ${p.reference}.`,
+      ],
     });
   },
 

@@ -127,6 +127,17 @@ export function createMicrosoftCredentials(deps: {
       ]);
     },
 
+    /**
+     * New app secrets of a connected partner (the credential update). A new Partner Center secret
+     * is a new vault root: the vault re-wraps every other record under it when this is inserted.
+     */
+    sealNewAppSecrets(partnerId: string, input: { entraSecret?: string | undefined; partnerCenterSecret?: { value: string; expiresAt: Date } | undefined }): Promise<Sealed> {
+      return vault.seal(partnerId, [
+        ...(input.partnerCenterSecret ? [{ field: credentialFields.partnerCenterSecret, value: input.partnerCenterSecret.value, expiresAt: input.partnerCenterSecret.expiresAt }] : []),
+        ...(input.entraSecret ? [{ field: credentialFields.entraSecret, value: input.entraSecret }] : []),
+      ]);
+    },
+
     /** The service account's refresh tokens from a completed sign-in. */
     sealSignIn(partnerId: string, input: { partnerCenterRefreshToken: string; graphRefreshToken?: string | undefined }): Promise<Sealed> {
       return vault.seal(partnerId, [

@@ -436,7 +436,7 @@ export function classifyFailure(error: unknown, context: FailureContext = {}): F
 /** What the partner does in TotalOne after the fix in Microsoft, in one sentence ('' when nothing). */
 export function afterFixSentence(then: AfterFix, options: { interactive?: boolean } = {}): string {
   const after: Record<AfterFix, string> = {
-    enter_new_secret: options.interactive ? 'Then enter the new value here.' : 'Then give TotalOne the new value: ask TotalOne support for a link to enter it (never send a secret by email).',
+    enter_new_secret: options.interactive ? 'Then enter the new value here.' : 'Then give TotalOne the new value: on your TotalOne status page press "Email me an update link" (it goes to your primary contact); never send a secret by email.',
     sign_in_again: '',
     check_again: options.interactive ? 'Then run the checks again.' : 'Then press "Check again" on your TotalOne status page.',
     wait: options.interactive ? 'Please try again in a minute.' : 'TotalOne tries again by itself.',

@@ -3,6 +3,7 @@ import { defineJob } from '../../jobs/queue.ts';
 import type { Attention } from './partners.attention.ts';
 import type { DriftCheck } from './partners.drift.ts';
 import type { Offboarding } from './partners.offboarding.ts';
+import type { CredentialRotation } from './partners.rotation.ts';
 import type { SecretExpiry } from './partners.secrets.ts';
 
 /**
@@ -70,4 +71,18 @@ export const offboardPurgeJob = defineJob({
   },
 });
 
-export const partnersJobs = [attentionEscalateJob, secretExpiryJob, driftCheckJob, driftDailyJob, offboardPurgeJob] as const;
+/**
+ * An anonymous request for an "update credentials" link. The HTTP request only queues this job,
+ * known address or not; here the address is looked up and the link issued to the primary contact (or nothing).
+ */
+export const credentialUpdateRequestJob = defineJob({
+  name: 'partners.credential-update-request',
+  payload: z.object({ email: z.string(), ip: z.string() }),
+  queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
+  worker: { batchSize: 5, pollingIntervalSeconds: 0.5 },
+  async handler(deps: { rotation: CredentialRotation }, payload) {
+    await deps.rotation.handleEmailRequest(payload.email, payload.ip);
+  },
+});
+
+export const partnersJobs = [attentionEscalateJob, secretExpiryJob, driftCheckJob, driftDailyJob, offboardPurgeJob, credentialUpdateRequestJob] as const;

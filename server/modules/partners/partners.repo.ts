@@ -117,6 +117,25 @@ export function createPartnersRepo() {
         .execute();
     },
 
+    /** The partner whose primary contact has this address, in one of `states` (newest first). */
+    async partnerByPrimaryEmail(db: DbOrTx, email: string, states: readonly PartnerState[]): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('partners')
+        .innerJoin('contacts', (join) => join.onRef('contacts.partner_id', '=', 'partners.id').on('contacts.role', '=', 'primary'))
+        .select('partners.id')
+        .where('contacts.email', '=', email.trim().toLowerCase())
+        .where('partners.state', 'in', [...states])
+        .orderBy('partners.created_at', 'desc')
+        .executeTakeFirst();
+      return row?.id;
+    },
+
+    /** A replaced secret is no longer tracked: the next read of Graph tracks its successor from scratch. */
+    async forgetSecrets(db: DbOrTx, partnerId: string, credentials: readonly TrackedSecret[]): Promise<void> {
+      if (credentials.length === 0) return;
+      await db.deleteFrom('partner_secrets').where('partner_id', '=', partnerId).where('credential', 'in', [...credentials]).execute();
+    },
+
     async secretsOf(db: DbOrTx, partnerId: string): Promise<PartnerSecret[]> {
       return db.selectFrom('partner_secrets').selectAll().where('partner_id', '=', partnerId).orderBy('credential').execute();
     },

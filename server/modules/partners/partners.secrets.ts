@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.ts';
+import type { Db, DbOrTx } from '../../db/database.ts';
 import type { PartnerSecret, PartnerState, TrackedSecret } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -188,6 +188,20 @@ export function createSecretExpiry(deps: {
     },
 
     secretsOf: (partnerId: string) => repo.secretsOf(db, partnerId),
+
+    /**
+     * New secrets were stored (the credential update): the replaced ones are no longer tracked (in
+     * the caller's transaction), so the next read of Graph (`track`, right after the commit, and
+     * the daily job) follows the new secrets, and their reminders start a round of their own.
+     */
+    forget: (tx: DbOrTx, partnerId: string, credentials: readonly TrackedSecret[]) => repo.forgetSecrets(tx, partnerId, credentials),
+
+    /** Reads the partner's secrets from Graph now (after the credential update). */
+    async track(partnerId: string): Promise<PartnerSecret[]> {
+      const [partner] = await repo.partnersWithSecrets(db, WATCHED, partnerId);
+      if (partner) await refresh(partner);
+      return repo.secretsOf(db, partnerId);
+    },
   };
 }
 

@@ -191,13 +191,13 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
-    /** First claim of a signup link, bound to one browser session; one conditional update. */
-    async claimToken(tx: DbOrTx, tokenHash: string, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+    /** First claim of a link, bound to one browser session; one conditional update. */
+    async claimToken(tx: DbOrTx, tokenHash: string, sessionHash: string, now: Date, purpose: TokenPurpose = 'signup_link'): Promise<OneTimeToken | undefined> {
       return tx
         .updateTable('one_time_tokens')
         .set({ claimed_at: now, claimed_session_hash: sessionHash, session_seen_at: now })
         .where('token_hash', '=', tokenHash)
-        .where('purpose', '=', 'signup_link')
+        .where('purpose', '=', purpose)
         .where('claimed_at', 'is', null)
         .where('spent_at', 'is', null)
         .where('revoked_at', 'is', null)
@@ -207,12 +207,12 @@ export function createSignupRepo() {
     },
 
     /** Spends the link this session claimed; one conditional update, so only one commit wins. */
-    async spendClaimedLink(tx: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+    async spendClaimedLink(tx: DbOrTx, sessionHash: string, now: Date, purpose: TokenPurpose = 'signup_link'): Promise<OneTimeToken | undefined> {
       return tx
         .updateTable('one_time_tokens')
         .set({ spent_at: now })
         .where('claimed_session_hash', '=', sessionHash)
-        .where('purpose', '=', 'signup_link')
+        .where('purpose', '=', purpose)
         .where('spent_at', 'is', null)
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now)
@@ -220,13 +220,13 @@ export function createSignupRepo() {
         .executeTakeFirst();
     },
 
-    /** The signup link this browser session claimed: usable, or spent by completing the connection. */
-    async findClaimedBySession(db: DbOrTx, sessionHash: string, now: Date): Promise<OneTimeToken | undefined> {
+    /** The link of this purpose this browser session claimed: usable, or spent by completing its work. */
+    async findClaimedBySession(db: DbOrTx, sessionHash: string, now: Date, purpose: TokenPurpose = 'signup_link'): Promise<OneTimeToken | undefined> {
       return db
         .selectFrom('one_time_tokens')
         .selectAll()
         .where('claimed_session_hash', '=', sessionHash)
-        .where('purpose', '=', 'signup_link')
+        .where('purpose', '=', purpose)
         .where('revoked_at', 'is', null)
         // A spent link keeps showing its browser the status; an unspent one only until it expires.
         .where((eb) => eb.or([eb('spent_at', 'is not', null), eb('expires_at', '>', now)]))

@@ -1,6 +1,6 @@
 import { transactionWithRetry } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
-import type { Partner } from '../../db/schema.ts';
+import type { OneTimeToken, Partner, TokenPurpose } from '../../db/schema.ts';
 import { HOUR, type Clock } from '../../lib/clock.ts';
 import { hmacHex, randomToken } from '../../lib/crypto.ts';
 import { ConflictError, GoneError, NotFoundError } from '../../lib/errors.ts';
@@ -65,35 +65,42 @@ export function createSignupService(deps: {
   const hashToken = (token: string) => hmacHex(deps.tokenHashKey, token);
   const hashSession = (session: string) => hmacHex(deps.sessionHashKey, session);
 
-  async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string, options: { firstLink?: boolean } = {}) {
-    // The partner row lock serialises every issuer of this partner's links (see issueSignupLink).
-    if (!options.firstLink) await repo.lockPartner(tx, partner.id);
+  /**
+   * The one issuer of one-time links, every purpose (confirmation, signup, credential update): under
+   * the partner row lock every issuer takes, the earlier usable link of the purpose is revoked and a
+   * new one inserted (a unique partial index backs this up). Only the token's HMAC is stored; the
+   * token itself goes to the caller for the email (sealed in the outbox until sent).
+   */
+  async function issueLink(tx: DbOrTx, partnerId: string, purpose: TokenPurpose, options: { ttlHours: number; issuedBy: string; firstLink?: boolean }) {
     const now = clock.now();
-    if (!options.firstLink) await repo.revokeUsableTokens(tx, partner.id, 'email_verification', 'superseded', now);
+    let revokedPrevious = 0;
+    if (!options.firstLink) {
+      await repo.lockPartner(tx, partnerId);
+      revokedPrevious = await repo.revokeUsableTokens(tx, partnerId, purpose, 'superseded', now);
+    }
     const token = randomToken();
-    const expiresAt = new Date(now.getTime() + deps.links.verificationTtlHours * HOUR);
-    const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'email_verification', tokenHash: hashToken(token), expiresAt, issuedBy });
+    const expiresAt = new Date(now.getTime() + options.ttlHours * HOUR);
+    const row = await repo.insertToken(tx, { partnerId, purpose, tokenHash: hashToken(token), expiresAt, issuedBy: options.issuedBy });
+    return { token, linkId: row.id, expiresAt, revokedPrevious };
+  }
+
+  async function issueVerification(tx: DbOrTx, partner: Partner, to: { email: string; first_name: string }, issuedBy: string, options: { firstLink?: boolean } = {}) {
+    const { token, linkId, expiresAt } = await issueLink(tx, partner.id, 'email_verification', { ttlHours: deps.links.verificationTtlHours, issuedBy, firstLink: options.firstLink ?? false });
     await mail.queue(tx, {
       template: 'verify_email',
       to: to.email,
       partnerId: partner.id,
       params: { firstName: to.first_name, companyName: partner.legal_name, reference: partner.reference, expiresAt: expiresAt.toISOString() },
       secrets: { token },
-      idempotencyKey: `verify:${row.id}`,
+      idempotencyKey: `verify:${linkId}`,
     });
-    await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'verification_link.issued', details: { linkId: row.id, expiresAt, issuedBy } });
+    await audit.record(tx, { actorType: 'system', partnerId: partner.id, action: 'verification_link.issued', details: { linkId, expiresAt, issuedBy } });
   }
 
   /** Issues a fresh signup link (revoking any earlier one) and emails it to the primary contact. */
   async function issueSignupLink(tx: DbOrTx, partner: Partner, issuedBy: string, actor: { type: 'system' | 'operator' | 'anonymous'; id?: string; ip?: string }) {
-    // One lock for every path that issues a link: the partner row (a caller may already hold it).
-    // Revoke-then-insert under it leaves exactly one usable link; a unique index backs this up.
-    await repo.lockPartner(tx, partner.id);
-    const now = clock.now();
-    const revoked = await repo.revokeUsableTokens(tx, partner.id, 'signup_link', 'superseded', now);
-    const token = randomToken();
-    const expiresAt = new Date(now.getTime() + deps.links.signupTtlHours * HOUR);
-    const row = await repo.insertToken(tx, { partnerId: partner.id, purpose: 'signup_link', tokenHash: hashToken(token), expiresAt, issuedBy });
+    const { token, linkId, expiresAt, revokedPrevious: revoked } = await issueLink(tx, partner.id, 'signup_link', { ttlHours: deps.links.signupTtlHours, issuedBy });
+    const row = { id: linkId };
     await lifecycle.markLinkSent(tx, partner.id, { actor: { type: actor.type, id: actor.id ?? null, ip: actor.ip ?? null }, details: { linkId: row.id } });
     const { primary } = await repo.contacts(tx, partner.id);
     await mail.queue(tx, {
@@ -115,8 +122,8 @@ export function createSignupService(deps: {
     return { expiresAt, linkId: row.id };
   }
 
-  function explainUnusableLink(kind: 'verification' | 'signup', status: 'revoked' | 'spent' | 'expired' | 'claimed' | 'unknown'): never {
-    const noun = kind === 'verification' ? 'confirmation link' : 'signup link';
+  function explainUnusableLink(kind: 'verification' | 'signup' | 'credential_update', status: 'revoked' | 'spent' | 'expired' | 'claimed' | 'unknown'): never {
+    const noun = kind === 'verification' ? 'confirmation link' : kind === 'signup' ? 'signup link' : 'update link';
     switch (status) {
       case 'unknown':
         throw new NotFoundError('LINK_UNKNOWN', `We do not recognise this ${noun}. Copy the whole link from the most recent email, or request a new one.`);
@@ -125,19 +132,89 @@ export function createSignupService(deps: {
       case 'expired':
         throw new GoneError('LINK_EXPIRED', `This ${noun} has expired. Request a new one and it will arrive within a few minutes.`);
       case 'spent':
-        throw kind === 'verification'
-          ? new ConflictError('LINK_ALREADY_USED', 'This email address is already confirmed. Your signup link was sent in a second email; if it did not arrive, request a new one.')
-          : new GoneError('LINK_SPENT', 'This signup link was already used to connect your Microsoft tenant. It cannot be used again.');
+        if (kind === 'verification') throw new ConflictError('LINK_ALREADY_USED', 'This email address is already confirmed. Your signup link was sent in a second email; if it did not arrive, request a new one.');
+        if (kind === 'credential_update') throw new GoneError('LINK_SPENT', 'This update link was already used: the new secret is stored. It cannot be used again; your status page asks for a new one.');
+        throw new GoneError('LINK_SPENT', 'This signup link was already used to connect your Microsoft tenant. It cannot be used again.');
       case 'claimed':
         throw new ConflictError(
           'LINK_CLAIMED_ELSEWHERE',
-          'This signup link was already started in another browser, and it works only there. Continue in that browser, or request a new link (the old one then stops working).',
+          `This ${noun} was already started in another browser, and it works only there. Continue in that browser, or request a new link (the old one then stops working).`,
         );
     }
   }
 
+  /** A link's kind for the messages about it. */
+  const kindOf = (purpose: TokenPurpose) => (purpose === 'email_verification' ? 'verification' : purpose === 'signup_link' ? 'signup' : 'credential_update') as 'verification' | 'signup' | 'credential_update';
+
+  /** Read-only look at a link of a claimable purpose: opening its page changes nothing. */
+  async function inspectLink(purpose: TokenPurpose, token: string, session: string | undefined) {
+    const link = await repo.findToken(db, hashToken(token), purpose);
+    if (!link) return explainUnusableLink(kindOf(purpose), 'unknown');
+    const status = linkStatus(link, clock.now());
+    const mine = session !== undefined && link.claimed_session_hash === hashSession(session) && sessionLive(link, clock.now());
+    if (status !== 'open' && !(status === 'claimed' && mine)) return explainUnusableLink(kindOf(purpose), status);
+    const partner = await repo.findPartner(db, link.partner_id);
+    if (!partner || isClosed(partner.state)) return explainUnusableLink(kindOf(purpose), 'unknown');
+    return { link, partner, status: mine ? ('claimed_here' as const) : ('open' as const) };
+  }
+
+  /**
+   * Binds a link to a new browser session. The first claim is one conditional update with a fresh
+   * session id (`onFirstClaim` runs in its transaction); the browser that holds the link's session
+   * may claim again (resume, keeping its session); any other browser is refused.
+   */
+  async function claimLink(purpose: TokenPurpose, token: string, presented: string | undefined, onFirstClaim?: (tx: DbOrTx, link: OneTimeToken, partner: Partner) => Promise<void>) {
+    const tokenHash = hashToken(token);
+    const fresh = randomToken();
+    const claimed = await db.transaction().execute(async (tx) => {
+      const link = await repo.claimToken(tx, tokenHash, hashSession(fresh), clock.now(), purpose);
+      if (!link) return undefined;
+      const partner = await repo.findPartner(tx, link.partner_id);
+      if (!partner) throw new Error('link without partner');
+      if (isClosed(partner.state)) throw accessEnded();
+      await onFirstClaim?.(tx, link, partner);
+      return { link, partner, session: fresh };
+    });
+    if (claimed) return claimed;
+    const now = clock.now();
+    const link = await repo.findToken(db, tokenHash, purpose);
+    if (!link) return explainUnusableLink(kindOf(purpose), 'unknown');
+    const status = linkStatus(link, now);
+    if (status === 'claimed' && presented !== undefined && link.claimed_session_hash === hashSession(presented) && sessionLive(link, now)) {
+      const partner = await repo.findPartner(db, link.partner_id);
+      if (partner && !isClosed(partner.state)) return { link, partner, session: presented };
+    }
+    return explainUnusableLink(kindOf(purpose), status === 'open' ? 'claimed' : status);
+  }
+
   return {
     issueSignupLink,
+    issueLink,
+    inspectLink,
+    claimLink,
+
+    /**
+     * The link of this purpose this browser session claimed, with its partner: the session must be
+     * live and the partner not closed. A spent link still answers (its page shows the outcome).
+     */
+    async sessionLink(purpose: TokenPurpose, session: string | undefined) {
+      const noSession = () => new NotFoundError('NO_LINK_SESSION', 'This browser has not started this link, or its session has ended. Open the link from your most recent email again.');
+      if (!session) throw noSession();
+      const now = clock.now();
+      const link = await repo.findClaimedBySession(db, hashSession(session), now, purpose);
+      if (!link || !sessionLive(link, now)) throw noSession();
+      await repo.touchSession(db, link.id, now, new Date(now.getTime() - PARTNER_SESSION_TOUCH_MS));
+      const partner = await repo.findPartner(db, link.partner_id);
+      if (!partner) throw noSession();
+      if (isClosed(partner.state)) throw accessEnded();
+      return { link, partner };
+    },
+
+    /** The work the link was for is done: the link this session claimed is spent (caller's transaction). */
+    spendSessionLink: (tx: DbOrTx, purpose: TokenPurpose, session: string, now: Date) => repo.spendClaimedLink(tx, hashSession(session), now, purpose),
+
+    /** Contacts of the partner (primary, optional secondary). */
+    contacts: (db: DbOrTx, partnerId: string) => repo.contacts(db, partnerId),
 
     /** Step 3 completes: the link this browser claimed is spent (inside the caller's transaction). */
     async spendClaimedLink(tx: DbOrTx, session: string, now: Date) {
@@ -326,35 +403,17 @@ export function createSignupService(deps: {
 
     /** Read-only look at a signup link (GET/HEAD of the page and this call change nothing). */
     async inspectSignupLink(token: string, session: string | undefined) {
-      const link = await repo.findToken(db, hashToken(token), 'signup_link');
-      if (!link) return explainUnusableLink('signup', 'unknown');
-      const status = linkStatus(link, clock.now());
-      const mine = session !== undefined && link.claimed_session_hash === hashSession(session) && sessionLive(link, clock.now());
-      if (status !== 'open' && !(status === 'claimed' && mine)) return explainUnusableLink('signup', status);
-      const partner = await repo.findPartner(db, link.partner_id);
-      if (!partner) return explainUnusableLink('signup', 'unknown');
-      return {
-        companyName: partner.legal_name,
-        reference: partner.reference,
-        expiresAt: new Date(link.expires_at).toISOString(),
-        status: mine ? ('claimed_here' as const) : ('open' as const),
-      };
+      const { link, partner, status } = await inspectLink('signup_link', token, session);
+      return { companyName: partner.legal_name, reference: partner.reference, expiresAt: new Date(link.expires_at).toISOString(), status };
     },
 
     /**
-     * Binds the signup link to a new browser session. The first claim is one conditional update
-     * with a fresh session id; the browser that holds the link's session may claim again (resume,
-     * keeping its session); any other browser is refused. Returns the session id for the cookie.
+     * Binds the signup link to a new browser session (see claimLink). The first claim moves the
+     * partner to connecting and tells the primary contact. Returns the session id for the cookie.
      */
     async claimSignupLink(token: string, presented: string | undefined, meta: RequestMeta) {
-      const tokenHash = hashToken(token);
-      const fresh = randomToken();
-      const claimed = await db.transaction().execute(async (tx) => {
+      const claimed = await claimLink('signup_link', token, presented, async (tx, link, partner) => {
         const now = clock.now();
-        const link = await repo.claimToken(tx, tokenHash, hashSession(fresh), now);
-        if (!link) return undefined;
-        const partner = await repo.findPartner(tx, link.partner_id);
-        if (!partner) throw new Error('signup link without partner');
         await lifecycle.markConnecting(tx, partner.id, { actor: { type: 'partner', ip: meta.ip }, details: { linkId: link.id } });
         const { primary } = await repo.contacts(tx, partner.id);
         await mail.queue(tx, {
@@ -365,27 +424,16 @@ export function createSignupService(deps: {
           idempotencyKey: `link-claimed:${link.id}`,
         });
         await audit.record(tx, { actorType: 'partner', partnerId: partner.id, action: 'signup_link.claimed', ip: meta.ip, details: { linkId: link.id, userAgent: meta.userAgent.slice(0, 200) } });
-        return { link, partner, session: fresh };
       });
-      const now = clock.now();
-      const resumed = claimed ?? (await (async () => {
-        const link = await repo.findToken(db, tokenHash, 'signup_link');
-        if (!link) return explainUnusableLink('signup', 'unknown');
-        const status = linkStatus(link, now);
-        if (status === 'claimed' && presented !== undefined && link.claimed_session_hash === hashSession(presented) && sessionLive(link, now)) {
-          const partner = await repo.findPartner(db, link.partner_id);
-          if (partner) return { link, partner, session: presented };
-        }
-        return explainUnusableLink('signup', status === 'open' ? 'claimed' : status);
-      })());
+      const partner = claimed.session === presented ? claimed.partner : ((await repo.findPartner(db, claimed.partner.id)) ?? claimed.partner);
       return {
-        session: resumed.session,
+        session: claimed.session,
         view: {
-          companyName: resumed.partner.legal_name,
-          reference: resumed.partner.reference,
-          state: resumed.partner.state === 'link_sent' || resumed.partner.state === 'link_expired' ? 'connecting' : resumed.partner.state,
-          linkExpiresAt: new Date(resumed.link.expires_at).toISOString(),
-          claimedAt: new Date(resumed.link.claimed_at ?? now).toISOString(),
+          companyName: partner.legal_name,
+          reference: partner.reference,
+          state: partner.state === 'link_sent' || partner.state === 'link_expired' ? 'connecting' : partner.state,
+          linkExpiresAt: new Date(claimed.link.expires_at).toISOString(),
+          claimedAt: new Date(claimed.link.claimed_at ?? clock.now()).toISOString(),
         },
       };
     },

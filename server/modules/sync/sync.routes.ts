@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../../../contracts/common.ts';
+import { credentialLinkSentSchema } from '../../../contracts/credentials.ts';
 import { checkAgainResultSchema, offboardingRequestedSchema, reconnectLinkSentSchema, customerListSchema, customerQuerySchema, statusAccessSchema, statusSchema, tenantSummarySchema } from '../../../contracts/sync.ts';
 import type { App } from '../../app/http.ts';
 import { followOverEvents } from '../../lib/event-stream.ts';
@@ -8,13 +9,14 @@ import { requestMeta, signupSessionCookie } from '../signup/signup.routes.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { Offboarding } from '../partners/partners.offboarding.ts';
+import type { CredentialRotation } from '../partners/partners.rotation.ts';
 import type { SyncService } from './sync.service.ts';
 import type { SyncStatus } from './sync.status.ts';
 
 // The status page and tenant view API. Credentials: the signup session cookie of the browser that
 // connected, or the status cookie set from a status link's key (POST /api/status/access).
 
-function statusCookie(publicUrl: string) {
+export function statusCookie(publicUrl: string) {
   const secure = publicUrl.startsWith('https://');
   const name = secure ? '__Host-status_key' : 'status_key';
   return {
@@ -30,7 +32,15 @@ function statusCookie(publicUrl: string) {
 
 export function registerSyncRoutes(
   app: App,
-  deps: { status: SyncStatus; signup: Pick<SignupService, 'endSession' | 'requestReconnectLink'>; sync: Pick<SyncService, 'checkAgain'>; rateLimits: Pick<RateLimitService, 'hit'>; offboarding: Pick<Offboarding, 'request'>; publicUrl: string },
+  deps: {
+    status: SyncStatus;
+    signup: Pick<SignupService, 'endSession' | 'requestReconnectLink'>;
+    sync: Pick<SyncService, 'checkAgain'>;
+    rateLimits: Pick<RateLimitService, 'hit'>;
+    offboarding: Pick<Offboarding, 'request'>;
+    rotation: Pick<CredentialRotation, 'requestFromStatus'>;
+    publicUrl: string;
+  },
 ) {
   const { status } = deps;
   const session = signupSessionCookie(deps.publicUrl);
@@ -117,6 +127,18 @@ export function registerSyncRoutes(
       },
     },
     async (request) => deps.signup.requestReconnectLink(await partnerOf(request), requestMeta(request)),
+  );
+
+  app.post(
+    '/api/status/credential-update-link',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Update the Microsoft secrets: a one-time link (48 hours) is emailed to the primary contact (3 an hour); earlier update links stop working',
+        response: { 200: credentialLinkSentSchema, ...errors },
+      },
+    },
+    async (request) => deps.rotation.requestFromStatus(await partnerOf(request), requestMeta(request)),
   );
 
   app.get('/api/status', { schema: { tags: ['status'], summary: 'Steps done, customer import progress and errors, in plain words', response: { 200: statusSchema, ...errors } } }, async (request) =>

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { CustomerQuery, GdapSummary, StatusView } from '../../../contracts/sync.ts';
 import { presentFinding, type Attention } from '../partners/partners.attention.ts';
+import { credentialUpdateStates } from '../partners/partners.rotation.ts';
 import { accessEnded, isClosed, reconnectableStates } from '../signup/signup.fns.ts';
 import type { SignupService } from '../signup/signup.service.ts';
 import { BLOCKER_TEXT, type GdapBlocker } from './sync.gdap.fns.ts';
@@ -152,6 +153,7 @@ export function createSyncStatus(deps: { db: Db; repo: SyncRepo; partners: SyncP
       attention: finding ? presentFinding(finding) : null,
       canCheckAgain: partner.state === 'needs_attention' && finding !== undefined,
       canRequestReconnect: reconnectableStates.includes(partner.state),
+      canUpdateCredentials: credentialUpdateStates.includes(partner.state),
       lastCheck,
       gdap,
     };

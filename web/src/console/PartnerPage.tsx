@@ -251,7 +251,7 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
       ) : (
         <DataTable
           label="Links"
-          caption="Confirmation and signup links, newest first"
+          caption="Confirmation, signup and credential update links, newest first"
           compact
           rows={partner.links}
           rowKey={(l) => l.id}
@@ -261,7 +261,7 @@ function LinksTable({ partner }: { partner: PartnerDetail }) {
               rowHeader: true,
               cell: (l) => (
                 <>
-                  {l.purpose === 'signup_link' ? 'Signup link' : 'Email confirmation'}
+                  {l.purpose === 'signup_link' ? 'Signup link' : l.purpose === 'credential_update' ? 'Credential update' : 'Email confirmation'}
                   <span className="cell-sub cell-sub--wrap">by {l.issuedBy.replace(/_/g, ' ')}</span>
                 </>
               ),

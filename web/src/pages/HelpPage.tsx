@@ -8,6 +8,7 @@ import { TextField } from '../components/form.tsx';
 import { lazyResolver } from '../components/lazyResolver.ts';
 import { ApiErrorNotice, Notice } from '../components/Notice.tsx';
 import { Link, usePageTitle } from '../router.tsx';
+import { credentialsApi } from './credentials/credentials-api.ts';
 
 // Self-service help: a new confirmation email, or a new signup link. The server gives the same
 // answer whether or not it knows the address, so this page simply shows that answer.
@@ -15,7 +16,7 @@ import { Link, usePageTitle } from '../router.tsx';
 export function HelpPage() {
   usePageTitle('Help with your emails');
   useEffect(() => {
-    // Other pages link straight to one of the two forms (/help#new-signup-link).
+    // Other pages and emails link straight to one of the forms (/help#new-signup-link).
     const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
     if (target) {
       target.scrollIntoView();
@@ -49,6 +50,14 @@ export function HelpPage() {
           send={api.requestSignupLink}
         />
       </div>
+
+      <EmailRequestCard
+        id="update-credentials"
+        title="Update your Microsoft secrets"
+        description="For a connected company whose Partner Center web app secret or Entra app client secret ends soon or has ended. Use the primary contact's address: the one-time link to enter the new secret goes there (valid for 48 hours)."
+        buttonLabel="Send me an update link"
+        send={credentialsApi.requestByEmail}
+      />
 
       <section className="card card--quiet" aria-labelledby="still-stuck">
         <h2 id="still-stuck">Still nothing?</h2>

@@ -1,9 +1,10 @@
 import './status.css';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { asApiError, type ApiError } from '../../api.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, usePageTitle } from '../../router.tsx';
+import { credentialsApi, type CredentialLinkSent } from '../credentials/credentials-api.ts';
 import { GdapSummaryView } from './GdapAccess.tsx';
 import { SignOutButton } from './SignOutButton.tsx';
 import { statusApi, type CheckAgainResult, type OffboardingRequested, type ReconnectLinkSent, type StatusView } from './status-api.ts';
@@ -14,6 +15,9 @@ import { statusApi, type CheckAgainResult, type OffboardingRequested, type Recon
 
 type State = { kind: 'loading' } | { kind: 'signed_out' } | { kind: 'failed'; error: ApiError } | { kind: 'ready'; view: StatusView; live: boolean };
 
+/** A secret-expiry reminder links to the status page's "Update credentials" part. */
+const wantsCredentialUpdate = () => /[#&]update-credentials\b/.test(location.hash);
+
 function readKey(): string | undefined {
   const match = /[#&]key=([^&]+)/.exec(location.hash);
   if (!match) return undefined;
@@ -23,6 +27,7 @@ function readKey(): string | undefined {
 
 export function StatusPage() {
   const [state, setState] = useState<State>({ kind: 'loading' });
+  const [focusUpdate] = useState(wantsCredentialUpdate);
 
   useEffect(() => {
     let source: EventSource | undefined;
@@ -89,10 +94,10 @@ export function StatusPage() {
       </section>
     );
   }
-  return <StatusReady view={state.view} live={state.live} />;
+  return <StatusReady view={state.view} live={state.live} focusUpdate={focusUpdate} />;
 }
 
-function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
+function StatusReady({ view, live, focusUpdate }: { view: StatusView; live: boolean; focusUpdate: boolean }) {
   const sync = view.sync;
   const ready = view.state === 'active';
   return (
@@ -145,6 +150,7 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
 
       {view.attention ? <Finding view={view} /> : null}
       {view.canRequestReconnect ? <Reconnect /> : null}
+      {view.canUpdateCredentials ? <UpdateCredentials focus={focusUpdate || view.attention?.then === 'enter_new_secret'} /> : null}
       {view.lastCheck && view.state !== 'registered' ? <LastCheck check={view.lastCheck} /> : null}
       <Disconnect />
 
@@ -165,6 +171,60 @@ function StatusReady({ view, live }: { view: StatusView; live: boolean }) {
           <p>We sent a confirmation email to your primary contact with how to sign in. Your customers are imported and kept up to date every day.</p>
         </Notice>
       ) : null}
+    </section>
+  );
+}
+
+/**
+ * A new secret of the Partner Center web app or the Entra app (it ends soon, or it ended): a
+ * one-time update link goes to the primary contact.
+ */
+function UpdateCredentials({ focus }: { focus: boolean }) {
+  const [sending, setSending] = useState(false);
+  const [sent, setSent] = useState<CredentialLinkSent>();
+  const [error, setError] = useState<ApiError>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!focus || !heading.current) return;
+    heading.current.scrollIntoView({ block: 'start' });
+    heading.current.focus({ preventScroll: true });
+  }, [focus]);
+
+  async function send() {
+    setSending(true);
+    setError(undefined);
+    try {
+      setSent(await credentialsApi.requestFromStatus());
+    } catch (caught) {
+      setError(asApiError(caught));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <section className="card stack" id="update-credentials" aria-labelledby="update-credentials-title">
+      <h2 id="update-credentials-title" ref={heading} tabIndex={-1}>
+        Update credentials
+      </h2>
+      <p>
+        Made a new Partner Center web app secret or a new client secret of the Entra app? Give it to TotalOne with a one-time link: it goes to your primary contact by
+        email, and TotalOne checks the new secret with Microsoft before it replaces the old one.
+      </p>
+      {sent ? (
+        <Notice tone="success" title="Update link sent">
+          <p>
+            The link is on its way to {sent.sentTo}. It works once, until {formatDateTime(sent.expiresAt)}; earlier update links no longer work.
+          </p>
+        </Notice>
+      ) : (
+        <p>
+          <button type="button" className="button" onClick={() => void send()} disabled={sending}>
+            {sending ? 'Sending…' : 'Email me an update link'}
+          </button>
+        </p>
+      )}
+      {error ? <ApiErrorNotice error={error} /> : null}
     </section>
   );
 }

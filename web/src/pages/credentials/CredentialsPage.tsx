@@ -3,7 +3,8 @@ import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import type { credentialUpdateSchema } from '../../../../contracts/credentials.ts';
 import { asApiError, type ApiError } from '../../api.ts';
-import { collectProblems, ErrorSummary, errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
+import { errorAt, TextField, type FieldLabel } from '../../components/form.tsx';
+import { FormShell } from '../../components/FormShell.tsx';
 import { lazyResolver } from '../../components/lazyResolver.ts';
 import { ApiErrorNotice, Notice } from '../../components/Notice.tsx';
 import { useFormFeedback } from '../../components/useFormFeedback.ts';
@@ -143,7 +144,6 @@ function UpdateForm({ state, onDone }: { state: CredentialUpdateState; onDone(st
     defaultValues: { webAppSecret: '', secretExpiresOn: '', clientSecret: '' },
   });
   const feedback = useFormFeedback(fields, setError);
-  const problems = submitCount > 0 ? collectProblems(errors, fields) : [];
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus({ preventScroll: true }), []);
 
@@ -171,13 +171,7 @@ function UpdateForm({ state, onDone }: { state: CredentialUpdateState; onDone(st
           replaces the old one.
         </p>
       </div>
-      <form className="form" noValidate onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)} aria-label="New secrets">
-        {problems.length > 0 ? <ErrorSummary ref={feedback.summaryRef} problems={problems} /> : null}
-        {feedback.apiError ? (
-          <div ref={feedback.alertRef} tabIndex={-1} className="focus-target">
-            <ApiErrorNotice error={feedback.apiError} />
-          </div>
-        ) : null}
+      <FormShell label="New secrets" feedback={feedback} fields={fields} errors={errors} submitCount={submitCount} onFocus={validation.preload} onSubmit={handleSubmit(submit, feedback.onInvalid)}>
         <fieldset className="card fieldset">
           <legend className="fieldset__legend">
             <span className="fieldset__title">Partner Center web app</span>
@@ -226,7 +220,7 @@ function UpdateForm({ state, onDone }: { state: CredentialUpdateState; onDone(st
           <BusyStatus busy={isSubmitting}>Checking with Microsoft…</BusyStatus>
         </div>
         <p className="muted small">This link works until {formatDateTime(state.linkExpiresAt)}.</p>
-      </form>
+      </FormShell>
     </section>
   );
 }

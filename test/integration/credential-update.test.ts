@@ -177,6 +177,8 @@ for (const backend of testBackends()) {
       assert.equal((await browser.post('/api/status/credential-update-link')).status, 200);
       await waitFor('a third update link email', async () => linkMails().length >= 3, 15_000);
       const late = linkMails().find((m) => ![older, newest].includes(linkToken(m.text, 'credentials')))!;
+      const fourth = await browser.post('/api/status/credential-update-link');
+      assert.equal(fourth.status, 429, 'three links an hour per partner');
       system.clock.advance(48 * HOUR + 60_000);
       const expired = await new Browser(system.url!).post('/api/credential-update-links/claim', { token: linkToken(late.text, 'credentials') });
       assert.equal(expired.status, 410);

@@ -150,7 +150,7 @@ function StatusReady({ view, live, focusUpdate }: { view: StatusView; live: bool
 
       {view.attention ? <Finding view={view} /> : null}
       {view.canRequestReconnect ? <Reconnect /> : null}
-      {view.canUpdateCredentials ? <UpdateCredentials focus={focusUpdate || view.attention?.then === 'enter_new_secret'} /> : null}
+      {view.canUpdateCredentials ? <UpdateCredentials focus={focusUpdate} /> : null}
       {view.lastCheck && view.state !== 'registered' ? <LastCheck check={view.lastCheck} /> : null}
       <Disconnect />
 

@@ -33,7 +33,7 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     await emulator?.close();
   });
 
-  it('reminder email -> status page -> update link -> wizard -> done -> status page "Check again"', { timeout: 240_000 }, async () => {
+  it('reminder email -> status page -> update link -> wizard -> done -> status page "Check again"', { timeout: 420_000 }, async () => {
     const { partner, email } = await connectPartner(system, emulator);
     await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
     const webAppId = emulator.facts.partnerCenter.webAppId;

@@ -206,9 +206,15 @@ for (const backend of testBackends()) {
       assert.equal(known.status, 202);
       assert.deepEqual(unknown.body, known.body);
       const linkMails = () => system.catcher!.messages().filter((m) => m.to.includes(email) && /link to update the Microsoft secrets/.test(m.subject));
-      const seen = new Set(linkMails().map((m) => linkToken(m.text, 'credentials')));
-      await waitFor('the requested link', async () => linkMails().some((m) => !seen.has(linkToken(m.text, 'credentials'))), 15_000);
-      const requested = linkMails().map((m) => linkToken(m.text, 'credentials')).find((t) => !seen.has(t))!;
+      // The job issued it (revoking every earlier link): the one usable link in the inbox is it.
+      await waitFor('the requested link issued', async () => (await system.services.audit.forPartner(partner.id)).some((e) => e.action === 'credential_update_link.issued' && (e.details as { issuedBy?: string }).issuedBy === 'self-service'));
+      const requested = await waitFor('the requested link', async () => {
+        for (const mail of linkMails()) {
+          const token = linkToken(mail.text, 'credentials');
+          if ((await anonymous.post('/api/credential-update-links/inspect', { token })).status === 200) return token;
+        }
+        return undefined;
+      }, 15_000);
       await waitFor('the unknown request handled', async () => (await system.services.audit.forPartner(partner.id)).length > 0 && (await db.selectFrom('audit_events').select('id').where('action', '=', 'credential_update_link.request_ignored').executeTakeFirst()));
       assert.ok(!system.catcher!.messages().some((m) => m.to.includes('nobody@unknown.example')));
 

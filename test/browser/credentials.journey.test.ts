@@ -24,7 +24,6 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     const clock = manualClock(new Date());
     emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
     system = await startTestSystem('pglite', { emulator, clock, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
-    emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     chromium = await launchChromium();
   });
   after(async () => {
@@ -34,13 +33,13 @@ describe('browser journey: a new Partner Center secret from the reminder email',
   });
 
   it('reminder email -> status page -> update link -> wizard -> done -> status page "Check again"', { timeout: 420_000 }, async () => {
-    const { partner, email } = await connectPartner(system, emulator);
+    const { partner, email, tenant } = await connectPartner(system, emulator);
     await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
-    const webAppId = emulator.facts.partnerCenter.webAppId;
-    const oldSecret = emulator.facts.partnerCenter.webAppSecret!;
-    emulator.patch({ op: 'setSecretExpiry', appId: webAppId, endDateTime: new Date(system.clock.now().getTime() + 5 * DAY).toISOString() });
+    const webAppId = tenant.facts.partnerCenter.webAppId;
+    const oldSecret = tenant.facts.partnerCenter.webAppSecret!;
+    tenant.patch({ op: 'setSecretExpiry', appId: webAppId, endDateTime: new Date(system.clock.now().getTime() + 5 * DAY).toISOString() });
     await system.services.secretExpiry.runDaily();
-    emulator.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All' });
+    tenant.patch({ op: 'revokeAppPermission', permission: 'User.ReadWrite.All' });
     assert.equal(await system.services.drift.check(partner.id), 'failing');
     assert.equal(await partnerState(system, partner.id), 'needs_attention');
 
@@ -79,7 +78,7 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     await expectFitsPhone(wizard, 'new secrets form');
     await screenshot(wizard, 'credentials-03-form');
 
-    const [added] = emulator.patch({ op: 'addClientSecret', appId: webAppId, displayName: 'TotalOne 2' });
+    const [added] = tenant.patch({ op: 'addClientSecret', appId: webAppId, displayName: 'TotalOne 2' });
     const newSecret = added!.secret!.secretText;
     const field = wizard.getByLabel('New Web App Secret', { exact: true });
     await field.fill(`${newSecret.slice(0, -4)}wxyz`);
@@ -105,7 +104,7 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     const finding = wizard.getByRole('region', { name: 'What needs fixing in Microsoft' });
     await finding.waitFor();
     assert.match(await finding.innerText(), /User\.ReadWrite\.All|permission/);
-    emulator.patch({ op: 'grantAppPermission', permission: 'User.ReadWrite.All' });
+    tenant.patch({ op: 'grantAppPermission', permission: 'User.ReadWrite.All' });
     await wizard.getByRole('button', { name: 'Check again' }).click();
     await wizard.getByRole('status').filter({ hasText: /Fixed/ }).waitFor({ timeout: 60_000 });
     await wizard.getByRole('heading', { name: /is ready/ }).waitFor({ timeout: 90_000 });

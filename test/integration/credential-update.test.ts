@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { derivePartnerKey, ROOT_FIELD, unwrapWithPartnerKey } from '../../server/modules/vault/vault.fns.ts';
 import { testBackends } from '../support/database.ts';
+import type { PartnerTenant } from '../support/connect.ts';
 import { linkToken } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -28,13 +29,14 @@ for (const backend of testBackends()) {
   describe(`credential update (${backend})`, () => {
     let system: TestSystem;
     let emulator: Emulator;
+    /** The partner's own tenant in the emulator (the second test goes on with the first one's partner). */
+    let tenant: PartnerTenant;
 
     before(async () => {
       // Microsoft and TotalOne share the test clock: tokens issued "now" stay valid when it moves.
       const clock = manualClock(new Date());
       emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
       system = await startTestSystem(backend, { emulator, clock, env: { SYNC_PAGE_SIZE: '20' } });
-      emulator.patch({ op: 'addRedirectUri', uri: `${system.publicUrl}/api/connect/microsoft/callback`, appId: emulator.facts.partnerCenter.webAppId });
     });
     after(async () => {
       await system.dispose();
@@ -42,11 +44,13 @@ for (const backend of testBackends()) {
     });
 
     it('a new Partner Center secret through the emailed link while an import runs: the import finishes on the new key chain, the old root opens nothing', async () => {
-      const { partner, email, browser } = await connectPartner(system, emulator, { secondary: true });
+      const connected = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, browser } = connected;
+      tenant = connected.tenant;
       const db = system.database.db;
-      const webAppId = emulator.facts.partnerCenter.webAppId;
-      const pcApp = () => emulator.scenario.tenants[0]!.applications.find((a) => a.appId === webAppId)!;
-      const oldRoot = emulator.facts.partnerCenter.webAppSecret!;
+      const webAppId = tenant.facts.partnerCenter.webAppId;
+      const pcApp = () => tenant.scenario.applications.find((a) => a.appId === webAppId)!;
+      const oldRoot = tenant.facts.partnerCenter.webAppSecret!;
       const oldKeyId = pcApp().passwordCredentials.find((c) => c.secretText === oldRoot)!.keyId;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       await system.services.secretExpiry.runDaily();
@@ -82,7 +86,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(unclaimed, { claimed_at: null, spent_at: null });
 
       // The daily import starts and reads slowly.
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 150 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 150 } });
       assert.equal(await system.services.sync.enqueueDaily(), 1);
       await waitFor('the daily run under way', async () => {
         const run = await db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').where('status', '=', 'running').executeTakeFirst();
@@ -98,7 +102,7 @@ for (const backend of testBackends()) {
       assert.equal(elsewhere.body.error.code, 'LINK_CLAIMED_ELSEWHERE');
 
       // The partner adds a key to the web app (the old one stays valid) and enters it.
-      const [added] = emulator.patch({ op: 'addClientSecret', appId: webAppId, displayName: 'TotalOne 2' });
+      const [added] = tenant.patch({ op: 'addClientSecret', appId: webAppId, displayName: 'TotalOne 2' });
       const newRoot = added!.secret!.secretText;
       const nothing = await updater.post('/api/credential-update', { webAppSecret: '', clientSecret: '' });
       assert.equal(nothing.status, 400);
@@ -126,9 +130,9 @@ for (const backend of testBackends()) {
       assert.equal((await updater.get('/api/status')).status, 200);
 
       // Microsoft ends the old key; an hour later the run renews its token: with the new root.
-      emulator.patch({ op: 'setSecretExpiry', appId: webAppId, keyId: oldKeyId, endDateTime: '2020-01-01T00:00:00Z' });
+      tenant.patch({ op: 'setSecretExpiry', appId: webAppId, keyId: oldKeyId, endDateTime: '2020-01-01T00:00:00Z' });
       system.clock.advance(2 * HOUR);
-      emulator.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
       await waitFor('the daily run completed', async () => {
         const run = await db.selectFrom('sync_runs').select('status').where('partner_id', '=', partner.id).where('reason', '=', 'scheduled').executeTakeFirstOrThrow();
         return run.status !== 'running' && run;
@@ -147,7 +151,7 @@ for (const backend of testBackends()) {
       assert.ok(others.length >= 2);
       const opened = await system.services.vault.openMany(partner.id, rows.map((r) => r.field));
       assert.equal(opened[ROOT_FIELD], newRoot);
-      assert.equal(opened.entra_client_secret, emulator.facts.totalOneApp.secret);
+      assert.equal(opened.entra_client_secret, tenant.facts.totalOneApp.secret);
       const bytes = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
       const oldKey = derivePartnerKey(oldRoot, partner.id);
       const newKey = derivePartnerKey(newRoot, partner.id);
@@ -192,10 +196,10 @@ for (const backend of testBackends()) {
       const db = system.database.db;
       const partner = await db.selectFrom('partners').select('id').where('state', '=', 'active').executeTakeFirstOrThrow();
       const email = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'primary').executeTakeFirstOrThrow()).email;
-      const webAppId = emulator.facts.partnerCenter.webAppId;
+      const webAppId = tenant.facts.partnerCenter.webAppId;
 
       // The Partner Center secret expired: the daily job finds it, the partner needs attention.
-      emulator.patch({ op: 'setSecretExpiry', appId: webAppId, endDateTime: new Date(system.clock.now().getTime() - HOUR).toISOString() });
+      tenant.patch({ op: 'setSecretExpiry', appId: webAppId, endDateTime: new Date(system.clock.now().getTime() - HOUR).toISOString() });
       await system.services.secretExpiry.runDaily();
       assert.equal(await partnerState(system, partner.id), 'needs_attention');
 
@@ -220,8 +224,8 @@ for (const backend of testBackends()) {
 
       const updater = new Browser(system.url!);
       assert.equal((await updater.post('/api/credential-update-links/claim', { token: requested })).status, 200);
-      const [pc] = emulator.patch({ op: 'addClientSecret', appId: webAppId });
-      const [entra] = emulator.patch({ op: 'addClientSecret' });
+      const [pc] = tenant.patch({ op: 'addClientSecret', appId: webAppId });
+      const [entra] = tenant.patch({ op: 'addClientSecret' });
       const updated = await updater.post('/api/credential-update', { webAppSecret: pc!.secret!.secretText, clientSecret: entra!.secret!.secretText });
       assert.equal(updated.status, 200, JSON.stringify(updated.body));
       assert.deepEqual(updated.body.done.updated.sort(), ['entra_client_secret', 'partner_center_web_app_secret']);

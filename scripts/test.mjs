@@ -146,7 +146,7 @@ for (let i = 0; i < Math.min(concurrency, queue.length); i++) {
 }
 const codes = await Promise.all(runs);
 mkdirSync('.tmp', { recursive: true });
-writeFileSync(durationsFile, JSON.stringify({ ...measured, ...durations }, null, 1));
+writeFileSync(durationsFile, JSON.stringify(Object.fromEntries(Object.entries({ ...measured, ...durations }).filter(([file]) => found.includes(file))), null, 1));
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`\n${files.length} files in ${seconds} s: ${totals.tests} tests, ${totals.pass} passed, ${totals.fail} failed, ${totals.cancelled} cancelled, ${totals.skipped} skipped, ${totals.todo} todo`);
 if (failedFiles.length > 0) console.log(`✖ failing files:\n  ${failedFiles.join('\n  ')}`);

@@ -83,6 +83,13 @@ export const apiErrorCodes = [
   'VAULT_KEY_RING_MISSING',
   'VAULT_NO_ROOT',
   'VAULT_UNAVAILABLE',
+  // The app keyring (owned by the vault)
+  'APP_KEY_ACTIVE',
+  'APP_KEY_IN_USE',
+  'APP_KEY_RECENT',
+  'APP_KEY_ROTATION_CONFLICT',
+  'APP_KEY_UNAVAILABLE',
+  'APP_KEY_UNKNOWN',
   // The demo inbox and /metrics
   'MAIL_NOT_FOUND',
   'METRICS_LOOPBACK_ONLY',

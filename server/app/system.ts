@@ -7,7 +7,6 @@ import { migrateToLatest, openDatabase, probeDatabase, withStartupLock, type Dat
 import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { deriveKey } from '../lib/crypto.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { findFreePort } from '../lib/net.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
@@ -53,7 +52,8 @@ import { createConsoleReadModel } from '../modules/operators/operators.readmodel
 import { createOperatorsRepo } from '../modules/operators/operators.repo.ts';
 import { registerOperatorRoutes } from '../modules/operators/operators.routes.ts';
 import { createKeyProvider } from '../modules/vault/vault.config.ts';
-import { createVault } from '../modules/vault/vault.service.ts';
+import { createVault, type Vault } from '../modules/vault/vault.service.ts';
+import { createTotpSecretStore } from '../modules/operators/operators.keys.ts';
 import { createRateLimitService } from '../modules/ratelimit/ratelimit.service.ts';
 import { createPartnersRepo } from '../modules/partners/partners.repo.ts';
 import { createPartnerLifecycle } from '../modules/partners/partners.service.ts';
@@ -106,17 +106,20 @@ function buildServices(deps: {
   transport: MailTransport;
   clock: Clock;
   logger: Logger;
-  appSecret: Buffer;
+  /** Its ring checked and its app keyring loaded (startSystem does both before building services). */
+  vault: Vault;
   publicUrl: string;
   config: Readonly<Config>;
   microsoft: Config['microsoft'];
   limits?: SignupLimits;
   metrics?: Metrics;
 }) {
-  const { database, queue, clock, logger, config } = deps;
+  const { database, queue, clock, logger, config, vault } = deps;
   const db = database.db;
+  // Every application key comes from the vault's app keyring (server/modules/vault/README.md).
+  const keyring = vault.appKeys;
   const audit = createAuditService({ db, clock });
-  const rateLimits = createRateLimitService({ db, clock, keyHashKey: deriveKey(deps.appSecret, 'rate-limit-keys') });
+  const rateLimits = createRateLimitService({ db, clock, keyHashKey: keyring.lookupKey('rate-limit-keys') });
   const mail = createMailService({
     db,
     repo: createMailRepo(),
@@ -124,7 +127,7 @@ function buildServices(deps: {
     transport: deps.transport,
     clock,
     logger,
-    sealKey: deriveKey(deps.appSecret, 'outbox-seal'),
+    sealer: keyring.sealer('outbox'),
     from: config.mail.from,
     context: { publicUrl: deps.publicUrl, supportEmail: config.mail.supportEmail },
   });
@@ -140,8 +143,8 @@ function buildServices(deps: {
     queue,
     clock,
     logger,
-    tokenHashKey: deriveKey(deps.appSecret, 'link-token-hash'),
-    sessionHashKey: deriveKey(deps.appSecret, 'session-hash'),
+    tokenHashKey: keyring.lookupKey('link-token-hash'),
+    sessionHashKey: keyring.lookupKey('session-hash'),
     links: config.links,
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
@@ -149,16 +152,14 @@ function buildServices(deps: {
   const replyAddress = replyAddressOf(deps.publicUrl);
   const connect = createConnectService({ db, repo: connectRepo, signup, audit, clock, legal: loadLegalTexts(), replyAddress });
 
-  const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: deps.microsoft.authorityHost, logger }), clock, logger, observe: deps.metrics?.observeVault });
   const http = createMicrosoftHttp({ timeoutMs: 15_000, logger });
   const identity = createIdentityClient({ authorityHost: deps.microsoft.authorityHost, now: () => clock.now() });
   const graph = createGraphClient({ graphUrl: deps.microsoft.graphUrl, http });
   const partnerCenter = createPartnerCenterClient({ baseUrl: deps.microsoft.partnerCenterUrl, http });
   const credentials = createMicrosoftCredentials({ identity, vault, clock });
-  const sealKey = deriveKey(deps.appSecret, 'connect-seal');
   const tenants = createTenantOwnership({ repo: connectRepo, audit, clock });
-  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, tenants, clock, logger, sealKey });
-  const statusKeyKey = deriveKey(deps.appSecret, 'status-link');
+  const wizard = createConnectWizard({ db, repo: connectRepo, signup, connect, audit, identity, credentials, directory: graphAppDirectory(graph), rateLimits, tenants, clock, logger });
+  const statusKeyKey = keyring.lookupKey('status-link');
   const statusLink = (partnerId: string) => {
     const expiresAt = new Date(clock.now().getTime() + 30 * 86_400_000);
     return { statusKey: signStatusKey(statusKeyKey, partnerId, expiresAt), expiresAt };
@@ -179,14 +180,16 @@ function buildServices(deps: {
     queue,
     clock,
     logger,
-    sealKey,
-    stateHashKey: deriveKey(deps.appSecret, 'oauth-state'),
+    sealer: keyring.sealer('oauth'),
+    stateHashKey: keyring.lookupKey('oauth-state'),
     redirectUri: replyAddress,
     checkReplyAddress: createReplyAddressCheck({ credentials, graph, replyAddress, logger }),
     tenants,
   });
   const setup = createConnectSetup({
-    db, repo: connectRepo, runs: createSetupRunsRepo(), signup, connect, audit, identity, graph, credentials, clock, logger, sealKey,
+    db, repo: connectRepo, runs: createSetupRunsRepo(), signup, connect, audit, identity, graph, credentials, clock, logger,
+    sealer: keyring.sealer('setup'),
+    sessionKey: keyring.lookupKey('setup-session'),
     setupApp: deps.microsoft.setupApp,
     redirectUri: `${deps.publicUrl}/api/connect/setup/callback`,
     replyAddress,
@@ -204,7 +207,7 @@ function buildServices(deps: {
     db, repo: partnersRepo, lifecycle, attention, vault, revokeAllLinks: signup.revokeAllLinks, releaseTenant: tenants.release, mail, queue, audit, clock, logger,
     retentionDays: config.offboardingRetentionDays,
     rateLimits,
-    tokenHashKey: deriveKey(deps.appSecret, 'offboarding-token-hash'),
+    tokenHashKey: keyring.lookupKey('offboarding-token-hash'),
   });
   const syncConfig = config.sync;
   const syncRepo = createSyncRepo();
@@ -227,13 +230,15 @@ function buildServices(deps: {
   const operatorsRepo = createOperatorsRepo();
   const operatorAuth = createOperatorAuth({
     db, repo: operatorsRepo, mail, audit, rateLimits, clock, logger,
-    sessionHashKey: deriveKey(deps.appSecret, 'operator-session-hash'),
-    inviteHashKey: deriveKey(deps.appSecret, 'operator-invite-hash'),
-    lockoutHashKey: deriveKey(deps.appSecret, 'operator-sign-in-lockout'),
-    totpSealKey: deriveKey(deps.appSecret, 'operator-totp-seal'),
+    sessionHashKey: keyring.lookupKey('operator-session-hash'),
+    inviteHashKey: keyring.lookupKey('operator-invite-hash'),
+    lockoutHashKey: keyring.lookupKey('operator-sign-in-lockout'),
+    totpSealer: keyring.sealer('operator-totp'),
   });
+  /** Long-lived values other modules keep sealed under the app keyring: `vault.rotate` re-seals them. */
+  const sealedStores = [createTotpSecretStore({ db, repo: operatorsRepo, keyring })];
   const operatorConsole = createConsole({ db, read: createConsoleReadModel(), repo: operatorsRepo, signup, lifecycle, attention, secretExpiry, offboarding, sync, signIn, vault, mail, queue, audit, clock, logger });
-  return { audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, rotation, statusLink, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, setup, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
+  return { sealedStores, audit, rateLimits, mail, lifecycle, attention, secretExpiry, drift, offboarding, rotation, statusLink, signup, connect, vault, identity, credentials, graph, partnerCenter, wizard, signIn, setup, sync, syncStatus, syncWorkers, operatorAuth, operatorConsole };
 }
 
 export async function startSystem(config: Readonly<Config>, overrides: SystemOverrides = {}): Promise<System> {
@@ -308,10 +313,22 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     }
 
     const metrics = createMetrics({ db: database.db, logger });
-    const services = buildServices({ database, queue, transport, clock, logger, appSecret, publicUrl, config, microsoft, metrics, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+    const vault = createVault({ db: database.db, keys: createKeyProvider(config.vault, { authorityHost: microsoft.authorityHost, logger }), clock, logger, observe: metrics.observeVault, appSecret });
     // The vault key in hand must be the key ring the database's credentials are sealed under:
-    // otherwise the start is refused (a new ring is made only while nothing is sealed).
-    await services.vault.ensureKeyRing();
+    // otherwise the start is refused (a new ring is made only while nothing is sealed). Then the
+    // app keyring, wrapped by that ring, is loaded (created on a database's first start).
+    await vault.ensureKeyRing();
+    await vault.ensureAppKeys();
+    stack.push(vault.appKeys.startRefreshing());
+    const services = buildServices({ database, queue, transport, clock, logger, vault, publicUrl, config, microsoft, metrics, ...(overrides.limits ? { limits: overrides.limits } : {}) });
+    // Values sealed before the app keyring move under it: operators' authenticator secrets (so a
+    // new APP_SECRET never costs an authenticator), and pending Entra secrets into the vault.
+    for (const store of services.sealedStores) {
+      const { byVersion } = await store.resealToActive();
+      const behind = Object.entries(byVersion).filter(([version]) => Number(version) !== vault.appKeys.activeVersion());
+      if (behind.length > 0) logger.warn({ store: store.label, byVersion }, 'some sealed values could not be moved onto the active app key version');
+    }
+    await services.wizard.moveLegacyPendingSecrets();
 
     if (config.roles.includes('worker')) {
       // Every job of every module: its workers, its schedule (server/jobs/registry.ts).

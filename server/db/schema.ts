@@ -98,6 +98,27 @@ export interface VaultKeyRingTable {
   verified_at: Timestamp | null;
 }
 
+/** The app keyring: version 0 is the lookup root, 1.. sealing keys (server/modules/vault/vault.appkeys.ts). */
+export interface AppKeysTable {
+  version: number;
+  kind: 'lookup' | 'seal';
+  /** Wrapped by the vault key; null once retired. */
+  wrapped_key: Buffer | null;
+  vault_key_version: string | null;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+  retired_at: Timestamp | null;
+}
+
+/** A partner credential stored before its vault root exists, sealed under the app keyring (vault module). */
+export interface PendingCredentialsTable {
+  partner_id: string;
+  field: string;
+  sealed: string;
+  created_at: Timestamp;
+}
+
 export interface AuditEventsTable {
   id: Generated<number>;
   occurred_at: Timestamp;
@@ -274,6 +295,8 @@ export interface Database {
   one_time_tokens: OneTimeTokensTable;
   outbox: OutboxTable;
   vault_key_ring: VaultKeyRingTable;
+  app_keys: AppKeysTable;
+  pending_credentials: PendingCredentialsTable;
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
   support_requests: SupportRequestsTable;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { completeSignIn, startEmulator, type Emulator } from '../../emulator/index.ts';
-import { deriveKey, seal, unseal } from '../../server/lib/crypto.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, type PartnerTenant } from '../support/connect.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
@@ -13,7 +12,6 @@ import { startTestSystem, type TestSystem } from '../support/system.ts';
 describe('Step 3, Microsoft sign-in: what is refused', () => {
   let system: TestSystem;
   let emulator: Emulator;
-  const sealKey = deriveKey(Buffer.alloc(32, 7), 'connect-seal'); // the test system's APP_SECRET
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
@@ -46,9 +44,10 @@ describe('Step 3, Microsoft sign-in: what is refused', () => {
   /** Rewrites the sealed sign-in checks of the partner's pending sign-in. */
   async function tamperChecks(partnerId: string, change: (checks: { nonce: string; codeVerifier: string; state: string }) => void) {
     const row = await system.database.db.selectFrom('oauth_sign_ins').selectAll().where('partner_id', '=', partnerId).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-    const checks = JSON.parse(unseal(sealKey, row.sealed_checks, `oauth:${partnerId}`));
+    const sealer = system.services.vault.appKeys.sealer('oauth');
+    const checks = JSON.parse(sealer.open(row.sealed_checks, `oauth:${partnerId}`));
     change(checks);
-    await system.database.db.updateTable('oauth_sign_ins').set({ sealed_checks: seal(sealKey, JSON.stringify(checks), `oauth:${partnerId}`) }).where('state_hash', '=', row.state_hash).execute();
+    await system.database.db.updateTable('oauth_sign_ins').set({ sealed_checks: sealer.seal(JSON.stringify(checks), `oauth:${partnerId}`) }).where('state_hash', '=', row.state_hash).execute();
   }
 
   it('a replayed callback changes nothing (the first answer decides); a forged state is refused', async () => {

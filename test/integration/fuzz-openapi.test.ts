@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
-import { deriveKey } from '../../server/lib/crypto.ts';
 import { signStatusKey } from '../../server/modules/sync/sync.fns.ts';
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
@@ -89,7 +88,7 @@ for (const backend of testBackends()) {
     it('answers every odd request below 500', { timeout: 120_000 }, async () => {
       const browser = new Browser(system.url!);
       const { partner } = await claimedSignup(system, browser);
-      const statusKey = signStatusKey(deriveKey(Buffer.alloc(32, 7), 'status-link'), partner.id, new Date(system.clock.now().getTime() + 86_400_000));
+      const statusKey = signStatusKey(system.services.vault.appKeys.lookupKey('status-link'), partner.id, new Date(system.clock.now().getTime() + 86_400_000));
       assert.equal((await browser.post('/api/status/access', { key: statusKey })).status, 200);
       const admin = await activeOperator(system, 'admin');
       await signIn(system, admin, browser);

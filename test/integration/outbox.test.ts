@@ -75,7 +75,7 @@ for (const backend of testBackends()) {
           },
           clock: system.clock,
           logger: createLogger({ level: 'silent' }),
-          sealKey: Buffer.alloc(32, 1),
+          sealer: system.services.vault.appKeys.sealer('outbox'),
           from: 'test@example.com',
           context: { publicUrl: system.publicUrl, supportEmail: 'support@example.com' },
         });

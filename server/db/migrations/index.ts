@@ -21,6 +21,7 @@ import * as m0045 from './0045_customer_gdap.ts';
 import * as m0046 from './0046_microsoft_setup_runs.ts';
 import * as m0047 from './0047_one_partner_per_tenant.ts';
 import * as m0050 from './0050_credential_update_links.ts';
+import * as m0051 from './0051_app_keyring.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '0046_microsoft_setup_runs': m0046,
   '0047_one_partner_per_tenant': m0047,
   '0050_credential_update_links': m0050,
+  '0051_app_keyring': m0051,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -40,6 +40,17 @@ export function createConnectRepo() {
       return Number(result.numUpdatedRows) > 0;
     },
 
+    /** Entra secrets a release before the app keyring kept sealed beside the connection (moved into the vault at start-up). */
+    legacyPendingSecrets(db: DbOrTx) {
+      return db.selectFrom('microsoft_connections').select(['partner_id', 'pending_entra_secret']).where('pending_entra_secret', 'is not', null).execute();
+    },
+
+    /** Clears a legacy pending secret, only while it is still the value read. */
+    async clearLegacyPendingSecret(db: DbOrTx, partnerId: string, expected: string): Promise<boolean> {
+      const result = await db.updateTable('microsoft_connections').set({ pending_entra_secret: null }).where('partner_id', '=', partnerId).where('pending_entra_secret', '=', expected).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     /**
      * Records a sign-in's answer on the connection unless a sign-in started later already decided
      * (one conditional upsert): the latest sign-in decides what the wizard shows and what counts.

@@ -1,6 +1,5 @@
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { seal } from '../../lib/crypto.ts';
 import { GRAPH_APP_ID, GraphError, type GraphClient, type GraphRequiredResourceAccess } from '../microsoft/graph.client.ts';
 import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { ADMIN_AGENTS_GROUP_NAME, GDAP_READ_PERMISSION, GLOBAL_ADMIN_ROLE_TEMPLATE_ID, GRAPH_APPLICATION_PERMISSIONS, USER_READ_SCOPE_ID } from './connect.preflight.fns.ts';
@@ -62,9 +61,8 @@ export function createSetupActions(deps: {
   db: Db;
   repo: ConnectRepo;
   graph: SetupGraph;
-  credentials: Pick<MicrosoftCredentials, 'sealEntraSecret' | 'insertSealed'>;
+  credentials: Pick<MicrosoftCredentials, 'sealEntraSecret' | 'insertSealed' | 'holdEntraSecret' | 'pendingEntraSecret'>;
   clock: Clock;
-  sealKey: Buffer;
   /** The product's reply address for the service account's sign-in (…/api/connect/microsoft/callback). */
   replyAddress: string;
 }) {
@@ -234,7 +232,7 @@ export function createSetupActions(deps: {
     // 8. The client secret, straight into the vault. A run again keeps the secret TotalOne holds
     // while it is still one of the app's; deleted in Entra (or ended), a new one replaces it.
     const connection = await repo.connection(db, partnerId);
-    const stored = connection?.entra_app_id === appId && connection.entra_validated_at && (connection.pending_entra_secret || connection.partner_center_validated_at);
+    const stored = connection?.entra_app_id === appId && connection.entra_validated_at && (connection.partner_center_validated_at || (await deps.credentials.pendingEntraSecret(partnerId)) !== undefined);
     const held = stored ? heldSecret(app.passwordCredentials ?? [], connection!.entra_secret_hint, clock.now()) : undefined;
     if (held?.state === 'present') {
       await step({ id: 'secret', title: 'Client secret in TotalOne\u2019s vault', status: 'unchanged', detail: `TotalOne holds a secret of this app (beginning ${connection!.entra_secret_hint}, ID ${held.keyId}) and it is still there.` });
@@ -278,8 +276,8 @@ export function createSetupActions(deps: {
   }
 
   /**
-   * Keeps the new secret as the wizard's Entra step does: in the vault, or sealed until the vault
-   * root arrives. Nothing is written when the run no longer runs (false).
+   * Keeps the new secret as the wizard's Entra step does: in the vault, as a pending credential
+   * until the vault root arrives. Nothing is written when the run no longer runs (false).
    */
   async function saveSecret(partnerId: string, appId: string, secretText: string, stillRunning: (tx: DbOrTx) => Promise<boolean>): Promise<boolean> {
     const connection = await repo.connection(db, partnerId);
@@ -288,11 +286,11 @@ export function createSetupActions(deps: {
     return db.transaction().execute(async (tx) => {
       if (!(await stillRunning(tx))) return false;
       if (sealedInVault) await deps.credentials.insertSealed(tx, sealedInVault);
+      else await deps.credentials.holdEntraSecret(tx, partnerId, secretText);
       await repo.saveConnection(tx, partnerId, {
         entra_app_id: appId,
         entra_secret_hint: secretText.slice(0, 3),
         entra_validated_at: now,
-        pending_entra_secret: sealedInVault ? null : seal(deps.sealKey, secretText, `pending-entra:${partnerId}`),
         last_preflight_run_id: null,
         updated_at: now,
       });

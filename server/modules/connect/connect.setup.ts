@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { MINUTE, type Clock } from '../../lib/clock.ts';
-import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
+import { hmacHex } from '../../lib/crypto.ts';
+import type { AppSealer } from '../vault/vault.appkeys.ts';
 import { AppError, ConflictError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -68,10 +69,13 @@ export function createConnectSetup(deps: {
   audit: AuditService;
   identity: Pick<IdentityClient, 'resolveTenantId' | 'beginSignIn' | 'completeSignIn'>;
   graph: SetupGraph;
-  credentials: Pick<MicrosoftCredentials, 'sealEntraSecret' | 'insertSealed'>;
+  credentials: Pick<MicrosoftCredentials, 'sealEntraSecret' | 'insertSealed' | 'holdEntraSecret' | 'pendingEntraSecret'>;
   clock: Clock;
   logger: Logger;
-  sealKey: Buffer;
+  /** Seals the setup's sign-in state into its cookie (the app keyring's `setup` key). */
+  sealer: AppSealer;
+  /** Binds that cookie to the browser's signup session (the app keyring's `setup-session` lookup key). */
+  sessionKey: Buffer;
   /** TotalOne's setup application; absent: the setup is not offered. */
   setupApp: { clientId: string; clientSecret: string } | undefined;
   /** Where Microsoft sends the administrator back (…/api/connect/setup/callback). */
@@ -80,8 +84,8 @@ export function createConnectSetup(deps: {
   replyAddress: string;
 }) {
   const { db, repo, runs, signup, connect, audit, identity, clock, logger } = deps;
-  const { perform } = createSetupActions({ db, repo, graph: deps.graph, credentials: deps.credentials, clock, sealKey: deps.sealKey, replyAddress: deps.replyAddress });
-  const bind = (sessionId: string) => hmacHex(deps.sealKey, `setup-session:${sessionId}`);
+  const { perform } = createSetupActions({ db, repo, graph: deps.graph, credentials: deps.credentials, clock, replyAddress: deps.replyAddress });
+  const bind = (sessionId: string) => hmacHex(deps.sessionKey, `setup-session:${sessionId}`);
   const scope = ['openid', 'profile', ...SETUP_PERMISSIONS.map((p) => `https://graph.microsoft.com/${p.name}`)].join(' ');
 
   async function session(sessionId: string | undefined) {
@@ -171,7 +175,7 @@ export function createConnectSetup(deps: {
         ...options, partnerId: current.partnerId, session: bind(sessionId!), tenantId, state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier,
         expiresAt: clock.now().getTime() + SETUP_LIFETIME,
       };
-      return { authorizeUrl: request.url, pending: seal(deps.sealKey, JSON.stringify(pending), 'setup-pending') };
+      return { authorizeUrl: request.url, pending: deps.sealer.seal(JSON.stringify(pending), 'setup-pending') };
     },
 
     /**
@@ -183,7 +187,7 @@ export function createConnectSetup(deps: {
       const refuse = (message: string, fix: string) => refuseSignIn(current.partnerId, { message, fix }, meta);
       let pending: Pending | undefined;
       try {
-        pending = sealedPending ? (JSON.parse(unseal(deps.sealKey, sealedPending, 'setup-pending')) as Pending) : undefined;
+        pending = sealedPending ? (JSON.parse(deps.sealer.open(sealedPending, 'setup-pending')) as Pending) : undefined;
       } catch {
         pending = undefined;
       }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { MINUTE, type Clock } from '../../lib/clock.ts';
-import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
+import { hmacHex } from '../../lib/crypto.ts';
+import type { AppSealer } from '../vault/vault.appkeys.ts';
 import { AppError, ConflictError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
@@ -40,7 +41,8 @@ export function createConnectSignIn(deps: {
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
-  sealKey: Buffer;
+  /** Seals the sign-in's state, nonce and verifier (the app keyring's `oauth` key). */
+  sealer: AppSealer;
   stateHashKey: Buffer;
   redirectUri: string;
   checkReplyAddress: CheckReplyAddress;
@@ -130,7 +132,7 @@ export function createConnectSignIn(deps: {
         partnerId: current.partnerId,
         sessionHash: bindSession(sessionId!),
         tenantId: request.tenantId,
-        sealedChecks: seal(deps.sealKey, JSON.stringify({ nonce: request.nonce, codeVerifier: request.codeVerifier, state: request.state }), `oauth:${current.partnerId}`),
+        sealedChecks: deps.sealer.seal(JSON.stringify({ nonce: request.nonce, codeVerifier: request.codeVerifier, state: request.state }), `oauth:${current.partnerId}`),
         createdAt: now,
         expiresAt: new Date(now.getTime() + SIGN_IN_LIFETIME),
       });
@@ -168,7 +170,7 @@ export function createConnectSignIn(deps: {
         await refuse(refusal.code, refusal.message);
         return;
       }
-      const checks = JSON.parse(unseal(deps.sealKey, signIn.sealed_checks, `oauth:${current.partnerId}`)) as { nonce: string; codeVerifier: string; state: string };
+      const checks = JSON.parse(deps.sealer.open(signIn.sealed_checks, `oauth:${current.partnerId}`)) as { nonce: string; codeVerifier: string; state: string };
       const connection = await repo.connection(db, current.partnerId);
       if (!connection?.partner_center_web_app_id || !connection.tenant_id) {
         await refuse('STEP_ORDER', 'The Partner Center app is missing; enter it again before signing in.');

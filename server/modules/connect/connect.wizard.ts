@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { hmacHex, seal, unseal } from '../../lib/crypto.ts';
+import { hmacHex } from '../../lib/crypto.ts';
 import { ConflictError, ValidationError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { EntraAppInput, PartnerCenterAppInput } from '../../../contracts/connect.ts';
@@ -35,10 +35,9 @@ export function createConnectWizard(deps: {
   tenants: Pick<TenantOwnership, 'refuseIfHeld' | 'guard'>;
   clock: Clock;
   logger: Logger;
-  sealKey: Buffer;
   appCheckLimit?: Limit;
 }) {
-  const { db, repo, signup, connect, audit, identity, credentials, clock } = deps;
+  const { db, repo, signup, connect, audit, identity, credentials, clock, logger } = deps;
   const checkLimit = deps.appCheckLimit ?? appCheckLimit;
 
   /** Counts one app check of this signup; over the limit, a 429 that says how long to wait. */
@@ -61,6 +60,24 @@ export function createConnectWizard(deps: {
   }
 
   return {
+    /**
+     * At start-up: Entra secrets that earlier releases kept sealed in `microsoft_connections` (a
+     * partner credential outside the vault) move into the vault's pending credentials.
+     */
+    async moveLegacyPendingSecrets(): Promise<number> {
+      let moved = 0;
+      for (const row of await repo.legacyPendingSecrets(db)) {
+        const sealed = row.pending_entra_secret!;
+        await db.transaction().execute(async (tx) => {
+          if (!(await repo.clearLegacyPendingSecret(tx, row.partner_id, sealed))) return;
+          await credentials.adoptLegacyEntraSecret(tx, row.partner_id, sealed);
+          moved++;
+        });
+      }
+      if (moved > 0) logger.info({ moved }, 'pending Entra secrets moved into the vault');
+      return moved;
+    },
+
     async saveEntraApp(sessionId: string | undefined, raw: EntraAppInput, meta: RequestMeta) {
       const current = await session(sessionId);
       const input = entraAppSchema.parse(raw);
@@ -101,14 +118,15 @@ export function createConnectWizard(deps: {
       const sealedInVault = existing?.partner_center_validated_at ? await credentials.sealEntraSecret(current.partnerId, input.clientSecret) : undefined;
       // A reconnecting partner (committed before) takes the tenant at once: the database may refuse it.
       await deps.tenants.guard(db, current, tenantId, 'entra_app', meta.ip, () => db.transaction().execute(async (tx) => {
+        // Before the Partner Center secret (the root of the partner's vault keys) the vault holds it pending.
         if (sealedInVault) await credentials.insertSealed(tx, sealedInVault);
+        else await credentials.holdEntraSecret(tx, current.partnerId, input.clientSecret);
         await repo.saveConnection(tx, current.partnerId, {
           tenant_input: input.tenant,
           tenant_id: tenantId,
           entra_app_id: input.clientId,
           entra_secret_hint: input.clientSecret.slice(0, 3),
           entra_validated_at: now,
-          pending_entra_secret: sealedInVault ? null : seal(deps.sealKey, input.clientSecret, `pending-entra:${current.partnerId}`),
           last_preflight_run_id: null,
           updated_at: now,
         });
@@ -187,7 +205,6 @@ export function createConnectWizard(deps: {
           partner_center_secret_hint: input.webAppSecret.slice(0, 3),
           partner_center_secret_expires_on: secretExpiresOn,
           partner_center_validated_at: now,
-          pending_entra_secret: null,
           last_preflight_run_id: null,
           updated_at: now,
         });
@@ -197,8 +214,7 @@ export function createConnectWizard(deps: {
   };
 
   async function entraSecretOf(connection: Connection): Promise<string> {
-    if (connection.pending_entra_secret) return unseal(deps.sealKey, connection.pending_entra_secret, `pending-entra:${connection.partner_id}`);
-    return credentials.openEntraSecret(connection.partner_id);
+    return (await credentials.pendingEntraSecret(connection.partner_id)) ?? credentials.openEntraSecret(connection.partner_id);
   }
 }
 

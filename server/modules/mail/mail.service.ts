@@ -3,8 +3,8 @@ import { retryOnConnectionLoss } from '../../db/connection-errors.ts';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { seal, unseal } from '../../lib/crypto.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { AppSealer } from '../vault/vault.appkeys.ts';
 import { sendEmailJob } from './mail.jobs.ts';
 import type { MailRepo } from './mail.repo.ts';
 import { renderMail, type MailContext, type TemplateName, type TypedTemplateParams } from './mail.templates.ts';
@@ -42,7 +42,8 @@ export function createMailService(deps: {
   transport: MailTransport;
   clock: Clock;
   logger: Logger;
-  sealKey: Buffer;
+  /** Seals one-time link tokens while they wait in the outbox (the app keyring's `outbox` key). */
+  sealer: AppSealer;
   from: string;
   context: MailContext;
 }) {
@@ -58,7 +59,7 @@ export function createMailService(deps: {
      */
     async queue(tx: DbOrTx, email: QueueEmail): Promise<string | undefined> {
       const idempotencyKey = email.idempotencyKey ?? randomUUID();
-      const sealedSecrets = email.secrets ? seal(deps.sealKey, JSON.stringify(email.secrets), `outbox:${idempotencyKey}`) : null;
+      const sealedSecrets = email.secrets ? deps.sealer.seal(JSON.stringify(email.secrets), `outbox:${idempotencyKey}`) : null;
       const jobId = randomUUID();
       const id = await repo.insert(tx, {
         idempotencyKey,
@@ -97,7 +98,7 @@ export function createMailService(deps: {
       let result: Awaited<ReturnType<MailTransport['send']>>;
       try {
         const secrets = message.sealed_secrets
-          ? (JSON.parse(unseal(deps.sealKey, message.sealed_secrets, `outbox:${message.idempotency_key}`)) as Record<string, string>)
+          ? (JSON.parse(deps.sealer.open(message.sealed_secrets, `outbox:${message.idempotency_key}`)) as Record<string, string>)
           : {};
         const rendered = renderMail(message.template, message.params, secrets, deps.context);
         result = await deps.transport.send({

@@ -75,7 +75,7 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 
 export function createMicrosoftCredentials(deps: {
   identity: Pick<IdentityClient, 'clientCredentials' | 'refresh' | 'beginSignIn' | 'completeSignIn'>;
-  vault: Pick<Vault, 'open' | 'openMany' | 'replace' | 'seal' | 'insertSealed'>;
+  vault: Pick<Vault, 'open' | 'openMany' | 'replace' | 'seal' | 'insertSealed' | 'holdPending' | 'openPending' | 'holdPendingFromLegacy'>;
   clock: Clock;
 }) {
   const { identity, vault, clock } = deps;
@@ -152,6 +152,25 @@ export function createMicrosoftCredentials(deps: {
 
     openEntraSecret(partnerId: string): Promise<string> {
       return vault.open(partnerId, credentialFields.entraSecret);
+    },
+
+    /**
+     * The Entra secret typed before the Partner Center secret (the partner's vault root): the vault
+     * holds it pending, in the caller's transaction, and moves it under the partner's keys when
+     * `sealAppSecrets` is inserted.
+     */
+    holdEntraSecret(tx: DbOrTx, partnerId: string, value: string): Promise<void> {
+      return vault.holdPending(tx, partnerId, credentialFields.entraSecret, value);
+    },
+
+    /** The Entra secret the vault holds pending, or undefined. */
+    pendingEntraSecret(partnerId: string): Promise<string | undefined> {
+      return vault.openPending(partnerId, credentialFields.entraSecret);
+    },
+
+    /** An Entra secret a release before the app keyring kept beside the connection, moved into the vault. */
+    adoptLegacyEntraSecret(tx: DbOrTx, partnerId: string, sealed: string): Promise<void> {
+      return vault.holdPendingFromLegacy(tx, partnerId, credentialFields.entraSecret, { sealed, context: `pending-entra:${partnerId}` });
     },
 
     // --- the service account's sign-in ---

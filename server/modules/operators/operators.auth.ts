@@ -3,7 +3,9 @@ import { Secret, TOTP } from 'otpauth';
 import type { Db, DbOrTx } from '../../db/database.ts';
 import type { Operator, OperatorInvite } from '../../db/schema.ts';
 import { HOUR, MINUTE, type Clock } from '../../lib/clock.ts';
-import { hmacHex, randomToken, seal, unseal } from '../../lib/crypto.ts';
+import { hmacHex, randomToken } from '../../lib/crypto.ts';
+import type { AppSealer } from '../vault/vault.appkeys.ts';
+import { totpContext } from './operators.keys.ts';
 import { AppError, ConflictError, ForbiddenError, GoneError, NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { OperatorRole, OperatorSessionView } from '../../../contracts/operators.ts';
@@ -75,7 +77,8 @@ export function createOperatorAuth(deps: {
   inviteHashKey: Buffer;
   /** Keys the sign-in lockout counters (an HMAC of the typed email, never the email itself). */
   lockoutHashKey: Buffer;
-  totpSealKey: Buffer;
+  /** Seals authenticator secrets (the app keyring's `operator-totp` key). */
+  totpSealer: AppSealer;
   limits?: OperatorLimits;
 }) {
   const { db, repo, audit, clock } = deps;
@@ -83,8 +86,8 @@ export function createOperatorAuth(deps: {
   const hashSession = (value: string) => hmacHex(deps.sessionHashKey, value);
   const hashInvite = (token: string) => hmacHex(deps.inviteHashKey, token);
   const lockoutSubject = (email: string) => hmacHex(deps.lockoutHashKey, email);
-  const sealTotp = (operatorId: string, secret: string) => seal(deps.totpSealKey, secret, `operator-totp:${operatorId}`);
-  const openTotp = (operatorId: string, sealed: string) => unseal(deps.totpSealKey, sealed, `operator-totp:${operatorId}`);
+  const sealTotp = (operatorId: string, secret: string) => deps.totpSealer.seal(secret, totpContext(operatorId));
+  const openTotp = (operatorId: string, sealed: string) => deps.totpSealer.open(sealed, totpContext(operatorId));
   // Verified against when the email is unknown, so both answers take the same time.
   let dummyHash: Promise<string> | undefined;
   const timingDummy = () => (dummyHash ??= argon2Hash(randomToken(), argon2Options));

@@ -5,7 +5,6 @@ import { loadConfig } from '../../config/config.ts';
 import { migrateToLatest, openDatabase } from '../../db/database.ts';
 import { createJobQueue } from '../../jobs/queue.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { deriveKey } from '../../lib/crypto.ts';
 import { AppError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createAuditService } from '../audit/audit.service.ts';
@@ -13,6 +12,8 @@ import { sendEmailJob } from '../mail/mail.jobs.ts';
 import { createMailRepo } from '../mail/mail.repo.ts';
 import { createMailService } from '../mail/mail.service.ts';
 import { createRateLimitService } from '../ratelimit/ratelimit.service.ts';
+import { createKeyProvider } from '../vault/vault.config.ts';
+import { createVault } from '../vault/vault.service.ts';
 import { createOperatorAuth } from './operators.auth.ts';
 import { toOperatorView } from './operators.presenters.ts';
 import { createOperatorsRepo } from './operators.repo.ts';
@@ -60,6 +61,11 @@ async function main(argv: string[]): Promise<number> {
     await migrateToLatest(database.db);
     await queue.start([sendEmailJob]);
     const db = database.db;
+    // The app's keys come from the vault's app keyring, as in the app (same checks as at its start).
+    const vault = createVault({ db, keys: createKeyProvider(config.vault, { authorityHost: config.microsoft.authorityHost, logger }), clock: systemClock, logger, appSecret });
+    await vault.ensureKeyRing();
+    await vault.ensureAppKeys();
+    const keyring = vault.appKeys;
     const mail = createMailService({
       db,
       repo: createMailRepo(),
@@ -68,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       transport: { send: async () => Promise.reject(new Error('the operator CLI does not send email')), close: () => {} },
       clock: systemClock,
       logger,
-      sealKey: deriveKey(appSecret, 'outbox-seal'),
+      sealer: keyring.sealer('outbox'),
       from: config.mail.from,
       context: { publicUrl, supportEmail: config.mail.supportEmail },
     });
@@ -77,13 +83,13 @@ async function main(argv: string[]): Promise<number> {
       repo: createOperatorsRepo(),
       mail,
       audit: createAuditService({ db, clock: systemClock }),
-      rateLimits: createRateLimitService({ db, clock: systemClock, keyHashKey: deriveKey(appSecret, 'rate-limit-keys') }),
+      rateLimits: createRateLimitService({ db, clock: systemClock, keyHashKey: keyring.lookupKey('rate-limit-keys') }),
       clock: systemClock,
       logger,
-      sessionHashKey: deriveKey(appSecret, 'operator-session-hash'),
-      inviteHashKey: deriveKey(appSecret, 'operator-invite-hash'),
-      lockoutHashKey: deriveKey(appSecret, 'operator-sign-in-lockout'),
-      totpSealKey: deriveKey(appSecret, 'operator-totp-seal'),
+      sessionHashKey: keyring.lookupKey('operator-session-hash'),
+      inviteHashKey: keyring.lookupKey('operator-invite-hash'),
+      lockoutHashKey: keyring.lookupKey('operator-sign-in-lockout'),
+      totpSealer: keyring.sealer('operator-totp'),
     });
     const actor = { type: 'system' as const, label: `cli:${process.env.USER ?? 'unknown'}` };
     const input = parsed.value;

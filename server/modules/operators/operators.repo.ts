@@ -44,6 +44,18 @@ export function createOperatorsRepo() {
       await tx.updateTable('operators').set(changes).where('id', '=', id).execute();
     },
 
+    /** Every stored (sealed) authenticator secret: the app keyring re-seals them when it rotates. */
+    async sealedTotpSecrets(db: DbOrTx): Promise<Array<{ id: string; totp_secret: string }>> {
+      const rows = await db.selectFrom('operators').select(['id', 'totp_secret']).where('totp_secret', 'is not', null).orderBy('id').execute();
+      return rows.map((r) => ({ id: r.id, totp_secret: r.totp_secret! }));
+    },
+
+    /** Replaces a sealed authenticator secret with the same secret sealed again; only if unchanged since read. */
+    async resealTotpSecret(db: DbOrTx, id: string, expected: string, sealed: string): Promise<boolean> {
+      const result = await db.updateTable('operators').set({ totp_secret: sealed }).where('id', '=', id).where('totp_secret', '=', expected).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     /**
      * Spends a TOTP time step: one conditional update, so of several requests with the same code
      * exactly one moves the step forward. Returns whether this one did.

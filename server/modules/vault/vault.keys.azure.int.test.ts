@@ -97,10 +97,13 @@ describe('Azure Key Vault provider (emulator)', () => {
     });
 
     it('stores, opens, rotates and re-wraps with Key Vault as the vault key', async () => {
-      const vault = createVault({ db: database.db, keys: provider(), clock: systemClock, logger: silent });
+      const vault = createVault({ db: database.db, keys: provider(), clock: systemClock, logger: silent, appSecret: randomBytes(32) });
       const ring = await vault.ensureKeyRing();
       assert.match(ring.ringId, /^azure:https:\/\/.+\/keys\//);
       assert.equal(ring.created, false, 'a Key Vault key is never created by the app');
+      // The app keyring is wrapped by the Key Vault key too.
+      assert.deepEqual(await vault.ensureAppKeys(), { created: true, active: 1 });
+      const sealedTotp = vault.appKeys.sealer('operator-totp').seal('JBSWY3DPEHPK3PXP', 'operator-totp:1');
       const partner = await database.db
         .insertInto('partners')
         .values({ reference: 'P-AZURE1', state: 'connecting', legal_name: 'Contoso', country: 'DE', street: 'Main 1', postal_code: '10115', city: 'Berlin', tax_id: 'DE1', website: null, mpn_id: '1', entra_domain: 'contosoazure.onmicrosoft.com', updated_at: new Date() })
@@ -116,6 +119,9 @@ describe('Azure Key Vault provider (emulator)', () => {
       assert.deepEqual(summary.recordsByKeyVersion, { [summary.activeVersion]: 1 });
       assert.equal(await vault.open(partner.id, ROOT_FIELD), root);
       assert.equal(await vault.open(partner.id, 'graph_refresh_token'), token);
+      assert.deepEqual(summary.appKey, { previous: 1, active: 2 });
+      assert.equal(summary.appKeysRewrapped, 2);
+      assert.equal(vault.appKeys.sealer('operator-totp').open(sealedTotp, 'operator-totp:1'), 'JBSWY3DPEHPK3PXP');
     });
   });
 

@@ -1,6 +1,6 @@
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, DbOrTx } from '../../db/database.ts';
-import type { CredentialRow, CredentialsTable } from '../../db/schema.ts';
+import type { AppKeysTable, CredentialRow, CredentialsTable } from '../../db/schema.ts';
 import { ROOT_FIELD } from './vault.fns.ts';
 
 // The only queries on `credentials`. Other modules go through vault.service.ts.
@@ -113,10 +113,15 @@ export function keyRingMarker(db: DbOrTx) {
   return db.selectFrom('vault_key_ring').selectAll().executeTakeFirst();
 }
 
-/** Whether any credential is sealed (a root record exists): then no new key ring may be created. */
+/**
+ * Whether anything is sealed under the vault key (a root record, or the app keyring): then no new
+ * key ring may be created and the database never follows another ring.
+ */
 export async function holdsSealedCredentials(db: DbOrTx): Promise<boolean> {
   const row = await db.selectFrom('credentials').select('id').where('wrapping', '=', 'vault').limit(1).executeTakeFirst();
-  return row !== undefined;
+  if (row) return true;
+  const appKey = await db.selectFrom('app_keys').select('version').limit(1).executeTakeFirst();
+  return appKey !== undefined;
 }
 
 export interface NewMarker {
@@ -133,9 +138,15 @@ export async function insertMarker(db: DbOrTx, marker: NewMarker): Promise<void>
   await db.insertInto('vault_key_ring').values(marker).onConflict((oc) => oc.column('singleton').doNothing()).execute();
 }
 
-/** Replaces the marker, only while it is still the one read (`ringId`). */
+/** Replaces the marker, only while it is still the one read (`ringId`) and nothing is sealed under it. */
 export async function replaceMarker(db: DbOrTx, ringId: string, marker: NewMarker): Promise<boolean> {
-  const result = await db.updateTable('vault_key_ring').set(marker).where('ring_id', '=', ringId).executeTakeFirst();
+  const result = await db
+    .updateTable('vault_key_ring')
+    .set(marker)
+    .where('ring_id', '=', ringId)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('app_keys').select('version'))))
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('credentials').select('id').where('wrapping', '=', 'vault'))))
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -152,4 +163,111 @@ export async function rewrapMarker(db: DbOrTx, ringId: string, expected: Uint8Ar
 
 export async function markerVerified(db: DbOrTx, at: Date): Promise<void> {
   await db.updateTable('vault_key_ring').set({ verified_at: at }).execute();
+}
+
+// --- the app keyring (table app_keys) ----------------------------------------------------------
+
+export type AppKeyRow = Selectable<AppKeysTable>;
+
+export function appKeys(db: DbOrTx): Promise<AppKeyRow[]> {
+  return db.selectFrom('app_keys').selectAll().orderBy('version').execute();
+}
+
+export interface NewAppKey {
+  version: number;
+  kind: 'lookup' | 'seal';
+  wrapped_key: Buffer;
+  vault_key_version: string;
+  active: boolean;
+  created_at: Date;
+}
+
+/** First keys of a new keyring: only while the database still follows `ringId` (its marker row is locked). */
+export async function createAppKeys(db: Db, ringId: string, rows: NewAppKey[]): Promise<'created' | 'exists' | 'other-ring'> {
+  return db.transaction().execute(async (tx) => {
+    const marker = await tx.selectFrom('vault_key_ring').select('ring_id').forUpdate().executeTakeFirst();
+    if (marker?.ring_id !== ringId) return 'other-ring';
+    const existing = await tx.selectFrom('app_keys').select('version').limit(1).executeTakeFirst();
+    if (existing) return 'exists';
+    await tx.insertInto('app_keys').values(rows).execute();
+    return 'created';
+  });
+}
+
+/** A new active sealing version; the previous active one stays usable. False when another rotation won. */
+export async function addActiveAppKey(db: Db, row: NewAppKey, expectedActive: number): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const demoted = await tx.updateTable('app_keys').set({ active: false }).where('active', '=', true).where('version', '=', expectedActive).executeTakeFirst();
+    if (Number(demoted.numUpdatedRows) !== 1) return false;
+    const inserted = await tx.insertInto('app_keys').values(row).onConflict((oc) => oc.column('version').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new Error('another rotation added the same app key version');
+    return true;
+  });
+}
+
+/** The app key's wrap moved to another vault key version (vault rotation); only if unchanged since read. */
+export async function rewrapAppKey(db: DbOrTx, version: number, expected: Uint8Array, wrapped: Buffer, vaultKeyVersion: string, at: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('app_keys')
+    .set({ wrapped_key: wrapped, vault_key_version: vaultKeyVersion, rotated_at: at })
+    .where('version', '=', version)
+    .where('wrapped_key', '=', Buffer.from(expected))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Destroys a sealing version's key material. Never the active one, never the lookup root. */
+export async function retireAppKey(db: DbOrTx, version: number, at: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('app_keys')
+    .set({ wrapped_key: null, vault_key_version: null, retired_at: at })
+    .where('version', '=', version)
+    .where('kind', '=', 'seal')
+    .where('active', '=', false)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function countAppKeysByVaultKeyVersion(db: DbOrTx): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('app_keys')
+    .select(['vault_key_version', sql<number>`count(*)::int`.as('n')])
+    .where('vault_key_version', 'is not', null)
+    .groupBy('vault_key_version')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.vault_key_version ?? '', Number(r.n)]));
+}
+
+// --- pending credentials (a partner credential stored before its root) ------------------------
+
+export async function upsertPending(tx: DbOrTx, row: { partner_id: string; field: string; sealed: string; created_at: Date }): Promise<void> {
+  await tx
+    .insertInto('pending_credentials')
+    .values(row)
+    .onConflict((oc) => oc.columns(['partner_id', 'field']).doUpdateSet({ sealed: row.sealed, created_at: row.created_at }))
+    .execute();
+}
+
+export function pendingRow(db: DbOrTx, partnerId: string, field: string) {
+  return db.selectFrom('pending_credentials').selectAll().where('partner_id', '=', partnerId).where('field', '=', field).executeTakeFirst();
+}
+
+export async function deletePending(tx: DbOrTx, partnerId: string, fields?: string[]): Promise<void> {
+  let query = tx.deleteFrom('pending_credentials').where('partner_id', '=', partnerId);
+  if (fields) {
+    if (fields.length === 0) return;
+    query = query.where('field', 'in', fields);
+  }
+  await query.execute();
+}
+
+export function allPending(db: DbOrTx) {
+  return db.selectFrom('pending_credentials').selectAll().orderBy('partner_id').orderBy('field').execute();
+}
+
+/** Re-sealed under another app key version; only if unchanged since read. */
+export async function resealPending(db: DbOrTx, partnerId: string, field: string, expected: string, sealed: string): Promise<boolean> {
+  const result = await db.updateTable('pending_credentials').set({ sealed }).where('partner_id', '=', partnerId).where('field', '=', field).where('sealed', '=', expected).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -50,8 +50,10 @@ for (const backend of testBackends()) {
       }
       database = await openDatabase(testDb ? { url: testDb.url } : { dataDir: env.DATA_DIR });
       await migrateToLatest(database.db);
-      vault = createVault({ db: database.db, keys: createLocalKeyFileProvider({ path: keyFile }), clock: systemClock, logger: createLogger({ level: 'silent' }) });
+      vault = createVault({ db: database.db, keys: createLocalKeyFileProvider({ path: keyFile }), clock: systemClock, logger: createLogger({ level: 'silent' }), appSecret: randomBytes(32) });
       await vault.ensureKeyRing();
+      // As the app's first start does: the app keyring, wrapped by the vault key.
+      await vault.ensureAppKeys();
       for (let i = 0; i < 8; i++) {
         const suffix = randomBytes(4).toString('hex');
         const { id } = await database.db
@@ -93,12 +95,21 @@ for (const backend of testBackends()) {
       activeVersion = second;
       assert.match(rotated.stdout, /Re-wrapped 8 root record\(s\)\./);
       assert.match(rotated.stdout, new RegExp(`version ${second}: 8 root record`));
+      // The app keyring moved to the new vault key version and got a new sealing version.
+      assert.match(rotated.stdout, /Re-wrapped 2 app key\(s\)\./);
+      assert.match(rotated.stdout, /App key rotated: 1 -> 2\./);
+      assert.match(rotated.stdout, /retire-app-key 1/);
+      // Running instances may still seal with version 1 for a moment: retiring it at once is refused.
+      const tooSoon = await runScript(['--retire-app-key', '1'], env);
+      assert.equal(tooSoon.code, 1);
+      assert.match(tooSoon.stderr, /Retire it after \d{4}-/);
       if (backend === 'postgres') assert.ok(reads > 0, 'the app read during the rotation');
 
       const retired = await runScript(['--retire', first], env);
       assert.equal(retired.code, 0, retired.stderr);
       const status = await runScript(['--status'], env);
       assert.match(status.stdout, new RegExp(`active version ${second}; usable ${second}; retired ${first}`));
+      assert.match(status.stdout, /App keys: active version 2; usable 1, 2; retired -/);
       for (const secret of partners.flatMap((p) => [p.root, p.token])) {
         assert.ok(!`${rotated.stdout}${rotated.stderr}${retired.stdout}${status.stdout}`.includes(secret));
       }

@@ -4,6 +4,7 @@ import type { CredentialRow } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { createAppKeyring, type AppKeyring, type AppKeyStatus } from './vault.appkeys.ts';
 import * as fns from './vault.fns.ts';
 import { ROOT_FIELD, VaultIntegrityError, type RecordPlace } from './vault.fns.ts';
 import { vaultUnavailable, type VaultKeyProvider, type VaultKeyVersions } from './vault.keys.ts';
@@ -50,11 +51,37 @@ export interface RotationSummary {
   failed: { partnerId: string; field: string; version: number; reason: string }[];
   /** Root records per vault key version after the run. */
   recordsByKeyVersion: Record<string, number>;
+  /** App keys re-wrapped onto the active vault key version. */
+  appKeysRewrapped: number;
+  /** The app keyring's sealing versions, when this run added one (`rotate`, not `--resume`). */
+  appKey?: { previous: number; active: number };
+  /** Stored sealed values moved onto the active app key version, per store. */
+  resealed: ResealSummary[];
 }
 
 export interface VaultStatus extends VaultKeyVersions {
   provider: 'local' | 'azure';
   recordsByKeyVersion: Record<string, number>;
+  appKeys: AppKeyStatus;
+}
+
+/**
+ * Long-lived values another module keeps sealed under the app keyring (operator authenticator
+ * secrets): rotation moves them onto the active version, and a version still holding any of them
+ * cannot be retired. Short-lived values (outbox link tokens, sign-in state) are not stores: they
+ * keep opening under their version until it is retired.
+ */
+export interface SealedStore {
+  /** Plain words for the summary, e.g. "operator authenticator secrets". */
+  label: string;
+  /** Re-seals every value not under the active version; counts what remains per version afterwards. */
+  resealToActive(): Promise<{ resealed: number; byVersion: Record<number, number> }>;
+}
+
+export interface ResealSummary {
+  label: string;
+  resealed: number;
+  byVersion: Record<number, number>;
 }
 
 /** The app must not start: the vault key in hand is not the one the database's credentials need. */
@@ -94,15 +121,44 @@ export interface Vault {
    * rest, so nothing of the partner can be opened any more. Returns how many records were destroyed.
    */
   shred(tx: DbOrTx, partnerId: string): Promise<number>;
-  rotate(options?: { batchSize?: number }): Promise<RotationSummary>;
-  rewrapToActive(options?: { batchSize?: number }): Promise<RotationSummary>;
+  /**
+   * A new vault key version (roots and app keys re-wrapped onto it) and a new app key version
+   * (stored values of `stores` and pending credentials re-sealed under it).
+   */
+  rotate(options?: { batchSize?: number; stores?: SealedStore[] }): Promise<RotationSummary>;
+  /** Finishes an interrupted rotation: re-wraps onto the active vault key, re-seals onto the active app key. */
+  rewrapToActive(options?: { batchSize?: number; stores?: SealedStore[] }): Promise<RotationSummary>;
   retire(version: string): Promise<void>;
+  /** Retires an app key version once no stored long-lived value needs it (after re-sealing what can be). */
+  retireAppKey(version: number, options?: { stores?: SealedStore[] }): Promise<void>;
   status(): Promise<VaultStatus>;
+  /**
+   * At start-up, after ensureKeyRing: creates the app keyring on a database's first start (lookup
+   * root adopted from APP_SECRET, sealing key version 1), or loads it.
+   */
+  ensureAppKeys(options?: { create?: boolean }): Promise<{ created: boolean; active: number } | undefined>;
+  /** Sealing and lookup keys of the application (README "The app keyring"). */
+  readonly appKeys: AppKeyring;
+  /**
+   * A partner credential that arrives before the partner's root (the Entra secret, typed before the
+   * Partner Center secret): kept sealed under the app keyring, in the caller's transaction. It moves
+   * under the partner's key chain when `insertSealed` writes the same field.
+   */
+  holdPending(tx: DbOrTx, partnerId: string, field: string, value: string): Promise<void>;
+  /** The pending value of a field, or undefined when none is held. */
+  openPending(partnerId: string, field: string): Promise<string | undefined>;
+  /**
+   * A value sealed by a release before the app keyring (format v1, under a key derived from
+   * APP_SECRET, `legacyPurpose` its sealing purpose then), held pending from now on.
+   */
+  holdPendingFromLegacy(tx: DbOrTx, partnerId: string, field: string, legacy: { sealed: string; context: string }): Promise<void>;
 }
 
 export interface VaultDeps {
   db: Db;
   keys: VaultKeyProvider;
+  /** APP_SECRET: the app keyring's lookup root when it is created, and the key of values sealed before it. */
+  appSecret?: Buffer;
   clock: Clock;
   logger: Logger;
   /** Told of every key provider operation and its outcome (metrics). */
@@ -113,7 +169,7 @@ const CONCURRENT_CHANGE = 'VAULT_CONCURRENT_CHANGE';
 /** Refresh tokens run to a few kilobytes; anything far larger is not a credential. */
 const MAX_VALUE_LENGTH = 65_536;
 
-export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Vault {
+export function createVault({ db, keys, clock, logger, observe, appSecret }: VaultDeps): Vault {
   /** Every call to the key provider: anything that is not an integrity failure fails closed as unavailable. */
   async function withKeys<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
@@ -221,6 +277,8 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
     if (ids.length !== sealed.basisIds.length || ids.some((id, i) => id !== sealed.basisIds[i])) throw concurrentChange();
     await repo.deleteRows(tx, [...sealed.supersededIds]);
     await repo.insertRows(tx, [...sealed.rows]);
+    // A credential held pending its root now lives under the partner's key chain: the pending copy goes.
+    await repo.deletePending(tx, sealed.partnerId, sealed.rows.map((row) => row.field));
     const at = clock.now();
     for (const rewrap of sealed.rewraps) {
       if (!(await repo.replaceWrappedKey(tx, rewrap.id, rewrap.expected, rewrap.wrappedKey, at))) throw concurrentChange();
@@ -294,7 +352,7 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
     return repo.latestPerField(rows).map(toMasked);
   }
 
-  async function rewrapToActive(options: { batchSize?: number } = {}, previousVersion: string | null = null): Promise<RotationSummary> {
+  async function rewrapToActive(options: { batchSize?: number; stores?: SealedStore[] } = {}, previousVersion: string | null = null, appKey?: RotationSummary['appKey']): Promise<RotationSummary> {
     const batchSize = options.batchSize ?? 100;
     let activeVersion = await withKeys('currentVersion', () => keys.currentVersion());
     let rewrapped = 0;
@@ -340,10 +398,12 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
       rewrapped += movedThisPass;
       if (pending === 0) break;
     }
+    const appKeysRewrapped = await appKeys.rewrapToActiveVaultKey();
     await rewrapMarker();
     const recordsByKeyVersion = await repo.countRootsByVaultKeyVersion(db);
     if (failed.length > 0) logger.error({ failed }, 'vault rotation left records it could not unwrap');
-    return { previousVersion, activeVersion, rewrapped, failed, recordsByKeyVersion };
+    const resealed = await resealStores(options.stores ?? []);
+    return { previousVersion, activeVersion, rewrapped, failed, recordsByKeyVersion, appKeysRewrapped, ...(appKey ? { appKey } : {}), resealed };
   }
 
   async function newMarker(ringId: string): Promise<repo.NewMarker> {
@@ -353,6 +413,46 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
   }
 
   let pinnedRing: string | undefined;
+
+  // The app keyring reaches the vault key through withKeys, so it fails closed like every vault operation.
+  const guardedKeys: VaultKeyProvider = {
+    ...keys,
+    kind: keys.kind,
+    wrap: (dataKey) => withKeys('wrap', () => keys.wrap(dataKey)),
+    unwrap: (wrapped) => withKeys('unwrap', () => keys.unwrap(wrapped)),
+    currentVersion: () => withKeys('currentVersion', () => keys.currentVersion()),
+  };
+  const appKeys = createAppKeyring({ db, keys: guardedKeys, clock, logger, ringId: () => pinnedRing, legacySecret: appSecret });
+  const pendingSealer = appKeys.sealer('pending-credential');
+  const pendingContext = (partnerId: string, field: string) => `pending-credential:${partnerId}:${field}`;
+
+  /** Pending credentials are the vault's own long-lived store under the app keyring. */
+  const pendingStore: SealedStore = {
+    label: 'pending partner credentials',
+    async resealToActive() {
+      const activeVersion = appKeys.activeVersion();
+      let resealed = 0;
+      for (const row of await repo.allPending(db)) {
+        if (appKeys.versionOf(row.sealed) === activeVersion) continue;
+        const context = pendingContext(row.partner_id, row.field);
+        const again = pendingSealer.seal(pendingSealer.open(row.sealed, context), context);
+        if (await repo.resealPending(db, row.partner_id, row.field, row.sealed, again)) resealed++;
+      }
+      const byVersion: Record<number, number> = {};
+      for (const row of await repo.allPending(db)) {
+        const version = appKeys.versionOf(row.sealed) ?? -1;
+        byVersion[version] = (byVersion[version] ?? 0) + 1;
+      }
+      return { resealed, byVersion };
+    },
+  };
+
+  async function resealStores(stores: SealedStore[]): Promise<ResealSummary[]> {
+    const out: ResealSummary[] = [];
+    if (!appKeys.loaded()) return out;
+    for (const store of [pendingStore, ...stores]) out.push({ label: store.label, ...(await store.resealToActive()) });
+    return out;
+  }
 
   async function ensureKeyRing(): Promise<{ ringId: string; created: boolean }> {
     const where = keys.kind === 'local' ? 'the vault key file (VAULT_KEY_FILE)' : 'the Azure Key Vault key (AZURE_KEY_VAULT_URL, AZURE_KEY_NAME)';
@@ -365,7 +465,7 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
       if (sealed) {
         throw new VaultKeyRingError(
           'VAULT_KEY_RING_MISSING',
-          `The vault key is missing: ${where} does not exist, but this database holds partner credentials sealed under key ring ${marker?.ring_id ?? '(created before key ring markers)'}${marker ? `, created ${new Date(marker.created_at).toISOString()}` : ''}. ` +
+          `The vault key is missing: ${where} does not exist, but this database holds values sealed under key ring ${marker?.ring_id ?? '(created before key ring markers)'}${marker ? `, created ${new Date(marker.created_at).toISOString()}` : ''}. ` +
             'Restore the key file from your backup (or mount the volume that holds it) and start again. A new key ring is never created while sealed credentials exist: they could never be opened again.',
         );
       }
@@ -396,7 +496,7 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
       if (sealed) {
         throw new VaultKeyRingError(
           'VAULT_KEY_RING_MISMATCH',
-          `${where} holds key ring ${ringId}, but this database's partner credentials are sealed under key ring ${marker.ring_id} (created ${new Date(marker.created_at).toISOString()}). ` +
+          `${where} holds key ring ${ringId}, but this database's partner credentials and app keys are sealed under key ring ${marker.ring_id} (created ${new Date(marker.created_at).toISOString()}). ` +
             'Every instance must use the same key ring: put the right key file in place (or point every instance at the same one) and start again.',
         );
       }
@@ -445,18 +545,20 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
       if (!(await repo.lockPartner(tx, partnerId))) throw new NotFoundError('PARTNER_NOT_FOUND', 'The partner no longer exists.');
       const ids = await repo.allRowIds(tx, partnerId);
       await repo.deleteRows(tx, ids);
+      await repo.deletePending(tx, partnerId);
       return ids.length;
     },
     rewrapToActive: (options) => rewrapToActive(options),
     async rotate(options) {
       const { previous, active } = await withKeys('rotate', () => keys.rotate());
       logger.info({ previous, active, provider: keys.kind }, 'vault key rotated; re-wrapping root records');
-      return rewrapToActive(options, previous);
+      const appKey = await appKeys.rotate();
+      return rewrapToActive(options, previous, appKey ?? undefined);
     },
     async retire(version) {
       const versions = await withKeys('versions', () => keys.versions());
       if (version === versions.active) throw new ConflictError('VAULT_KEY_ACTIVE', `Vault key version ${version} is the active version. Rotate first, then retire it.`);
-      const inUse = (await repo.countRootsByVaultKeyVersion(db))[version] ?? 0;
+      const inUse = ((await repo.countRootsByVaultKeyVersion(db))[version] ?? 0) + ((await repo.countAppKeysByVaultKeyVersion(db))[version] ?? 0);
       if (inUse > 0) {
         throw new ConflictError('VAULT_KEY_IN_USE', `Vault key version ${version} still wraps ${inUse} record(s). Run \`npm run vault:rotate\` until none remain, then retire it.`, { records: inUse });
       }
@@ -470,7 +572,36 @@ export function createVault({ db, keys, clock, logger, observe }: VaultDeps): Va
     },
     async status() {
       const versions = await withKeys('versions', () => keys.versions());
-      return { provider: keys.kind, ...versions, recordsByKeyVersion: await repo.countRootsByVaultKeyVersion(db) };
+      await appKeys.refresh();
+      return { provider: keys.kind, ...versions, recordsByKeyVersion: await repo.countRootsByVaultKeyVersion(db), appKeys: appKeys.loaded() ? appKeys.status() : { active: 0, usable: [], retired: [] } };
+    },
+    async retireAppKey(version, options = {}) {
+      await appKeys.refresh();
+      if (!appKeys.loaded()) throw new ConflictError('APP_KEY_UNKNOWN', 'This database has no app keyring yet: the app creates it at its first start.');
+      if (version === appKeys.activeVersion()) throw new ConflictError('APP_KEY_ACTIVE', `App key version ${version} is the active version. Rotate first, then retire it.`);
+      const stores = await resealStores(options.stores ?? []);
+      const holding = stores.filter((s) => (s.byVersion[version] ?? 0) > 0);
+      if (holding.length > 0) {
+        const what = holding.map((s) => `${s.byVersion[version]} ${s.label}`).join(', ');
+        throw new ConflictError('APP_KEY_IN_USE', `App key version ${version} still seals ${what} that could not be moved to the active version. Run \`npm run vault:rotate -- --resume\`, then retire it.`);
+      }
+      await appKeys.retire(version);
+    },
+    ensureAppKeys: (options) => appKeys.ensure(options),
+    appKeys,
+    async holdPending(tx, partnerId, field, value) {
+      validateInput([{ field, value }]);
+      await repo.upsertPending(tx, { partner_id: partnerId, field, sealed: pendingSealer.seal(value, pendingContext(partnerId, field)), created_at: clock.now() });
+      logger.info({ partnerId, field }, 'credential held until the partner\'s vault root is stored');
+    },
+    async holdPendingFromLegacy(tx, partnerId, field, legacy) {
+      const value = pendingSealer.open(legacy.sealed, legacy.context);
+      await repo.upsertPending(tx, { partner_id: partnerId, field, sealed: pendingSealer.seal(value, pendingContext(partnerId, field)), created_at: clock.now() });
+      logger.info({ partnerId, field }, 'credential sealed before the app keyring moved into the vault');
+    },
+    async openPending(partnerId, field) {
+      const row = await repo.pendingRow(db, partnerId, field);
+      return row ? pendingSealer.open(row.sealed, pendingContext(partnerId, field)) : undefined;
     },
   };
 }

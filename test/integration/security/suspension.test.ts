@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deriveKey } from '../../../server/lib/crypto.ts';
 import { signStatusKey } from '../../../server/modules/sync/sync.fns.ts';
 import { testBackends } from '../../support/database.ts';
 import { signupRequest } from '../../support/factories.ts';
@@ -11,8 +10,6 @@ import { activeOperator, signIn } from '../operators.helpers.ts';
 
 // Suspending a partner cuts it off at once: its browser session and its status links stop
 // reading (checked at every read), and its addresses and tenant domain cannot sign up again.
-
-const statusKeyKey = deriveKey(Buffer.alloc(32, 7), 'status-link'); // the test systems' APP_SECRET
 
 for (const backend of testBackends()) {
   describe(`Security: a suspended partner reads nothing and cannot sign up again (${backend})`, () => {
@@ -29,7 +26,7 @@ for (const backend of testBackends()) {
       });
       // The connection was completed with the link (so suspending has no usable link to revoke).
       await system.database.db.updateTable('one_time_tokens').set({ spent_at: system.clock.now() }).where('partner_id', '=', partner.id).where('claimed_at', 'is not', null).execute();
-      const key = signStatusKey(statusKeyKey, partner.id, new Date(system.clock.now().getTime() + 30 * 86_400_000));
+      const key = signStatusKey(system.services.vault.appKeys.lookupKey('status-link'), partner.id, new Date(system.clock.now().getTime() + 30 * 86_400_000));
       const viaLink = new Browser(system.url!);
       assert.equal((await viaLink.post('/api/status/access', { key })).status, 200);
       const reads = ['/api/signup-session', '/api/status', '/api/tenant/summary', '/api/tenant/customers', '/api/connect/state'];

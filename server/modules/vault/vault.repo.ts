@@ -182,16 +182,19 @@ export interface NewAppKey {
   created_at: Date;
 }
 
-/** First keys of a new keyring: only while the database still follows `ringId` (its marker row is locked). */
+/**
+ * First keys of a new keyring, only while the database's marker names `ringId`; one statement, so
+ * instances starting at once insert them once (the others' insert does nothing).
+ */
 export async function createAppKeys(db: Db, ringId: string, rows: NewAppKey[]): Promise<'created' | 'exists' | 'other-ring'> {
-  return db.transaction().execute(async (tx) => {
-    const marker = await tx.selectFrom('vault_key_ring').select('ring_id').forUpdate().executeTakeFirst();
-    if (marker?.ring_id !== ringId) return 'other-ring';
-    const existing = await tx.selectFrom('app_keys').select('version').limit(1).executeTakeFirst();
-    if (existing) return 'exists';
-    await tx.insertInto('app_keys').values(rows).execute();
-    return 'created';
-  });
+  const marker = await db.selectFrom('vault_key_ring').select('ring_id').executeTakeFirst();
+  if (marker?.ring_id !== ringId) return 'other-ring';
+  const result = await db
+    .insertInto('app_keys')
+    .values(rows)
+    .onConflict((oc) => oc.column('version').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? 'created' : 'exists';
 }
 
 /** A new active sealing version; the previous active one stays usable. False when another rotation won. */

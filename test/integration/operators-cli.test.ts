@@ -55,7 +55,8 @@ for (const backend of testBackends()) {
       after(() => system.dispose());
 
       it('creates an operator beside the running system; the invitation arrives and the operator signs in', async () => {
-        const env = { DATABASE_URL: system.db.url!, APP_SECRET: appSecret, PUBLIC_URL: system.publicUrl };
+        // The CLI opens the same vault key ring as the app (the app keyring is sealed under it).
+        const env = { DATABASE_URL: system.db.url!, APP_SECRET: appSecret, PUBLIC_URL: system.publicUrl, VAULT_KEY_FILE: system.config.vault.provider === 'local' ? system.config.vault.keyFile : '' };
         const email = operatorEmail('cli');
         const created = await cli(['create', '--email', email, '--role', 'admin'], env);
         assert.equal(created.code, 0, created.stderr);

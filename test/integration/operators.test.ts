@@ -64,7 +64,7 @@ for (const backend of testBackends()) {
       assert.equal(row.status, 'active');
       assert.match(row.password_hash!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       assert.ok(!row.totp_secret!.includes(enrol.body.secret));
-      assert.match(row.totp_secret!, /^v1\./);
+      assert.match(row.totp_secret!, /^v2\.\d+\./, 'sealed under a version of the app keyring');
       const invites = await system.database.db.selectFrom('operator_invites').select(['token_hash']).where('operator_id', '=', row.id).execute();
       assert.ok(invites.every((i) => i.token_hash !== token && /^[0-9a-f]{64}$/.test(i.token_hash)));
 

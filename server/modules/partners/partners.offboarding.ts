@@ -131,16 +131,32 @@ export function createOffboarding(deps: {
      * Idempotent; a partner that is not offboarded is left alone.
      */
     async purge(partnerId: string): Promise<{ customers: number; contacts: number } | undefined> {
-      return db.transaction().execute(async (tx) => {
+      return retryOnDeadlock(() => db.transaction().execute(async (tx) => {
         const state = await repo.lockState(tx, partnerId);
         if (state !== 'offboarded') return undefined;
         const result = await repo.purgePartnerData(tx, partnerId);
         await deps.audit.record(tx, { actorType: 'system', partnerId, action: 'partner.purged', details: result });
         deps.logger.info({ partnerId, ...result }, 'offboarded partner: customers deleted and contacts erased');
         return result;
-      });
+      }));
     },
   };
 }
 
 export type Offboarding = ReturnType<typeof createOffboarding>;
+
+/**
+ * Deleting every customer row can meet an import's last writes on the same rows in the other order;
+ * PostgreSQL then ends one of the two (40P01). The purge is one transaction, rolled back as a
+ * whole, so it simply runs again.
+ */
+async function retryOnDeadlock<T>(action: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}

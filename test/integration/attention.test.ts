@@ -8,6 +8,7 @@ import { Browser } from '../support/http.ts';
 import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { activeOperator, signIn } from './operators.helpers.ts';
 
 // A secret expiring during a sync: Microsoft answers AADSTS7000222 when the run renews its token.
 // The job ends without a retry, the partner needs attention with the finding and its fix, the
@@ -154,7 +155,7 @@ for (const backend of testBackends()) {
       await emulator.close();
     });
 
-    it('the first import stops without retries and needs attention; after a new secret, Check again resumes it', async () => {
+    it('the first import stops without retries and needs attention; after a new secret, support\'s "Re-run check" resumes it', async () => {
       const { partner, browser, tenant } = await connectPartner(system, emulator, { scenario: 'secret-expires-during-sync' });
       await waitFor('partner needs attention', async () => (await partnerState(system, partner.id)) === 'needs_attention');
       const status = (await browser.get('/api/status')).body;
@@ -162,10 +163,27 @@ for (const backend of testBackends()) {
       assert.equal(status.attention.source, 'partner_center_app');
       await waitFor('no sync job left', async () => (await system.queue.livePayloadValues(syncCustomersJob, 'partnerId', [partner.id])).size === 0);
 
+      // Support re-runs the failing check from the console: before the fix it still fails, and
+      // says so; the partner stays in the attention state.
+      const console = await signIn(system, await activeOperator(system, 'support'));
+      const recheck = (reason: string) => console.post(`/api/console/partners/${partner.id}/attention-checks`, { reason });
+      const early = await recheck('Partner says the secret is renewed');
+      assert.equal(early.status, 200, JSON.stringify(early.body));
+      assert.equal(early.body.partnerState, 'needs_attention');
+      assert.match(early.body.message, /expired/);
+
       tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(Date.now() + 365 * DAY).toISOString(), afterTokenRequests: 1_000_000 });
-      const fixed = await browser.post('/api/status/check-again');
-      assert.equal(fixed.body.fixed, true, JSON.stringify(fixed.body));
+      const fixed = await recheck('Partner renewed the secret in Partner Center');
+      assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+      assert.match(fixed.body.message, /check passed/);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      const finding = await system.database.db.selectFrom('partner_attention').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
+      assert.match(finding.resolved_by ?? '', /^operator:/);
+      const audited = await system.database.db.selectFrom('audit_events').select('details').where('partner_id', '=', partner.id).where('action', '=', 'console.attention_rechecked').execute();
+      assert.deepEqual(audited.map((e) => (e.details as { fixed: boolean }).fixed), [false, true]);
+      // Nothing is left to re-run.
+      assert.equal((await recheck('again')).status, 409);
+      assert.equal((await browser.get('/api/status')).body.attention, null);
     });
   });
 }

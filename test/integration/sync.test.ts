@@ -57,6 +57,13 @@ for (const backend of testBackends()) {
       const count = await system.database.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 250);
 
+      // Renewing the Partner Center token hands back a new refresh token (Microsoft rotates it:
+      // https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens); the import
+      // stored it as a new vault version of the same field, in place of the one the sign-in stored.
+      const refreshTokens = await system.database.db.selectFrom('credentials').select('version').where('partner_id', '=', partner.id).where('field', '=', 'partner_center_refresh_token').execute();
+      assert.equal(refreshTokens.length, 1, 'one live version');
+      assert.ok(refreshTokens[0]!.version >= 2, `the rotated refresh token was stored back (version ${refreshTokens[0]!.version})`);
+
       const mail = await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 15_000);
       assert.match(mail.text, /250 customers/);
       assert.match(mail.text, /\/status#key=[0-9a-f-]{36}\.\d+\.[A-Za-z0-9_-]{43}/);

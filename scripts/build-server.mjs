@@ -12,7 +12,7 @@ const defaultOutDir = join(root, 'dist/server');
 export const entries = {
   main: 'server/main.ts',
   operators: 'server/modules/operators/operators.cli.ts',
-  'vault-rotate': 'server/modules/vault/vault.rotate.ts',
+  'vault-rotate': 'server/modules/vault/vault.rotate.cli.ts',
 };
 
 export async function buildServer(outDir = defaultOutDir) {

@@ -6,6 +6,7 @@ import { migrateToLatest, openDatabase } from '../../db/database.ts';
 import { createJobQueue } from '../../jobs/queue.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
+import { processIo, runCli, type CliIo } from '../../lib/cli.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createAuditService } from '../audit/audit.service.ts';
 import { sendEmailJob } from '../mail/mail.jobs.ts';
@@ -35,22 +36,9 @@ const usage = `Usage:
   npm run operator -- disable --email <address> [--reason <text>]
   npm run operator -- list`;
 
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const processIo: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
-
 /** Runs one operator command; answers the process exit code (0 done, 1 refused, 2 bad arguments). */
-export async function runOperatorCli(argv: string[], io: CliIo = processIo): Promise<number> {
-  try {
-    return await run(argv, io);
-  } catch (error) {
-    io.err(error instanceof AppError || error instanceof Error ? error.message : String(error));
-    return 1;
-  }
+export function runOperatorCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  return runCli(io, () => run(argv, io));
 }
 
 async function run(argv: string[], io: CliIo): Promise<number> {

@@ -1,4 +1,5 @@
+import { runCliProcess } from '../../lib/cli.ts';
 import { runOperatorCli } from './operators.cli.main.ts';
 
 // npm run operator -- create|invite|disable|list ... (see operators.cli.main.ts)
-runOperatorCli(process.argv.slice(2)).then((code) => process.exit(code));
+runCliProcess(runOperatorCli);

@@ -11,13 +11,23 @@ import { systemClock } from '../../lib/clock.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { ROOT_FIELD } from './vault.fns.ts';
 import { createLocalKeyFileProvider } from './vault.keys.local.ts';
+import { runVaultRotate } from './vault.rotate.ts';
 import { createVault, type Vault } from './vault.service.ts';
 
-// `npm run vault:rotate` as operators run it: a separate process, on the app's database and key file.
+// `npm run vault:rotate` as operators run it: the rotation as a separate process beside the app,
+// on the app's database and key file; the shorter commands call the same function in this process
+// (a Node start each saved).
+
+async function runInProcess(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runVaultRotate(args, { env: { LOG_LEVEL: 'warn', START_EMULATOR: 'false', ...env }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
+}
 
 function runScript(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/modules/vault/vault.rotate.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/modules/vault/vault.rotate.cli.ts', ...args], {
       cwd: process.cwd(),
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', START_EMULATOR: 'false', ...env },
     });
@@ -100,14 +110,14 @@ for (const backend of testBackends()) {
       assert.match(rotated.stdout, /App key rotated: 1 -> 2\./);
       assert.match(rotated.stdout, /retire-app-key 1/);
       // Running instances may still seal with version 1 for a moment: retiring it at once is refused.
-      const tooSoon = await runScript(['--retire-app-key', '1'], env);
+      const tooSoon = await runInProcess(['--retire-app-key', '1'], env);
       assert.equal(tooSoon.code, 1);
       assert.match(tooSoon.stderr, /Retire it after \d{4}-/);
       if (backend === 'postgres') assert.ok(reads > 0, 'the app read during the rotation');
 
-      const retired = await runScript(['--retire', first], env);
+      const retired = await runInProcess(['--retire', first], env);
       assert.equal(retired.code, 0, retired.stderr);
-      const status = await runScript(['--status'], env);
+      const status = await runInProcess(['--status'], env);
       assert.match(status.stdout, new RegExp(`active version ${second}; usable ${second}; retired ${first}`));
       assert.match(status.stdout, /App keys: active version 2; usable 1, 2; retired -/);
       for (const secret of partners.flatMap((p) => [p.root, p.token])) {
@@ -124,7 +134,7 @@ for (const backend of testBackends()) {
     });
 
     it('refuses to retire the active version, with a plain message', async () => {
-      const refused = await runScript(['--retire', activeVersion], env);
+      const refused = await runInProcess(['--retire', activeVersion], env);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /active version/);
     });

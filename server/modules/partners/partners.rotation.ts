@@ -8,7 +8,7 @@ import type { CredentialUpdateInput, CredentialUpdateState } from '../../../cont
 import type { AuditService } from '../audit/audit.service.ts';
 import type { SecretChecks } from '../connect/connect.secrets.ts';
 import type { MailService } from '../mail/mail.service.ts';
-import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
+import { credentialFields, type MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import type { Limit, RateLimitService } from '../ratelimit/ratelimit.service.ts';
 import type { RequestMeta, SignupService } from '../signup/signup.service.ts';
 import { maskEmail } from '../signup/signup.fns.ts';
@@ -113,11 +113,11 @@ export function createCredentialRotation(deps: {
       companyName: partner.legal_name,
       reference: partner.reference,
       linkExpiresAt: new Date(link.expires_at).toISOString(),
-      entraApp: { appId: apps.entraAppId, secretHint: apps.entraSecretHint, endsAt: endOf('entra_client_secret') },
+      entraApp: { appId: apps.entraAppId, secretHint: apps.entraSecretHint, endsAt: endOf(credentialFields.entraSecret) },
       partnerCenterApp: {
         appId: apps.webAppId,
         secretHint: apps.partnerCenterSecretHint,
-        endsAt: endOf('partner_center_web_app_secret') ?? (apps.partnerCenterSecretExpiresOn ? new Date(`${apps.partnerCenterSecretExpiresOn}T23:59:59Z`).toISOString() : null),
+        endsAt: endOf(credentialFields.partnerCenterSecret) ?? (apps.partnerCenterSecretExpiresOn ? new Date(`${apps.partnerCenterSecretExpiresOn}T23:59:59Z`).toISOString() : null),
       },
       done,
     };
@@ -191,7 +191,7 @@ export function createCredentialRotation(deps: {
       if (link.spent_at) throw new ConflictError('LINK_SPENT', 'This update link was already used: the new secrets are stored. Ask for a new link on your status page to change them again.');
       if (new Date(link.expires_at).getTime() <= clock.now().getTime()) throw new ConflictError('LINK_EXPIRED', 'This update link has expired; nothing was changed. Ask for a new one on your status page.');
       const proven = await deps.checks.checkNewSecrets(partner.id, input);
-      const fields: TrackedSecret[] = [...(proven.partnerCenter ? (['partner_center_web_app_secret'] as const) : []), ...(proven.entra ? (['entra_client_secret'] as const) : [])];
+      const fields: TrackedSecret[] = [...(proven.partnerCenter ? [credentialFields.partnerCenterSecret] : []), ...(proven.entra ? [credentialFields.entraSecret] : [])];
 
       let resumedImport = false;
       // Sealing builds on the partner's current records; a concurrent writer (the import storing a

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { MailService } from '../mail/mail.service.ts';
 import type { GraphClient } from '../microsoft/graph.client.ts';
-import type { MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
+import { credentialFields, type MicrosoftCredentials } from '../microsoft/microsoft.credentials.ts';
 import { afterFixSentence, classifyIdentity, type CredentialSource, type Failure } from '../microsoft/microsoft.failures.ts';
 import type { Attention } from './partners.attention.ts';
 import { dueReminder, matchSecret } from './partners.fns.ts';
@@ -55,8 +55,8 @@ export function createSecretExpiry(deps: {
   async function refresh(partner: Watched): Promise<void> {
     const now = clock.now();
     const apps: Array<{ credential: TrackedSecret; appId: string | null; hint: string | null }> = [
-      { credential: 'entra_client_secret', appId: partner.entra_app_id, hint: partner.entra_secret_hint },
-      { credential: 'partner_center_web_app_secret', appId: partner.partner_center_web_app_id, hint: partner.partner_center_secret_hint },
+      { credential: credentialFields.entraSecret, appId: partner.entra_app_id, hint: partner.entra_secret_hint },
+      { credential: credentialFields.partnerCenterSecret, appId: partner.partner_center_web_app_id, hint: partner.partner_center_secret_hint },
     ];
     let token: string | undefined;
     if (partner.tenant_id && partner.entra_app_id) {
@@ -78,7 +78,7 @@ export function createSecretExpiry(deps: {
       }
       const known = (await repo.secretsOf(db, partner.id)).find((s) => s.credential === app.credential);
       if (known?.source === 'graph') continue; // Graph could not answer today: yesterday's answer stands
-      if (app.credential === 'partner_center_web_app_secret' && partner.partner_center_secret_expires_on) {
+      if (app.credential === credentialFields.partnerCenterSecret && partner.partner_center_secret_expires_on) {
         const typed = new Date(`${partner.partner_center_secret_expires_on}T00:00:00Z`);
         await repo.upsertSecret(db, { partnerId: partner.id, credential: app.credential, appId: app.appId, keyId: null, endsAt: typed, source: 'typed', now });
       }

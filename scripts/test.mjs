@@ -57,9 +57,15 @@ if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'in
 const unitFiles = files.filter(isUnit);
 const otherFiles = files.filter((f) => !isUnit(f));
 const durationsFile = join('.tmp', 'test-durations.json');
+// How long each file took: measured by the last run here, else by the run recorded in the
+// repository (test/durations.json, refreshed with `cp .tmp/test-durations.json test/durations.json`
+// after a full run), so a fresh checkout (CI) also starts the longest files first and no long file
+// is left to run alone at the end.
 let measured = {};
-try { measured = JSON.parse(readFileSync(durationsFile, 'utf8')); } catch { /* no earlier run here */ }
-// Never measured here (a fresh checkout, CI): browser journeys are the longest, then the larger files.
+for (const file of [join('test', 'durations.json'), durationsFile]) {
+  try { measured = { ...measured, ...JSON.parse(readFileSync(file, 'utf8')) }; } catch { /* not there */ }
+}
+// Never measured (a new file): browser journeys are the longest, then the larger files.
 const estimate = (f) => measured[f] ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
 const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
 const started = Date.now();

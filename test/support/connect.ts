@@ -106,15 +106,28 @@ export function webAppSecretEnd(tenant: PartnerTenant): string {
 
 /** Starts the sign-in, walks Microsoft's pages (password, MFA, consent), follows the redirect back. */
 export async function signInWithMicrosoft(browser: Browser, tenant: PartnerTenant, options: { password?: string; consent?: 'accept' | 'cancel' } = {}) {
-  const start = await browser.post('/api/connect/microsoft-sign-in');
-  assert.equal(start.status, 200, JSON.stringify(start.body));
   const f = tenant.facts;
-  const outcome = await completeSignIn({
-    authorizeUrl: start.body.authorizeUrl,
-    username: f.serviceAccount.upn,
+  return signInAs(browser, {
+    upn: f.serviceAccount.upn,
     password: options.password ?? f.serviceAccount.password,
     ...(f.serviceAccount.mfa === 'totp' ? { totp: () => tenant.totp() } : {}),
     consent: options.consent ?? 'accept',
+  });
+}
+
+/**
+ * The wizard's Microsoft sign-in as the given account (what the partner types on Microsoft's
+ * pages): password, the MFA code when asked, consent; then the redirect back to the wizard.
+ */
+export async function signInAs(browser: Browser, account: { upn: string; password: string; totp?: () => string; consent?: 'accept' | 'cancel' }) {
+  const start = await browser.post('/api/connect/microsoft-sign-in');
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  const outcome = await completeSignIn({
+    authorizeUrl: start.body.authorizeUrl,
+    username: account.upn,
+    password: account.password,
+    ...(account.totp ? { totp: account.totp } : {}),
+    consent: account.consent ?? 'accept',
   });
   assert.ok(outcome.redirectUrl, `sign-in ended on a page: ${outcome.pageError ?? outcome.pages.join(' > ')}`);
   const callback = outcome.redirectUrl!;

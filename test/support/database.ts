@@ -121,6 +121,28 @@ async function pgliteTemplate(): Promise<Buffer> {
   return pgliteTemplateBytes;
 }
 
+/**
+ * A demo data folder whose embedded database is created and migrated already (the template, on
+ * disk): what a first `npm start` leaves behind, without its initdb and migrations, which take tens
+ * of seconds (the first start itself: production-build.test.ts, server/db/pglite-open.int.test.ts).
+ */
+export async function migratedDemoDataFolder(dataDir: string): Promise<void> {
+  const archive = await pgliteTemplate();
+  const root = join(dataDir, 'pglite');
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  // The archive tarOf() wrote: 512-byte headers (name, octal size, type '0' file or '5' folder), data padded to 512.
+  for (let offset = 0; offset + 512 <= archive.length; ) {
+    const header = archive.subarray(offset, offset + 512);
+    const name = header.toString('utf8', 0, 100).replace(/\0.*$/s, '');
+    if (!name) break;
+    const size = parseInt(header.toString('utf8', 124, 136).replace(/\0.*$/s, '').trim(), 8);
+    const data = archive.subarray(offset + 512, offset + 512 + size);
+    if (String.fromCharCode(header[156]!) === '5') mkdirSync(join(root, name), { recursive: true, mode: 0o700 });
+    else writeFileSync(join(root, name), data, { mode: 0o600 });
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
 async function withAdmin<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();

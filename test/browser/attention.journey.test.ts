@@ -53,6 +53,7 @@ describe('browser journey: a finding on the status page, fixed with "Check again
 
     await page.getByRole('button', { name: 'Check again' }).click();
     await page.getByRole('status').filter({ hasText: /Not fixed yet/ }).waitFor();
+    await expectAccessible(page, 'status page: not fixed yet');
     await screenshot(page, 'attention-02-not-fixed');
 
     tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: new Date(system.clock.now().getTime() + 365 * 86_400_000).toISOString() });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, expectFitsPhone, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -119,7 +119,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const page = await context.newPage();
     const { request, tenant } = await startConnect(page);
     const facts = tenant.facts;
-    const phone = phoneWidthCheck();
 
     // 1. Terms: both documents in full, their versions, one checkbox.
     await stepHeading(page, 'Terms of Use and Privacy Policy');
@@ -130,7 +129,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.locator('.legal-doc li').count() > 0, true, 'lists are rendered as lists');
     await expectAccessible(page, 'terms');
     await screenshot(page, 'connect-01-terms');
-    await phone.check(page, 'terms');
     // One numbering on the page, the guide's: Step 3 of 3, and in it Step 3.1 to 3.5.
     assert.equal(await page.locator('.wizard__panel .eyebrow').first().textContent(), 'Step 3.1 of 3.5');
     assert.equal(await page.getByText(/\bPart \d/).count(), 0, 'no second numbering scheme');
@@ -145,9 +143,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await stepHeading(page, 'Entra app');
     await expectFocused(page, 'Entra app');
     await page.getByText('Where to find these values in the Entra admin center').click();
-    await expectAccessible(page, 'entra app');
+    await expectAccessible(page, 'entra app', { phoneScreenshot: 'connect-02-entra-app-390px' });
     await screenshot(page, 'connect-02-entra-app');
-    await phone.check(page, 'entra app', { screenshot: 'connect-02-entra-app-390px' });
     assert.equal(await page.locator('.wizard__panel .eyebrow').first().textContent(), 'Step 3.2 of 3.5');
     const entra = entraAppInput(tenant);
     await page.getByLabel('Tenant').fill(entra.tenant);
@@ -162,7 +159,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.ok((await page.locator('#field-clientSecret-error').innerText()).length > 20);
     await expectAccessible(page, 'entra app refused by Microsoft');
     await screenshot(page, 'connect-02b-entra-app-wrong-secret');
-    await phone.check(page, 'entra app refused by Microsoft');
     // Copy/paste adds spaces; they are removed.
     await secret.fill(`  ${entra.clientSecret}  `);
     await page.getByRole('button', { name: 'Show client secret' }).click();
@@ -177,9 +173,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.ok((await page.locator('.accepted').innerText()).includes(`${entra.clientSecret.slice(0, 3)}…`), 'the secret hint is shown');
     assert.ok(!(await page.content()).includes(entra.clientSecret), 'the Entra secret is never shown again');
     await page.getByText('Where to find these values in Partner Center').click();
-    await expectAccessible(page, 'partner center app');
+    await expectAccessible(page, 'partner center app', { phoneScreenshot: 'connect-03-partner-center-app-390px' });
     await screenshot(page, 'connect-03-partner-center-app');
-    await phone.check(page, 'partner center app', { screenshot: 'connect-03-partner-center-app-390px' });
     // The accepted Entra app can be reopened (filled in, except the secret) and left as it is.
     await page.getByRole('button', { name: 'Change the Entra app' }).click();
     await expectFocused(page, 'Change the Entra app');
@@ -197,9 +192,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // 4. Sign in with Microsoft.
     await stepHeading(page, 'Sign in with Microsoft');
     await expectFocused(page, 'Sign in with Microsoft');
-    await expectAccessible(page, 'sign in');
+    await expectAccessible(page, 'sign in', { phoneScreenshot: 'connect-04-sign-in-390px' });
     await screenshot(page, 'connect-04-sign-in');
-    await phone.check(page, 'sign in', { screenshot: 'connect-04-sign-in-390px' });
     const secretEnd = webAppSecretEnd(tenant);
     const shownEnd = await page.evaluate((day) => new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`)), secretEnd);
     assert.ok((await page.locator('.accepted').last().innerText()).includes(`expires ${shownEnd}`), `Microsoft\u2019s expiry date (${shownEnd}) is shown to confirm`);
@@ -232,9 +226,8 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const notGreen = checks.filter((c) => !c.optional && !/^(Passed|Warning)$/.test(c.status ?? ''));
     assert.deepEqual(notGreen, [], 'every required check is green');
     assert.match(await page.locator('.wizard__panel').innerText(), new RegExp(`Signed in as ${escapeRegExp(facts.serviceAccount.upn)} with multi-factor authentication`));
-    await expectAccessible(page, 'checks');
+    await expectAccessible(page, 'checks', { phoneScreenshot: 'connect-08-checks-small-screen' });
     await screenshot(page, 'connect-08-checks');
-    await phone.check(page, 'checks', { screenshot: 'connect-08-checks-small-screen' });
 
     // Run again without starting over.
     await page.getByRole('button', { name: 'Run the checks again' }).click();
@@ -250,7 +243,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.getByRole('link', { name: 'See the connection status' }).getAttribute('href'), '/status');
     await expectAccessible(page, 'done');
     await screenshot(page, 'connect-09-done');
-    await phone.check(page, 'done');
 
     // Reload resumes where the partner stands.
     await page.reload();
@@ -259,7 +251,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const partner = await system.database.db.selectFrom('partners').select('state').where('legal_name', '=', request.company.legalName).executeTakeFirstOrThrow();
     // The customer import may already have run (the worker runs in the same system).
     assert.ok(['connected', 'syncing', 'active'].includes(partner.state), partner.state);
-    phone.assertAllFit();
     await context.close();
   });
 
@@ -302,7 +293,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     const frame = page.locator('.field', { has: page.locator('#field-clientSecret') });
     assert.match(await frame.innerText(), /secret\u2019s ID, not its value/);
     await expectAccessible(page, 'entra app with a field error');
-    await expectFitsPhone(page, 'entra app with a field error');
     await screenshot(page, 'connect-10-secret-id-as-value');
     await context.close();
   });
@@ -319,8 +309,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.match(await guidance.innerText(), /15 October 2024.*8 September 2025.*1 April 2026/s);
     await expectAccessible(page, 'landing page');
     await guidance.screenshot({ path: `${screenshotDir}/landing-step-2-reply-address.png` });
-    const phone = phoneWidthCheck();
-    await phone.check(page, 'landing page');
 
     // The same checklist on one printable page, with where Step 3's values come from.
     await page.getByRole('link', { name: 'Open the printable checklist' }).click();
@@ -330,14 +318,12 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await page.locator('.checklist-page .checklist > li').count(), await countOnLanding(), 'the same items as the landing page');
     assert.match(await checklist.innerText(), /gear icon > Account settings > App management > Web app/);
     assert.match(await page.locator('main').innerText(), /3\.3 Partner Center app\s+Web App ID/);
-    await expectAccessible(page, 'printable checklist');
-    await phone.check(page, 'printable checklist', { screenshot: 'checklist-390px' });
+    await expectAccessible(page, 'printable checklist', { phoneScreenshot: 'checklist-390px' });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('.site-header').isVisible(), false, 'printed without the site header');
     assert.equal(await page.getByRole('button', { name: 'Print this checklist' }).isVisible(), false, 'nor the print button');
     await screenshot(page, 'checklist-print');
     await page.emulateMedia({ media: 'screen' });
-    phone.assertAllFit();
     await context.close();
 
     async function countOnLanding(): Promise<number> {
@@ -369,7 +355,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByText('Copied.').waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), replyAddress);
     await expectAccessible(page, 'partner center app with the reply address');
-    await expectFitsPhone(page, 'partner center app with the reply address');
     await screenshot(page, 'connect-03b-reply-address');
     await enterPartnerCenterApp(page, tenant);
 
@@ -392,7 +377,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.keyboard.press('Tab');
     assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Copy/);
     await expectAccessible(page, 'sign-in refused: reply address missing');
-    await expectFitsPhone(page, 'sign-in refused: reply address missing');
     await screenshot(page, 'connect-04b-reply-address-missing');
 
     // The partner registers the address on the web app (the emulator's admin API), then signs in again.
@@ -435,14 +419,12 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.equal(await complete.isDisabled(), true);
     assert.match(await page.locator(`#${await complete.getAttribute('aria-describedby')}`).innerText(), /every required check has passed/);
     await expectAccessible(page, 'a failed check');
-    await expectFitsPhone(page, 'a failed check');
     await screenshot(page, 'connect-12-failed-check');
 
     // "Fix it for me": TotalOne makes the membership change in the directory itself.
     await membership.getByRole('button', { name: 'Add it to AdminAgents for me' }).click();
     await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
     await expectAccessible(page, 'after the fix');
-    await expectFitsPhone(page, 'after the fix');
     assert.equal(await complete.isEnabled(), true);
     await context.close();
   });
@@ -469,7 +451,6 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.match(await alert.innerText(), /AADSTS50079/);
     await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
     await expectAccessible(page, 'sign-in refused');
-    await expectFitsPhone(page, 'sign-in refused');
     await screenshot(page, 'connect-11-sign-in-without-mfa');
 
     const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';

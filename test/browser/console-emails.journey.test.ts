@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { startMailCatcher, type MailCatcher } from '../../server/modules/mail/mail.catcher.ts';
-import { expectAccessible, expectFitsPhone, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { waitFor } from '../support/sync.ts';
@@ -55,7 +55,6 @@ describe('browser journey: undelivered emails in the console overview', () => {
     await section.waitFor();
     await expectAccessible(page, 'console overview with refused emails');
     await screenshot(page, 'console-overview-refused-emails');
-    await expectFitsPhone(page, 'console overview with refused emails');
     await context.close();
   });
 });

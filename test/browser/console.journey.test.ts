@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser as Chromium, Page } from 'playwright-core';
-import { expectAccessible, launchChromium, phoneWidthCheck, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
@@ -35,16 +35,13 @@ describe('browser journey: the operator console', () => {
     await system?.dispose();
   });
 
-  // Every page is also laid out at 390 px: none may scroll sideways (checked at each test's end).
-  let phone = phoneWidthCheck();
+  // Every page: axe, laid out at 390 px too (none may scroll sideways), photographed.
   async function look(page: Page, name: string, label: string) {
-    await expectAccessible(page, label);
+    await expectAccessible(page, label, name === 'console-07-overview' ? { phoneScreenshot: 'console-07-overview-390px' } : {});
     await screenshot(page, name);
-    await phone.check(page, label, name === 'console-07-overview' ? { screenshot: 'console-07-overview-390px' } : {});
   }
 
   it('invite, enrol, sign in, re-issue a signup link, answer a support request', { timeout: 180_000 }, async () => {
-    phone = phoneWidthCheck();
     const base = system.url!;
     const email = `ops.${randomBytes(4).toString('hex')}@totalone.example`;
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
@@ -249,15 +246,14 @@ describe('browser journey: the operator console', () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { name: 'Sign in to the operator console' }).waitFor();
     await page.getByText('You are signed out.').waitFor();
+    await look(page, 'console-19-signed-out', 'signed out');
     assert.equal((await page.request.get(`${base}/api/console/session`)).status(), 401);
 
     assert.deepEqual(consoleErrors, [], 'no script errors in the console pages');
-    phone.assertAllFit();
     await context.close();
   });
 
   it('a support operator has no operator management; a used invitation and a bad link say so', { timeout: 60_000 }, async () => {
-    phone = phoneWidthCheck();
     const base = system.url!;
     const operator = await activeOperator(system, 'support');
     const http = await signIn(system, operator);
@@ -276,6 +272,7 @@ describe('browser journey: the operator console', () => {
 
     await page.goto(`${base}/console/no-such-page`);
     await page.getByRole('heading', { name: 'No such console page' }).waitFor();
+    await look(page, 'console-22-no-such-page', 'no such console page');
 
     // The invitation was used by activeOperator: opening it again says so and offers sign-in.
     const usedToken = await waitForInvite(system, operator.email);
@@ -285,19 +282,21 @@ describe('browser journey: the operator console', () => {
     await look(page, 'console-21-invite-used', 'used invitation');
     await page.goto(`${base}/console/invite#token=short`);
     await page.getByRole('heading', { name: 'This invitation link is incomplete' }).waitFor();
+    await look(page, 'console-23-invite-incomplete', 'incomplete invitation link');
 
     // Signed out: a console page sends the browser to sign-in, and back after it.
     await context.clearCookies();
     await page.goto(`${base}/console/support`);
     await page.getByRole('heading', { name: 'Sign in to the operator console' }).waitFor();
     assert.equal(new URL(page.url()).searchParams.get('next'), '/console/support');
+    await look(page, 'console-24-sign-in-then-back', 'sign-in on the way to a console page');
     system.clock.advance(30_000);
     await page.getByLabel('Email').fill(operator.email);
     await page.getByLabel('Password').fill(operator.password);
     await page.getByLabel('Authenticator code').fill(totpCode(operator.secret, system.clock.now()));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Support inbox' }).waitFor();
-    phone.assertAllFit();
+    await look(page, 'console-25-support-inbox-support-role', 'support inbox for support');
     await context.close();
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
-import { expectAccessible, expectFitsPhone, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
@@ -75,7 +75,6 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     await form.waitFor();
     assert.match(await form.innerText(), new RegExp(`beginning with\\s+${oldSecret.slice(0, 3).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await expectAccessible(wizard, 'new secrets form');
-    await expectFitsPhone(wizard, 'new secrets form');
     await screenshot(wizard, 'credentials-03-form');
 
     const [added] = tenant.patch({ op: 'addClientSecret', appId: webAppId, displayName: 'TotalOne 2' });
@@ -94,7 +93,6 @@ describe('browser journey: a new Partner Center secret from the reminder email',
     await wizard.getByRole('heading', { name: 'TotalOne uses your new secret' }).waitFor({ timeout: 30_000 });
     assert.match(await wizard.locator('main, #main').first().innerText(), /Partner Center web app secret/);
     await expectAccessible(wizard, 'done');
-    await expectFitsPhone(wizard, 'done');
     await screenshot(wizard, 'credentials-05-done');
     const opened = await system.services.vault.open(partner.id, 'partner_center_web_app_secret');
     assert.equal(opened, newSecret);

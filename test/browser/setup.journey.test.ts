@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
-import { expectAccessible, launchChromium, phoneWidthCheck, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -96,7 +96,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
   it('one administrator sign-in sets up Microsoft; the partner enters only the Partner Center values and completes', { timeout: 300_000 }, async () => {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const phone = phoneWidthCheck();
     await startConnect(page);
     await stepHeading(page, 'Terms of Use and Privacy Policy');
     await page.getByLabel('I accept the Terms of Use and the Privacy Policy').check();
@@ -112,7 +111,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     assert.match(await panel.innerText(), /never stored/);
     await expectAccessible(page, 'entra app with setup');
     await screenshot(page, 'setup-01-offer');
-    await phone.check(page, 'entra app with setup');
     await page.getByLabel('Partner Center Web App ID (optional)').fill(emulator.facts.partnerCenter.webAppId);
     await page.getByLabel('Service account (optional)').fill(emulator.facts.serviceAccount.upn);
     // Microsoft is slow to create the secret (the last action), so the run can be watched under way.
@@ -154,7 +152,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await page.getByText('What \u201cSet up Microsoft for me\u201d changed in your tenant').click();
     assert.equal(await page.locator('.setup-action').count(), 9);
     await expectAccessible(page, 'partner center app after setup');
-    await phone.check(page, 'partner center app after setup');
 
     // Only the Partner Center values, then the service account's sign-in.
     const pc = partnerCenterAppInput(tenantInWorld(emulator));
@@ -170,10 +167,11 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     const summary = page.locator('.checks-summary');
     await summary.waitFor();
     assert.match(await summary.innerText(), /All \d+ required checks passed/);
+    await expectAccessible(page, 'checks after setup');
     await screenshot(page, 'setup-05-checks');
     await page.getByRole('button', { name: 'Complete the connection' }).click();
     await stepHeading(page, 'Your Microsoft tenant is connected');
-    phone.assertAllFit();
+    await expectAccessible(page, 'connected after setup');
     await context.close();
   });
 
@@ -181,7 +179,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     emulator.loadScenario('setup-service-account-only');
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const phone = phoneWidthCheck();
     // The tenant's own domain belongs to the company connected above: this company signs up with another of its domains.
     const request = await startConnect(page, false);
     /** The scenario decides what the tenant refuses; the company's domain stays verified in it. */
@@ -213,7 +210,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     const jane = emulator.scenario.tenants[0]!.users.find((u) => u.userPrincipalName.startsWith('jane.doe@'))!;
     assert.match(await refused('not an administrator', { upn: jane.userPrincipalName }), /only an administrator[\s\S]*What to do:[\s\S]*Sign in with a Global Administrator/);
     await panelShots(page, 'setup-06-refused-not-admin');
-    await phone.check(page, 'setup refused: not an administrator');
 
     // The administrator cancels Microsoft's consent page.
     assert.match(await refused('consent declined', { consent: 'cancel' }), /not accepted[\s\S]*What to do:[\s\S]*accept/);
@@ -234,7 +230,6 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await page.locator('.notice--success', { hasText: 'Microsoft is set up for TotalOne' }).waitFor({ timeout: 20_000 });
     assert.match(await page.locator('.setup-action--unchanged', { hasText: 'app management policy' }).innerText(), /at most P90D: the new secret lives 89 days/);
     await expectAccessible(page, 'setup with a capped secret lifetime');
-    phone.assertAllFit();
     await context.close();
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, phoneWidthCheck, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { connectPartner } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
@@ -28,7 +28,6 @@ describe('browser journey: status page and tenant view', () => {
   });
 
   it('shows progress moving, then ready; the tenant view finds a customer; customers without admin access (GDAP) are counted and listed', { timeout: 240_000 }, async () => {
-    const phone = phoneWidthCheck();
     const { browser } = await connectPartner(system, emulator, { scenario: 'gdap-partial', patches: [{ op: 'setCustomers', count: 5000 }, { op: 'setThrottle', budget: 1, windowSeconds: 1 }] });
     const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
     const url = new URL(system.url!);
@@ -48,15 +47,13 @@ describe('browser journey: status page and tenant view', () => {
     await page.getByRole('heading', { name: /is ready/ }).waitFor();
     await expectAccessible(page, 'status page');
     await screenshot(page, 'status-01-ready');
-    await phone.check(page, 'status-01-ready');
 
     await page.getByRole('link', { name: 'See your customers' }).click();
     await page.getByRole('heading', { name: 'Your customers' }).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const firstName = (await page.locator('tbody tr td').first().innerText()).trim();
-    await expectAccessible(page, 'tenant view');
+    await expectAccessible(page, 'tenant view', { phoneScreenshot: 'status-02-tenant-390px' });
     await screenshot(page, 'status-02-tenant');
-    await phone.check(page, 'status-02-tenant', { screenshot: 'status-02-tenant-390px' });
     await page.getByLabel('Search by company name or domain').fill(firstName.slice(0, 6));
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('status').filter({ hasText: /matching/ }).waitFor();
@@ -82,7 +79,6 @@ describe('browser journey: status page and tenant view', () => {
     assert.match(summary, /has ended/);
     await expectAccessible(page, 'status page with GDAP');
     await screenshot(page, 'status-04-gdap');
-    await phone.check(page, 'status-04-gdap');
     await page.getByRole('link', { name: 'See the customers without admin access' }).click();
     await page.getByRole('heading', { name: 'Your customers' }).waitFor();
     await page.getByRole('status').filter({ hasText: /without admin access/ }).waitFor();
@@ -93,11 +89,9 @@ describe('browser journey: status page and tenant view', () => {
     assert.match(await page.locator('tbody tr details').first().innerText(), /How to fix:/);
     await expectAccessible(page, 'tenant view, no admin access');
     await screenshot(page, 'status-05-no-admin-access');
-    await phone.check(page, 'status-05-no-admin-access');
     await page.getByLabel('Show').selectOption('all');
     await page.getByRole('status').filter({ hasText: /customers on this page/ }).waitFor();
     assert.ok((await page.locator('tbody tr td:nth-child(4)').allInnerTexts()).some((c) => /Admin access/.test(c) && !/No admin access/.test(c)));
-    phone.assertAllFit();
 
     // Signing out ends this browser's session: the pages show nothing more without the emailed link.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -105,8 +99,10 @@ describe('browser journey: status page and tenant view', () => {
     await expectAccessible(page, 'signed out');
     await page.goto(`${system.url}/tenant`);
     await page.getByRole('alert').filter({ hasText: /session has ended|no active signup link|has not started/ }).first().waitFor();
+    await expectAccessible(page, 'tenant view, signed out');
     await page.goto(`${system.url}/status`);
     await page.getByRole('heading', { name: 'We could not show your status' }).waitFor();
+    await expectAccessible(page, 'status page, signed out');
     await context.close();
   });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-// Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with an axe scan helper
-// and screenshots kept under test-results/screenshots for people to look at.
+// Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with an accessibility check
+// (axe, and the page laid out at a phone's width) and screenshots kept under test-results/screenshots
+// for people to look at.
 
 export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots');
 
@@ -21,81 +22,68 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
-/** Fails on any serious or critical accessibility violation of the page as it is now. */
-export async function expectAccessible(page: Page, label: string, options: { legacyMode?: boolean } = {}): Promise<void> {
+export const PHONE_WIDTH = 390;
+
+/**
+ * The page as it is now is accessible: no serious or critical axe violation, and it reflows to a
+ * 390 px wide phone without sideways scrolling (WCAG 1.4.10 Reflow). So every page a journey scans
+ * is also laid out at 390 px (then put back); `phoneScreenshot` keeps a picture of it there.
+ * Fails with every problem found: the violations, and the elements sticking out at 390 px.
+ */
+export async function expectAccessible(page: Page, label: string, options: { legacyMode?: boolean; phoneScreenshot?: string } = {}): Promise<void> {
   const builder = new AxeBuilder({ page });
   if (options.legacyMode) builder.setLegacyMode(true);
   const results = await builder.analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`),
-    [],
-    `${label}: accessibility violations`,
-  );
+  const problems = serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  const overflow = await phoneOverflow(page, options.phoneScreenshot);
+  if (overflow) problems.push(overflow);
+  assert.deepEqual(problems, [], `${label}: accessibility violations or sideways scrolling at ${PHONE_WIDTH} px`);
 }
-
-export const PHONE_WIDTH = 390;
 
 /**
- * Whether the page as it is now fits a 390 px wide phone without sideways scrolling: the page is
- * laid out at that width (then put back), and its width must not exceed the viewport. Collects
- * what does not fit, with the elements sticking out, so one run of a journey names every page;
- * `assertAllFit()` at the end of the journey fails with the list.
+ * Lays the page out at 390 px wide and measures it: what sticks out when it is wider than the
+ * viewport (the innermost elements, and the chain of boxes the width comes from), else nothing.
  */
-export function phoneWidthCheck() {
-  const problems: string[] = [];
-  return {
-    async check(page: Page, label: string, options: { screenshot?: string } = {}): Promise<void> {
-      const before = page.viewportSize();
-      await page.setViewportSize({ width: PHONE_WIDTH, height: 844 });
-      try {
-        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-        const measured = await page.evaluate(() => {
-          const viewport = window.innerWidth;
-          const width = document.documentElement.scrollWidth;
-          const sticking: string[] = [];
-          if (width > viewport) {
-            for (const element of Array.from(document.body.querySelectorAll('*'))) {
-              const box = element.getBoundingClientRect();
-              if (box.width === 0 || box.right <= viewport + 0.5) continue;
-              // Only the innermost: a parent only sticks out because of its child.
-              if (Array.from(element.children).some((child) => child.getBoundingClientRect().right > viewport + 0.5)) continue;
-              const name = `${element.tagName.toLowerCase()}${element.className && typeof element.className === 'string' ? `.${element.className.trim().split(/\s+/).join('.')}` : ''}`;
-              sticking.push(`${name} "${(element.textContent ?? '').trim().slice(0, 40)}" to ${Math.round(box.right)} px`);
-              if (sticking.length >= 6) break;
-            }
-          }
-          // The chain of boxes wider than the viewport, from the page down: where the width comes from
-          // (none: something positioned escapes a scrolling box, e.g. visually hidden text).
-          const chain: string[] = [];
-          if (width > viewport) {
-            let element: Element | null = document.body;
-            while (element) {
-              const wide: Element | undefined = Array.from(element.children).find((child) => child.getBoundingClientRect().width > viewport + 0.5);
-              if (!wide) break;
-              chain.push(`${wide.tagName.toLowerCase()}${typeof wide.className === 'string' && wide.className ? `.${wide.className.trim().split(/\s+/)[0]}` : ''}:${Math.round(wide.getBoundingClientRect().width)}`);
-              element = wide;
-              if (chain.length > 12) break;
-            }
-          }
-          if (chain.length > 0) sticking.unshift(`widest: ${chain.join(' > ')}`);
-          return { viewport, width, sticking };
-        });
-        if (measured.width > measured.viewport) problems.push(`${label}: ${measured.width} px wide at ${measured.viewport} px (${measured.sticking.join('; ')})`);
-        if (options.screenshot) await screenshot(page, options.screenshot);
-      } finally {
-        if (before) await page.setViewportSize(before);
+async function phoneOverflow(page: Page, screenshotName?: string): Promise<string | undefined> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: PHONE_WIDTH, height: 844 });
+  try {
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const measured = await page.evaluate(() => {
+      const viewport = window.innerWidth;
+      const width = document.documentElement.scrollWidth;
+      const sticking: string[] = [];
+      if (width > viewport) {
+        for (const element of Array.from(document.body.querySelectorAll('*'))) {
+          const box = element.getBoundingClientRect();
+          if (box.width === 0 || box.right <= viewport + 0.5) continue;
+          // Only the innermost: a parent only sticks out because of its child.
+          if (Array.from(element.children).some((child) => child.getBoundingClientRect().right > viewport + 0.5)) continue;
+          const name = `${element.tagName.toLowerCase()}${element.className && typeof element.className === 'string' ? `.${element.className.trim().split(/\s+/).join('.')}` : ''}`;
+          sticking.push(`${name} "${(element.textContent ?? '').trim().slice(0, 40)}" to ${Math.round(box.right)} px`);
+          if (sticking.length >= 6) break;
+        }
       }
-    },
-    assertAllFit(): void {
-      assert.deepEqual(problems, [], `pages scroll sideways at ${PHONE_WIDTH} px`);
-    },
-  };
-}
-
-/** The page as it is now fits a 390 px phone without sideways scrolling (fails at once otherwise). */
-export async function expectFitsPhone(page: Page, label: string): Promise<void> {
-  const phone = phoneWidthCheck();
-  await phone.check(page, label);
-  phone.assertAllFit();
+      // The chain of boxes wider than the viewport, from the page down: where the width comes from
+      // (none: something positioned escapes a scrolling box, e.g. visually hidden text).
+      const chain: string[] = [];
+      if (width > viewport) {
+        let element: Element | null = document.body;
+        while (element) {
+          const wide: Element | undefined = Array.from(element.children).find((child) => child.getBoundingClientRect().width > viewport + 0.5);
+          if (!wide) break;
+          chain.push(`${wide.tagName.toLowerCase()}${typeof wide.className === 'string' && wide.className ? `.${wide.className.trim().split(/\s+/)[0]}` : ''}:${Math.round(wide.getBoundingClientRect().width)}`);
+          element = wide;
+          if (chain.length > 12) break;
+        }
+      }
+      if (chain.length > 0) sticking.unshift(`widest: ${chain.join(' > ')}`);
+      return { viewport, width, sticking };
+    });
+    if (screenshotName) await screenshot(page, screenshotName);
+    return measured.width > measured.viewport ? `${measured.width} px wide at ${measured.viewport} px (${measured.sticking.join('; ')})` : undefined;
+  } finally {
+    if (before) await page.setViewportSize(before);
+  }
 }

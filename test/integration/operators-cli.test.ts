@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runOperatorCli } from '../../server/modules/operators/operators.cli.main.ts';
-import { testBackends } from '../support/database.ts';
+import { migratedDemoDataFolder, testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { acceptInvite, operatorEmail, signIn, strongPassword, waitForInvite } from './operators.helpers.ts';
@@ -101,7 +101,9 @@ for (const backend of testBackends()) {
       });
     } else {
       it('creates, lists and disables operators in an embedded data folder', async () => {
+        // The data folder as the demo's first start leaves it (its first start: production-build.test.ts).
         const dataDir = mkdtempSync(join(tmpdir(), 'totalone-operator-cli-'));
+        await migratedDemoDataFolder(dataDir);
         try {
           writeFileSync(join(dataDir, 'app-secret'), appSecret, { mode: 0o600 });
           const env = { DATA_DIR: dataDir, START_EMULATOR: 'false' };

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, testBackends, type TestDatabase } from '../../../test/support/database.ts';
+import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../../../test/support/database.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -57,6 +57,7 @@ for (const backend of testBackends()) {
         env = { DATABASE_URL: testDb.url!, DATA_DIR: dir, VAULT_KEY_FILE: keyFile };
       } else {
         env = { DATA_DIR: join(dir, 'data'), VAULT_KEY_FILE: keyFile };
+        await migratedDemoDataFolder(env.DATA_DIR!);
       }
       database = await openDatabase(testDb ? { url: testDb.url } : { dataDir: env.DATA_DIR });
       await migrateToLatest(database.db);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { startTicks, takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
-import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../support/database.ts';
 
 for (const backend of testBackends()) {
   describe(`database layer (${backend})`, () => {
@@ -78,8 +78,10 @@ for (const backend of testBackends()) {
 
 describe('PGlite data folder lock', () => {
   let dir: string;
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'totalone-lock-'));
+    // A data folder after its first start (the lock is what is tested here, not initdb).
+    await migratedDemoDataFolder(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -98,7 +98,7 @@ describe('browser journey: sign up, verify, open the signup link, start', () => 
     await page.goto(`${system.url}/dev/mail`);
     await page.getByText(/Confirm your email address/).first().waitFor();
     // axe's frame pass cannot open the sandboxed email frame here; the email is scanned on its own page.
-    await expectAccessible(page, 'demo inbox', { legacyMode: true, phoneScreenshot: 'demo-inbox-390px' });
+    await expectAccessible(page, 'demo inbox', { phoneScreenshot: 'demo-inbox-390px' });
     await screenshot(page, 'demo-inbox');
     await context.close();
   });

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { HOUR } from '../../server/lib/clock.ts';
+import { createLogger } from '../../server/lib/logger.ts';
 import { startMailCatcher } from '../../server/modules/mail/mail.catcher.ts';
 import { sweepOutboxJob } from '../../server/modules/mail/mail.jobs.ts';
+import { createMailRepo } from '../../server/modules/mail/mail.repo.ts';
+import { createMailService, SENDING_STALE_MS } from '../../server/modules/mail/mail.service.ts';
+import { createSmtpTransport, type MailTransport } from '../../server/modules/mail/mail.transport.ts';
 import { testBackends } from '../support/database.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -15,6 +19,28 @@ import { waitFor } from '../support/sync.ts';
 async function mailJobsLeft(system: TestSystem): Promise<number> {
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' AND state IN ('created', 'retry', 'active')`.execute(system.database.db);
   return Number(rows[0]!.n);
+}
+
+/** The outbox of `system` sent through `transport`: another worker on the same database. */
+function mailServiceWith(system: TestSystem, transport: MailTransport) {
+  return createMailService({
+    db: system.database.db,
+    repo: createMailRepo(),
+    queue: system.queue,
+    transport,
+    clock: system.clock,
+    logger: createLogger({ level: 'silent' }),
+    sealer: system.services.vault.appKeys.sealer('outbox'),
+    from: 'test@example.com',
+    context: { publicUrl: system.publicUrl, supportEmail: 'support@example.com' },
+  });
+}
+
+/** One signup over HTTP: its confirmation email waits in the outbox (no worker sends it). */
+async function queuedConfirmation(system: TestSystem) {
+  const request = signupRequest();
+  assert.equal((await new Browser(system.url!).post('/api/signups', request)).status, 202);
+  return system.database.db.selectFrom('outbox').selectAll().where('to_address', '=', request.primaryContact.email).executeTakeFirstOrThrow();
 }
 
 for (const backend of testBackends()) {
@@ -59,25 +85,12 @@ for (const backend of testBackends()) {
       const system = await startTestSystem(backend, { roles: ['web'] });
       try {
         // Swap in a transport that fails twice, like a mail server that is briefly down.
-        const { createMailService } = await import('../../server/modules/mail/mail.service.ts');
-        const { createMailRepo } = await import('../../server/modules/mail/mail.repo.ts');
-        const { createLogger } = await import('../../server/lib/logger.ts');
-        const mail = createMailService({
-          db: system.database.db,
-          repo: createMailRepo(),
-          queue: system.queue,
-          transport: {
-            async send(message) {
-              if (failuresLeft-- > 0) throw new Error('421 service not available');
-              sent.push(message.messageId);
-            },
-            close() {},
+        const mail = mailServiceWith(system, {
+          async send(message) {
+            if (failuresLeft-- > 0) throw new Error('421 service not available');
+            sent.push(message.messageId);
           },
-          clock: system.clock,
-          logger: createLogger({ level: 'silent' }),
-          sealer: system.services.vault.appKeys.sealer('outbox'),
-          from: 'test@example.com',
-          context: { publicUrl: system.publicUrl, supportEmail: 'support@example.com' },
+          close() {},
         });
         const id = await system.database.db.transaction().execute((tx) =>
           mail.queue(tx, { template: 'support_request_received', to: 'x@example.com', params: { firstName: 'X', reference: 'SR-1', message: 'hello there' }, idempotencyKey: 'retry-test' }),
@@ -208,6 +221,85 @@ for (const backend of testBackends()) {
       } finally {
         await system.dispose();
         await catcher.close();
+      }
+    });
+
+    it('the same email delivered by several jobs at once (a job, its retry, a sweeper\u2019s job) reaches the mail server once', async () => {
+      // No worker in this system: the test runs the deliveries itself, all at the same moment.
+      const system = await startTestSystem(backend, { roles: ['web'] });
+      try {
+        const row = await queuedConfirmation(system);
+        await Promise.all([1, 2, 3, 4].map(() => system.services.mail.deliver(row.id)));
+        const copies = system.catcher!.messages().filter((m) => m.messageId === row.message_id);
+        assert.equal(copies.length, 1, 'one copy reached the mail server');
+        const sent = await system.database.db.selectFrom('outbox').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+        assert.equal(sent.status, 'sent');
+        assert.equal(sent.attempts, 1, 'one attempt was made');
+        // They overlapped: the others found the email taken while its SMTP call was under way.
+        assert.ok(system.logLines.some((line) => line.includes(row.id) && line.includes('being sent by another worker')), 'a second delivery found the email being sent');
+      } finally {
+        await system.dispose();
+      }
+    });
+
+    it('an email left `sending` by a process that died after the mail server took it is sent again once stale, with the same Message-ID', async () => {
+      const system = await startTestSystem(backend, { roles: ['web'] });
+      const smtp = createSmtpTransport(system.catcher!.smtpUrl);
+      try {
+        const row = await queuedConfirmation(system);
+        const db = system.database.db;
+        const current = () => db.selectFrom('outbox').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+        const copies = () => system.catcher!.messages().filter((m) => m.to.includes(row.to_address));
+
+        // A worker fetches the email's job and sends it; the mail server accepts it, and the worker's
+        // process dies before it records that (its deliver never goes on).
+        const [job] = await system.queue.boss.fetch<{ outboxId: string }>('mail.send');
+        assert.equal(job?.data.outboxId, row.id);
+        let accepted!: () => void;
+        const serverTookIt = new Promise<void>((resolve) => (accepted = resolve));
+        const dying = mailServiceWith(system, {
+          async send(mail) {
+            await smtp.send(mail);
+            accepted();
+            return new Promise<never>(() => {});
+          },
+          close() {},
+        });
+        void dying.deliver(row.id);
+        await serverTookIt;
+        assert.equal(copies().length, 1);
+        assert.deepEqual([(await current()).status, (await current()).attempts], ['sending', 1]);
+
+        // Its job runs again after its expiry (a minute): the email is still within SENDING_STALE_MS,
+        // so the retry leaves it to the attempt it believes is under way, and its job completes.
+        system.clock.advance(SENDING_STALE_MS - 1000);
+        await system.services.mail.deliver(row.id);
+        await system.queue.boss.complete('mail.send', job!.id);
+        assert.equal(await system.services.mail.sweep(), 0, 'the sweeper leaves an attempt within SENDING_STALE_MS alone');
+        assert.equal(copies().length, 1, 'nothing more was sent');
+        assert.equal((await current()).status, 'sending');
+
+        // Stale: the sweeper hands it to a new job, which sends it again with the same Message-ID.
+        system.clock.advance(2000);
+        assert.equal(await system.services.mail.sweep(), 1);
+        const handed = await current();
+        assert.notEqual(handed.job_id, row.job_id, 'the row names its new job');
+        await system.services.mail.deliver(row.id); // that job's run (no worker in this system)
+        const received = copies();
+        assert.equal(received.length, 2, 'one more copy, no more');
+        assert.deepEqual(received.map((m) => m.messageId), [row.message_id, row.message_id], 'both copies carry the Message-ID fixed when the email was queued');
+        const sent = await current();
+        assert.equal(sent.status, 'sent');
+        assert.equal(sent.attempts, 2);
+        assert.match(sent.smtp_response ?? '', /^250/);
+        // Sent now: a late job or sweep sends nothing more.
+        system.clock.advance(SENDING_STALE_MS * 2);
+        await system.services.mail.deliver(row.id);
+        assert.equal(await system.services.mail.sweep(), 0);
+        assert.equal(copies().length, 2);
+      } finally {
+        smtp.close();
+        await system.dispose();
       }
     });
 

@@ -262,7 +262,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
 
     const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), logger });
     stack.push(() => database.close());
-    const queue = createJobQueue(database, logger);
+    const queue = createJobQueue(database, logger, { maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds });
     stack.push(() => queue.stop({ graceful: true, timeoutMs: 5000 }));
     // Several instances may start at once: one at a time migrates and creates the job queues.
     await withStartupLock(

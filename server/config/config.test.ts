@@ -68,6 +68,12 @@ describe('loadConfig', () => {
     assert.equal(config.http.publicUrl, 'https://signup.totalone.example');
   });
 
+  it('JOB_MAINTENANCE_INTERVAL_SECONDS sets how often the job queue looks for expired jobs: 30 s unless set, 1 to 300', () => {
+    assert.equal(loadConfig({}).jobs.maintenanceIntervalSeconds, 30);
+    assert.equal(loadConfig({ JOB_MAINTENANCE_INTERVAL_SECONDS: '2' }).jobs.maintenanceIntervalSeconds, 2);
+    for (const value of ['0', '301', '1.5', 'often']) assert.match(problems({ JOB_MAINTENANCE_INTERVAL_SECONDS: value }).join('\n'), /JOB_MAINTENANCE_INTERVAL_SECONDS/, value);
+  });
+
   it('rejects a short application secret', () => {
     assert.throws(() => loadConfig({ APP_SECRET: 'c2hvcnQ=' }), /APP_SECRET must be at least 32 bytes/);
   });

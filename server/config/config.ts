@@ -91,6 +91,7 @@ const envSchema = z
     SYNC_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(500),
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
     SYNC_WORKERS: z.coerce.number().int().min(1).max(50).default(3),
+    JOB_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     OFFBOARDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
     SIGNUP_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(48),
     VERIFICATION_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 14).default(24),
@@ -156,6 +157,11 @@ export interface Config {
   vault: VaultConfig;
   /** Customer import: Partner Center's documented budget is 500 requests per minute per partner. */
   sync: { requestsPerMinute: number; pageSize: number; workers: number };
+  /**
+   * The job queue's upkeep: how often expired jobs (e.g. one fetched on a connection that dropped)
+   * are found and handed out again, and finished jobs archived.
+   */
+  jobs: { maintenanceIntervalSeconds: number };
   /** `/metrics`: with a token, for requests bearing it; without, only from this machine (loopback). */
   metrics: { token: string | undefined };
   /** Days an offboarded partner's customers and contacts are kept before they are deleted. */
@@ -192,6 +198,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     links: { signupTtlHours: e.SIGNUP_LINK_TTL_HOURS, verificationTtlHours: e.VERIFICATION_LINK_TTL_HOURS },
     vault: vaultConfigFrom(e, e.DATA_DIR),
     sync: { requestsPerMinute: e.SYNC_REQUESTS_PER_MINUTE, pageSize: e.SYNC_PAGE_SIZE, workers: e.SYNC_WORKERS },
+    jobs: { maintenanceIntervalSeconds: e.JOB_MAINTENANCE_INTERVAL_SECONDS },
     metrics: { token: e.METRICS_TOKEN },
     offboardingRetentionDays: e.OFFBOARDING_RETENTION_DAYS,
   });

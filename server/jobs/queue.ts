@@ -88,15 +88,23 @@ interface FetchedJob {
   expireInSeconds?: number | string;
 }
 
-export function createJobQueue(database: DatabaseHandle, logger: Logger): JobQueue {
+export interface JobQueueOptions {
+  /**
+   * How often pg-boss' maintenance runs (default 30 s). Expired jobs are found by it: a job whose
+   * fetch was lost with its connection is active until it expires, then taken again at the next
+   * maintenance.
+   */
+  maintenanceIntervalSeconds?: number;
+}
+
+export function createJobQueue(database: DatabaseHandle, logger: Logger, options: JobQueueOptions = {}): JobQueue {
   const boss = new PgBoss({
     ...(database.bossExecutor ? { db: database.bossExecutor } : { connectionString: database.connectionString!, max: 4 }),
     schema: 'pgboss',
     // Maintenance and cron on every instance is fine: pg-boss coordinates through the database.
     supervise: true,
-    // Expired jobs are found by maintenance: a job whose fetch was lost with its connection is
-    // active until it expires, then taken again at the next maintenance (within 30 s, not 120 s).
-    maintenanceIntervalSeconds: 30,
+    // pg-boss' own default is 120 s: a job lost with its connection would wait that long after its expiry.
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
     schedule: true,
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));

@@ -303,6 +303,28 @@ for (const backend of testBackends()) {
       }
     });
 
+    it('a job fetched on a database connection that dropped (active, never run) is taken again at the first maintenance after its expiry (JOB_MAINTENANCE_INTERVAL_SECONDS)', async () => {
+      const first = await startTestSystem(backend, { roles: ['web'], env: { JOB_MAINTENANCE_INTERVAL_SECONDS: '1' } });
+      let second: TestSystem | undefined;
+      try {
+        const row = await queuedConfirmation(first);
+        // A worker fetched the job and its connection dropped with the answer: the job is active and
+        // nobody runs it. Its expiry (a minute) is over: pg-boss reads the database's clock, so the
+        // fetch is moved back instead.
+        const fetched = await sql`UPDATE pgboss.job SET state = 'active', started_on = now() - interval '61 seconds' WHERE id = ${row.job_id}::uuid`.execute(first.database.db);
+        assert.equal(Number(fetched.numAffectedRows), 1);
+        await first.stop();
+        second = await first.restart({ roles: ['web', 'worker'] });
+        // Maintenance every second: the expired job is retried (its first retry waits 5 s) and sent.
+        // At pg-boss' own interval (two minutes) or the earlier fixed 30 s, it would still wait here.
+        const mail = await second.catcher!.waitFor((m) => m.messageId === row.message_id, 20_000);
+        assert.ok(mail);
+        await waitFor('the email marked sent', async () => (await second!.database.db.selectFrom('outbox').select('status').where('id', '=', row.id).executeTakeFirstOrThrow()).status === 'sent', 10_000);
+      } finally {
+        await (second ?? first).dispose();
+      }
+    });
+
     it('two sweepers at once queue each due email once', async () => {
       const system = await startTestSystem(backend, { roles: ['web'] });
       try {

@@ -33,6 +33,11 @@ export interface CatcherOptions {
   keep?: number;
   /** Refuse a recipient with this SMTP reply (tests: a mailbox that does not exist, a full one). */
   refuse?: (address: string) => { code: number; message: string } | undefined;
+  /**
+   * Runs with each message once it is caught, before the server answers it (tests: a sender that
+   * dies the moment its message arrived, before it hears that it was accepted).
+   */
+  onCaught?: (mail: CaughtMail) => void | Promise<void>;
 }
 
 export async function startMailCatcher(options: CatcherOptions): Promise<MailCatcher> {
@@ -78,9 +83,9 @@ export async function startMailCatcher(options: CatcherOptions): Promise<MailCat
               waiter.resolve(mail);
             }
           }
-          callback();
+          return options.onCaught?.(mail);
         })
-        .catch((error: Error) => callback(error));
+        .then(() => callback(), (error: Error) => callback(error));
     },
   });
 

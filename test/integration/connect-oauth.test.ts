@@ -8,7 +8,8 @@ import { testBackends } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The Microsoft sign-in refuses every answer it cannot trust: a replayed or forged state, a PKCE
-// verifier that does not match, an id token with another nonce, a token of another tenant.
+// verifier that does not match, an id token with another nonce, a token of another tenant. And its
+// callback never waits for Partner Center: the checks run afterwards, from the wizard.
 
 for (const backend of testBackends()) {
   describe(`Step 3, Microsoft sign-in: what is refused (${backend})`, () => {
@@ -113,6 +114,42 @@ for (const backend of testBackends()) {
       const again = await stateOf(browser);
       assert.equal(again.step, 'preflight');
       assert.equal(again.signIn.error, null);
+    });
+
+    it('Partner Center hanging: the sign-in callback still answers at once, and the wizard then runs the checks and shows them once Partner Center answers', { timeout: 45_000 }, async () => {
+      const { browser, tenant } = await readyToSignIn();
+      const callback = await microsoftAnswer(browser, tenant);
+      // From now on Partner Center holds every request of this partner for a minute before it answers.
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 60_000 } });
+      const mark = emulator.requests.at(-1);
+      const partnerCenterAnswersSinceMark = () => emulator.requests.slice(emulator.requests.indexOf(mark!) + 1).filter((r) => r.service === 'partner-center').length;
+      // A callback that waited for Partner Center would still be waiting when the test's time is up.
+      const answer = await browser.get(callback);
+      assert.equal(answer.status, 303);
+      assert.equal(answer.headers.get('location'), '/connect');
+      assert.equal(partnerCenterAnswersSinceMark(), 0, 'the browser was sent on before Partner Center answered anything');
+
+      // Back on the wizard: signed in, no checks yet, so the page runs them and shows them running.
+      const back = await stateOf(browser);
+      assert.equal(back.step, 'preflight');
+      assert.ok(back.signIn.signedInAt);
+      assert.equal(back.signIn.error, null);
+      assert.equal(back.preflight, null);
+
+      // The checks wait on Partner Center (held here until the test lets it answer); the wizard's
+      // state shows no half result meanwhile, then every check once it answered.
+      tenant.patch({ op: 'setFaults', faults: { latencyMs: 0 } });
+      const held = emulator.hold('GET', /^\/v1\//);
+      const checks = browser.post('/api/connect/preflight', {});
+      await held.reached;
+      const during = await stateOf(browser);
+      assert.equal(during.step, 'preflight');
+      assert.equal(during.preflight, null, 'no checks shown before they are done');
+      held.release();
+      const done = await checks;
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.ok(done.body.preflight.checks.length > 0);
+      assert.equal(done.body.preflight.allRequiredPassed, true);
     });
 
     it('a callback in another browser is refused', async () => {

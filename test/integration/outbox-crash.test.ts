@@ -7,7 +7,7 @@ import { manualClock, MINUTE } from '../../server/lib/clock.ts';
 import { startMailCatcher } from '../../server/modules/mail/mail.catcher.ts';
 import { SENDING_STALE_MS } from '../../server/modules/mail/mail.service.ts';
 import { childAppEnv, startChildApp, type ChildApp } from '../support/child-app.ts';
-import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../support/database.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { waitFor } from '../support/sync.ts';
@@ -37,7 +37,9 @@ for (const backend of testBackends()) {
       const postgres = backend === 'postgres' ? await createTestDatabase('postgres') : undefined;
       const env = childAppEnv({ SMTP_URL: catcher.smtpUrl, ...(postgres ? { DATABASE_URL: postgres.url! } : {}) });
       const dataDir = env.DATA_DIR!;
-      // PGlite: the app's own data folder, opened again by the restarted app.
+      // PGlite: the app's own data folder (migrated already: the first start is not under test),
+      // opened again by the restarted app.
+      if (!postgres) await migratedDemoDataFolder(dataDir);
       const database: TestDatabase = postgres ?? { backend: 'pglite', url: undefined, pglite: undefined, drop: async () => {} };
       let back: TestSystem | undefined;
       try {

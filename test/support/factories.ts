@@ -30,6 +30,11 @@ export function signupRequest(overrides: { company?: Partial<SignupRequest['comp
   };
 }
 
+/** A secondary contact (in copy of the partner's emails), unique per call. */
+export function secondaryContact(): NonNullable<SignupRequest['secondaryContact']> {
+  return { firstName: 'Tom', lastName: 'Berg', jobTitle: 'CTO', email: `tom.${randomBytes(4).toString('hex')}@fabrikam.example`, phone: '+49 30 7654321' };
+}
+
 /** Pulls the token out of a link in an email (`.../verify#token=...`). */
 export function linkToken(text: string, page: 'verify' | 'signup-link' | 'credentials'): string {
   const match = new RegExp(`/${page}#token=([A-Za-z0-9_-]{43})`).exec(text);

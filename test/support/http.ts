@@ -24,6 +24,12 @@ export class Browser {
     return moved;
   }
 
+  /** This browser holding one more cookie, e.g. the session a test made through the services (test/support/given.ts). */
+  withCookie(name: string, value: string): Browser {
+    this.cookies.set(name, value);
+    return this;
+  }
+
   /** Every cookie held, e.g. to hand them to a real browser. */
   allCookies(): Array<{ name: string; value: string }> {
     return [...this.cookies].map(([name, value]) => ({ name, value }));

@@ -45,7 +45,8 @@ export async function claimedSignup(system: TestSystem, browser = new Browser(sy
   };
 }
 
-function partnerTenantFor(system: TestSystem, domain: string, companyName: string, setup: TenantSetup & { tenant?: PartnerTenant }): PartnerTenant {
+/** The partner's tenant as `setup` says (see TenantSetup), holding `domain` as a verified domain. */
+export function partnerTenantFor(system: TestSystem, domain: string, companyName: string, setup: TenantSetup & { tenant?: PartnerTenant }): PartnerTenant {
   const { tenant, ...options } = setup;
   if (!tenant) return newTenant(system, { ...options, domain, companyName });
   tenant.patch({ op: 'addDomain', name: domain }, ...(options.patches ?? []));

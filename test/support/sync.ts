@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../emulator/index.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from './connect.ts';
+import { secondaryContact } from './factories.ts';
 import { Browser } from './http.ts';
 import { claimedSignup, type TenantSetup } from './journeys.ts';
 import type { TestSystem } from './system.ts';
@@ -15,7 +16,7 @@ import type { TestSystem } from './system.ts';
 export async function connectPartner(system: TestSystem, emulator: Emulator, options: { secondary?: boolean } & TenantSetup = {}) {
   const browser = new Browser(system.url!);
   const { secondary, ...setup } = options;
-  const claimed = await claimedSignup({ ...system, emulator }, browser, secondary ? { secondaryContact: { firstName: 'Tom', lastName: 'Berg', jobTitle: 'CTO', email: `tom.${Date.now()}@fabrikam.example`, phone: '+49 30 7654321' } } : {}, setup);
+  const claimed = await claimedSignup({ ...system, emulator }, browser, secondary ? { secondaryContact: secondaryContact() } : {}, setup);
   const tenant = claimed.tenant;
   await acceptTerms(browser);
   const entra = await browser.post('/api/connect/entra-app', entraAppInput(tenant));

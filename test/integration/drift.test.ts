@@ -6,7 +6,8 @@ import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { given } from '../support/given.ts';
+import { partnerState, waitFor } from '../support/sync.ts';
 
 // The daily drift check: a Graph permission removed in Microsoft after the connection makes a
 // required check fail: the partner needs attention, the primary contact is emailed once, the
@@ -30,7 +31,7 @@ for (const backend of testBackends()) {
     });
 
     it('finds a removed permission, emails once, escalates on day 3 and clears after the fix', async () => {
-      const { partner, email, tenant } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, tenant } = await given.connectedPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;

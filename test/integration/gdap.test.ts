@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { testBackends } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { given } from '../support/given.ts';
+import { partnerState, waitFor } from '../support/sync.ts';
 import type { Browser } from '../support/http.ts';
 import { activeOperator, signIn } from './operators.helpers.ts';
 
@@ -57,7 +58,7 @@ for (const backend of testBackends()) {
     }
 
     it('gdap-partial: about 30% of the customers are flagged with the reason; tenant view, status and console show which and why', async () => {
-      const { partner, browser } = await connectPartner(system, emulator, { scenario: 'gdap-partial' });
+      const { partner, browser } = await given.connectedPartner(system, emulator, { scenario: 'gdap-partial' });
       // The status stream, opened while importing, ends only once GDAP was read after the import.
       const last = await lastStatusEvent(browser);
       assert.equal(last.state, 'active');
@@ -106,7 +107,7 @@ for (const backend of testBackends()) {
     });
 
     it('without DelegatedAdminRelationship.Read.All: customers still imported, GDAP unknown with the fix; granting it clears that on the next import', async () => {
-      const { partner, browser, tenant } = await connectPartner(system, emulator, { scenario: 'gdap-readonly', patches: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }] });
+      const { partner, browser, tenant } = await given.connectedPartner(system, emulator, { scenario: 'gdap-readonly', patches: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }] });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'permission_missing');

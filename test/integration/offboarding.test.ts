@@ -5,7 +5,8 @@ import { credentialFields } from '../../server/modules/microsoft/microsoft.crede
 import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { given } from '../support/given.ts';
+import { partnerState, waitFor } from '../support/sync.ts';
 
 // Offboarding by an operator (with a reason): the partner's every stored credential is destroyed
 // (tried by opening each one), its links, sessions and status links stop at once, syncs stop, both
@@ -30,7 +31,7 @@ for (const backend of testBackends()) {
 
     // Runs first: the next test moves the clock past the retention period.
     it('a database backup taken before offboarding opens nothing once the vault key it was wrapped under is rotated out and retired', async () => {
-      const { partner } = await connectPartner(system, emulator);
+      const { partner } = await given.connectedPartner(system, emulator);
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       // The backup: the partner's sealed records as they were.
@@ -55,7 +56,7 @@ for (const backend of testBackends()) {
     });
 
     it('destroys every credential, stops links, sessions and syncs, tells both contacts, and deletes the data later', async () => {
-      const { partner, email, browser } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, browser } = await given.connectedPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;
@@ -126,7 +127,7 @@ for (const backend of testBackends()) {
     });
 
     it('the primary contact offboards through an emailed confirmation link', async () => {
-      const { partner, email, browser } = await connectPartner(system, emulator);
+      const { partner, email, browser } = await given.connectedPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
 
       const requested = await browser.post('/api/status/offboarding-request');

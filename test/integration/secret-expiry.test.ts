@@ -4,7 +4,8 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { given } from '../support/given.ts';
+import { partnerState, waitFor } from '../support/sync.ts';
 
 // Secret-expiry reminders with the clock moved: the daily job finds the Partner Center web app's
 // key through Graph (by its hint), reminds the primary contact 60, 30, 14, 7 and 1 days before the
@@ -30,7 +31,7 @@ for (const backend of testBackends()) {
     });
 
     it('reminds at each threshold exactly once, with two processes and a restart, then asks for attention', async () => {
-      const { partner, email, tenant } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, tenant } = await given.connectedPartner(system, emulator, { secondary: true });
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;

@@ -5,10 +5,12 @@ import { testBackends } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { given } from '../support/given.ts';
+import { partnerState, waitFor } from '../support/sync.ts';
 
-// The customer import through HTTP: a partner connects over the wizard as in connect.test.ts, the worker
-// imports its customers from the emulator's Partner Center, the status API and tenant view show them.
+// The customer import: a connected partner (given through the services, as connect.test.ts leaves
+// one over HTTP), the worker imports its customers from the emulator's Partner Center, the status
+// API and tenant view show them over HTTP.
 
 async function outbox(system: TestSystem, partnerId: string, template: string) {
   return system.database.db.selectFrom('outbox').selectAll().where('partner_id', '=', partnerId).where('template', '=', template).execute();
@@ -46,7 +48,7 @@ for (const backend of testBackends()) {
     });
 
     it('imports 250 customers after connect, activates the partner, confirms exactly once; status, events and tenant view', async () => {
-      const { browser, partner, email } = await connectPartner(system, emulator, { secondary: true, prepare });
+      const { browser, partner, email } = await given.connectedPartner(system, emulator, { secondary: true, prepare });
       const events = readEvents(browser);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
@@ -103,7 +105,7 @@ for (const backend of testBackends()) {
 
     it('Partner Center calls carry the documented headers: one MS-CorrelationId per run and per preflight, one MS-RequestId per page', async () => {
       // https://learn.microsoft.com/en-us/partner-center/developer/headers
-      const { partner } = await connectPartner(system, emulator, { prepare });
+      const { partner } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       const ofRun = emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === run.correlation_id);
@@ -123,7 +125,7 @@ for (const backend of testBackends()) {
     });
 
     it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
-      const { browser, partner } = await connectPartner(system, emulator, { prepare });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const all = await system.database.db.selectFrom('customers').select(['customer_id', 'company_name', 'domain']).where('partner_id', '=', partner.id).execute();
 
@@ -164,7 +166,7 @@ for (const backend of testBackends()) {
     });
 
     it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
-      const { partner, tenant } = await connectPartner(system, emulator, { prepare });
+      const { partner, tenant } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       tenant.patch({ op: 'setCustomers', count: 200 });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
@@ -184,7 +186,7 @@ for (const backend of testBackends()) {
     });
 
     it('the status stream shows the import moving, then the ready state, and ends', async () => {
-      const { browser, partner } = await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 2000 }, { op: 'setFaults', faults: { latencyMs: 80 } }] });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 2000 }, { op: 'setFaults', faults: { latencyMs: 80 } }] });
       const events = await readEvents(browser);
       const counts = events.map((e) => e.sync?.customersImported ?? 0);
       assert.ok(new Set(counts.filter((n) => n > 0 && n < 2000)).size >= 2, `progress moved: ${counts.join(', ')}`);
@@ -198,7 +200,7 @@ for (const backend of testBackends()) {
     });
 
     it('a revoked grant (password changed) stops the sync: sync_failed, one reconnect email, no retry', async () => {
-      const { partner, email, tenant } = await connectPartner(system, emulator, { prepare });
+      const { partner, email, tenant } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       tenant.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
@@ -235,7 +237,7 @@ for (const backend of testBackends()) {
     });
 
     it('imports every customer, waits as every 429 asks (same MS-RequestId on the retry), skips no page', async () => {
-      const { partner } = await connectPartner(system, emulator, setup);
+      const { partner } = await given.connectedPartner(system, emulator, setup);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
       const customers = await system.database.db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).execute();
       assert.equal(customers.length, 250);
@@ -277,7 +279,7 @@ for (const backend of testBackends()) {
     });
 
     it('retries a failed page with backoff and imports every customer once', async () => {
-      const { partner } = await connectPartner(system, emulator, setup);
+      const { partner } = await given.connectedPartner(system, emulator, setup);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 60_000);
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       assert.equal(run.total_count, 250);

@@ -168,6 +168,8 @@ for (const backend of testBackends()) {
     it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
       const { partner, tenant } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      // The first import's job ends after the partner is active (it still holds the partner's lock).
+      await settled(system);
       tenant.patch({ op: 'setCustomers', count: 200 });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
       const counts = await system.services.syncStatus.summary(partner.id);
@@ -202,6 +204,8 @@ for (const backend of testBackends()) {
     it('a revoked grant (password changed) stops the sync: sync_failed, one reconnect email, no retry', async () => {
       const { partner, email, tenant } = await given.connectedPartner(system, emulator, { prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      // The first import's job ends after the partner is active (it still holds the partner's lock).
+      await settled(system);
       tenant.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });
       assert.equal(await partnerState(system, partner.id), 'sync_failed');

@@ -113,11 +113,23 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
   let stopping = false;
 
   /** Job bookkeeping (complete/fail) must never escape: a lost update only means the job expires and runs again. */
+  // A connection lost at that moment is the usual cause: the update is tried twice more on a new
+  // connection; otherwise a long job (an import expires after an hour) would block its queue that
+  // long. A completion that did land makes the next a no-op (it only changes an active job); a
+  // failure that did land and is marked again counts one retry more, the safe side.
   async function settle(what: 'complete' | 'fail', name: string, id: string, action: () => Promise<unknown>): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      logger.warn({ err: error, job: name, jobId: id }, `could not mark the job ${what === 'complete' ? 'completed' : 'failed'}; pg-boss expires it and runs it again`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await action();
+        return;
+      } catch (error) {
+        if (attempt < 3 && !stopping) {
+          await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+          continue;
+        }
+        logger.warn({ err: error, job: name, jobId: id }, `could not mark the job ${what === 'complete' ? 'completed' : 'failed'}; pg-boss expires it and runs it again`);
+        return;
+      }
     }
   }
 

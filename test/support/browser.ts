@@ -36,25 +36,10 @@ type AxeWindow = {
 };
 const axeOptions = { resultTypes: ['violations'] };
 
-/**
- * axe-core in this frame's document: put there once per document (a page that stays loaded keeps
- * it). A frame that runs no script (sandboxed without allow-scripts) never answers: after a second
- * it counts as a frame axe cannot scan, as in axe's own Playwright integration.
- */
+/** axe-core in this frame's document: put there once per document (a page that stays loaded keeps it). */
 async function withAxe(frame: Frame): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the frame runs no script')), 1000)));
-  try {
-    await Promise.race([
-      (async () => {
-        if (await frame.evaluate(() => typeof (window as AxeWindow).axe === 'object')) return;
-        await frame.evaluate(`${axeSource}\n;axe.configure({ allowedOrigins: ['<unsafe_all_origins>'] });`);
-      })(),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  if (await frame.evaluate(() => typeof (window as AxeWindow).axe === 'object')) return;
+  await frame.evaluate(`${axeSource}\n;axe.configure({ allowedOrigins: ['<unsafe_all_origins>'] });`);
 }
 
 /** axe's partial results of a frame and, depth first, of the frames in it (null: a frame it could not scan). */

@@ -45,7 +45,7 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-const concurrency = Number(process.env.TEST_CONCURRENCY ?? '2');
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? '3');
 const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
 if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 

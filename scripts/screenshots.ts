@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, PHONE_WIDTH } from '../test/support/browser.ts';
+import { fillSignupForm, launchChromium, PHONE_WIDTH } from '../test/support/browser.ts';
 import { startDemo, waitForInboxEmail } from '../test/support/demo.ts';
 import { linkToken } from '../test/support/factories.ts';
 
@@ -42,21 +42,7 @@ try {
 
   // Step 1 with the printed Entra domain and MPN ID.
   const email = 'jana.novak@contoso.example';
-  const company = page.getByRole('group', { name: /Company/ });
-  await company.getByLabel('Legal company name').fill('Contoso Cloud GmbH');
-  await company.getByLabel('Country').selectOption('DE');
-  await company.getByLabel('Street and number').fill('Friedrichstrasse 12');
-  await company.getByLabel('Postal code').fill('10117');
-  await company.getByLabel('City').fill('Berlin');
-  await company.getByLabel('VAT or tax ID').fill('DE123456789');
-  await company.getByLabel('Microsoft Partner ID (MPN ID)').fill(tenant.mpnId);
-  await company.getByLabel('Entra primary domain').fill(tenant.entraDomain);
-  const contact = page.getByRole('group', { name: /Primary contact/ });
-  await contact.getByLabel('First name').fill('Jana');
-  await contact.getByLabel('Last name').fill('Novak');
-  await contact.getByLabel('Job title').fill('Head of Cloud');
-  await contact.getByLabel('Email').fill(email);
-  await contact.getByLabel('Phone').fill('+49 30 1234567');
+  await fillSignupForm(page, { legalName: 'Contoso Cloud GmbH', mpnId: tenant.mpnId, entraDomain: tenant.entraDomain, email });
   await page.getByRole('button', { name: 'Submit signup' }).click();
   await page.getByRole('heading', { name: /inbox/i }).waitFor();
 

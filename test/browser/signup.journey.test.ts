@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { linkToken } from '../support/factories.ts';
-import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, fillSignupForm, launchChromium, screenshot } from '../support/browser.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 1 as a partner lives it, in Chromium: the form (with one mistake corrected), the
@@ -32,22 +32,9 @@ describe('browser journey: sign up, verify, open the signup link, start', () => 
     await expectAccessible(page, 'signup page', { phoneScreenshot: 'step1-01-signup-empty-390px' });
     await screenshot(page, 'step1-01-signup-empty');
 
-    const company = page.getByRole('group', { name: /Company/ });
-    await company.getByLabel('Legal company name').fill('Fabrikam Cloud GmbH');
-    await company.getByLabel('Country').selectOption('DE');
-    await company.getByLabel('Street and number').fill('Friedrichstrasse 12');
-    await company.getByLabel('Postal code').fill('10117');
-    await company.getByLabel('City').fill('Berlin');
-    await company.getByLabel('VAT or tax ID').fill('DE123456789');
-    await company.getByLabel('Microsoft Partner ID (MPN ID)').fill('4512345');
     // A mistake the partner then corrects: the domain must be the .onmicrosoft.com one.
-    await company.getByLabel('Entra primary domain').fill('fabrikam.com');
-    const contact = page.getByRole('group', { name: /Primary contact/ });
-    await contact.getByLabel('First name').fill('Jana');
-    await contact.getByLabel('Last name').fill('Novak');
-    await contact.getByLabel('Job title').fill('Head of Cloud');
-    await contact.getByLabel('Email').fill(email);
-    await contact.getByLabel('Phone').fill('+49 30 1234567');
+    await fillSignupForm(page, { legalName: 'Fabrikam Cloud GmbH', mpnId: '4512345', entraDomain: 'fabrikam.com', email });
+    const company = page.getByRole('group', { name: /Company/ });
     await page.getByRole('button', { name: 'Submit signup' }).click();
 
     const domainField = company.getByLabel('Entra primary domain');

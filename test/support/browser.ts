@@ -134,3 +134,25 @@ async function phoneOverflow(page: Page, screenshotName?: string): Promise<strin
     if (before) await page.setViewportSize(before);
   }
 }
+
+/**
+ * Fills Step 1's signup form as a partner would (company in Germany, primary contact Jana Novak),
+ * with the values that differ between journeys; the caller submits it.
+ */
+export async function fillSignupForm(page: Page, values: { legalName: string; mpnId: string; entraDomain: string; email: string }): Promise<void> {
+  const company = page.getByRole('group', { name: /Company/ });
+  await company.getByLabel('Legal company name').fill(values.legalName);
+  await company.getByLabel('Country').selectOption('DE');
+  await company.getByLabel('Street and number').fill('Friedrichstrasse 12');
+  await company.getByLabel('Postal code').fill('10117');
+  await company.getByLabel('City').fill('Berlin');
+  await company.getByLabel('VAT or tax ID').fill('DE123456789');
+  await company.getByLabel('Microsoft Partner ID (MPN ID)').fill(values.mpnId);
+  await company.getByLabel('Entra primary domain').fill(values.entraDomain);
+  const contact = page.getByRole('group', { name: /Primary contact/ });
+  await contact.getByLabel('First name').fill('Jana');
+  await contact.getByLabel('Last name').fill('Novak');
+  await contact.getByLabel('Job title').fill('Head of Cloud');
+  await contact.getByLabel('Email').fill(values.email);
+  await contact.getByLabel('Phone').fill('+49 30 1234567');
+}

@@ -6,7 +6,7 @@ import { migrateToLatest, openDatabase } from '../../db/database.ts';
 import { createJobQueue } from '../../jobs/queue.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
-import { processIo, runCli, type CliIo } from '../../lib/cli.ts';
+import { runCli, type CliIo } from '../../lib/cli.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createAuditService } from '../audit/audit.service.ts';
 import { sendEmailJob } from '../mail/mail.jobs.ts';
@@ -37,7 +37,7 @@ const usage = `Usage:
   npm run operator -- list`;
 
 /** Runs one operator command; answers the process exit code (0 done, 1 refused, 2 bad arguments). */
-export function runOperatorCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export function runOperatorCli(argv: string[], io: CliIo): Promise<number> {
   return runCli(io, () => run(argv, io));
 }
 

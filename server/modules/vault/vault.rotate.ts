@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.ts';
 import { migrateToLatest, openDatabase } from '../../db/database.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { processIo, runCli, type CliIo } from '../../lib/cli.ts';
+import { runCli, type CliIo } from '../../lib/cli.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createTotpSecretStore } from '../operators/operators.keys.ts';
 import { createOperatorsRepo } from '../operators/operators.repo.ts';
@@ -25,7 +25,7 @@ import { createVault, type RotationSummary } from './vault.service.ts';
 const usage = 'Usage: npm run vault:rotate [-- --resume | --retire <version> | --retire-app-key <n> | --status] [--batch-size <n>]';
 
 /** Runs `npm run vault:rotate` with its arguments; answers the exit code. */
-export function runVaultRotate(argv: string[], io: CliIo = processIo): Promise<number> {
+export function runVaultRotate(argv: string[], io: CliIo): Promise<number> {
   return runCli(io, () => run(argv, io));
 }
 

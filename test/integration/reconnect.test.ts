@@ -5,6 +5,7 @@ import { manualClock } from '../../server/lib/clock.ts';
 import { testBackends } from '../support/database.ts';
 import { linkToken } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { settled } from '../support/settled.ts';
 import { signInWithMicrosoft } from '../support/connect.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
@@ -34,6 +35,8 @@ for (const backend of testBackends()) {
     it('a reconnect link leads through a new Microsoft sign-in back to active', async () => {
       const { partner, email, tenant } = await connectPartner(system, emulator);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+      // The first import's job has ended (its partner lock is released after the partner is active).
+      await settled(system);
       // A minute later the service account's password is changed.
       system.clock.advance(60_000);
       tenant.patch({ op: 'changePassword', password: `New-${Date.now()}-Passw0rd!` });

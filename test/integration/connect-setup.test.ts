@@ -16,17 +16,29 @@ import { startTestSystem, type TestSystem } from '../support/system.ts';
 type SetupView = { available: boolean; lastRun: { status: string; actions: Array<{ id: string; status: string; detail: string; undo?: string }>; refusal?: { message: string; fix: string }; appId?: string } | null } & Record<string, any>;
 
 /** Follows the run over server-sent events until the stream ends; every `setup` event, in order. */
-async function followRun(browser: Browser): Promise<SetupView[]> {
-  const cookie = browser.allCookies().map((c) => `${c.name}=${c.value}`).join('; ');
-  const response = await fetch(`${browser.baseUrl}/api/connect/setup/events`, { headers: { cookie }, signal: AbortSignal.timeout(60_000) });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-  const text = await response.text();
-  assert.match(text, /event: end/);
-  return text
-    .split('\n\n')
-    .filter((block) => block.startsWith('event: setup'))
-    .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as SetupView);
+/** Follows the run's event stream: `opened` once its first event has come, `events` (every one) once it ends. */
+function followRun(browser: Browser): { opened: Promise<void>; events: Promise<SetupView[]> } {
+  let opened!: () => void;
+  const openedPromise = new Promise<void>((resolve) => (opened = resolve));
+  const events = (async () => {
+    const cookie = browser.allCookies().map((c) => `${c.name}=${c.value}`).join('; ');
+    const response = await fetch(`${browser.baseUrl}/api/connect/setup/events`, { headers: { cookie }, signal: AbortSignal.timeout(60_000) });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+    let text = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body!) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes('event: setup')) opened();
+    }
+    opened();
+    assert.match(text, /event: end/);
+    return text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: setup'))
+      .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as SetupView);
+  })();
+  return { opened: openedPromise, events };
 }
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
@@ -81,7 +93,7 @@ for (const backend of testBackends()) {
     /** The whole setup: sign-in, then the run followed over its events to the end; returns the final view. */
     async function runSetup(browser: Browser, options: Parameters<typeof signInForSetup>[1] = {}): Promise<any> {
       await signInForSetup(browser, options);
-      const events = await followRun(browser);
+      const events = await followRun(browser).events;
       const view = await browser.get('/api/connect/setup');
       assert.equal(view.status, 200);
       assert.notEqual(view.body.lastRun?.status, 'running');
@@ -215,9 +227,11 @@ for (const backend of testBackends()) {
       const again = await browser.post('/api/connect/setup', {});
       assert.equal(again.status, 409, 'no second run while one runs');
       assert.equal(again.body.error.code, 'SETUP_RUNNING');
-      const events = followRun(browser);
+      // The stream is open (its first event is the progress so far) before Microsoft answers.
+      const following = followRun(browser);
+      await following.opened;
       slowSecret.release();
-      const seen = await events;
+      const seen = await following.events;
       assert.equal(seen[0]!.lastRun!.status, 'running');
       assert.equal(seen[0]!.lastRun!.actions.length, 8, 'the stream starts with the progress so far');
       assert.equal(seen.at(-1)!.lastRun!.status, 'completed');

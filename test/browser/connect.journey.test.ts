@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -308,7 +308,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // The MFA timeline, in plain words (what the sign-in's amr_values=mfa request is for).
     assert.match(await guidance.innerText(), /15 October 2024.*8 September 2025.*1 April 2026/s);
     await expectAccessible(page, 'landing page');
-    await guidance.screenshot({ path: `${screenshotDir}/landing-step-2-reply-address.png` });
+    await screenshot(guidance, 'landing-step-2-reply-address');
 
     // The same checklist on one printable page, with where Step 3's values come from.
     await page.getByRole('link', { name: 'Open the printable checklist' }).click();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
-import { expectAccessible, launchChromium, screenshot, screenshotDir } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
@@ -52,7 +52,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     try {
       await heading.waitFor({ timeout: 20_000 });
     } catch (error) {
-      await screenshot(page, `setup-failed-waiting-for-${String(name).replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+      await screenshot(page, `setup-failed-waiting-for-${String(name).replace(/\W+/g, '-').toLowerCase()}`, { failure: true }).catch(() => {});
       const text = await page.locator('body').innerText().catch(() => '');
       throw new Error(`${(error as Error).message}\nPage ${page.url()} shows:\n${text.slice(0, 2000)}`);
     }
@@ -128,7 +128,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     assert.equal(await page.getByRole('button', { name: /Run the setup again|Set up Microsoft for me/ }).count(), 0, 'no second run while one runs');
     // A reload shows the progress so far, and keeps following the run. (Quick: the product gives
     // up on Microsoft after 15 seconds, so the secret is released soon.)
-    await page.locator('.setup-panel').screenshot({ path: join(screenshotDir, 'setup-03-running.png') });
+    await screenshot(page.locator('.setup-panel'), 'setup-03-running');
     await page.reload();
     await stepHeading(page, 'Entra app');
     await assertEventually(async () => (await actions.count()) === 8, 'the progress so far after a reload');
@@ -236,11 +236,12 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
 
 /** The setup panel alone, at the page's width and at a phone's (390 px), for people to look at. */
 async function panelShots(page: Page, name: string) {
+  if (!screenshotsWanted) return;
   const before = page.viewportSize();
-  await page.locator('.setup-panel').screenshot({ path: join(screenshotDir, `${name}.png`) });
+  await screenshot(page.locator('.setup-panel'), name);
   await page.setViewportSize({ width: 390, height: 844 });
   try {
-    await page.locator('.setup-panel').screenshot({ path: join(screenshotDir, `${name}-phone.png`) });
+    await screenshot(page.locator('.setup-panel'), `${name}-phone`);
   } finally {
     if (before) await page.setViewportSize(before);
   }

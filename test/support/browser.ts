@@ -3,11 +3,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
 // Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with an accessibility check
-// (axe, and the page laid out at a phone's width) and screenshots kept under test-results/screenshots
-// for people to look at.
+// (axe, and the page laid out at a phone's width) and screenshots for people to look at, kept under
+// test-results/screenshots when TEST_SCREENSHOTS=1 (each costs Chromium most of a second of CPU, so a
+// plain `npm test` takes only those of a failure).
 
 export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots');
 
@@ -18,9 +19,19 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** Whether the journeys keep their screenshots (TEST_SCREENSHOTS=1). */
+export const screenshotsWanted = process.env.TEST_SCREENSHOTS === '1';
+
+/**
+ * A picture of the whole page (or of one element) as test-results/screenshots/<name>.png, when
+ * screenshots are wanted, or always with `{ failure: true }` (what a failing step saw).
+ */
+export async function screenshot(target: Page | Locator, name: string, options: { failure?: boolean } = {}): Promise<void> {
+  if (!screenshotsWanted && !options.failure) return;
   mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+  const path = join(screenshotDir, `${name}.png`);
+  if ('goto' in target) await target.screenshot({ path, fullPage: true });
+  else await target.screenshot({ path });
 }
 
 export const PHONE_WIDTH = 390;

@@ -120,7 +120,12 @@ postgres('customer sync across worker processes (postgres)', () => {
     assert.ok(second.output.some((line) => line.includes('customer import resumed')), 'the second worker resumed the run');
 
     await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Once none of the partner's emails waits or is being sent, nothing can send the confirmation
+    // again (a row is sent once; the killed worker's job may stay active until it expires).
+    await waitFor('the partner\u2019s emails all sent', async () => {
+      const unsent = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('status', 'in', ['pending', 'sending']).execute();
+      return unsent.length === 0;
+    }, 20_000);
     assert.equal(system.catcher!.messages().filter((m) => m.to.includes(email) && /tenant is ready/.test(m.subject)).length, 1);
     const outbox = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
     assert.equal(outbox.length, 1);

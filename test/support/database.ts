@@ -229,6 +229,9 @@ async function readReset(query: Query): Promise<Reset> {
   return { statements: statements.join('\n'), schema };
 }
 
+/** Databases a process keeps for its next tests (a test may hold two at once). */
+const IDLE_PER_PROCESS = 2;
+
 let pgliteReset: Promise<Reset> | undefined;
 const idlePglite: PGlite[] = [];
 
@@ -250,28 +253,20 @@ async function emptyPglite(pglite: PGlite, reset: Reset): Promise<boolean> {
   }
 }
 
-/** What a test holds: the PGlite, until it lets it go. */
+/** What a test holds: the PGlite, until it lets it go (a PGlite the test closed is not handed on). */
 function leasePglite(pglite: PGlite): { lease: PGlite; end(): void } {
   let ended = false;
-  let closedByTest = false;
   const lease = new Proxy(pglite, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (property === 'close') closedByTest = true;
         if (ended) throw new Error(`this test database was let go; ${String(property)}() was called after the test ended`);
         return value.apply(target, args);
       };
     },
   });
-  return {
-    lease,
-    end() {
-      ended = true;
-      if (closedByTest) void pglite.close().catch(() => undefined);
-    },
-  };
+  return { lease, end: () => void (ended = true) };
 }
 
 async function leasedPglite(): Promise<TestDatabase> {
@@ -295,15 +290,21 @@ async function leasedPglite(): Promise<TestDatabase> {
     drop: () =>
       (dropped ??= (async () => {
         end();
-        if (idlePglite.length < 2 && (await emptyPglite(instance, await pgliteReset!))) idlePglite.push(instance);
+        if (idlePglite.length < IDLE_PER_PROCESS && (await emptyPglite(instance, await pgliteReset!))) idlePglite.push(instance);
         else if (!instance.closed) await instance.close();
       })()),
   };
 }
 
 let postgresReset: Promise<Reset> | undefined;
+/** Once per process: leftovers of ended processes dropped, this one's idle databases dropped at exit. */
+let serverPrepared: Promise<void> | undefined;
 const idlePostgres: string[] = [];
 const poolPrefix = `totalone_test_p${process.pid}_`;
+
+function dropDatabase(admin: pg.Client, name: string) {
+  return admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
 
 /** Empties a PostgreSQL database a test let go of; false when it cannot be used again. */
 async function emptyPostgres(serverUrl: string, name: string, reset: Reset): Promise<boolean> {
@@ -331,22 +332,19 @@ async function dropLeftovers(serverUrl: string): Promise<void> {
         process.kill(pid, 0);
         continue; // its process still runs
       } catch {
-        await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+        await dropDatabase(admin, datname).catch(() => undefined);
       }
     }
   });
 }
 
-let cleanupRegistered = false;
 function dropIdleOnExit(serverUrl: string): void {
-  if (cleanupRegistered) return;
-  cleanupRegistered = true;
   // beforeExit waits for the work it starts; it fires again afterwards, with nothing left to drop.
   process.on('beforeExit', () => {
     const names = idlePostgres.splice(0);
     if (names.length === 0) return;
     void withAdmin(serverUrl, async (admin) => {
-      for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const name of names) await dropDatabase(admin, name);
     }).catch(() => undefined);
   });
 }
@@ -365,16 +363,14 @@ export async function createTestDatabase(backend: Backend, options: { empty?: bo
       backend,
       url: databaseUrl(serverUrl, name),
       pglite: undefined,
-      drop: () => withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      drop: () => withAdmin(serverUrl, (admin) => dropDatabase(admin, name)).then(() => undefined),
     };
   }
   let name = idlePostgres.pop();
   if (!name) {
     const template = await postgresTemplate(serverUrl);
-    if (!postgresReset) {
-      await dropLeftovers(serverUrl);
-      dropIdleOnExit(serverUrl);
-    }
+    serverPrepared ??= dropLeftovers(serverUrl).then(() => dropIdleOnExit(serverUrl));
+    await serverPrepared;
     name = `${poolPrefix}${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
     const fresh = name;
@@ -389,8 +385,8 @@ export async function createTestDatabase(backend: Backend, options: { empty?: bo
     pglite: undefined,
     drop: () =>
       (dropped ??= (async () => {
-        if (idlePostgres.length < 2 && (await emptyPostgres(serverUrl, leased, await postgresReset!))) idlePostgres.push(leased);
-        else await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${leased} WITH (FORCE)`));
+        if (idlePostgres.length < IDLE_PER_PROCESS && (await emptyPostgres(serverUrl, leased, await postgresReset!))) idlePostgres.push(leased);
+        else await withAdmin(serverUrl, (admin) => dropDatabase(admin, leased));
       })()),
   };
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { z } from 'zod';
 import { transactionExecutor, type DatabaseHandle, type DbOrTx } from '../db/database.ts';
@@ -8,6 +9,16 @@ import type { Logger } from '../lib/logger.ts';
 // payload schema, queue policy, worker settings, schedule and handler. `server/jobs/registry.ts`
 // lists every module's jobs; start-up creates their queues and the worker role runs them.
 // Any job may run twice (a retry can overlap a slow first run), so every handler is idempotent.
+//
+// Waking: enqueueing a job sends a PostgreSQL notification on `jobsChannel` (in the enqueueing
+// transaction, so it arrives when the job can be seen), and every worker process listens: the
+// queue's workers look at once instead of at their next poll. A worker with nothing to do sleeps
+// until the next job of its queue is due (a retry's backoff, a delayed start) or its polling
+// interval, whichever is first; polling only covers what sends no notification (cron, expired
+// jobs picked up by maintenance) and a listening connection that is down.
+
+/** The notification channel of the job queue; the payload is the job's name. */
+export const jobsChannel = 'totalone_jobs';
 
 /** What a handler is given besides its payload. */
 export interface JobRun {
@@ -23,7 +34,10 @@ export interface WorkerSettings {
    * soon as one finishes, so one slow job holds one slot, never the whole batch.
    */
   batchSize: number;
-  /** How long an idle worker waits before it looks for new jobs again. */
+  /**
+   * How long an idle worker waits at most before it looks for new jobs again. A job enqueued
+   * anywhere wakes it at once, and it wakes when its queue's next job is due.
+   */
   pollingIntervalSeconds: number;
   /** Workers per process (default 1); a function of the handler's dependencies when configurable. */
   workers?: number;
@@ -109,8 +123,29 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
 
-  const workers: Array<{ stop(): void; done: Promise<void>; inFlight: Map<string, { name: string }> }> = [];
+  const workers: Array<{ name: string; stop(): void; nudge(): void; done: Promise<void>; inFlight: Map<string, { name: string }> }> = [];
   let stopping = false;
+  const wakeQueue = (name: string) => {
+    for (const worker of workers) if (worker.name === name) worker.nudge();
+  };
+  const listener = createJobsListener(database, logger, {
+    onJob: wakeQueue,
+    // Notifications may have been missed while the connection was down.
+    onReconnect: () => workers.forEach((worker) => worker.nudge()),
+  });
+
+  /** Milliseconds until the next job of `name` is due (retry backoff, delayed start), if any. */
+  async function nextDueMs(name: string): Promise<number | undefined> {
+    try {
+      const { rows } = await sql<{ ms: number | string | null }>`
+        SELECT EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job
+        WHERE name = ${name} AND state IN ('created', 'retry') AND start_after > now()`.execute(database.db);
+      const ms = rows[0]?.ms;
+      return ms === null || ms === undefined ? undefined : Number(ms);
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Job bookkeeping (complete/fail) must never escape: a lost update only means the job expires and runs again. */
   // A connection lost at that moment is the usual cause: the update is tried twice more on a new
@@ -137,6 +172,8 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     const inFlight = new Map<string, { name: string }>();
     let wake: (() => void) | undefined;
     let stopped = false;
+    // Set by a notification that arrives while the worker is busy fetching: it looks again before sleeping.
+    let nudged = false;
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
@@ -188,14 +225,26 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
             inFlight.set(entry.id, { name: job.name });
             void runOne(entry).finally(() => {
               inFlight.delete(entry.id);
-              wake?.();
+              // A finished job may let a held-back one run (one active import per partner): every
+              // worker of the queue in this process looks again.
+              wakeQueue(job.name);
             });
           }
         }
-        // A full fetch suggests more work: take it as soon as a slot is free. Otherwise poll.
+        // A full fetch suggests more work: take it as soon as a slot is free. Otherwise sleep until
+        // woken (a notification, a slot freed), the queue's next due job, or the polling interval.
         if (free > 0 && fetched.length === free && inFlight.size < settings.batchSize) continue;
+        if (nudged) {
+          nudged = false;
+          continue;
+        }
         if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = resolve));
-        else await sleep(settings.pollingIntervalSeconds * 1000);
+        else {
+          const pollMs = settings.pollingIntervalSeconds * 1000;
+          const dueMs = free > 0 ? await nextDueMs(job.name) : undefined;
+          if (nudged || stopped) continue;
+          await sleep(dueMs === undefined ? pollMs : Math.min(pollMs, Math.max(20, dueMs + 20)));
+        }
       }
       // Let running jobs finish (stop() bounds the wait).
       while (inFlight.size > 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -203,10 +252,15 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
 
     const done = loop().catch((error) => logger.error({ err: error, job: job.name }, 'job worker stopped unexpectedly'));
     return {
+      name: job.name,
       inFlight,
       done,
       stop() {
         stopped = true;
+        wake?.();
+      },
+      nudge() {
+        nudged = true;
         wake?.();
       },
     };
@@ -227,6 +281,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         const settings = typeof job.worker === 'function' ? job.worker(deps) : job.worker;
         for (let i = 0; i < (settings.workers ?? 1); i++) workers.push(runWorker(job, settings, deps));
       }
+      await listener.start();
       const scheduled = new Set<string>();
       for (const job of jobs as readonly AnyJob[]) {
         if (!job.schedule) continue;
@@ -243,13 +298,20 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     },
     async enqueue(job, payload, options = {}) {
       const data = job.payload.parse(payload) as object;
-      return boss.send(job.name, data, {
+      const id = await boss.send(job.name, data, {
         ...(options.tx ? { db: transactionExecutor(options.tx) } : {}),
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
         ...(options.id ? { id: options.id } : {}),
         ...(options.retryLimit !== undefined ? { retryLimit: options.retryLimit } : {}),
       });
+      if (id) {
+        // In the transaction: delivered when it commits, so a woken worker finds the job.
+        const notify = sql`SELECT pg_notify(${jobsChannel}, ${job.name})`;
+        if (options.tx) await notify.execute(options.tx);
+        else await notify.execute(database.db).catch((error) => logger.debug({ err: error, job: job.name }, 'could not wake the job workers; they find the job at their next poll'));
+      }
+      return id;
     },
     async liveJobIds(job, ids) {
       if (ids.length === 0) return new Set();
@@ -276,6 +338,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         stopping = true;
         const timeoutMs = options.timeoutMs ?? 10_000;
         for (const worker of workers) worker.stop();
+        await listener.stop();
         if (options.graceful ?? true) {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([Promise.all(workers.map((w) => w.done)), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -287,6 +350,73 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         }
       }
       await boss.stop({ graceful: options.graceful ?? true, timeout: options.timeoutMs ?? 10_000, wait: true });
+    },
+  };
+}
+
+/**
+ * Listens on `jobsChannel` for the worker role: through PGlite's own session, or on a PostgreSQL
+ * connection of its own that is opened again (with backoff) whenever it drops. Never throws: while
+ * it is not listening, the workers still poll.
+ */
+function createJobsListener(database: DatabaseHandle, logger: Logger, handlers: { onJob(name: string): void; onReconnect(): void }) {
+  let stopped = false;
+  let unlisten: (() => Promise<void>) | undefined;
+  let client: pg.Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delayMs = 1000;
+
+  async function connect(): Promise<void> {
+    if (stopped || !database.connectionString) return;
+    const next = new pg.Client({ connectionString: database.connectionString, application_name: 'totalone-jobs-listener' });
+    let lost = false;
+    const reconnect = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (client === next) client = undefined;
+      void next.end().catch(() => undefined);
+      if (stopped) return;
+      logger.warn({ err: error }, `the job queue's listening connection dropped; opening it again in ${delayMs / 1000} s (workers poll meanwhile)`);
+      retryTimer = setTimeout(() => void connect(), delayMs);
+      delayMs = Math.min(delayMs * 2, 30_000);
+    };
+    next.on('error', reconnect);
+    next.on('end', () => reconnect());
+    next.on('notification', (message) => {
+      if (message.channel === jobsChannel && message.payload) handlers.onJob(message.payload);
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${jobsChannel}`);
+      if (stopped || lost) {
+        await next.end().catch(() => undefined);
+        return;
+      }
+      client = next;
+      if (delayMs > 1000) handlers.onReconnect();
+      delayMs = 1000;
+    } catch (error) {
+      reconnect(error);
+    }
+  }
+
+  return {
+    async start() {
+      if (database.pglite) {
+        try {
+          unlisten = await database.pglite.listen(jobsChannel, (name) => handlers.onJob(name));
+        } catch (error) {
+          logger.warn({ err: error }, 'could not listen for new jobs; the workers poll');
+        }
+      } else await connect();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      await unlisten?.().catch(() => undefined);
+      unlisten = undefined;
+      await client?.end().catch(() => undefined);
+      client = undefined;
     },
   };
 }

@@ -11,7 +11,7 @@ export const sendEmailJob = defineJob({
   // Expiry above the transport's worst case (connection, greeting and socket timeouts, about 50 s):
   // a job lost with its connection (fetched, never run) is taken again within 90 s.
   queue: { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 },
-  worker: { batchSize: 10, pollingIntervalSeconds: 0.5 },
+  worker: { batchSize: 10, pollingIntervalSeconds: 5 },
   handler: (deps: { mail: MailService }, payload) => deps.mail.deliver(payload.outboxId),
 });
 

@@ -79,7 +79,7 @@ export const credentialUpdateRequestJob = defineJob({
   name: 'partners.credential-update-request',
   payload: z.object({ email: z.string(), ip: z.string() }),
   queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
-  worker: { batchSize: 5, pollingIntervalSeconds: 0.5 },
+  worker: { batchSize: 5, pollingIntervalSeconds: 5 },
   async handler(deps: { rotation: CredentialRotation }, payload) {
     await deps.rotation.handleEmailRequest(payload.email, payload.ip);
   },

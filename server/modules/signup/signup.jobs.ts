@@ -23,7 +23,7 @@ export const linkRequestJob = defineJob({
   name: 'signup.link-request',
   payload: z.object({ kind: z.enum(['verification', 'signup_link']), email: z.string(), ip: z.string(), userAgent: z.string() }),
   queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
-  worker: { batchSize: 5, pollingIntervalSeconds: 0.5 },
+  worker: { batchSize: 5, pollingIntervalSeconds: 5 },
   async handler(deps: { signup: SignupService }, payload) {
     const meta = { ip: payload.ip, userAgent: payload.userAgent };
     if (payload.kind === 'verification') await deps.signup.resendVerification(payload.email, meta);

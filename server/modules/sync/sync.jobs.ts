@@ -9,7 +9,7 @@ export const syncCustomersJob = defineJob({
   payload: z.object({ partnerId: z.uuid(), reason: z.enum(['first_connect', 'scheduled', 'operator', 'retry', 'resume']) }),
   queue: { policy: 'stately', retryLimit: 20, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600 },
   // One import per worker at a time (it holds its worker for minutes); SYNC_WORKERS workers per process.
-  worker: (deps: { sync: SyncService; syncWorkers: number }) => ({ batchSize: 1, pollingIntervalSeconds: 1, workers: deps.syncWorkers }),
+  worker: (deps: { sync: SyncService; syncWorkers: number }) => ({ batchSize: 1, pollingIntervalSeconds: 5, workers: deps.syncWorkers }),
   handler: (deps, payload, run) => deps.sync.runJob(payload, run.id),
 });
 

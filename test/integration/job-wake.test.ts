@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
+import { createJobQueue, defineJob, type JobQueue } from '../../server/jobs/queue.ts';
+import { createLogger } from '../../server/lib/logger.ts';
+import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/sync.ts';
+
+// Job workers are woken, not only polled: a job enqueued (by this process or another) runs at once
+// although its queue polls once a minute; one enqueued in a transaction runs once the transaction
+// commits (PostgreSQL delivers a notification at commit, and never for a rolled-back one); a
+// retry runs when its backoff is over; on PostgreSQL the listening connection comes back after it
+// drops. The minute-long polling interval is what makes a late run fail these tests.
+
+const ran: Array<{ n: number; at: number }> = [];
+const attempts = new Map<number, number>();
+const wakeJob = defineJob({
+  name: 'test.wake',
+  payload: z.object({ n: z.number().int(), failFirst: z.boolean().optional() }),
+  queue: { retryLimit: 2, retryDelay: 1, expireInSeconds: 60 },
+  worker: { batchSize: 2, pollingIntervalSeconds: 60 },
+  async handler(_deps: unknown, payload) {
+    const attempt = (attempts.get(payload.n) ?? 0) + 1;
+    attempts.set(payload.n, attempt);
+    if (payload.failFirst && attempt === 1) throw new Error('the first attempt fails on purpose');
+    ran.push({ n: payload.n, at: Date.now() });
+  },
+});
+const logger = createLogger({ level: 'silent' });
+let counter = 0;
+const runOf = (n: number) => waitFor(`job ${n} to run`, async () => ran.find((r) => r.n === n), 10_000);
+
+for (const backend of testBackends()) {
+  describe(`job workers are woken (${backend})`, () => {
+    let testDb: TestDatabase;
+    let database: DatabaseHandle;
+    let queue: JobQueue;
+
+    before(async () => {
+      testDb = await createTestDatabase(backend);
+      database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
+      queue = createJobQueue(database, logger);
+      await queue.start([wakeJob]);
+      await queue.startWorkers([wakeJob], {});
+    });
+    after(async () => {
+      await queue.stop({ graceful: false, timeoutMs: 1000 });
+      await database.close();
+      await testDb.drop();
+    });
+
+    it('a job enqueued runs at once, not at the next poll a minute later', async () => {
+      const n = ++counter;
+      const sent = Date.now();
+      await queue.enqueue(wakeJob, { n });
+      const run = await runOf(n);
+      assert.ok(run.at - sent < 5000, `ran ${run.at - sent} ms after it was enqueued`);
+    });
+
+    it('a job enqueued in a transaction runs once the transaction commits, and not before', async () => {
+      const n = ++counter;
+      let committedAt = 0;
+      await database.db.transaction().execute(async (tx) => {
+        await queue.enqueue(wakeJob, { n }, { tx });
+        // Still uncommitted: nothing can run it.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(ran.find((r) => r.n === n), undefined);
+      });
+      committedAt = Date.now();
+      const run = await runOf(n);
+      assert.ok(run.at - committedAt < 5000, `ran ${run.at - committedAt} ms after the commit`);
+
+      // A rolled-back transaction leaves neither the job nor a run.
+      const rolledBack = ++counter;
+      await assert.rejects(
+        database.db.transaction().execute(async (tx) => {
+          await queue.enqueue(wakeJob, { n: rolledBack }, { tx });
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      const later = ++counter;
+      await queue.enqueue(wakeJob, { n: later });
+      await runOf(later);
+      assert.equal(ran.find((r) => r.n === rolledBack), undefined);
+    });
+
+    it('a failed job is tried again when its retry delay is over', async () => {
+      const n = ++counter;
+      const sent = Date.now();
+      await queue.enqueue(wakeJob, { n, failFirst: true });
+      const run = await runOf(n);
+      assert.equal(attempts.get(n), 2);
+      // retryDelay is 1 s; the queue polls once a minute.
+      assert.ok(run.at - sent >= 900 && run.at - sent < 8000, `retried ${run.at - sent} ms after it was enqueued`);
+    });
+
+    if (backend === 'postgres') {
+      it('another process enqueues: this one runs the job at once; its listening connection comes back after it drops', async () => {
+        const other = await openDatabase({ url: testDb.url });
+        const otherQueue = createJobQueue(other, logger);
+        try {
+          await otherQueue.start([wakeJob]);
+          const n = ++counter;
+          const sent = Date.now();
+          await otherQueue.enqueue(wakeJob, { n });
+          const run = await runOf(n);
+          assert.ok(run.at - sent < 5000, `ran ${run.at - sent} ms after the other process enqueued it`);
+
+          const { rows } = await sql<{ pid: number }>`
+            SELECT pid, pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'totalone-jobs-listener'`.execute(other.db);
+          assert.equal(rows.length, 1, 'one listening connection');
+          await waitFor('a new listening connection', async () => {
+            const { rows: back } = await sql<{ pid: number }>`
+              SELECT pid FROM pg_stat_activity
+              WHERE datname = current_database() AND application_name = 'totalone-jobs-listener' AND state = 'idle'`.execute(other.db);
+            return back.length === 1 && back[0]!.pid !== rows[0]!.pid;
+          }, 10_000);
+          const again = ++counter;
+          const sentAgain = Date.now();
+          await otherQueue.enqueue(wakeJob, { n: again });
+          const runAgain = await runOf(again);
+          assert.ok(runAgain.at - sentAgain < 5000, `ran ${runAgain.at - sentAgain} ms after the other process enqueued it`);
+        } finally {
+          await otherQueue.stop({ graceful: false, timeoutMs: 1000 });
+          await other.close();
+        }
+      });
+    }
+  });
+}

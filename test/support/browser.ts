@@ -40,6 +40,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 type AxeWindow = {
   axe?: {
+    run(context: Document, options: object): Promise<AxeResults>;
+    serious(results: AxeResults): Violation[];
     runPartial(context: object, options: object): Promise<unknown>;
     finishRun(partials: unknown[], options: object): Promise<AxeResults>;
     utils: { getFrameContexts(context: object): Array<{ frameSelector: unknown; frameContext: object }>; shadowSelect(selector: unknown): Element | null };
@@ -47,10 +49,16 @@ type AxeWindow = {
 };
 const axeOptions = { resultTypes: ['violations'] };
 
+// Defined in the page beside axe: the serious and critical violations of a result, each with its
+// first few elements (what crosses back to the test).
+const seriousInPage = `axe.serious = (results) => results.violations
+  .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));`;
+
 /** axe-core in this frame's document: put there once per document (a page that stays loaded keeps it). */
 async function withAxe(frame: Frame): Promise<void> {
   if (await frame.evaluate(() => typeof (window as AxeWindow).axe === 'object')) return;
-  await frame.evaluate(`${axeSource}\n;axe.configure({ allowedOrigins: ['<unsafe_all_origins>'] });`);
+  await frame.evaluate(`${axeSource}\n;axe.configure({ allowedOrigins: ['<unsafe_all_origins>'] });\n${seriousInPage}`);
 }
 
 /** axe's partial results of a frame and, depth first, of the frames in it (null: a frame it could not scan). */
@@ -73,15 +81,31 @@ async function partialResults(frame: Frame, context: object): Promise<unknown[]>
   return results;
 }
 
+/** What a check reports of a violation (all that crosses from the page to the test). */
+interface Violation {
+  id: string;
+  impact: string | null | undefined;
+  help: string;
+  targets: string[];
+}
+
 /**
- * Runs axe-core in the page as it is now, in every frame, scripted or not (as axe's own Playwright
- * integration does, with one difference: the results are put together in the page itself rather
- * than in a new blank page, which cost seconds per scan). Reports violations only: the passes,
- * which nobody reads here, cost as much again.
+ * Runs axe-core in the page as it is now, in every frame, scripted or not, and gives back the
+ * serious and critical violations only, each with its first few elements.
+ * - A page without frames is checked in the page in one call (`axe.run`).
+ * - A page with frames is checked as axe's own Playwright integration does, frame by frame
+ *   (`runPartial`), with one difference: the results are put together in the page itself rather
+ *   than in a new blank page, which cost seconds per scan.
+ * The passes, which nobody reads here, are not gathered: they cost as much again, and every result
+ * crossing to the test costs the test process more than the scan costs the browser.
  */
-async function runAxe(page: Page): Promise<AxeResults> {
+async function seriousViolations(page: Page): Promise<Violation[]> {
+  if (page.frames().length === 1) {
+    await withAxe(page.mainFrame());
+    return page.evaluate((o) => (window as AxeWindow).axe!.run(document, o).then((results) => (window as AxeWindow).axe!.serious(results)), axeOptions);
+  }
   const partials = await partialResults(page.mainFrame(), { exclude: [] });
-  return page.evaluate(({ p, o }) => (window as AxeWindow).axe!.finishRun(p, o), { p: partials, o: axeOptions });
+  return page.evaluate(({ p, o }) => (window as AxeWindow).axe!.finishRun(p, o).then((results) => (window as AxeWindow).axe!.serious(results)), { p: partials, o: axeOptions });
 }
 
 /**
@@ -91,9 +115,7 @@ async function runAxe(page: Page): Promise<AxeResults> {
  * Fails with every problem found: the violations, and the elements sticking out at 390 px.
  */
 export async function expectAccessible(page: Page, label: string, options: { phoneScreenshot?: string } = {}): Promise<void> {
-  const results = await runAxe(page);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const problems = serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  const problems = (await seriousViolations(page)).map((v) => `${v.id}: ${v.help} (${v.targets.join(', ')})`);
   const overflow = await phoneOverflow(page, options.phoneScreenshot);
   if (overflow) problems.push(overflow);
   assert.deepEqual(problems, [], `${label}: accessibility violations or sideways scrolling at ${PHONE_WIDTH} px`);

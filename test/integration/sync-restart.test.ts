@@ -9,16 +9,16 @@ import { activeOperator, signIn } from './operators.helpers.ts';
 // Support can always restart an import, also one in progress (e.g. stuck behind Partner Center
 // throttling): that run ends at its next page, a new run reads every customer again.
 
-/** A partner whose first import (1,500 customers, slow pages) has stored a few pages. */
+/** A partner whose first import (300 customers in 15 slow pages) has stored a few pages. */
 async function slowImportUnderWay(backend: Backend) {
   const emulator = await startEmulator({ scenario: 'ready' });
   const system = await startTestSystem(backend, { emulator });
   try {
     const { partner, tenant } = await connectPartner(system, emulator, {
       prepare: (built) => {
-        built.partnerCenter.maxPageSize = 100;
+        built.partnerCenter.maxPageSize = 20;
       },
-      patches: [{ op: 'setCustomers', count: 1500 }, { op: 'setFaults', faults: { latencyMs: 150 } }],
+      patches: [{ op: 'setCustomers', count: 300 }, { op: 'setFaults', faults: { latencyMs: 150 } }],
     });
     await waitFor('the import under way', async () => {
       const run = await system.database.db.selectFrom('sync_runs').select('pages').where('partner_id', '=', partner.id).where('status', '=', 'running').executeTakeFirst();
@@ -52,10 +52,10 @@ for (const backend of testBackends()) {
         const runs = await db.selectFrom('sync_runs').select(['status', 'error', 'total_count']).where('partner_id', '=', partner.id).orderBy('seq').execute();
         assert.equal(runs[0]!.status, 'failed');
         assert.equal((runs[0]!.error as { code: string }).code, 'RESTARTED_BY_SUPPORT');
-        assert.equal(runs[1]!.total_count, 1500);
+        assert.equal(runs[1]!.total_count, 300);
         assert.equal(await partnerState(system, partner.id), 'active');
         const customers = await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).where('removed_at', 'is', null).execute();
-        assert.equal(customers.length, 1500);
+        assert.equal(customers.length, 300);
         const ready = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
         assert.equal(ready.length, 1, 'one "ready" email');
       } finally {
@@ -88,7 +88,7 @@ for (const backend of testBackends()) {
         assert.equal((await console.post(`/api/console/partners/${partner.id}/sync-runs`, { reason: 'Continue now' })).status, 200);
         await waitFor('the partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
         const customers = await db.selectFrom('customers').select('customer_id').where('partner_id', '=', partner.id).where('removed_at', 'is', null).execute();
-        assert.equal(customers.length, 1500);
+        assert.equal(customers.length, 300);
         const audit = await db.selectFrom('audit_events').select('action').where('partner_id', '=', partner.id).where('action', 'in', ['console.sync_stopped', 'console.sync_restarted']).execute();
         assert.deepEqual(audit.map((a) => a.action).sort(), ['console.sync_restarted', 'console.sync_stopped']);
       } finally {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { scenarioFacts, tenantFacts, totpCode, type TenantFacts } from './facts.ts';
 import { setupAppFacts, type SetupAppFacts } from './scenarios/setup.ts';
 import { msalAuthorityMetadata } from './identity/discovery.ts';
-import { createSigningKey } from './identity/keys.ts';
+import { processSigningKey } from './identity/keys.ts';
 import { DEFAULT_VAULT_KEY, withKeyVault } from './key-vault/operator.ts';
 import { startKeyVault, type KeyVaultListener } from './key-vault/server.ts';
 import { buildScenario } from './scenarios/index.ts';
@@ -132,7 +132,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const scenario = typeof s === 'string' ? buildScenario(s, clock(), parameters) : parseScenario(s);
     return options.keyVault ? withKeyVault(scenario, clock()) : scenario;
   };
-  const key = await createSigningKey();
+  const key = await processSigningKey();
   let vault: KeyVaultListener | undefined;
   const state = createState(resolve(options.scenario ?? 'ready'), key, clock);
 

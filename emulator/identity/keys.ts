@@ -1,5 +1,7 @@
-// The token signing key. A fresh RSA key per emulator start: nothing outside the emulator may
-// rely on it except through the JWKS endpoint, exactly as with Microsoft's rotating keys. Like
+// The token signing key. One RSA key per process, shared by every emulator started in it, as
+// Entra's signing keys are shared by every tenant (a 2048-bit key costs a tenth of a second or more
+// of CPU to make, and a test run starts dozens of emulators): nothing outside the emulator may rely
+// on it except through the JWKS endpoint, exactly as with Microsoft's rotating keys. Like
 // Entra's keys it comes with a self-signed X.509 certificate (JWKS `x5c`), and its key id is the
 // certificate's SHA-1 thumbprint, base64url (`kid` = `x5t`), as in Entra's JWKS.
 import { createHash, KeyObject } from 'node:crypto';
@@ -18,6 +20,17 @@ export interface SigningKey {
 }
 
 const YEAR_MS = 365 * 86_400_000;
+
+let processKey: Promise<SigningKey> | undefined;
+
+/** This process's signing key, made on first use. */
+export function processSigningKey(): Promise<SigningKey> {
+  processKey ??= createSigningKey().catch((error) => {
+    processKey = undefined;
+    throw error;
+  });
+  return processKey;
+}
 
 export async function createSigningKey(now: Date = new Date()): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });

@@ -45,7 +45,10 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-const concurrency = Number(process.env.TEST_CONCURRENCY ?? '3');
+// Four: most test files spend much of their time waiting (a retry's backoff, a throttled page, a
+// child process starting), and waiting costs next to no CPU since job workers are woken rather than
+// polled; with four the 2-core CI machine stays busy for the whole run.
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? '4');
 const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
 if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 

@@ -368,7 +368,8 @@ function createJobsListener(database: DatabaseHandle, logger: Logger, handlers: 
 
   async function connect(): Promise<void> {
     if (stopped || !database.connectionString) return;
-    const next = new pg.Client({ connectionString: database.connectionString, application_name: 'totalone-jobs-listener' });
+    // As the pool's connections: a dead peer is noticed by TCP, an unreachable server fails the connect.
+    const next = new pg.Client({ connectionString: database.connectionString, application_name: 'totalone-jobs-listener', keepAlive: true, connectionTimeoutMillis: 10_000 });
     let lost = false;
     const reconnect = (error?: unknown) => {
       if (lost) return;

@@ -10,12 +10,13 @@ import type { Logger } from '../lib/logger.ts';
 // lists every module's jobs; start-up creates their queues and the worker role runs them.
 // Any job may run twice (a retry can overlap a slow first run), so every handler is idempotent.
 //
-// Waking: enqueueing a job sends a PostgreSQL notification on `jobsChannel` (in the enqueueing
-// transaction, so it arrives when the job can be seen), and every worker process listens: the
+// Waking: a trigger on pg-boss' job table sends a PostgreSQL notification on `jobsChannel` for
+// every job inserted (ours, and those pg-boss' cron schedule inserts), in the inserting
+// transaction, so it arrives when the job can be seen; every worker process listens, and the
 // queue's workers look at once instead of at their next poll. A worker with nothing to do sleeps
 // until the next job of its queue is due (a retry's backoff, a delayed start) or its polling
-// interval, whichever is first; polling only covers what sends no notification (cron, expired
-// jobs picked up by maintenance) and a listening connection that is down.
+// interval, whichever is first; polling only covers what inserts no job (jobs that maintenance
+// retries after their expiry) and a listening connection that is down.
 
 /** The notification channel of the job queue; the payload is the job's name. */
 export const jobsChannel = 'totalone_jobs';
@@ -275,6 +276,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         if (existing) await boss.updateQueue(job.name, { name: job.name, ...job.queue });
         else await boss.createQueue(job.name, { name: job.name, ...job.queue });
       }
+      await notifyOnInsert(database);
     },
     async startWorkers(jobs, deps) {
       for (const job of jobs as readonly AnyJob[]) {
@@ -305,12 +307,6 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         ...(options.id ? { id: options.id } : {}),
         ...(options.retryLimit !== undefined ? { retryLimit: options.retryLimit } : {}),
       });
-      if (id) {
-        // In the transaction: delivered when it commits, so a woken worker finds the job.
-        const notify = sql`SELECT pg_notify(${jobsChannel}, ${job.name})`;
-        if (options.tx) await notify.execute(options.tx);
-        else await notify.execute(database.db).catch((error) => logger.debug({ err: error, job: job.name }, 'could not wake the job workers; they find the job at their next poll'));
-      }
       return id;
     },
     async liveJobIds(job, ids) {
@@ -352,6 +348,24 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
       await boss.stop({ graceful: options.graceful ?? true, timeout: options.timeoutMs ?? 10_000, wait: true });
     },
   };
+}
+
+/**
+ * The trigger that announces every job inserted into pg-boss' job table on `jobsChannel` (the
+ * payload is the queue's name; PostgreSQL sends one per name and transaction, at commit). Created
+ * once, under start-up's lock; a row trigger on the partitioned table reaches every queue's
+ * partition, those created later too.
+ */
+async function notifyOnInsert(database: DatabaseHandle): Promise<void> {
+  const { rows } = await sql`SELECT 1 FROM pg_trigger WHERE tgname = 'totalone_job_inserted' AND tgrelid = 'pgboss.job'::regclass`.execute(database.db);
+  if (rows.length > 0) return;
+  await sql.raw(`
+    CREATE OR REPLACE FUNCTION pgboss.totalone_job_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('${jobsChannel}', NEW.name);
+      RETURN NULL;
+    END $$`).execute(database.db);
+  await sql.raw(`CREATE TRIGGER totalone_job_inserted AFTER INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION pgboss.totalone_job_inserted()`).execute(database.db);
 }
 
 /**

@@ -8,8 +8,8 @@ import { createLogger } from '../../server/lib/logger.ts';
 import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/sync.ts';
 
-// Job workers are woken, not only polled: a job enqueued (by this process or another) runs at once
-// although its queue polls once a minute; one enqueued in a transaction runs once the transaction
+// Job workers are woken, not only polled: a job enqueued (by this process or another, or inserted by
+// pg-boss' own cron schedule) runs at once although its queue polls once a minute; one enqueued in a transaction runs once the transaction
 // commits (PostgreSQL delivers a notification at commit, and never for a rolled-back one); a
 // retry runs when its backoff is over; on PostgreSQL the listening connection comes back after it
 // drops. The minute-long polling interval is what makes a late run fail these tests.
@@ -57,6 +57,14 @@ for (const backend of testBackends()) {
       await queue.enqueue(wakeJob, { n });
       const run = await runOf(n);
       assert.ok(run.at - sent < 5000, `ran ${run.at - sent} ms after it was enqueued`);
+    });
+
+    it('a job pg-boss inserts itself (as its cron schedule does) runs at once too', async () => {
+      const n = ++counter;
+      const sent = Date.now();
+      await queue.boss.insert([{ name: wakeJob.name, data: { n } }]);
+      const run = await runOf(n);
+      assert.ok(run.at - sent < 5000, `ran ${run.at - sent} ms after it was inserted`);
     });
 
     it('a job enqueued in a transaction runs once the transaction commits, and not before', async () => {

@@ -41,6 +41,8 @@ function migrationsFingerprint(): string {
   const dir = join(process.cwd(), 'server/db/migrations');
   for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(join(dir, name)));
   hash.update(JSON.stringify(jobRegistry.map((j) => [j.name, j.queue])));
+  // The job queue's start-up adds to pg-boss' schema (the trigger that wakes workers).
+  hash.update(readFileSync(join(process.cwd(), 'server/jobs/queue.ts')));
   fingerprint = hash.digest('hex').slice(0, 16);
   return fingerprint;
 }

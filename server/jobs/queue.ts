@@ -19,7 +19,7 @@ import type { Logger } from '../lib/logger.ts';
 // retries after their expiry) and a listening connection that is down.
 
 /** The notification channel of the job queue; the payload is the job's name. */
-export const jobsChannel = 'totalone_jobs';
+const jobsChannel = 'totalone_jobs';
 
 /** What a handler is given besides its payload. */
 export interface JobRun {
@@ -300,14 +300,13 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     },
     async enqueue(job, payload, options = {}) {
       const data = job.payload.parse(payload) as object;
-      const id = await boss.send(job.name, data, {
+      return boss.send(job.name, data, {
         ...(options.tx ? { db: transactionExecutor(options.tx) } : {}),
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
         ...(options.id ? { id: options.id } : {}),
         ...(options.retryLimit !== undefined ? { retryLimit: options.retryLimit } : {}),
       });
-      return id;
     },
     async liveJobIds(job, ids) {
       if (ids.length === 0) return new Set();

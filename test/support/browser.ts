@@ -100,12 +100,13 @@ interface Violation {
  * crossing to the test costs the test process more than the scan costs the browser.
  */
 async function seriousViolations(page: Page): Promise<Violation[]> {
-  if (page.frames().length === 1) {
-    await withAxe(page.mainFrame());
-    return page.evaluate((o) => (window as AxeWindow).axe!.run(document, o).then((results) => (window as AxeWindow).axe!.serious(results)), axeOptions);
-  }
-  const partials = await partialResults(page.mainFrame(), { exclude: [] });
-  return page.evaluate(({ p, o }) => (window as AxeWindow).axe!.finishRun(p, o).then((results) => (window as AxeWindow).axe!.serious(results)), { p: partials, o: axeOptions });
+  const framed = page.frames().length > 1;
+  if (!framed) await withAxe(page.mainFrame());
+  const partials = framed ? await partialResults(page.mainFrame(), { exclude: [] }) : null;
+  return page.evaluate(({ p, o }) => {
+    const axe = (window as AxeWindow).axe!;
+    return (p ? axe.finishRun(p, o) : axe.run(document, o)).then((results) => axe.serious(results));
+  }, { p: partials, o: axeOptions });
 }
 
 /**

@@ -15,12 +15,13 @@ export const entries = {
   'vault-rotate': 'server/modules/vault/vault.rotate.cli.ts',
 };
 
-export async function buildServer(outDir = defaultOutDir) {
+/** Compiles `input` (the server's entry points unless told otherwise) into `outDir`. */
+export async function buildServer(outDir = defaultOutDir, input = entries) {
   rmSync(outDir, { recursive: true, force: true });
   const started = performance.now();
   await build({
     cwd: root,
-    input: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    input: Object.fromEntries(Object.entries(input).map(([name, path]) => [name, join(root, path)])),
     platform: 'node',
     // Bare specifiers (packages, node: built-ins) are loaded from node_modules at run time.
     external: (id) => !id.startsWith('.') && !isAbsolute(id) && !id.startsWith('\0'),

@@ -8,7 +8,7 @@
 // Without --unit the unit files still run together in one process, and every other file runs in
 // one of a few worker processes, the longest first (as measured by the last run here,
 // .tmp/test-durations.json, or the run recorded in test/durations.json).
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -72,6 +72,15 @@ for (const file of [join('test', 'durations.json'), durationsFile]) {
 const estimate = (f) => measured[f] ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
 const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
 const started = Date.now();
+
+// The entry points some tests start as processes, compiled once for the run (scripts/test-build.mjs).
+const { buildTestEntries, testBuildVariable } = await import('./test-build.mjs');
+if (ordered.length > 0 && !process.env[testBuildVariable]) {
+  const folder = join(process.cwd(), '.tmp', `test-build-${process.pid}`);
+  await buildTestEntries(folder);
+  process.env[testBuildVariable] = folder;
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+}
 
 if (process.env.TEST_ISOLATION === 'process') {
   let status = unitFiles.length > 0 ? spawnSync(process.execPath, unitArgs(unitFiles), { stdio: 'inherit' }).status ?? 1 : 0;

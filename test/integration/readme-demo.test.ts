@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { entries as compiledEntries } from '../../scripts/build-server.mjs';
 import { findFreePort } from '../../server/lib/net.ts';
 import { acceptTerms, signInAs } from '../support/connect.ts';
 import { migratedDemoDataFolder } from '../support/database.ts';
 import { demoEnv, mfaCode, startDemo, waitForInboxEmail, type Demo, type DemoValues } from '../support/demo.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
+import { compiledEntry } from '../support/compiled.ts';
 import { Browser } from '../support/http.ts';
 import { comparableStartup, readme, readmeStartupSample } from '../support/readme.ts';
 import { waitFor } from '../support/sync.ts';
@@ -160,9 +160,9 @@ describe('the README demo', () => {
       demo = undefined;
       const command = /Stop the demo, run\s+`npm run operator -- (create --email (\S+) --role admin)`, start it again: the new\s+invitation is in the demo inbox/.exec(readme);
       assert.ok(command, 'the README says how to get a new invitation');
-      // `npm run operator` runs the compiled command-line tool (`npm start` builds it); its source, here.
+      // `npm run operator` runs the compiled command-line tool (`npm start` builds it); the run's compiled one, here.
       assert.equal(scripts.operator, 'node scripts/start.mjs operators');
-      const created = await runCommand(process.execPath, ['--import', 'tsx', compiledEntries.operators!, ...command[1]!.split(' ')], demoEnv(options));
+      const created = await runCommand(process.execPath, [await compiledEntry('operators'), ...command[1]!.split(' ')], demoEnv(options));
       assert.equal(created.code, 0, created.output);
       demo = await startDemo(options);
       assert.match(demo.printed.join('\n'), /Invitation used or lost\?/);

@@ -3,9 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { compiledEntry } from './compiled.ts';
 
-// The real entry point (server/main.ts: configuration, process guards, the system) in a child
-// process, for tests that must see the process survive (or not): dropped database connections,
+// The real entry point (server/main.ts: configuration, process guards, the system, compiled as
+// production runs it: test/support/compiled.ts) in a child process, for tests that must see the process survive (or not): dropped database connections,
 // several instances starting at once. The test reads its output and its HTTP address.
 
 export interface ChildApp {
@@ -25,7 +26,7 @@ export interface ChildAppOptions {
   /** Resolve as soon as the process has started (default) or right after spawning. */
   waitForStart?: boolean;
   startTimeoutMs?: number;
-  /** Node arguments that start the server (default: the TypeScript entry point through tsx). */
+  /** Node arguments that start the server (default: the compiled entry point). */
   args?: string[];
 }
 
@@ -44,8 +45,8 @@ export function childAppEnv(overrides: Record<string, string>): Record<string, s
   };
 }
 
-export function startChildApp(options: ChildAppOptions): Promise<ChildApp> {
-  const child = spawn(process.execPath, options.args ?? ['--import', 'tsx', 'server/main.ts'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChildApp(options: ChildAppOptions): Promise<ChildApp> {
+  const child = spawn(process.execPath, options.args ?? [await compiledEntry('main')], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let started = false;
   const app: ChildApp = {

@@ -203,12 +203,44 @@ export type VerifyResult =
   | { ok: true; claims: JWTPayload & Record<string, unknown> }
   | { ok: false; reason: 'missing' | 'malformed' | 'signature' | 'expired' | 'audience' };
 
+const CLOCK_TOLERANCE_S = 300;
+
+// A client sends the same access token with every call until it expires, so a token's signature is
+// checked once per signing key and the outcome kept (the most recent tokens, a bounded number): an
+// RSA check on every call of an import was a visible share of a test run's CPU. Its lifetime and
+// audience are checked on every call, as before.
+const MAX_VERIFIED = 2000;
+const verifiedByKey = new WeakMap<CryptoKey, Map<string, JWTPayload>>();
+
+function rememberVerified(key: CryptoKey, token: string, payload: JWTPayload): void {
+  let verified = verifiedByKey.get(key);
+  if (!verified) verifiedByKey.set(key, (verified = new Map()));
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+  verified.set(token, payload);
+}
+
+/** A token whose signature was checked before: its lifetime, against the emulator's clock now. */
+function checkLifetime(payload: JWTPayload, now: Date): VerifyResult | undefined {
+  const seconds = Math.floor(now.getTime() / 1000);
+  if (typeof payload.exp === 'number' && payload.exp <= seconds - CLOCK_TOLERANCE_S) return { ok: false, reason: 'expired' };
+  if (typeof payload.nbf === 'number' && payload.nbf > seconds + CLOCK_TOLERANCE_S) return { ok: false, reason: 'malformed' };
+  return undefined;
+}
+
 /** Check a bearer token the way a resource API does: signature, lifetime, audience. */
 export async function verifyAccessToken(state: EmulatorState, authorization: string | undefined, audiences: string[]): Promise<VerifyResult> {
   const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
   if (!match) return { ok: false, reason: 'missing' };
+  const token = match[1]!.trim();
   try {
-    const { payload } = await jwtVerify(match[1]!.trim(), state.key.publicKey, { algorithms: ['RS256'], currentDate: state.now(), clockTolerance: 300 });
+    let payload = verifiedByKey.get(state.key.publicKey)?.get(token);
+    if (payload) {
+      const refused = checkLifetime(payload, state.now());
+      if (refused) return refused;
+    } else {
+      ({ payload } = await jwtVerify(token, state.key.publicKey, { algorithms: ['RS256'], currentDate: state.now(), clockTolerance: CLOCK_TOLERANCE_S }));
+      rememberVerified(state.key.publicKey, token, payload);
+    }
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!aud.some((a) => typeof a === 'string' && audiences.includes(a))) return { ok: false, reason: 'audience' };
     return { ok: true, claims: payload as JWTPayload & Record<string, unknown> };

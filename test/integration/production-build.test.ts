@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildServer } from '../../scripts/build-server.mjs';
 import { childAppEnv, startChildApp, type ChildApp } from '../support/child-app.ts';
-import { createTestDatabase } from '../support/database.ts';
+import { createTestDatabase, migratedDemoDataFolder } from '../support/database.ts';
 import { findFreePort } from '../../server/lib/net.ts';
 import { comparableStartup, readmeStartupSample } from '../support/readme.ts';
 
@@ -71,6 +71,8 @@ describe('the compiled server (npm run build)', () => {
 
   it('the demo on PGlite starts from the same build and loads the emulator and the mail catcher it runs', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'totalone-demo-build-'));
+    // A data folder as a first start leaves it (that start itself: server/db/pglite-open.int.test.ts).
+    await migratedDemoDataFolder(dataDir);
     const { app, log } = await startCompiled('demo', childAppEnv({ APP_MODE: 'demo', DATA_DIR: dataDir, START_EMULATOR: 'true', EMULATOR_PORT: '0', MAIL_CATCHER_SMTP_PORT: '0', APP_SECRET: '' }));
     try {
       assert.ok(app.output.some((line) => line.includes('built-in emulator')), app.output.join('\n'));

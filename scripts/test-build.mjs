@@ -1,4 +1,4 @@
-// The entry points tests start as processes of their own (the server, its command-line tools, two
+// The entry points tests start as processes of their own (the server, its command-line tools, three
 // test programs), compiled to plain JavaScript once per test run by scripts/test.mjs, as
 // production runs them. A Node start through the TypeScript loader costs about twice the CPU of
 // the compiled start (the server: about 3.1 s against 1.5 s), and a run starts some forty.
@@ -9,6 +9,7 @@ export const testEntries = {
   ...entries,
   'sync-worker': 'test/support/sync-worker.ts',
   'guarded-process': 'test/support/guarded-process.ts',
+  'open-database': 'test/support/open-database.ts',
 };
 
 /** The environment variable that names the folder of a run's compiled entry points. */

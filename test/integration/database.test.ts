@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { startTicks, takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
+import { compiledEntry } from '../support/compiled.ts';
 import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../support/database.ts';
 
 for (const backend of testBackends()) {
@@ -76,6 +78,8 @@ for (const backend of testBackends()) {
   });
 }
 
+const execFileAsync = promisify(execFile);
+
 describe('PGlite data folder lock', () => {
   let dir: string;
   before(async () => {
@@ -88,10 +92,7 @@ describe('PGlite data folder lock', () => {
   it('a second process refuses to open a data folder that is in use, and a stale lock is taken over', async () => {
     const first = await openDatabase({ dataDir: dir });
     try {
-      const script = `import { openDatabase } from './server/db/database.ts';
-        try { const d = await openDatabase({ dataDir: ${JSON.stringify(dir)} }); await d.close(); console.log('OPENED'); }
-        catch (e) { console.log('REFUSED: ' + e.message); }`;
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
+      const child = await execFileAsync(process.execPath, [await compiledEntry('open-database'), dir], { encoding: 'utf8' });
       assert.match(child.stdout, /REFUSED: The data folder is in use by another process/, child.stderr);
       await assert.rejects(openDatabase({ dataDir: dir }), /already open in this process/);
     } finally {

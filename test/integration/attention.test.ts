@@ -35,7 +35,7 @@ for (const backend of testBackends()) {
     });
 
     it('stops retrying, tells the primary once and the secondary after three days, and resumes after the fix', async () => {
-      const { partner, email, browser, tenant } = await connectPartner(system, emulator, { secondary: true });
+      const { partner, email, browser, tenant } = await connectPartner(system, emulator, { secondary: true, customers: 250 }); // a daily import long enough to be half-way
       const db = system.database.db;
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const secondary = (await db.selectFrom('contacts').select('email').where('partner_id', '=', partner.id).where('role', '=', 'secondary').executeTakeFirstOrThrow()).email;

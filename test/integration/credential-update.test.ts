@@ -44,7 +44,8 @@ for (const backend of testBackends()) {
     });
 
     it('a new Partner Center secret through the emailed link while an import runs: the import finishes on the new key chain, the old root opens nothing', async () => {
-      const connected = await connectPartner(system, emulator, { secondary: true });
+      // Enough customers for an import that is still reading when the new secret arrives.
+      const connected = await connectPartner(system, emulator, { secondary: true, customers: 250 });
       const { partner, email, browser } = connected;
       tenant = connected.tenant;
       const db = system.database.db;

@@ -58,7 +58,7 @@ for (const backend of testBackends()) {
     }
 
     it('gdap-partial: about 30% of the customers are flagged with the reason; tenant view, status and console show which and why', async () => {
-      const { partner, browser } = await given.connectedPartner(system, emulator, { scenario: 'gdap-partial' });
+      const { partner, browser } = await given.connectedPartner(system, emulator, { scenario: 'gdap-partial', customers: 250 });
       // The status stream, opened while importing, ends only once GDAP was read after the import.
       const last = await lastStatusEvent(browser);
       assert.equal(last.state, 'active');
@@ -107,7 +107,7 @@ for (const backend of testBackends()) {
     });
 
     it('without DelegatedAdminRelationship.Read.All: customers still imported, GDAP unknown with the fix; granting it clears that on the next import', async () => {
-      const { partner, browser, tenant } = await given.connectedPartner(system, emulator, { scenario: 'gdap-readonly', patches: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }] });
+      const { partner, browser, tenant } = await given.connectedPartner(system, emulator, { scenario: 'gdap-readonly', customers: 250, patches: [{ op: 'revokeAppPermission', permission: 'DelegatedAdminRelationship.Read.All' }] });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const read = await gdapRead(system, partner.id);
       assert.equal(read.outcome, 'permission_missing');

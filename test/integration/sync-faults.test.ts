@@ -19,7 +19,7 @@ for (const backend of testBackends()) {
       emulator = await startEmulator({ scenario: 'throttled' });
       system = await startTestSystem(backend, { emulator });
     });
-    const setup = { scenario: 'throttled', prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 25; } };
+    const setup = { scenario: 'throttled', customers: 250, prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 25; } };
     after(async () => {
       await system.dispose();
       await emulator.close();
@@ -61,7 +61,7 @@ for (const backend of testBackends()) {
       emulator = await startEmulator({ scenario: 'flaky-partner-center' });
       system = await startTestSystem(backend, { emulator });
     });
-    const setup = { scenario: 'flaky-partner-center', prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 50; } };
+    const setup = { scenario: 'flaky-partner-center', customers: 250, prepare: (tenant: ScenarioTenant) => { tenant.partnerCenter.maxPageSize = 50; } };
     after(async () => {
       await system.dispose();
       await emulator.close();

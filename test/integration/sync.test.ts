@@ -48,7 +48,7 @@ for (const backend of testBackends()) {
     });
 
     it('imports 250 customers after connect, activates the partner, confirms exactly once; status, events and tenant view', async () => {
-      const { browser, partner, email } = await given.connectedPartner(system, emulator, { secondary: true, prepare });
+      const { browser, partner, email } = await given.connectedPartner(system, emulator, { secondary: true, customers: 250, prepare });
       const events = readEvents(browser);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
@@ -105,7 +105,7 @@ for (const backend of testBackends()) {
 
     it('Partner Center calls carry the documented headers: one MS-CorrelationId per run and per preflight, one MS-RequestId per page', async () => {
       // https://learn.microsoft.com/en-us/partner-center/developer/headers
-      const { partner } = await given.connectedPartner(system, emulator, { prepare });
+      const { partner } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       const ofRun = emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === run.correlation_id);
@@ -125,7 +125,7 @@ for (const backend of testBackends()) {
     });
 
     it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
-      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const all = await system.database.db.selectFrom('customers').select(['customer_id', 'company_name', 'domain']).where('partner_id', '=', partner.id).execute();
 
@@ -166,7 +166,7 @@ for (const backend of testBackends()) {
     });
 
     it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
-      const { partner, tenant } = await given.connectedPartner(system, emulator, { prepare });
+      const { partner, tenant } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       // The first import's job ends after the partner is active (it still holds the partner's lock).
       await settled(system);
@@ -189,7 +189,7 @@ for (const backend of testBackends()) {
 
     it('the status stream shows the import moving, then the ready state, and ends', async () => {
       // 13 slow pages: the import takes about 4 s, so the stream (read every second) sees it move.
-      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 500 }, { op: 'setFaults', faults: { latencyMs: 300 } }] });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare, customers: 500, patches: [{ op: 'setFaults', faults: { latencyMs: 300 } }] });
       const events = await readEvents(browser);
       const counts = events.map((e) => e.sync?.customersImported ?? 0);
       assert.ok(new Set(counts.filter((n) => n > 0 && n < 500)).size >= 2, `progress moved: ${counts.join(', ')}`);

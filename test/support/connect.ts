@@ -31,11 +31,19 @@ export interface PartnerTenantOptions {
   companyName?: string;
   /** The product's reply address, which the scenario registers on the Partner Center web app (or not: `reply-address-missing`). */
   replyAddress?: string;
+  /**
+   * Customers its Partner Center holds (default 30: every connected tenant is imported, customer
+   * by customer with its GDAP access; the scenario's own 250 only where a test asks for them).
+   */
+  customers?: number;
   /** Changes applied to the tenant before it is used (setCustomers, setThrottle, setFaults, ...). */
   patches?: PatchOperation[];
   /** Changes no patch operation makes (e.g. `partnerCenter.maxPageSize`), to the tenant as built, before it joins the world. */
   prepare?: (tenant: ScenarioTenant) => void;
 }
+
+/** Customers of a new partner tenant unless a test says otherwise. */
+export const TEST_TENANT_CUSTOMERS = 30;
 
 /** Adds a new partner tenant to the emulator's running world. */
 export function newPartnerTenant(emulator: Emulator, options: PartnerTenantOptions = {}): PartnerTenant {
@@ -49,6 +57,7 @@ export function newPartnerTenant(emulator: Emulator, options: PartnerTenantOptio
     domainPrefix,
     ...(options.companyName ? { companyName: options.companyName } : {}),
     ...(options.replyAddress ? { replyAddress: options.replyAddress } : {}),
+    customerCount: options.customers ?? TEST_TENANT_CUSTOMERS,
   });
   // A custom domain (fabrikam.example) is one of the tenant's verified domains, after its own.
   if (domain && !onMicrosoft) tenant.domains.push(domain);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { completeSignIn, type Emulator, type PatchOperation } from '../../emulator/index.ts';
+import { completeSignIn, type Emulator } from '../../emulator/index.ts';
 import { signupRequestSchema } from '../../contracts/signup.ts';
 import { signupSessionCookie } from '../../server/modules/signup/signup.routes.ts';
 import type { RequestMeta } from '../../server/modules/signup/signup.service.ts';
@@ -21,8 +21,6 @@ const meta: RequestMeta = { ip: '127.0.0.1', userAgent: 'node' };
 export interface ConnectedPartnerOptions extends Omit<TenantSetup, 'tenant'> {
   /** An existing tenant of the emulator to connect (see TenantSetup); default a new one. */
   tenant?: PartnerTenant;
-  /** Customers the partner's Partner Center holds (default: the scenario's, 250 for `ready`). */
-  customers?: number;
   /** Signs up with a secondary contact, in copy of the partner's emails. */
   secondary?: boolean;
 }
@@ -58,11 +56,10 @@ async function mailedToken(system: TestSystem, partnerId: string, template: 'ver
  */
 async function connectedPartner(system: TestSystem, emulator: Emulator, options: ConnectedPartnerOptions = {}) {
   const { signup, connect, wizard, signIn } = system.services;
-  const { secondary, customers, ...setup } = options;
+  const { secondary, ...setup } = options;
   const request = signupRequest(secondary ? { secondaryContact: secondaryContact() } : {});
   const email = request.primaryContact.email;
-  const patches: PatchOperation[] = [...(customers === undefined ? [] : [{ op: 'setCustomers', count: customers } as PatchOperation]), ...(setup.patches ?? [])];
-  const tenant: PartnerTenant = partnerTenantFor({ ...system, emulator }, request.company.entraDomain, request.company.legalName, { ...setup, patches });
+  const tenant: PartnerTenant = partnerTenantFor({ ...system, emulator }, request.company.entraDomain, request.company.legalName, setup);
 
   // Step 1: the signup, the confirmation link, the signup link (POST /api/signups, /api/email-verifications, /api/signup-links/claim).
   await signup.submitSignup(signupRequestSchema.parse(request), meta);

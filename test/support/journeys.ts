@@ -11,7 +11,7 @@ import type { TestSystem } from './system.ts';
  * the signed-up domain. `patches` apply to the tenant, `prepare` to a new one as built. `replyAddress: false`: the partner has not
  * registered TotalOne's reply address on its Partner Center web app (e.g. "Set up Microsoft for me" does it).
  */
-export type TenantSetup = Pick<PartnerTenantOptions, 'scenario' | 'patches' | 'prepare'> & { tenant?: PartnerTenant | 'none'; replyAddress?: false };
+export type TenantSetup = Pick<PartnerTenantOptions, 'scenario' | 'customers' | 'patches' | 'prepare'> & { tenant?: PartnerTenant | 'none'; replyAddress?: false };
 
 /**
  * Signs up, verifies and claims the signup link in `browser`: the start of Step 3. The company

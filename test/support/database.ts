@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrateToLatest, openDatabase, pgliteParsers, type DatabaseHandle } from '../../server/db/database.ts';
@@ -97,12 +97,51 @@ function pgliteModule(): Promise<WebAssembly.Module> {
   return compiledPglite;
 }
 
+/**
+ * Runs `build` in one test process at a time (the test processes of a run start together, and a
+ * PGlite template costs seconds of CPU to make): the others wait until `done()`. A lock left by a
+ * process that died is taken over.
+ */
+async function oneBuilderAtATime(lockPath: string, done: () => boolean, build: () => Promise<void>): Promise<void> {
+  mkdirSync(dirname(lockPath), { recursive: true });
+  while (!done()) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+    } catch {
+      let holder: number;
+      let since: number;
+      try {
+        holder = Number(readFileSync(lockPath, 'utf8'));
+        since = statSync(lockPath).mtimeMs;
+      } catch {
+        continue; // let go meanwhile
+      }
+      if ((holder && !processAlive(holder)) || Date.now() - since > 10 * 60_000) rmSync(lockPath, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    try {
+      if (!done()) await build();
+    } finally {
+      rmSync(lockPath, { force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let pgliteTemplateBytes: Buffer | undefined;
 async function pgliteTemplate(): Promise<Buffer> {
   if (pgliteTemplateBytes) return pgliteTemplateBytes;
   const path = join(templateDir, `pglite-template-${migrationsFingerprint()}.tar`);
-  if (!existsSync(path)) {
-    mkdirSync(templateDir, { recursive: true });
+  if (!existsSync(path)) await oneBuilderAtATime(`${path}.lock`, () => existsSync(path), async () => {
     // Built in a data folder on disk and closed: a clean shutdown, so each load starts at once.
     const dataDir = mkdtempSync(join(templateDir, 'pglite-template-build-'));
     try {
@@ -118,7 +157,7 @@ async function pgliteTemplate(): Promise<Buffer> {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }
+  });
   pgliteTemplateBytes = readFileSync(path);
   return pgliteTemplateBytes;
 }

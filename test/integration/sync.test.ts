@@ -29,6 +29,10 @@ async function readEvents(browser: Browser, timeoutMs = 60_000) {
     .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
 }
 
+/** Customers of the tenants whose import is the subject, in pages of PAGE_SIZE: 7 pages, the last one part full. */
+const CUSTOMERS = 66;
+const PAGE_SIZE = 10;
+
 for (const backend of testBackends()) {
   describe(`customer sync, scenario ready (${backend})`, () => {
     let system: TestSystem;
@@ -38,26 +42,26 @@ for (const backend of testBackends()) {
       emulator = await startEmulator({ scenario: 'ready' });
       system = await startTestSystem(backend, { emulator });
     });
-    // Smaller pages than Partner Center's default, so 250 customers take several pages.
+    // Small pages, so a few customers take as many pages as a large partner's first import.
     const prepare = (tenant: ScenarioTenant) => {
-      tenant.partnerCenter.maxPageSize = 40;
+      tenant.partnerCenter.maxPageSize = PAGE_SIZE;
     };
     after(async () => {
       await system.dispose();
       await emulator.close();
     });
 
-    it('imports 250 customers after connect, activates the partner, confirms exactly once; status, events and tenant view', async () => {
-      const { browser, partner, email } = await given.connectedPartner(system, emulator, { secondary: true, customers: 250, prepare });
+    it('imports every customer after connect (7 pages), activates the partner, confirms exactly once; status, events and tenant view', async () => {
+      const { browser, partner, email } = await given.connectedPartner(system, emulator, { secondary: true, customers: CUSTOMERS, prepare });
       const events = readEvents(browser);
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const runs = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).execute();
       assert.equal(runs.length, 1);
       assert.equal(runs[0]!.status, 'completed');
-      assert.equal(runs[0]!.total_count, 250);
+      assert.equal(runs[0]!.total_count, CUSTOMERS);
       assert.equal(runs[0]!.pages, 7);
       const count = await system.database.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
-      assert.equal(Number(count.n), 250);
+      assert.equal(Number(count.n), CUSTOMERS);
 
       // Renewing the Partner Center token hands back a new refresh token (Microsoft rotates it:
       // https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens); the import
@@ -67,7 +71,7 @@ for (const backend of testBackends()) {
       assert.ok(refreshTokens[0]!.version >= 2, `the rotated refresh token was stored back (version ${refreshTokens[0]!.version})`);
 
       const mail = await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 15_000);
-      assert.match(mail.text, /250 customers/);
+      assert.match(mail.text, new RegExp(`${CUSTOMERS} customers`));
       assert.match(mail.text, /\/status#key=[0-9a-f-]{36}\.\d+\.[A-Za-z0-9_-]{43}/);
       assert.equal(mail.cc.length, 1, 'the secondary contact in copy');
       // Once the queues are quiet, no second confirmation may have followed.
@@ -79,7 +83,7 @@ for (const backend of testBackends()) {
       const status = await browser.get('/api/status');
       assert.equal(status.status, 200, JSON.stringify(status.body));
       assert.equal(status.body.state, 'active');
-      assert.equal(status.body.customerCount, 250);
+      assert.equal(status.body.customerCount, CUSTOMERS);
       assert.equal(status.body.sync.status, 'completed');
       assert.deepEqual(status.body.steps.map((s: { status: string }) => s.status), ['done', 'done', 'done', 'done']);
       const seen = await events;
@@ -92,8 +96,8 @@ for (const backend of testBackends()) {
       assert.equal((await other.get('/api/status')).status, 404);
       const opened = await other.post('/api/status/access', { key });
       assert.equal(opened.status, 200, JSON.stringify(opened.body));
-      assert.equal(opened.body.customerCount, 250);
-      assert.equal((await other.get('/api/tenant/summary')).body.customerCount, 250);
+      assert.equal(opened.body.customerCount, CUSTOMERS);
+      assert.equal((await other.get('/api/tenant/summary')).body.customerCount, CUSTOMERS);
       const forged = await new Browser(system.url!).post('/api/status/access', { key: `${key.slice(0, -3)}AAA` });
       assert.equal(forged.status, 404);
 
@@ -105,7 +109,7 @@ for (const backend of testBackends()) {
 
     it('Partner Center calls carry the documented headers: one MS-CorrelationId per run and per preflight, one MS-RequestId per page', async () => {
       // https://learn.microsoft.com/en-us/partner-center/developer/headers
-      const { partner } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
+      const { partner } = await given.connectedPartner(system, emulator, { customers: CUSTOMERS, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const run = await system.database.db.selectFrom('sync_runs').selectAll().where('partner_id', '=', partner.id).executeTakeFirstOrThrow();
       const ofRun = emulator.requests.filter((r) => r.service === 'partner-center' && r.headers?.['ms-correlationid'] === run.correlation_id);
@@ -125,20 +129,20 @@ for (const backend of testBackends()) {
     });
 
     it('tenant view: prefix search on name and domain, sort both ways, keyset paging without gaps or repeats', async () => {
-      const { browser, partner } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { customers: CUSTOMERS, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       const all = await system.database.db.selectFrom('customers').select(['customer_id', 'company_name', 'domain']).where('partner_id', '=', partner.id).execute();
 
       const collected: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: any = await browser.get(`/api/tenant/customers?sort=name&order=asc&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: any = await browser.get(`/api/tenant/customers?sort=name&order=asc&limit=9${cursor ? `&cursor=${cursor}` : ''}`);
         assert.equal(page.status, 200, JSON.stringify(page.body));
         collected.push(...page.body.items.map((c: { companyName: string }) => c.companyName));
         cursor = page.body.nextCursor;
       } while (cursor);
-      assert.equal(collected.length, 250);
-      assert.equal(new Set(collected).size, 250);
+      assert.equal(collected.length, CUSTOMERS);
+      assert.equal(new Set(collected).size, CUSTOMERS);
       const sortedC = [...collected].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
       assert.deepEqual(collected, sortedC);
 
@@ -160,25 +164,25 @@ for (const backend of testBackends()) {
       assert.equal((await browser.get('/api/tenant/customers?cursor=garbage')).status, 400);
 
       const summary = await browser.get('/api/tenant/summary');
-      assert.equal(summary.body.customerCount, 250);
+      assert.equal(summary.body.customerCount, CUSTOMERS);
       assert.equal(summary.body.lastSyncStatus, 'completed');
       assert.ok(summary.body.lastSyncAt);
     });
 
     it('a later run re-reads everything, marks customers that left and restores those that return', async () => {
-      const { partner, tenant } = await given.connectedPartner(system, emulator, { customers: 250, prepare });
+      const { partner, tenant } = await given.connectedPartner(system, emulator, { customers: CUSTOMERS, prepare });
       await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
       // The first import's job ends after the partner is active (it still holds the partner's lock).
       await settled(system);
-      tenant.patch({ op: 'setCustomers', count: 200 });
+      tenant.patch({ op: 'setCustomers', count: CUSTOMERS - 14 });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
       const counts = await system.services.syncStatus.summary(partner.id);
-      assert.equal(counts.customerCount, 200);
-      assert.equal(counts.removedCount, 50);
-      tenant.patch({ op: 'setCustomers', count: 250 });
+      assert.equal(counts.customerCount, CUSTOMERS - 14);
+      assert.equal(counts.removedCount, 14);
+      tenant.patch({ op: 'setCustomers', count: CUSTOMERS });
       await system.services.sync.runJob({ partnerId: partner.id, reason: 'operator' });
       const back = await system.services.syncStatus.summary(partner.id);
-      assert.equal(back.customerCount, 250);
+      assert.equal(back.customerCount, CUSTOMERS);
       assert.equal(back.removedCount, 0);
       assert.equal(await partnerState(system, partner.id), 'active');
       assert.equal((await outbox(system, partner.id, 'sync_completed')).length, 1, 'later runs send no confirmation');
@@ -189,16 +193,16 @@ for (const backend of testBackends()) {
 
     it('the status stream shows the import moving, then the ready state, and ends', async () => {
       // 13 slow pages: the import takes about 4 s, so the stream (read every second) sees it move.
-      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare, customers: 500, patches: [{ op: 'setFaults', faults: { latencyMs: 300 } }] });
+      const { browser, partner } = await given.connectedPartner(system, emulator, { prepare, customers: 13 * PAGE_SIZE - 4, patches: [{ op: 'setFaults', faults: { latencyMs: 300 } }] });
       const events = await readEvents(browser);
       const counts = events.map((e) => e.sync?.customersImported ?? 0);
-      assert.ok(new Set(counts.filter((n) => n > 0 && n < 500)).size >= 2, `progress moved: ${counts.join(', ')}`);
+      assert.ok(new Set(counts.filter((n) => n > 0 && n < 13 * PAGE_SIZE - 4)).size >= 2, `progress moved: ${counts.join(', ')}`);
       assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'never backwards');
       const running = events.find((e) => e.sync?.status === 'running' && e.sync.customersImported > 0);
       assert.match(running.headline, /Importing your customers from Partner Center: [\d,]+ so far/);
       const last = events.at(-1);
       assert.equal(last.state, 'active');
-      assert.equal(last.sync.customersImported, 500);
+      assert.equal(last.sync.customersImported, 13 * PAGE_SIZE - 4);
       assert.equal(await partnerState(system, partner.id), 'active');
     });
 

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { compiledEntry } from './compiled.ts';
 
-// The real entry point (server/main.ts: configuration, process guards, the system, compiled as
-// production runs it: test/support/compiled.ts) in a child process, for tests that must see the process survive (or not): dropped database connections,
-// several instances starting at once. The test reads its output and its HTTP address.
+// The real entry point (server/main.ts: configuration, process guards, the system; compiled, as
+// production runs it: test/support/compiled.ts) in a child process, for tests that must see the
+// process survive (or not): dropped database connections, several instances starting at once. The
+// test reads its output and its HTTP address.
 
 export interface ChildApp {
   child: ChildProcess;

@@ -49,7 +49,7 @@ export async function claimedSignup(system: TestSystem, browser = new Browser(sy
 export function partnerTenantFor(system: TestSystem, domain: string, companyName: string, setup: TenantSetup & { tenant?: PartnerTenant }): PartnerTenant {
   const { tenant, ...options } = setup;
   if (!tenant) return newTenant(system, { ...options, domain, companyName });
-  tenant.patch({ op: 'addDomain', name: domain }, ...(options.patches ?? []));
+  tenant.patch({ op: 'addDomain', name: domain }, ...(options.customers === undefined ? [] : [{ op: 'setCustomers' as const, count: options.customers }]), ...(options.patches ?? []));
   return tenant;
 }
 

@@ -216,6 +216,8 @@ export interface OAuthSignInsTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
+  /** Insertion order: breaks ties between sign-ins started at the same instant. */
+  seq: Generated<string>;
 }
 
 export interface PreflightRunsTable {

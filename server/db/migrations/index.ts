@@ -22,6 +22,7 @@ import * as m0046 from './0046_microsoft_setup_runs.ts';
 import * as m0047 from './0047_one_partner_per_tenant.ts';
 import * as m0050 from './0050_credential_update_links.ts';
 import * as m0051 from './0051_app_keyring.ts';
+import * as m0052 from './0052_sign_in_order.ts';
 
 // Listed by hand (not read from the folder) so bundling and tests see exactly the same set.
 const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0047_one_partner_per_tenant': m0047,
   '0050_credential_update_links': m0050,
   '0051_app_keyring': m0051,
+  '0052_sign_in_order': m0052,
 };
 
 export const migrationProvider: MigrationProvider = {

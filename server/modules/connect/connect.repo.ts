@@ -89,6 +89,7 @@ export function createConnectRepo() {
         .select(['created_at', 'consumed_at'])
         .where('partner_id', '=', partnerId)
         .orderBy('created_at', 'desc')
+        .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
     },

@@ -144,11 +144,12 @@ postgres('dropped database connections (postgres)', () => {
     });
     try {
       const { partner, email } = await connectPartner(system, emulator, {
-        // 60 small pages: the import runs long enough for every drop to land mid-run.
+        // 60 small pages of at least 60 ms each: the import lasts over 3.5 s however fast the
+        // machine, so the first drop (within about a second of the third page) lands mid-run.
         prepare: (tenant) => {
           tenant.partnerCenter.maxPageSize = 20;
         },
-        patches: [{ op: 'setCustomers', count: 1200 }, { op: 'setFaults', faults: { latencyMs: 20 } }],
+        patches: [{ op: 'setCustomers', count: 1200 }, { op: 'setFaults', faults: { latencyMs: 60 } }],
       });
       const db = system.database.db;
       await eventually('the import under way', async () => {

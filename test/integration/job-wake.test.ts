@@ -8,11 +8,12 @@ import { createLogger } from '../../server/lib/logger.ts';
 import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/sync.ts';
 
-// Job workers are woken, not only polled: a job enqueued (by this process or another, or inserted by
-// pg-boss' own cron schedule) runs at once although its queue polls once a minute; one enqueued in a transaction runs once the transaction
-// commits (PostgreSQL delivers a notification at commit, and never for a rolled-back one); a
-// retry runs when its backoff is over; on PostgreSQL the listening connection comes back after it
-// drops. The minute-long polling interval is what makes a late run fail these tests.
+// Job workers are woken, not only polled: a job enqueued (by this process or another, or inserted
+// by pg-boss' own cron schedule) runs at once although its queue polls once a minute; one enqueued
+// in a transaction runs once the transaction commits (PostgreSQL delivers a notification at commit,
+// and never for a rolled-back one); a retry runs when its backoff is over; on PostgreSQL the
+// listening connection comes back after it drops. The minute-long polling interval is what makes a
+// late run fail these tests.
 
 const ran: Array<{ n: number; at: number }> = [];
 const attempts = new Map<number, number>();

@@ -43,7 +43,7 @@ export interface PartnerTenantOptions {
 }
 
 /** Customers of a new partner tenant unless a test says otherwise. */
-export const TEST_TENANT_CUSTOMERS = 30;
+const TEST_TENANT_CUSTOMERS = 30;
 
 /** Adds a new partner tenant to the emulator's running world. */
 export function newPartnerTenant(emulator: Emulator, options: PartnerTenantOptions = {}): PartnerTenant {

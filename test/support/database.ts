@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSy
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, pgliteParsers, type DatabaseHandle } from '../../server/db/database.ts';
 import { createJobQueue } from '../../server/jobs/queue.ts';
 import { jobRegistry } from '../../server/jobs/registry.ts';
@@ -99,41 +100,26 @@ function pgliteModule(): Promise<WebAssembly.Module> {
 
 /**
  * Runs `build` in one test process at a time (the test processes of a run start together, and a
- * PGlite template costs seconds of CPU to make): the others wait until `done()`. A lock left by a
- * process that died is taken over.
+ * PGlite template costs seconds of CPU to make): the others wait until `done()`. The lock is the
+ * data folder's (server/db/data-folder-lock.ts), so a lock left by a process that died is taken over.
  */
 async function oneBuilderAtATime(lockPath: string, done: () => boolean, build: () => Promise<void>): Promise<void> {
   mkdirSync(dirname(lockPath), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
   while (!done()) {
+    let release: () => void;
     try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-    } catch {
-      let holder: number;
-      let since: number;
-      try {
-        holder = Number(readFileSync(lockPath, 'utf8'));
-        since = statSync(lockPath).mtimeMs;
-      } catch {
-        continue; // let go meanwhile
-      }
-      if ((holder && !processAlive(holder)) || Date.now() - since > 10 * 60_000) rmSync(lockPath, { force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 200));
+      release = takeDataFolderLock(lockPath);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
       continue;
     }
     try {
       if (!done()) await build();
     } finally {
-      rmSync(lockPath, { force: true });
+      release();
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -8,7 +8,7 @@ import { createJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import { findFreePort } from '../lib/net.ts';
+import { reservePort } from '../lib/net.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
 import type { MailCatcher } from '../modules/mail/mail.catcher.ts';
 import { createMailRepo } from '../modules/mail/mail.repo.ts';
@@ -257,7 +257,10 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
 
   try {
     const appSecret = config.appSecret ?? demoSecret(config.database.dataDir);
-    const port = config.http.port === 0 && config.roles.includes('web') ? await findFreePort(config.http.host) : config.http.port;
+    // Port 0: a free port, held from now on (the public URL is built from it) until the server listens.
+    const reservation = config.http.port === 0 && config.roles.includes('web') ? await reservePort(config.http.host) : undefined;
+    if (reservation) stack.push(() => reservation.release());
+    const port = reservation?.port ?? config.http.port;
     const publicUrl = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
 
     const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), logger });
@@ -373,6 +376,9 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
         registerDevMailRoutes(app, createDemoInbox({ db: database.db, repo: createMailRepo(), catcher, from: config.mail.from, context: { publicUrl, supportEmail: config.mail.supportEmail } }));
       }
       await serveWebApp(app, overrides.webDist ?? 'web/dist');
+      await app.ready();
+      // Let go of the held port only now: between the two lines nothing else can take it.
+      void reservation?.release();
       await app.listen({ host: config.http.host, port });
       const started = app;
       stack.push(() => started.close());

@@ -168,7 +168,7 @@ postgres('dropped database connections (postgres)', () => {
       assert.equal(runs[0]!.total_count, 1200);
       const count = await db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).where('removed_at', 'is', null).executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 1200);
-      assert.ok(worker.output.some((line) => line.includes('sync lock taken again')), 'the lock holder lost its session and took the lock again');
+      assert.ok(worker.output.some((line) => line.includes('sync lock taken again')), `the lock holder lost its session and took the lock again; the worker said:\n${worker.output.filter((line) => /lock|connection|import|error/i.test(line)).slice(-40).join('\n')}`);
       await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 30_000);
       const outbox = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
       assert.equal(outbox.length, 1);

@@ -12,7 +12,9 @@ import type { Logger } from '../../lib/logger.ts';
 // A lost lock connection (a dropped or terminated database session) releases the lock on the
 // server. The holder then opens a new session and takes the lock again; the run goes on. Only if
 // another worker took the lock meanwhile (or the database stays away) is the run's signal aborted,
-// so the run stops at its next page instead of writing beside the new holder.
+// so the run stops at its next page instead of writing beside the new holder. A terminated session
+// tells its client before its server process has let go of its locks: while that process still
+// exists, the lock it held is not "taken by another worker", and the holder tries again.
 
 export interface PartnerLock {
   /**
@@ -32,7 +34,8 @@ export class PartnerLockLost extends Error {
 
 const lockKeyText = (partnerId: string) => `sync:${partnerId}`;
 const lockKey = (partnerId: string) => sql`hashtextextended(${lockKeyText(partnerId)}, 0)`;
-const TRY_LOCK = 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked';
+const TRY_LOCK = 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked, pg_backend_pid() AS pid';
+const SESSION_LIVES = 'SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1) AS lives';
 const UNLOCK = 'SELECT pg_advisory_unlock(hashtextextended($1, 0))';
 
 export interface PartnerLockOptions {
@@ -54,6 +57,8 @@ export function createPartnerLock(database: DatabaseHandle, options: PartnerLock
     const key = lockKeyText(partnerId);
     const controller = new AbortController();
     let client: pg.PoolClient | undefined;
+    // The server process of the session that holds (or last held) the lock.
+    let sessionPid: number | undefined;
     let released = false;
     let reacquiring: Promise<void> | undefined;
 
@@ -66,16 +71,21 @@ export function createPartnerLock(database: DatabaseHandle, options: PartnerLock
       reacquiring = reacquire().finally(() => (reacquiring = undefined));
     };
 
-    async function take(): Promise<pg.PoolClient | 'held-elsewhere'> {
+    /** The lock on a new session; else whether `lostPid`, our own lost session, is what still holds it. */
+    async function take(lostPid?: number): Promise<pg.PoolClient | 'held-elsewhere' | 'lost-session-ending'> {
       const candidate = await pool.connect();
       const onError = (error: Error) => (client === candidate ? onLost(error) : undefined);
       candidate.on('error', onError);
       try {
-        const { rows } = await candidate.query<{ locked: boolean }>(TRY_LOCK, [key]);
-        if (rows[0]?.locked) return candidate;
+        const { rows } = await candidate.query<{ locked: boolean; pid: number }>(TRY_LOCK, [key]);
+        if (rows[0]?.locked) {
+          sessionPid = rows[0].pid;
+          return candidate;
+        }
+        const ending = lostPid !== undefined && (await candidate.query<{ lives: boolean }>(SESSION_LIVES, [lostPid])).rows[0]?.lives;
         candidate.off('error', onError);
         candidate.release();
-        return 'held-elsewhere';
+        return ending ? 'lost-session-ending' : 'held-elsewhere';
       } catch (error) {
         candidate.release(error instanceof Error ? error : new Error(String(error)));
         throw error;
@@ -84,12 +94,19 @@ export function createPartnerLock(database: DatabaseHandle, options: PartnerLock
 
     async function reacquire(): Promise<void> {
       const deadline = Date.now() + reacquireForMs;
+      const lostPid = sessionPid;
       for (let delay = 250; !released; delay = Math.min(delay * 2, 5000)) {
         try {
-          const taken = await take();
+          const taken = await take(lostPid);
           if (released) {
-            if (taken !== 'held-elsewhere') await unlockAndRelease(taken);
+            if (typeof taken === 'object') await unlockAndRelease(taken);
             return;
+          }
+          if (taken === 'lost-session-ending') {
+            // Our own lost session is still ending and holds the lock until it has.
+            if (Date.now() + delay > deadline) throw new Error('the lost session did not end');
+            await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 1000)));
+            continue;
           }
           if (taken === 'held-elsewhere') {
             logger?.warn({ partnerId }, 'another worker took the sync lock while our session was away; this run stops');
@@ -121,7 +138,7 @@ export function createPartnerLock(database: DatabaseHandle, options: PartnerLock
     }
 
     const first = await take();
-    if (first === 'held-elsewhere') return undefined;
+    if (typeof first !== 'object') return undefined;
     client = first;
     // A half-open connection emits nothing; a cheap query notices it.
     const heartbeat = setInterval(() => {

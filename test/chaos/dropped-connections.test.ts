@@ -123,7 +123,7 @@ postgres('dropped database connections (postgres)', () => {
     }
   });
 
-  it('an import under repeated connection drops: the worker lives, takes its partner lock again and completes the run; every customer once, one "ready" email, no job left behind', { timeout: 300_000 }, async () => {
+  it('an import under repeated connection drops: the worker lives, takes its partner lock again (or runs its import job again) and completes the run; every customer once, one "ready" email, no job left behind', { timeout: 300_000 }, async () => {
     const emulator = await startEmulator({ scenario: 'ready' });
     // The web role here (to connect the partner); the import runs in the worker process.
     const system = await startTestSystem('postgres', { emulator, roles: ['web'] });
@@ -168,7 +168,12 @@ postgres('dropped database connections (postgres)', () => {
       assert.equal(runs[0]!.total_count, 1200);
       const count = await db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('partner_id', '=', partner.id).where('removed_at', 'is', null).executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 1200);
-      assert.ok(worker.output.some((line) => line.includes('sync lock taken again')), `the lock holder lost its session and took the lock again; the worker said:\n${worker.output.filter((line) => /lock|connection|import|error/i.test(line)).slice(-40).join('\n')}`);
+      // Two recoveries, depending on what a drop hits: the lock's session alone (the holder takes the
+      // lock again and the run goes on; server/modules/sync/sync.lock.int.test.ts pins that), or a
+      // page's COMMIT (its outcome unknown, the job fails and runs again, resuming the same run).
+      const retook = worker.output.some((line) => line.includes('sync lock taken again'));
+      const jobRanAgain = worker.output.some((line) => line.includes('"job":"sync.customers"') && /not queryable|terminat|Connection terminated/.test(line));
+      assert.ok(retook || jobRanAgain, `the lock taken again, or the import's job run again; the worker said:\n${worker.output.filter((line) => /lock|import|sync\.customers/i.test(line)).slice(-20).join('\n')}`);
       await system.catcher!.waitFor((m) => m.to.includes(email) && /tenant is ready/.test(m.subject), 30_000);
       const outbox = await db.selectFrom('outbox').select('id').where('partner_id', '=', partner.id).where('template', '=', 'sync_completed').execute();
       assert.equal(outbox.length, 1);

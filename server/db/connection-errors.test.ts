@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isConnectionError, retryOnConnectionLoss } from './connection-errors.ts';
+import type { Db } from './database.ts';
+import { isConnectionError, retryOnConnectionLoss, transactionWithRetry } from './connection-errors.ts';
 
 describe('connection errors', () => {
   it('tells a lost or refused connection from a wrong statement', () => {
@@ -21,5 +22,44 @@ describe('connection errors', () => {
     calls = 0;
     await assert.rejects(retryOnConnectionLoss('x', async () => (calls++, Promise.reject(new Error('bad input'))), { delaysMs: [1] }), /bad input/);
     assert.equal(calls, 1);
+  });
+
+  /** A database whose COMMITs are cut off (the connection lost while committing) as `cutCommits` says, one entry per transaction. */
+  function databaseCuttingCommits(cutCommits: boolean[]) {
+    let transactions = 0;
+    const db = {
+      transaction: () => ({
+        async execute<T>(body: (tx: unknown) => Promise<T>): Promise<T> {
+          const cut = cutCommits[transactions++] ?? false;
+          const result = await body({});
+          if (cut) throw new Error('Connection terminated unexpectedly');
+          return result;
+        },
+      }),
+    } as unknown as Db;
+    return { db, transactions: () => transactions };
+  }
+
+  it('a transaction whose COMMIT was cut off: thrown unless the caller can ask whether it took effect', async () => {
+    const unknown = databaseCuttingCommits([true]);
+    await assert.rejects(transactionWithRetry(unknown.db, 'x', async () => 'written', { delaysMs: [1] }), /Connection terminated/);
+    assert.equal(unknown.transactions(), 1, 'never run again blindly');
+
+    const tookEffect = databaseCuttingCommits([true]);
+    let asked = 0;
+    assert.equal(await transactionWithRetry(tookEffect.db, 'x', async () => 'written', { delaysMs: [1], committed: async () => (++asked, true) }), 'written');
+    assert.deepEqual([tookEffect.transactions(), asked], [1, 1], 'it had taken effect: done, not run again');
+
+    const rolledBack = databaseCuttingCommits([true, false]);
+    let runs = 0;
+    assert.equal(await transactionWithRetry(rolledBack.db, 'x', async () => `run ${++runs}`, { delaysMs: [1], committed: async () => false }), 'run 2');
+    assert.equal(rolledBack.transactions(), 2, 'it had not taken effect: run again');
+
+    // The question itself survives a lost connection.
+    const askedTwice = databaseCuttingCommits([true]);
+    let questions = 0;
+    const committed = async () => (++questions < 2 ? Promise.reject(new Error('Connection terminated unexpectedly')) : true);
+    assert.equal(await transactionWithRetry(askedTwice.db, 'x', async () => 'written', { delaysMs: [1], committed }), 'written');
+    assert.equal(questions, 2);
   });
 });

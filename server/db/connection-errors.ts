@@ -65,25 +65,35 @@ export async function retryOnConnectionLoss<T>(
 /**
  * One transaction, run again on a new connection when the connection was lost before COMMIT was
  * sent (the server then rolled it back: nothing happened). A connection lost during COMMIT leaves
- * the outcome unknown: that error is thrown (still a connection error), never retried blindly.
+ * the outcome unknown: without `committed` that error is thrown (still a connection error), never
+ * retried blindly. `committed` asks the database, on a new connection, whether the transaction
+ * took effect (something only it writes): yes, and it is done; no, and it runs again.
  */
 export async function transactionWithRetry<T>(
   db: Db,
   what: string,
   body: (tx: Tx) => Promise<T>,
-  options: { logger?: Pick<Logger, 'warn'>; delaysMs?: number[] } = {},
+  options: { logger?: Pick<Logger, 'warn'>; delaysMs?: number[]; committed?: () => Promise<boolean> } = {},
 ): Promise<T> {
   const delays = options.delaysMs ?? [100, 500, 1000, 2000, 4000];
   for (let attempt = 1; ; attempt++) {
     let committing = false;
+    let result: T;
     try {
       return await db.transaction().execute(async (tx) => {
-        const result = await body(tx);
+        result = await body(tx);
         committing = true;
         return result;
       });
     } catch (error) {
-      if (!isConnectionError(error) || committing || attempt > delays.length) throw error;
+      if (!isConnectionError(error) || attempt > delays.length) throw error;
+      if (committing) {
+        if (!options.committed) throw error;
+        const tookEffect = await retryOnConnectionLoss(`${what}: did its commit take effect`, options.committed, { logger: options.logger, delaysMs: delays });
+        options.logger?.warn({ err: error, what, attempt, tookEffect }, tookEffect ? 'database connection lost during COMMIT; the transaction had taken effect' : 'database connection lost during COMMIT; the transaction had not taken effect and runs again');
+        if (tookEffect) return result!;
+        continue;
+      }
       const delayMs = delays[attempt - 1]!;
       options.logger?.warn({ err: error, what, attempt, delayMs }, 'database connection lost; the transaction was rolled back and runs again');
       await sleep(delayMs);

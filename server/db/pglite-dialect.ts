@@ -96,6 +96,8 @@ class PGliteConnection implements DatabaseConnection {
   }
 
   async end(commit: boolean): Promise<void> {
+    // A ROLLBACK after the COMMIT itself failed: nothing is open to undo (PostgreSQL only warns).
+    if (!commit && !this.finished) return;
     if (!this.finish || !this.finished) throw new Error('No transaction is open on this connection');
     this.finish(commit);
     try {

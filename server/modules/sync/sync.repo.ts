@@ -88,6 +88,11 @@ export function createSyncRepo() {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** How many pages the run has stored (undefined: no such run). */
+    async runPages(db: DbOrTx, runId: string): Promise<number | undefined> {
+      return (await db.selectFrom('sync_runs').select('pages').where('id', '=', runId).executeTakeFirst())?.pages;
+    },
+
     /** The page's checkpoint: counts grow by what this page brought, the continuation moves on. */
     async recordPage(db: DbOrTx, runId: string, page: { continuationToken: string | null; customers: number; requests: number; throttled: number; now: Date }): Promise<boolean> {
       const result = await db

@@ -185,6 +185,8 @@ export function createSyncService(deps: {
         throw error;
       });
     let restarts = 0;
+    // Pages the run has stored so far: only this holder of the partner's lock adds to them.
+    let pagesStored = run.pages;
     try {
       let pending = pageFrom(run.continuation_token ?? undefined);
       for (;;) {
@@ -214,7 +216,9 @@ export function createSyncService(deps: {
         // The partner lock was lost for good (another worker holds it now): stop before writing.
         if (signal.aborted) throw new RunTakenOver();
         // One transaction per page: a dropped database connection rolls it back whole, so it is
-        // simply written again on a new connection.
+        // simply written again on a new connection. A connection dropped during its COMMIT: the
+        // run's page count tells whether the page was stored.
+        const expectedPages = pagesStored + 1;
         await transactionWithRetry(
           db,
           'customer page',
@@ -224,8 +228,9 @@ export function createSyncService(deps: {
             if (!recorded) throw new RunTakenOver();
             if (!next) await complete(tx, run, partner, now);
           },
-          { logger: log },
+          { logger: log, committed: async () => (await repo.runPages(db, run.id)) === expectedPages },
         );
+        pagesStored = expectedPages;
         persisted = { requests: persisted.requests + delta.requests, throttled: persisted.throttled + delta.throttled };
         log.debug({ customers: page.items.length, more: Boolean(next) }, 'customer page stored');
         if (!next) return;

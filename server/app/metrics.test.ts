@@ -14,4 +14,18 @@ describe('metrics', () => {
     assert.ok(used.length >= 12);
     assert.deepEqual(used.filter((u) => !exposed(u.name)), [], 'every series the dashboard reads exists');
   });
+
+  it('collects the process\u2019s own metrics once, however many systems the process starts', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const [first, second] = [createMetrics({ db: {} as never, logger }), createMetrics({ db: {} as never, logger })];
+    const lag = 'totalone_nodejs_eventloop_lag_seconds';
+    // One event loop monitor for the process: every system exposes the same metric object.
+    assert.ok(first.registry.getSingleMetric(lag));
+    assert.equal(first.registry.getSingleMetric(lag), second.registry.getSingleMetric(lag));
+    // Each system keeps its own series beside them.
+    assert.notEqual(first.registry.getSingleMetric('totalone_http_request_duration_seconds'), second.registry.getSingleMetric('totalone_http_request_duration_seconds'));
+    first.observeHttp('GET', '/api/health', 200, 0.01);
+    assert.match(await first.registry.getSingleMetricAsString('totalone_http_request_duration_seconds'), /route="\/api\/health"/);
+    assert.doesNotMatch(await second.registry.getSingleMetricAsString('totalone_http_request_duration_seconds'), /route="\/api\/health"/);
+  });
 });

@@ -17,9 +17,23 @@ export interface Metrics {
   observeVault(operation: string, outcome: 'ok' | 'failed'): void;
 }
 
+// The process's own metrics (CPU, memory, event loop, garbage collection) describe the process, not
+// one system in it: they are collected once per process, in a registry every system's /metrics
+// includes. Collecting them per system would leave, for each system ever started, an event loop
+// delay monitor running until the process ends (prom-client has no way to stop one).
+let processMetrics: client.Registry | undefined;
+function processRegistry(): client.Registry {
+  if (!processMetrics) {
+    processMetrics = new client.Registry();
+    // The event loop delay is sampled every 100 ms (prom-client's default is every 10 ms, a hundred
+    // wake-ups a second of an idle process): a stall of the loop still shows in full.
+    client.collectDefaultMetrics({ register: processMetrics, prefix: 'totalone_', eventLoopMonitoringPrecision: 100 });
+  }
+  return processMetrics;
+}
+
 export function createMetrics(deps: { db: Db; logger: Logger }): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'totalone_' });
   const { db } = deps;
 
   /** A gauge filled from the database at scrape time; a failed query leaves it empty and is logged. */
@@ -103,7 +117,7 @@ export function createMetrics(deps: { db: Db; logger: Logger }): Metrics {
   });
 
   return {
-    registry,
+    registry: client.Registry.merge([processRegistry(), registry]),
     observeHttp: (method, route, status, seconds) => httpSeconds.observe({ method, route, status: String(status) }, seconds),
     observeVault: (operation, outcome) => vaultOperations.inc({ operation, outcome }),
   };

@@ -62,6 +62,32 @@ for (const backend of testBackends()) {
       assert.equal(single.length, 0);
     });
 
+    it('migrating a database that has every migration changes nothing; a missing one goes through the migrator; one the code does not know is refused', async () => {
+      const names = async () => (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(database.db)).rows.map((r) => r.name);
+      const applied = await names();
+      assert.ok(applied.length > 5);
+      await migrateToLatest(database.db);
+      assert.deepEqual(await names(), applied);
+      // The newest migration's row gone (its tables stay): the migrator runs, and fails on the
+      // tables that exist, rather than the start-up taking the database as up to date.
+      const newest = applied.at(-1)!;
+      await sql`DELETE FROM kysely_migration WHERE name = ${newest}`.execute(database.db);
+      try {
+        await assert.rejects(migrateToLatest(database.db), new RegExp(`Database migration ${newest} failed`));
+      } finally {
+        await sql`INSERT INTO kysely_migration (name, timestamp) VALUES (${newest}, ${new Date().toISOString()})`.execute(database.db);
+      }
+      // A migration of a newer version of the code: this code refuses the database.
+      await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_a_newer_version', ${new Date().toISOString()})`.execute(database.db);
+      try {
+        await assert.rejects(migrateToLatest(database.db), /9999_from_a_newer_version/);
+      } finally {
+        await sql`DELETE FROM kysely_migration WHERE name = '9999_from_a_newer_version'`.execute(database.db);
+      }
+      await migrateToLatest(database.db);
+      assert.deepEqual(await names(), applied);
+    });
+
     it('counts come back as numbers on both back-ends', async () => {
       const row = await database.db.selectFrom('concurrency_probe' as any).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       assert.equal(typeof (row as any).n, 'number');

@@ -177,12 +177,13 @@ export async function migrateToLatest(db: Db): Promise<void> {
  * Whether the database holds exactly the migrations this code has: then start-up has nothing to
  * migrate and skips Kysely's migrator, whose first step reads the columns of every table (a tenth
  * of a second on PGlite, at every start). Anything else, a missing or an unknown migration, goes
- * through the migrator as always (under its lock; it refuses a database newer than the code).
+ * through the migrator as always (under its lock; it refuses a database newer than the code). The
+ * table is named as the migrator names it, found on the search path.
  */
 async function everyMigrationApplied(db: Db): Promise<boolean> {
-  const { rows: [table] } = await sql<{ present: boolean }>`SELECT to_regclass('public.kysely_migration') IS NOT NULL AS present`.execute(db);
+  const { rows: [table] } = await sql<{ present: boolean }>`SELECT to_regclass('kysely_migration') IS NOT NULL AS present`.execute(db);
   if (!table?.present) return false;
-  const { rows } = await sql<{ name: string }>`SELECT name FROM public.kysely_migration`.execute(db);
+  const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
   const applied = new Set(rows.map((r) => r.name));
   const known = Object.keys(await migrationProvider.getMigrations());
   return applied.size === known.length && known.every((name) => applied.has(name));

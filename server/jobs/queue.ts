@@ -16,7 +16,8 @@ import type { Logger } from '../lib/logger.ts';
 // queue's workers look at once instead of at their next poll. A worker with nothing to do sleeps
 // until the next job of its queue is due (a retry's backoff, a delayed start) or its polling
 // interval, whichever is first; polling only covers what inserts no job (jobs that maintenance
-// retries after their expiry) and a listening connection that is down.
+// retries after their expiry) and a listening connection that is down. A poll reads whether any
+// job of the queue is ready to start and fetches only then.
 
 /** The notification channel of the job queue; the payload is the job's name. */
 const jobsChannel = 'totalone_jobs';
@@ -135,12 +136,15 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     onReconnect: () => workers.forEach((worker) => worker.nudge()),
   });
 
-  /** Milliseconds until the next job of `name` is due (retry backoff, delayed start), if any. */
+  /**
+   * Milliseconds until the next waiting job of `name` may start (retry backoff, delayed start): 0 or
+   * less when one may start now, undefined when none waits. A read only, much lighter than a fetch.
+   */
   async function nextDueMs(name: string): Promise<number | undefined> {
     try {
       const { rows } = await sql<{ ms: number | string | null }>`
         SELECT EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job
-        WHERE name = ${name} AND state IN ('created', 'retry') AND start_after > now()`.execute(database.db);
+        WHERE name = ${name} AND state IN ('created', 'retry')`.execute(database.db);
       const ms = rows[0]?.ms;
       return ms === null || ms === undefined ? undefined : Number(ms);
     } catch {
@@ -175,13 +179,14 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     let stopped = false;
     // Set by a notification that arrives while the worker is busy fetching: it looks again before sleeping.
     let nudged = false;
+    /** Sleeps `ms` or until woken; true when the time ran out (nothing woke the worker). */
     const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(true), ms);
+        function done(timedOut = false) {
           clearTimeout(timer);
           wake = undefined;
-          resolve();
+          resolve(timedOut);
         }
         wake = done;
       });
@@ -208,10 +213,17 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     }
 
     async function loop(): Promise<void> {
+      // Whether the worker last woke because its sleep ran out (a poll) rather than being woken.
+      let polled = false;
       while (!stopped) {
         const free = settings.batchSize - inFlight.size;
         let fetched: FetchedJob[] = [];
-        if (free > 0) {
+        // A poll first asks whether any job may start: most polls find none, and the read costs a
+        // fraction of a fetch (an idle process polls every few seconds per queue, for as long as it runs).
+        let dueMs = free > 0 && polled ? await nextDueMs(job.name) : undefined;
+        const fetching = free > 0 && (!polled || (dueMs !== undefined && dueMs <= 0));
+        polled = false;
+        if (fetching) {
           try {
             fetched = ((await boss.fetch(job.name, { batchSize: free })) ?? []) as FetchedJob[];
           } catch (error) {
@@ -239,12 +251,15 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
           nudged = false;
           continue;
         }
-        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = resolve));
+        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = () => resolve()));
         else {
           const pollMs = settings.pollingIntervalSeconds * 1000;
-          const dueMs = free > 0 ? await nextDueMs(job.name) : undefined;
+          if (fetching) dueMs = await nextDueMs(job.name);
           if (nudged || stopped) continue;
-          await sleep(dueMs === undefined ? pollMs : Math.min(pollMs, Math.max(20, dueMs + 20)));
+          // A job that may start now but was not fetched is held back by its queue's policy (one
+          // active import per partner): the job that holds it wakes the worker when it ends here,
+          // the poll when it ends elsewhere.
+          polled = await sleep(dueMs === undefined || dueMs <= 0 ? pollMs : Math.min(pollMs, Math.max(20, dueMs + 20)));
         }
       }
       // Let running jobs finish (stop() bounds the wait).

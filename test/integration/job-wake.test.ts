@@ -141,3 +141,62 @@ for (const backend of testBackends()) {
     }
   });
 }
+
+// Polling is the safety net for what announces nothing (a job maintenance makes available again
+// after its expiry): a poll that finds no job ready to start only reads, it does not fetch. A job
+// made ready without a notification still runs at the next poll.
+const polled: number[] = [];
+const pollJob = defineJob({
+  name: 'test.poll',
+  payload: z.object({ n: z.number().int() }),
+  queue: { retryLimit: 0, expireInSeconds: 60 },
+  worker: { batchSize: 1, pollingIntervalSeconds: 1 },
+  async handler(_deps: unknown, payload) {
+    polled.push(payload.n);
+  },
+});
+
+for (const backend of testBackends()) {
+  describe(`job workers poll without fetching when nothing is ready (${backend})`, () => {
+    let testDb: TestDatabase;
+    let database: DatabaseHandle;
+    let queue: JobQueue;
+    let fetches = 0;
+
+    before(async () => {
+      testDb = await createTestDatabase(backend);
+      database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
+      queue = createJobQueue(database, logger);
+      const fetch = queue.boss.fetch.bind(queue.boss);
+      queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
+        if (name === pollJob.name) fetches++;
+        return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
+      }) as typeof queue.boss.fetch;
+      await queue.start([pollJob]);
+      await queue.startWorkers([pollJob], {});
+    });
+    after(async () => {
+      await queue.stop({ graceful: false, timeoutMs: 1000 });
+      await database.close();
+      await testDb.drop();
+    });
+
+    it('polls every second for an hour-away job without fetching; made ready without a notification, it runs at the next poll', async () => {
+      const n = ++counter;
+      const id = await queue.enqueue(pollJob, { n }, { startAfter: new Date(Date.now() + 3600_000) });
+      assert.ok(id);
+      // The notification wakes the worker once (one fetch finds the job not ready yet).
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = fetches;
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      assert.ok(fetches - before === 0, `${fetches - before} fetches in 3.5 s of polls with no job ready`);
+      assert.ok(!polled.includes(n));
+
+      // As maintenance does for an expired job: an UPDATE, which announces nothing.
+      await sql`UPDATE pgboss.job SET start_after = now() WHERE id = ${id}::uuid`.execute(database.db);
+      const ready = Date.now();
+      await waitFor('the job to run at the next poll', async () => polled.includes(n), 5_000);
+      assert.ok(Date.now() - ready < 2_500, `ran ${Date.now() - ready} ms after it was made ready (polls every second)`);
+    });
+  });
+}

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
-import { createJobQueue, defineJob, type JobQueue } from '../../server/jobs/queue.ts';
+import { createJobQueue, defineJob, type AnyJob, type JobQueue } from '../../server/jobs/queue.ts';
 import { createLogger } from '../../server/lib/logger.ts';
-import { createTestDatabase, testBackends, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, testBackends, type Backend, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/sync.ts';
 
 // Job workers are woken, not only polled: a job enqueued (by this process or another, or inserted
@@ -33,24 +33,31 @@ const logger = createLogger({ level: 'silent' });
 let counter = 0;
 const runOf = (n: number) => waitFor(`job ${n} to run`, async () => ran.find((r) => r.n === n), 10_000);
 
+/** A test database with `job`'s queue and workers running (`prepare` sees the queue before they start). */
+async function startQueue(backend: Backend, job: AnyJob, prepare?: (queue: JobQueue) => void) {
+  const testDb = await createTestDatabase(backend);
+  const database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
+  const queue = createJobQueue(database, logger);
+  prepare?.(queue);
+  await queue.start([job]);
+  await queue.startWorkers([job], {});
+  return { testDb, database, queue };
+}
+
+async function stopQueue({ testDb, database, queue }: { testDb: TestDatabase; database: DatabaseHandle; queue: JobQueue }) {
+  await queue.stop({ graceful: false, timeoutMs: 1000 });
+  await database.close();
+  await testDb.drop();
+}
+
 for (const backend of testBackends()) {
   describe(`job workers are woken (${backend})`, () => {
     let testDb: TestDatabase;
     let database: DatabaseHandle;
     let queue: JobQueue;
 
-    before(async () => {
-      testDb = await createTestDatabase(backend);
-      database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
-      queue = createJobQueue(database, logger);
-      await queue.start([wakeJob]);
-      await queue.startWorkers([wakeJob], {});
-    });
-    after(async () => {
-      await queue.stop({ graceful: false, timeoutMs: 1000 });
-      await database.close();
-      await testDb.drop();
-    });
+    before(async () => ({ testDb, database, queue } = await startQueue(backend, wakeJob)));
+    after(() => stopQueue({ testDb, database, queue }));
 
     it('a job enqueued runs at once, not at the next poll a minute later', async () => {
       const n = ++counter;
@@ -164,22 +171,15 @@ for (const backend of testBackends()) {
     let fetches = 0;
 
     before(async () => {
-      testDb = await createTestDatabase(backend);
-      database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
-      queue = createJobQueue(database, logger);
-      const fetch = queue.boss.fetch.bind(queue.boss);
-      queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
-        if (name === pollJob.name) fetches++;
-        return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
-      }) as typeof queue.boss.fetch;
-      await queue.start([pollJob]);
-      await queue.startWorkers([pollJob], {});
+      ({ testDb, database, queue } = await startQueue(backend, pollJob, (queue) => {
+        const fetch = queue.boss.fetch.bind(queue.boss);
+        queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
+          if (name === pollJob.name) fetches++;
+          return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
+        }) as typeof queue.boss.fetch;
+      }));
     });
-    after(async () => {
-      await queue.stop({ graceful: false, timeoutMs: 1000 });
-      await database.close();
-      await testDb.drop();
-    });
+    after(() => stopQueue({ testDb, database, queue }));
 
     it('polls every second for an hour-away job without fetching; made ready without a notification, it runs at the next poll', async () => {
       const n = ++counter;

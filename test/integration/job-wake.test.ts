@@ -195,8 +195,8 @@ for (const backend of testBackends()) {
       // As maintenance does for an expired job: an UPDATE, which announces nothing.
       await sql`UPDATE pgboss.job SET start_after = now() WHERE id = ${id}::uuid`.execute(database.db);
       const ready = Date.now();
-      await waitFor('the job to run at the next poll', async () => polled.includes(n), 5_000);
-      assert.ok(Date.now() - ready < 2_500, `ran ${Date.now() - ready} ms after it was made ready (polls every second)`);
+      await waitFor('the job to run at the next poll', async () => polled.includes(n), 8_000);
+      assert.ok(Date.now() - ready < 4_000, `ran ${Date.now() - ready} ms after it was made ready (polls every second)`);
     });
   });
 }

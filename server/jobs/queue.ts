@@ -251,7 +251,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
           nudged = false;
           continue;
         }
-        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = () => resolve()));
+        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = resolve));
         else {
           const pollMs = settings.pollingIntervalSeconds * 1000;
           if (fetching) dueMs = await nextDueMs(job.name);

@@ -139,12 +139,16 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
   /**
    * Milliseconds until the next waiting job of `name` may start (retry backoff, delayed start): 0 or
    * less when one may start now, undefined when none waits. A read only, much lighter than a fetch.
+   * It runs on the job queue's own connections, as its fetches do: the workers of every queue look
+   * at the same moments (at start, and each polling interval), and on the application's pool each
+   * look would open a connection of its own, held from the requests and closed again when idle.
    */
   async function nextDueMs(name: string): Promise<number | undefined> {
     try {
-      const { rows } = await sql<{ ms: number | string | null }>`
-        SELECT EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job
-        WHERE name = ${name} AND state IN ('created', 'retry')`.execute(database.db);
+      const { rows } = (await boss.getDb().executeSql(
+        `SELECT EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
+        [name],
+      )) as { rows: Array<{ ms: number | string | null }> };
       const ms = rows[0]?.ms;
       return ms === null || ms === undefined ? undefined : Number(ms);
     } catch {

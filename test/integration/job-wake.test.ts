@@ -200,3 +200,35 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+// Eight queues whose workers look every second: on PostgreSQL their reads go over the job queue's
+// own few connections (as its fetches do), not one connection each in the application's pool.
+const pooledJobs = Array.from({ length: 8 }, (_, i) =>
+  defineJob({
+    name: `test.pooled.${i}`,
+    payload: z.object({}),
+    queue: { retryLimit: 0, expireInSeconds: 60 },
+    worker: { batchSize: 1, pollingIntervalSeconds: 1 },
+    async handler() {},
+  }),
+);
+
+if (testBackends().includes('postgres')) {
+  describe('job workers look for work over the job queue\u2019s connections (postgres)', () => {
+    it('eight queues polling every second leave the application\u2019s pool alone', async () => {
+      const testDb = await createTestDatabase('postgres');
+      const database = await openDatabase({ url: testDb.url });
+      const queue = createJobQueue(database, logger);
+      try {
+        await queue.start(pooledJobs);
+        await queue.startWorkers(pooledJobs, {});
+        // The first looks, then two rounds of polls.
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        // Start-up itself may have used one (the job table's trigger is looked up through it).
+        assert.ok(database.pgPool!.totalCount <= 1, `${database.pgPool!.totalCount} connections in the application's pool after the workers' polls`);
+      } finally {
+        await stopQueue({ testDb, database, queue });
+      }
+    });
+  });
+}

@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, pgliteParsers, type DatabaseHandle } from '../../server/db/database.ts';
+import { pgliteSettings } from '../../server/db/pglite-open.ts';
 import { createJobQueue } from '../../server/jobs/queue.ts';
 import { jobRegistry } from '../../server/jobs/registry.ts';
 import { createLogger } from '../../server/lib/logger.ts';
@@ -48,7 +49,8 @@ function migrationsFingerprint(): string {
   return fingerprint;
 }
 
-const pgliteOptions = { parsers: pgliteParsers };
+// As the demo opens its database (server/db/pglite-open.ts): its settings, e.g. 32 MB of shared buffers.
+const pgliteOptions = { parsers: pgliteParsers, startParams: [...PGlite.defaultStartParams, ...pgliteSettings] };
 
 /** Our schema and pg-boss's, with every job's queue: what start-up would create. */
 async function migrate(database: DatabaseHandle): Promise<void> {
@@ -341,8 +343,9 @@ function dropDatabase(admin: pg.Client, name: string) {
 /** Empties a PostgreSQL database a test let go of; false when it cannot be used again. */
 async function emptyPostgres(serverUrl: string, name: string, reset: Reset): Promise<boolean> {
   try {
-    await withAdmin(serverUrl, (admin) => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]));
+    // One connection, to the database itself: the sessions the test left are ended from there.
     return await withAdmin(databaseUrl(serverUrl, name), async (client) => {
+      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
       const { rows } = await client.query<{ schema: string }>(SCHEMA_FINGERPRINT);
       if (rows[0]?.schema !== reset.schema) return false;
       await client.query(`BEGIN;\n${reset.statements}\nCOMMIT;`);

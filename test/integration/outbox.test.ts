@@ -128,9 +128,15 @@ for (const backend of testBackends()) {
         const requests = [signupRequest(), signupRequest(), signupRequest()];
         for (const request of requests) assert.equal((await browser.post('/api/signups', request)).status, 202);
         const db = system.database.db;
-        await waitFor('a failed first attempt of every email', async () => {
+        // A failed attempt shows in the outbox before its job is handed back to pg-boss: the jobs are
+        // changed below only once each waits for its retry (5 s or more away), not while a worker
+        // still holds one (pg-boss fails a job by deleting and inserting it again, which a
+        // concurrent UPDATE or DELETE of that job would miss).
+        await waitFor('a failed first attempt of every email, each job waiting for its retry', async () => {
           const rows = await db.selectFrom('outbox').select(['status', 'attempts', 'last_error']).execute();
-          return rows.length === 3 && rows.every((r) => r.status === 'pending' && r.attempts >= 1 && r.last_error);
+          if (!(rows.length === 3 && rows.every((r) => r.status === 'pending' && r.attempts >= 1 && r.last_error))) return false;
+          const { rows: jobs } = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE name = 'mail.send'`.execute(db);
+          return jobs.length === 3 && jobs.every((j) => j.state === 'retry');
         }, 30_000);
 
         // Hours pass. pg-boss is where it would be by then: two jobs gave up after their retries,

@@ -33,14 +33,14 @@ const logger = createLogger({ level: 'silent' });
 let counter = 0;
 const runOf = (n: number) => waitFor(`job ${n} to run`, async () => ran.find((r) => r.n === n), 10_000);
 
-/** A test database with `job`'s queue and workers running (`prepare` sees the queue before they start). */
-async function startQueue(backend: Backend, job: AnyJob, prepare?: (queue: JobQueue) => void) {
+/** A test database with the queues and workers of `jobs` running (`prepare` sees the queue before they start). */
+async function startQueue(backend: Backend, jobs: readonly AnyJob[], prepare?: (queue: JobQueue) => void) {
   const testDb = await createTestDatabase(backend);
   const database = await openDatabase({ url: testDb.url, ...(testDb.pglite ? { pglite: testDb.pglite } : {}) });
   const queue = createJobQueue(database, logger);
   prepare?.(queue);
-  await queue.start([job]);
-  await queue.startWorkers([job], {});
+  await queue.start(jobs);
+  await queue.startWorkers(jobs, {});
   return { testDb, database, queue };
 }
 
@@ -56,7 +56,7 @@ for (const backend of testBackends()) {
     let database: DatabaseHandle;
     let queue: JobQueue;
 
-    before(async () => ({ testDb, database, queue } = await startQueue(backend, wakeJob)));
+    before(async () => ({ testDb, database, queue } = await startQueue(backend, [wakeJob])));
     after(() => stopQueue({ testDb, database, queue }));
 
     it('a job enqueued runs at once, not at the next poll a minute later', async () => {
@@ -171,7 +171,7 @@ for (const backend of testBackends()) {
     let fetches = 0;
 
     before(async () => {
-      ({ testDb, database, queue } = await startQueue(backend, pollJob, (queue) => {
+      ({ testDb, database, queue } = await startQueue(backend, [pollJob], (queue) => {
         const fetch = queue.boss.fetch.bind(queue.boss);
         queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
           if (name === pollJob.name) fetches++;
@@ -216,18 +216,15 @@ const pooledJobs = Array.from({ length: 8 }, (_, i) =>
 if (testBackends().includes('postgres')) {
   describe('job workers look for work over the job queue\u2019s connections (postgres)', () => {
     it('eight queues polling every second leave the application\u2019s pool alone', async () => {
-      const testDb = await createTestDatabase('postgres');
-      const database = await openDatabase({ url: testDb.url });
-      const queue = createJobQueue(database, logger);
+      const started = await startQueue('postgres', pooledJobs);
+      const { database } = started;
       try {
-        await queue.start(pooledJobs);
-        await queue.startWorkers(pooledJobs, {});
         // The first looks, then two rounds of polls.
         await new Promise((resolve) => setTimeout(resolve, 2500));
         // Start-up itself may have used one (the job table's trigger is looked up through it).
         assert.ok(database.pgPool!.totalCount <= 1, `${database.pgPool!.totalCount} connections in the application's pool after the workers' polls`);
       } finally {
-        await stopQueue({ testDb, database, queue });
+        await stopQueue(started);
       }
     });
   });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../test/support/browser.ts';
 import { completeSignIn, startEmulator, type Emulator } from '../index.ts';
 import { bearer, claims, getJson } from './helpers.ts';
 
@@ -17,10 +18,7 @@ let browser: Browser;
 
 before(async () => {
   e = await startEmulator({ port: 0, replyAddress: REDIRECT_URI });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -45,6 +45,7 @@ const nextFile = () =>
 
 for (let file = await nextFile(); file; file = await nextFile()) {
   current = file;
+  const cpuBefore = process.cpuUsage();
   try {
     await import(pathToFileURL(resolve(file)).href);
   } catch (error) {
@@ -54,6 +55,13 @@ for (let file = await nextFile(); file; file = await nextFile()) {
   }
   // Top-level tests run one at a time in the order they were declared: this one runs once every
   // test of the file has ended. The parent reads its name as the file's end.
-  await new Promise((ended) => test(`[test file done] ${file}`, () => ended()));
+  // It also tells the parent how much CPU this process spent on the file.
+  await new Promise((ended) =>
+    test(`[test file done] ${file}`, () => {
+      const { user, system } = process.cpuUsage(cpuBefore);
+      console.log(`[test file cpu] ${file} ${Math.round((user + system) / 1000)}`);
+      ended();
+    }),
+  );
 }
 process.disconnect();

@@ -97,6 +97,7 @@ const failedFiles = [];
 const durations = {};
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const done = /\[test file done\] (\S+)/;
+const fileCpu = /^\[test file cpu\] (\S+) (\d+)$/;
 
 /** Runs a process, printing its output in blocks: one per test file (or all of it at the end). */
 function runProcess(args, { onFile, onMessage } = {}) {
@@ -105,6 +106,7 @@ function runProcess(args, { onFile, onMessage } = {}) {
     let block = [];
     let partial = '';
     let fileStarted = Date.now();
+    let cpuMs;
     let filesDone = 0;
     let exitTimer;
     const flush = () => {
@@ -117,13 +119,20 @@ function runProcess(args, { onFile, onMessage } = {}) {
       partial = lines.pop();
       for (const line of lines) {
         const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+        const cpu = fileCpu.exec(plain);
+        if (cpu) {
+          cpuMs = Number(cpu[2]);
+          continue;
+        }
         const file = done.exec(plain)?.[1];
         if (file) {
           filesDone++;
           const ms = Date.now() - fileStarted;
           durations[file] = ms;
           if (block.some((l) => /^\s*(✖|not ok)/.test(l.replace(/\x1b\[[0-9;]*m/g, '')))) failedFiles.push(file);
-          block.push(`── ${file} (${(ms / 1000).toFixed(1)} s)`);
+          // CPU: the test process's own, not that of the browser, database or processes it starts.
+          block.push(`── ${file} (${(ms / 1000).toFixed(1)} s${cpuMs === undefined ? '' : `, ${(cpuMs / 1000).toFixed(1)} s of CPU`})`);
+          cpuMs = undefined;
           flush();
           fileStarted = Date.now();
           onFile?.(file);

@@ -13,25 +13,25 @@ import { pathToFileURL } from 'node:url';
 // every test and suite as it is created (a suite's tests find their suite), so only the attribution
 // is lost: an error that escapes its test is reported below with the file it came from, and the
 // runner's own handler fails the run (exit code 1). Done on Node 20 only, where it was verified.
-let runnerInit;
-const createHook = asyncHooks.createHook;
-const leaveHookOff = process.versions.node.split('.')[0] === '20';
-asyncHooks.createHook = (callbacks) => {
-  if (!leaveHookOff || runnerInit || !callbacks?.init || !callbacks.destroy || !/test_runner\/harness/.test(new Error().stack ?? '')) return createHook(callbacks);
-  runnerInit = callbacks.init;
-  asyncHooks.createHook = createHook;
-  return { enable() { return this; }, disable() { return this; } };
-};
-const AsyncResource = asyncHooks.AsyncResource;
-asyncHooks.AsyncResource = class extends AsyncResource {
-  constructor(type, options) {
-    super(type, options);
-    if (type === 'Test') runnerInit?.(this.asyncId(), type, this.triggerAsyncId(), this);
-  }
-};
+const { createHook, AsyncResource } = asyncHooks;
+if (process.versions.node.split('.')[0] === '20') {
+  let runnerInit;
+  asyncHooks.createHook = (callbacks) => {
+    if (runnerInit || !callbacks?.init || !callbacks.destroy || !/test_runner\/harness/.test(new Error().stack ?? '')) return createHook(callbacks);
+    runnerInit = callbacks.init;
+    return { enable() { return this; }, disable() { return this; } };
+  };
+  asyncHooks.AsyncResource = class extends AsyncResource {
+    constructor(type, options) {
+      super(type, options);
+      if (type === 'Test') runnerInit?.(this.asyncId(), type, this.triggerAsyncId(), this);
+    }
+  };
+}
+// node:test takes createHook and AsyncResource as it loads; everything loaded later gets the originals.
 const { test } = await import('node:test');
-asyncHooks.AsyncResource = AsyncResource;
 asyncHooks.createHook = createHook;
+asyncHooks.AsyncResource = AsyncResource;
 
 let current = '';
 for (const event of ['uncaughtException', 'unhandledRejection']) {

@@ -97,7 +97,7 @@ const failedFiles = [];
 const durations = {};
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const done = /\[test file done\] (\S+)/;
-const fileCpu = /^\[test file cpu\] (\S+) (\d+)$/;
+const fileCpu = /^\[test file cpu\] \S+ (\d+)$/;
 
 /** Runs a process, printing its output in blocks: one per test file (or all of it at the end). */
 function runProcess(args, { onFile, onMessage } = {}) {
@@ -121,7 +121,7 @@ function runProcess(args, { onFile, onMessage } = {}) {
         const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
         const cpu = fileCpu.exec(plain);
         if (cpu) {
-          cpuMs = Number(cpu[2]);
+          cpuMs = Number(cpu[1]);
           continue;
         }
         const file = done.exec(plain)?.[1];

@@ -22,9 +22,12 @@ const octets = (content: Buffer) => tlv(0x04, content);
 const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0]));
 const nul = () => Buffer.from([0x05, 0x00]);
 
+/** A non-negative DER INTEGER of big-endian `bytes`, in its shortest form (DER allows no other). */
 function integer(bytes: Buffer): Buffer {
-  const positive = bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  return tlv(0x02, positive);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const digits = bytes.subarray(start);
+  return tlv(0x02, digits[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
 }
 
 function oid(dotted: string): Buffer {
@@ -61,13 +64,16 @@ export interface CertificateInput {
   notAfter: Date;
   /** DER of the Extensions SEQUENCE, if any. */
   extensions?: Buffer;
+  /** The serial number, big-endian; 16 random bytes unless given. */
+  serial?: Buffer;
 }
 
 /** A self-signed X.509 v3 certificate (sha256WithRSAEncryption), DER. */
 export function selfSignedCertificateDer(input: CertificateInput): Buffer {
   const sha256WithRsa = seq(oid('1.2.840.113549.1.1.11'), nul());
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // A serial is positive: a random one has its top bit cleared.
+  const serial = input.serial ?? randomBytes(16);
+  if (!input.serial) serial[0] = serial[0]! & 0x7f;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),

@@ -14,11 +14,19 @@ export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots');
 
 // The compositor (the GPU process, in software here) runs as a thread of the browser process: one
 // process less to start and talk to (the connect journey: 34-37 s of Chromium CPU against 39-43 s).
+// The pages of a test share one renderer process, contexts and sites alike, where Chromium would
+// start one per context and site: the pages and their cookies stay apart (a context each), and a
+// renderer that already compiled the app and Playwright's injected script compiles neither again
+// (the connect journey: 25-26 s of Chromium CPU against 31-35 s, 6 renderer processes instead of 30).
 export async function launchChromium(): Promise<Browser> {
   disabled ??= disabledFeatures().join(',');
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--in-process-gpu', `--disable-features=${disabled}`],
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--in-process-gpu',
+      '--renderer-process-limit=1', '--disable-site-isolation-trials',
+      `--disable-features=${disabled}`,
+    ],
   });
 }
 

@@ -44,6 +44,11 @@ const nextFile = () =>
     process.send('next');
   });
 
+// What test files share across the files of this process (e.g. one Chromium) is closed once the
+// last file has ended: each pushes its closing here.
+const atEnd = [];
+globalThis[Symbol.for('test-worker.at-end')] = atEnd;
+
 for (let file = await nextFile(); file; file = await nextFile()) {
   current = file;
   const cpuBefore = process.cpuUsage();
@@ -64,5 +69,12 @@ for (let file = await nextFile(); file; file = await nextFile()) {
       ended();
     }),
   );
+}
+for (const close of atEnd) {
+  try {
+    await close();
+  } catch (error) {
+    console.log(`✖ closing what the test files shared failed: ${error?.stack ?? error}`);
+  }
 }
 process.disconnect();

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 
 // Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, with an accessibility check
 // (axe, and the page laid out at a phone's width) and screenshots for people to look at, kept under
@@ -18,7 +18,7 @@ export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots');
 // start one per context and site: the pages and their cookies stay apart (a context each), and a
 // renderer that already compiled the app and Playwright's injected script compiles neither again
 // (the connect journey: 25-26 s of Chromium CPU against 31-35 s, 6 renderer processes instead of 30).
-export async function launchChromium(): Promise<Browser> {
+async function launch(): Promise<Browser> {
   disabled ??= disabledFeatures().join(',');
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -27,6 +27,54 @@ export async function launchChromium(): Promise<Browser> {
       '--renderer-process-limit=1', '--disable-site-isolation-trials',
       `--disable-features=${disabled}`,
     ],
+  });
+}
+
+// A test worker (scripts/test-worker.mjs) runs one test file after another and gives them its list
+// of what to do once the last one has ended. There, every file borrows the same Chromium (starting
+// one costs about a second of CPU, and its renderer has compiled the app already); elsewhere (a
+// process per file, the screenshots, the benchmark) each caller launches its own.
+const atWorkerEnd = (globalThis as Record<symbol, unknown>)[Symbol.for('test-worker.at-end')] as Array<() => Promise<void>> | undefined;
+let shared: Promise<Browser> | undefined;
+
+/**
+ * A Chromium for a test file. `close()` closes what the file opened (its contexts and pages); the
+ * test worker closes the browser itself after its last file.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!atWorkerEnd) return launch();
+  let browser = shared && (await shared.catch(() => undefined));
+  if (!browser?.isConnected()) {
+    shared = launch();
+    browser = await shared;
+    const launched = browser;
+    atWorkerEnd.push(() => launched.close());
+  }
+  return borrowed(browser);
+}
+
+/** `browser` as one test file sees it: closing it closes the contexts (and pages) the file opened. */
+function borrowed(browser: Browser): Browser {
+  const opened = new Set<BrowserContext>();
+  const track = <T extends BrowserContext>(context: T): T => {
+    opened.add(context);
+    context.once('close', () => opened.delete(context));
+    return context;
+  };
+  return new Proxy(browser, {
+    get(target, property) {
+      if (property === 'newContext') return async (...args: Parameters<Browser['newContext']>) => track(await target.newContext(...args));
+      if (property === 'newPage') {
+        return async (...args: Parameters<Browser['newPage']>) => {
+          const page = await target.newPage(...args);
+          track(page.context());
+          return page;
+        };
+      }
+      if (property === 'close') return async () => { await Promise.all([...opened].map((context) => context.close())); };
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
 

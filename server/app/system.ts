@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 import type { Config } from '../config/config.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { migrateToLatest, openDatabase, probeDatabase, withStartupLock, type DatabaseHandle } from '../db/database.ts';
@@ -78,6 +79,8 @@ export interface SystemOverrides {
   logger?: Logger;
   /** An already opened PGlite (tests load a migrated template into memory). */
   pglite?: PGlite;
+  /** PostgreSQL: a pool its owner keeps open (tests keep one per test database). */
+  pgPool?: pg.Pool;
   mailTransport?: MailTransport;
   limits?: SignupLimits;
   webDist?: string;
@@ -263,7 +266,7 @@ export async function startSystem(config: Readonly<Config>, overrides: SystemOve
     const port = reservation?.port ?? config.http.port;
     const publicUrl = config.http.publicUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
 
-    const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), logger });
+    const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, ...(overrides.pglite ? { pglite: overrides.pglite } : {}), ...(overrides.pgPool ? { pool: overrides.pgPool } : {}), logger });
     stack.push(() => database.close());
     const queue = createJobQueue(database, logger, { maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds });
     stack.push(() => queue.stop({ graceful: true, timeoutMs: 5000 }));

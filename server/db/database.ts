@@ -51,26 +51,61 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** An already opened PGlite (tests load a migrated template into memory). */
   pglite?: PGlite;
+  /**
+   * PostgreSQL: a pool (from `createPostgresPool`) its owner keeps open and closes, for the
+   * application and the job queue alike. Tests keep one per test database, so that a test's system
+   * does not open and close its connections anew.
+   */
+  pool?: pg.Pool;
   logger?: Logger;
 }
 
+/**
+ * A pool of connections to the PostgreSQL server at `url`, as the application uses it: int8 as a
+ * number, dates as text, TCP keep-alive and a connection timeout, and a lost connection logged (not
+ * a crash).
+ */
+export function createPostgresPool(url: string, options: { poolSize?: number; logger?: Logger } = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 20,
+    types: pgTypes,
+    // A dead peer is noticed by TCP, a full pool or an unreachable server fails the request
+    // instead of holding it forever.
+    keepAlive: true,
+    connectionTimeoutMillis: 10_000,
+  });
+  // node-postgres emits `error` on a client whose connection dies. The pool listens only while a
+  // client is idle; a checked-out client (a transaction, the sync lock) would crash the process.
+  // Every client gets a listener for its whole life: its queries fail, the pool drops it on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost; its statements fail and the pool opens a new one'));
+  });
+  return pool;
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) {
-    const pool = new pg.Pool({
+  if (options.pool) {
+    // Someone else's pool: used, never ended; the job queue runs on it too.
+    const pool = options.pool;
+    const dropped = (error: Error) => options.logger?.debug({ err: error }, 'idle database connection dropped from the pool');
+    pool.on('error', dropped);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: () => pool.connect(), end: async () => {} } }) });
+    return {
+      kind: 'postgres',
+      db,
       connectionString: options.url,
-      max: options.poolSize ?? 20,
-      types: pgTypes,
-      // A dead peer is noticed by TCP, a full pool or an unreachable server fails the request
-      // instead of holding it forever.
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-    });
-    // node-postgres emits `error` on a client whose connection dies. The pool listens only while a
-    // client is idle; a checked-out client (a transaction, the sync lock) would crash the process.
-    // Every client gets a listener for its whole life: its queries fail, the pool drops it on release.
-    pool.on('connect', (client) => {
-      client.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost; its statements fail and the pool opens a new one'));
-    });
+      bossExecutor: { executeSql: (text, values) => pool.query(text, values) },
+      pglite: undefined,
+      pgPool: pool,
+      close: async () => {
+        await db.destroy();
+        pool.off('error', dropped);
+      },
+    };
+  }
+  if (options.url) {
+    const pool = createPostgresPool(options.url, { poolSize: options.poolSize ?? 20, ...(options.logger ? { logger: options.logger } : {}) });
     pool.on('error', (error) => options.logger?.debug({ err: error }, 'idle database connection dropped from the pool'));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {

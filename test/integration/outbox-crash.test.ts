@@ -40,7 +40,7 @@ for (const backend of testBackends()) {
       // PGlite: the app's own data folder (migrated already: the first start is not under test),
       // opened again by the restarted app.
       if (!postgres) await migratedDemoDataFolder(dataDir);
-      const database: TestDatabase = postgres ?? { backend: 'pglite', url: undefined, pglite: undefined, drop: async () => {} };
+      const database: TestDatabase = postgres ?? { backend: 'pglite', url: undefined, pglite: undefined, pool: undefined, drop: async () => {} };
       let back: TestSystem | undefined;
       try {
         app = await startChildApp({ name: 'app', env, startTimeoutMs: 120_000 });

@@ -70,6 +70,7 @@ export async function startTestSystem(
     limits: options.limits ?? generousLimits,
     webDist: options.webDist ?? '/nonexistent-web-dist',
     ...(database.pglite ? { pglite: database.pglite } : {}),
+    ...(database.pool ? { pgPool: database.pool } : {}),
   };
   const system = await startSystem(config, overrides);
   const testSystem: TestSystem = {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
@@ -113,6 +114,23 @@ export interface JobQueueOptions {
   maintenanceIntervalSeconds?: number;
 }
 
+/** A schedule as pg-boss stores it. */
+interface StoredSchedule {
+  name: string;
+  cron: string;
+  timezone: string;
+  data: unknown;
+  options: unknown;
+}
+
+/**
+ * Whether a stored queue already has these settings: pg-boss keeps a setting an update leaves out,
+ * and an update without a policy sets the standard one. Start-up updates only a queue that differs.
+ */
+export function queueHas(stored: object, settings: object): boolean {
+  return Object.entries({ policy: 'standard', ...settings }).every(([key, value]) => value === undefined || (stored as Record<string, unknown>)[key] === value);
+}
+
 export function createJobQueue(database: DatabaseHandle, logger: Logger, options: JobQueueOptions = {}): JobQueue {
   const boss = new PgBoss({
     ...(database.bossExecutor ? { db: database.bossExecutor } : { connectionString: database.connectionString!, max: 4 }),
@@ -217,8 +235,9 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     }
 
     async function loop(): Promise<void> {
-      // Whether the worker last woke because its sleep ran out (a poll) rather than being woken.
-      let polled = false;
+      // Whether the worker last woke because its sleep ran out (a poll) rather than being woken. The
+      // first look is a poll too: a process starting finds nothing to do far more often than work.
+      let polled = true;
       while (!stopped) {
         const free = settings.batchSize - inFlight.size;
         let fetched: FetchedJob[] = [];
@@ -292,8 +311,8 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
       await boss.start();
       for (const job of jobs) {
         const existing = await boss.getQueue(job.name);
-        if (existing) await boss.updateQueue(job.name, { name: job.name, ...job.queue });
-        else await boss.createQueue(job.name, { name: job.name, ...job.queue });
+        if (!existing) await boss.createQueue(job.name, { name: job.name, ...job.queue });
+        else if (!queueHas(existing, job.queue)) await boss.updateQueue(job.name, { name: job.name, ...job.queue });
       }
       await notifyOnInsert(database);
     },
@@ -304,13 +323,19 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
       }
       await listener.start();
       const scheduled = new Set<string>();
+      const schedules = (await boss.getSchedules()) as StoredSchedule[];
       for (const job of jobs as readonly AnyJob[]) {
         if (!job.schedule) continue;
-        await boss.schedule(job.name, job.schedule.cron, (job.schedule.payload ?? {}) as object);
+        const payload = (job.schedule.payload ?? {}) as object;
+        const stored = schedules.find((schedule) => schedule.name === job.name);
+        // Written again only when it changed (pg-boss keeps schedules in the database).
+        if (!stored || stored.cron !== job.schedule.cron || stored.timezone !== 'UTC' || !isDeepStrictEqual(stored.data ?? {}, payload) || !isDeepStrictEqual(stored.options ?? {}, {})) {
+          await boss.schedule(job.name, job.schedule.cron, payload);
+        }
         scheduled.add(job.name);
       }
       // A job that lost its schedule (or no longer exists) must stop being queued by cron.
-      for (const schedule of await boss.getSchedules()) {
+      for (const schedule of schedules) {
         if (!scheduled.has(schedule.name)) {
           await boss.unschedule(schedule.name);
           logger.info({ job: schedule.name }, 'removed a schedule no job declares any more');

@@ -73,5 +73,55 @@ for (const backend of testBackends()) {
         }
       });
     }
+
+    if (backend === 'postgres') {
+      it('the pool is handed on with its connections, clean: no session state, locks or transaction of the test before; other sessions ended', async () => {
+        const first = await createTestDatabase(backend);
+        const held = await first.pool!.connect();
+        const pid = (held as unknown as { processID: number }).processID;
+        await held.query(`SET statement_timeout = '1234ms'`);
+        await held.query('SELECT pg_advisory_lock(4242)');
+        await held.query('BEGIN');
+        await held.query(`INSERT INTO rate_limits (key, window_start, hits) VALUES ('open', now(), 1)`);
+        held.release();
+        const stranger = new pg.Client({ connectionString: first.url });
+        await stranger.connect();
+        stranger.on('error', () => undefined);
+        await first.drop();
+
+        const next = await createTestDatabase(backend);
+        try {
+          assert.equal(next.pool, first.pool, 'the same pool');
+          const again = await next.pool!.connect();
+          try {
+            assert.equal((again as unknown as { processID: number }).processID, pid, 'the same connection');
+            assert.equal((await again.query('SHOW statement_timeout')).rows[0].statement_timeout, '0');
+            assert.equal((await again.query('SELECT count(*)::int AS n FROM pg_locks WHERE locktype = $1 AND objid = 4242', ['advisory'])).rows[0].n, 0);
+            assert.equal((await again.query('SELECT count(*)::int AS n FROM rate_limits')).rows[0].n, 0);
+            assert.equal((await again.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows[0].n, 0, 'the other session was ended');
+          } finally {
+            again.release();
+          }
+        } finally {
+          await next.drop();
+          await stranger.end().catch(() => undefined);
+        }
+      });
+
+      it('a database whose pool a test still holds a connection of is not handed on, and letting it go does not wait for it', async () => {
+        const first = await createTestDatabase(backend);
+        const kept = await first.pool!.connect();
+        kept.on('error', () => undefined);
+        await first.drop();
+        const next = await createTestDatabase(backend);
+        try {
+          assert.notEqual(next.url, first.url);
+          await assert.rejects(kept.query('SELECT 1'), 'the kept connection ended with its database');
+        } finally {
+          kept.release();
+          await next.drop();
+        }
+      });
+    }
   });
 }

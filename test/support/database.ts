@@ -460,7 +460,9 @@ export async function createTestDatabase(backend: Backend, options: { empty?: bo
           idlePostgres.push({ name: leased, pool });
           return;
         }
-        await pool.end().catch(() => undefined);
+        // Not awaited: a connection the test still holds would keep end() waiting; dropping the
+        // database (WITH FORCE) ends it.
+        void pool.end().catch(() => undefined);
         await withAdmin(serverUrl, (admin) => dropDatabase(admin, leased));
       })()),
   };

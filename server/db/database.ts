@@ -84,11 +84,16 @@ export function createPostgresPool(url: string, options: { poolSize?: number; lo
   return pool;
 }
 
+/** The pool's `error` listener: an idle connection that died is dropped by the pool, and logged. */
+function droppedFromPool(logger: Logger | undefined): (error: Error) => void {
+  return (error) => logger?.debug({ err: error }, 'idle database connection dropped from the pool');
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.pool) {
     // Someone else's pool: used, never ended; the job queue runs on it too.
     const pool = options.pool;
-    const dropped = (error: Error) => options.logger?.debug({ err: error }, 'idle database connection dropped from the pool');
+    const dropped = droppedFromPool(options.logger);
     pool.on('error', dropped);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: () => pool.connect(), end: async () => {} } }) });
     return {
@@ -105,8 +110,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     };
   }
   if (options.url) {
-    const pool = createPostgresPool(options.url, { poolSize: options.poolSize ?? 20, ...(options.logger ? { logger: options.logger } : {}) });
-    pool.on('error', (error) => options.logger?.debug({ err: error }, 'idle database connection dropped from the pool'));
+    const pool = createPostgresPool(options.url, options);
+    pool.on('error', droppedFromPool(options.logger));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       kind: 'postgres',

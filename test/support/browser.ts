@@ -43,13 +43,11 @@ let shared: Promise<Browser> | undefined;
  */
 export async function launchChromium(): Promise<Browser> {
   if (!atWorkerEnd) return launch();
-  let browser = shared && (await shared.catch(() => undefined));
-  if (!browser?.isConnected()) {
-    shared = launch();
-    browser = await shared;
-    const launched = browser;
-    atWorkerEnd.push(() => launched.close());
-  }
+  const running = shared && (await shared.catch(() => undefined));
+  if (running?.isConnected()) return borrowed(running);
+  shared = launch();
+  const browser = await shared;
+  atWorkerEnd.push(() => browser.close());
   return borrowed(browser);
 }
 

@@ -115,6 +115,21 @@ export async function screenshot(target: Page | Locator, name: string, options: 
   else await target.screenshot({ path });
 }
 
+/**
+ * Runs a journey's steps on `page`; when one fails, the error carries what the page showed (its
+ * address and text) and a failure screenshot `<name>-failed.png` is kept.
+ */
+export async function showingFailure<T>(page: Page, name: string, steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps();
+  } catch (error) {
+    await screenshot(page, `${name}-failed`, { failure: true }).catch(() => {});
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(the page could not be read)');
+    if (error instanceof Error) error.message += `\nThe page at ${page.url()} showed:\n${text.slice(0, 3_000)}`;
+    throw error;
+  }
+}
+
 export const PHONE_WIDTH = 390;
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { signStatusKey } from '../../server/modules/sync/sync.fns.ts';
 import { testBackends } from '../support/database.ts';
@@ -116,12 +117,13 @@ for (const backend of testBackends()) {
         const headers: Record<string, string> = { cookie, 'x-csrf-token': csrf };
         if (body) headers['content-type'] = body.type;
         try {
-          const response = await fetch(`${system.url}${url}`, { method, headers, ...(body ? { body: typeof body.raw === 'string' ? body.raw : new Uint8Array(body.raw) } : {}), redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-          const streaming = (response.headers.get('content-type') ?? '').includes('event-stream');
-          if (streaming) await response.body?.cancel();
-          else await response.arrayBuffer();
-          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-          if (response.status >= 500) failures.push(`${response.status} ${method} ${url.slice(0, 120)} ${body ? String(body.raw).slice(0, 80) : ''}`);
+          // The address as a browser sends it (what fetch() would send: the URL parser's encoding).
+          const response = await undiciRequest(new URL(`${system.url}${url}`), { method: method as Dispatcher.HttpMethod, headers, ...(body ? { body: body.raw } : {}), signal: AbortSignal.timeout(10_000) });
+          const streaming = String(response.headers['content-type'] ?? '').includes('event-stream');
+          if (streaming) response.body.destroy();
+          else await response.body.arrayBuffer();
+          statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+          if (response.statusCode >= 500) failures.push(`${response.statusCode} ${method} ${url.slice(0, 120)} ${body ? String(body.raw).slice(0, 80) : ''}`);
         } catch (error) {
           failures.push(`${(error as Error).name} ${method} ${url.slice(0, 120)}`);
         }

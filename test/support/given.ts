@@ -5,7 +5,7 @@ import { signupSessionCookie } from '../../server/modules/signup/signup.routes.t
 import type { RequestMeta } from '../../server/modules/signup/signup.service.ts';
 import { entraAppInput, partnerCenterAppInput, type PartnerTenant } from './connect.ts';
 import { linkToken, secondaryContact, signupRequest } from './factories.ts';
-import { Browser } from './http.ts';
+import { Browser, TEST_USER_AGENT } from './http.ts';
 import { partnerTenantFor, type TenantSetup } from './journeys.ts';
 import type { TestSystem } from './system.ts';
 
@@ -16,7 +16,7 @@ import type { TestSystem } from './system.ts';
 // themselves walk them over HTTP (test/support/sync.ts connectPartner, journeys.ts claimedSignup).
 
 /** What the routes pass on from the request (the test client's address and user agent, as over HTTP). */
-const meta: RequestMeta = { ip: '127.0.0.1', userAgent: 'node' };
+const meta: RequestMeta = { ip: '127.0.0.1', userAgent: TEST_USER_AGENT };
 
 export interface ConnectedPartnerOptions extends Omit<TenantSetup, 'tenant'> {
   /** An existing tenant of the emulator to connect (see TenantSetup); default a new one. */

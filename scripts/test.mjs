@@ -50,6 +50,8 @@ if (files.length === 0) {
 // files spend much of their time waiting (a retry's backoff, a throttled page, a child process
 // starting), and waiting costs next to no CPU since job workers are woken rather than polled.
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? '4');
+// How many of the workers get a file only while the processors have room (see handOut below).
+const gatedWorkers = Number(process.env.TEST_GATED_WORKERS ?? '1');
 const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
 if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 
@@ -184,7 +186,7 @@ const running = new Set();
 const asking = [];
 function handOut() {
   while (asking.length > 0) {
-    const full = running.size >= concurrency || (running.size >= Math.max(1, concurrency - 1) && busy >= 0.9);
+    const full = running.size >= concurrency || (running.size >= Math.max(1, concurrency - gatedWorkers) && busy >= 0.9);
     if (queue.length > 0 && full) return;
     const child = asking.shift();
     const file = queue.shift();

@@ -1,6 +1,8 @@
 // Shared helpers for the emulator's own tests.
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { request, type Dispatcher } from 'undici';
+import { toHeaders } from '../../test/support/http.ts';
 import { completeSignIn, type Emulator, type SignInOutcome } from '../index.ts';
 
 export interface HttpResult {
@@ -9,25 +11,26 @@ export interface HttpResult {
   body: any;
 }
 
-async function read(response: Response): Promise<HttpResult> {
-  const text = await response.text();
+// Over undici's request() (no redirect followed), as the tests' own HTTP client (test/support/http.ts).
+async function read(response: Dispatcher.ResponseData): Promise<HttpResult> {
+  const text = await response.body.text();
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch { /* not JSON */ }
-  return { status: response.status, headers: response.headers, body };
+  return { status: response.statusCode, headers: toHeaders(response.headers), body };
 }
 
 export async function postForm(url: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
-  return read(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() }));
+  return read(await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() }));
 }
 
 export async function getJson(url: string, headers: Record<string, string> = {}): Promise<HttpResult> {
-  return read(await fetch(url, { headers }));
+  return read(await request(url, { headers }));
 }
 
 export async function sendJson(method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
-  return read(await fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+  return read(await request(url, { method: method as Dispatcher.HttpMethod, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
 }
 
 export function bearer(token: string): Record<string, string> {

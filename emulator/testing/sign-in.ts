@@ -1,4 +1,7 @@
-// Walks the emulator's sign-in pages with fetch, the way a person would with a browser, for
+import { request } from 'undici';
+
+// Walks the emulator's sign-in pages over HTTP (undici's request(), lighter than fetch() and, like
+// a browser here, not following redirects by itself), the way a person would with a browser, for
 // integration tests that need an authorization code without starting Chromium.
 
 export interface SignInOptions {
@@ -50,16 +53,29 @@ function outcomeFrom(url: URL, pages: string[], cookie?: string): SignInOutcome 
   };
 }
 
+/** One page of the walk: its status, a header by name, and its HTML. */
+async function page(url: string | URL, init: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) {
+  const response = await request(url, init);
+  const header = (name: string) => {
+    const value = response.headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value[0]! : value;
+  };
+  return { status: response.statusCode, header, text: () => response.body.text(), discard: () => response.body.dump() };
+}
+
 export async function completeSignIn(options: SignInOptions): Promise<SignInOutcome> {
   const pages: string[] = [];
   let cookie = options.cookie;
-  let response = await fetch(options.authorizeUrl, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  let response = await page(options.authorizeUrl, { headers: cookie ? { cookie } : {} });
   let credentialsSent = false;
   let codeSent = false;
   for (let step = 0; step < 10; step++) {
-    const setCookie = response.headers.get('set-cookie');
+    const setCookie = response.header('set-cookie');
     if (setCookie) cookie = setCookie.split(';')[0];
-    if (response.status === 302) return outcomeFrom(new URL(response.headers.get('location')!), pages, cookie);
+    if (response.status === 302) {
+      await response.discard();
+      return outcomeFrom(new URL(response.header('location')!), pages, cookie);
+    }
     const html = await response.text();
     const title = /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
     pages.push(decode(title));
@@ -90,8 +106,8 @@ export async function completeSignIn(options: SignInOptions): Promise<SignInOutc
       fields.action = consent === 'cancel' ? 'cancel' : 'accept';
       if (consent === 'accept-for-organization') fields.consent_org = 'on';
     }
-    response = await fetch(target, {
-      method: 'POST', redirect: 'manual',
+    response = await page(target, {
+      method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
       body: new URLSearchParams(fields).toString(),
     });

@@ -9,7 +9,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 export const TEST_USER_AGENT = 'node';
 
 /** undici's answer headers as the WHATWG Headers a test reads. */
-function toHeaders(raw: Dispatcher.ResponseData['headers']): Headers {
+export function toHeaders(raw: Dispatcher.ResponseData['headers']): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;

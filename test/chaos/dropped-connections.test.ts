@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
@@ -15,6 +13,7 @@ import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { connectPartner } from '../support/sync.ts';
 import { startTestSystem } from '../support/system.ts';
+import { scratchDir } from '../support/scratch.ts';
 
 // PostgreSQL sessions ended under a running app (pg_terminate_backend: what a failover, a
 // restarted pooler or an operator does). The app runs as its real entry point in a child process:
@@ -63,7 +62,7 @@ postgres('dropped database connections (postgres)', () => {
     const admin = await adminClient(serverUrl!);
     const app = await startChildApp({
       name: 'app',
-      env: childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, TRUST_PROXY: 'loopback', VAULT_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'totalone-vault-')), 'keys.json'), ...maintenanceEverySecond }),
+      env: childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, TRUST_PROXY: 'loopback', VAULT_KEY_FILE: join(scratchDir('vault-'), 'keys.json'), ...maintenanceEverySecond }),
     });
     try {
       const browser = new Browser(app.url!);

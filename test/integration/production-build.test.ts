@@ -9,6 +9,7 @@ import { childAppEnv, startChildApp, type ChildApp } from '../support/child-app.
 import { createTestDatabase, migratedDemoDataFolder } from '../support/database.ts';
 import { findFreePort } from '../../server/lib/net.ts';
 import { comparableStartup, readmeStartupSample } from '../support/readme.ts';
+import { scratchDir } from '../support/scratch.ts';
 
 // The compiled server (npm run build) as production and the demo run it: plain JavaScript from
 // dist/, no TypeScript compiler in the process; production never loads the emulator, the mail
@@ -18,7 +19,7 @@ const outDir = resolve('.tmp', `server-build-${process.pid}`);
 const modulesOf = (log: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean);
 
 async function startCompiled(name: string, env: Record<string, string>): Promise<{ app: ChildApp; log: string }> {
-  const log = join(mkdtempSync(join(tmpdir(), 'totalone-modules-')), 'modules.txt');
+  const log = join(scratchDir('modules-'), 'modules.txt');
   const app = await startChildApp({
     name,
     env: { ...env, MODULE_LOG: log, LOG_LEVEL: 'warn' },

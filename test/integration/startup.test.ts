@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
@@ -9,6 +7,7 @@ import { jobRegistry } from '../../server/jobs/registry.ts';
 import { startMailCatcher } from '../../server/modules/mail/mail.catcher.ts';
 import { childAppEnv, startChildApp, type ChildApp } from '../support/child-app.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { scratchDir } from '../support/scratch.ts';
 
 // Several instances starting at the same moment on a fresh PostgreSQL database: migrations, the
 // job queue's schema and its queues are created once, nobody deadlocks, everybody serves.
@@ -19,7 +18,7 @@ postgres('several instances starting at once (postgres)', () => {
   it('three processes start together on a fresh database: all start, the schema and every queue exist once', async () => {
     const database = await createTestDatabase('postgres', { empty: true }); // no migration has run
     const catcher = await startMailCatcher({ port: 0 });
-    const keyDir = mkdtempSync(join(tmpdir(), 'totalone-startup-'));
+    const keyDir = scratchDir('startup-');
     const apps: ChildApp[] = [];
     try {
       const env = () => childAppEnv({ DATABASE_URL: database.url!, SMTP_URL: catcher.smtpUrl, VAULT_KEY_FILE: join(keyDir, 'vault-keys.json') });

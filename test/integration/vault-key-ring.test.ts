@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT_FIELD } from '../../server/modules/vault/vault.fns.ts';
 import { createLocalKeyFileProvider } from '../../server/modules/vault/vault.keys.local.ts';
 import { testBackends } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { scratchDir } from '../support/scratch.ts';
 
 // The vault key ring and the database belong together. A key file that is missing (moved, a volume
 // mounted late, an ephemeral path) or another ring in its place must stop the start with a message
@@ -41,7 +41,7 @@ for (const backend of testBackends()) {
     });
 
     it('the key file missing while credentials are sealed: the start is refused, saying what to restore; nothing new is created; with the file back, everything opens', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'totalone-ring-'));
+      const dir = scratchDir('ring-');
       const keyFile = join(dir, 'vault-keys.json');
       const first = await startTestSystem(backend, { roles: ['web'], vaultKeyFile: keyFile });
       const { partnerId, secret } = await partnerWithCredentials(first);
@@ -75,7 +75,7 @@ for (const backend of testBackends()) {
     });
 
     it('another key ring in place of the right one: the start is refused and names both rings', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'totalone-ring-'));
+      const dir = scratchDir('ring-');
       const system = await startTestSystem(backend, { roles: ['web'], vaultKeyFile: join(dir, 'right.json') });
       await partnerWithCredentials(system);
       const rightRing = (await system.database.db.selectFrom('vault_key_ring').select('ring_id').executeTakeFirstOrThrow()).ring_id;
@@ -95,7 +95,7 @@ for (const backend of testBackends()) {
     });
 
     it('from the first start the database holds the app keyring under its ring: another key file is refused even before any partner credential', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'totalone-ring-'));
+      const dir = scratchDir('ring-');
       const a = await startTestSystem(backend, { roles: ['web'], vaultKeyFile: join(dir, 'a.json') });
       await a.stop();
       await createLocalKeyFileProvider({ path: join(dir, 'b.json') }).createRing();
@@ -115,7 +115,7 @@ for (const backend of testBackends()) {
 const postgres = process.env.TEST_POSTGRES_URL ? describe : describe.skip;
 postgres('vault key ring marker: two live instances with different key files (postgres)', () => {
   it('the second instance is refused at start; the first keeps sealing and opening', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'totalone-ring-'));
+    const dir = scratchDir('ring-');
     const a = await startTestSystem('postgres', { roles: ['web'], vaultKeyFile: join(dir, 'a.json') });
     await createLocalKeyFileProvider({ path: join(dir, 'b.json') }).createRing();
     try {

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { compiledEntry } from './compiled.ts';
+import { scratchDir } from './scratch.ts';
 
 // The real entry point (server/main.ts: configuration, process guards, the system; compiled, as
 // production runs it: test/support/compiled.ts) in a child process, for tests that must see the
@@ -39,7 +38,7 @@ export function childAppEnv(overrides: Record<string, string>): Record<string, s
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'totalone-child-')),
+    DATA_DIR: scratchDir('child-'),
     APP_SECRET: Buffer.alloc(32, 7).toString('base64'),
     START_EMULATOR: 'false',
     ...overrides,

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Emulator } from '../../emulator/index.ts';
@@ -8,6 +7,7 @@ import { manualClock } from '../../server/lib/clock.ts';
 import { createLogger } from '../../server/lib/logger.ts';
 import { defaultSignupLimits, type SignupLimits } from '../../server/modules/signup/signup.service.ts';
 import { createTestDatabase, type Backend, type TestDatabase } from './database.ts';
+import { scratchFolder } from './scratch.ts';
 
 // Starts the real system for a test: HTTP on a free port, a real database (PGlite or PostgreSQL),
 // pg-boss, the SMTP mail catcher on a free port. Tests configure it; nothing in server/ knows tests.
@@ -36,7 +36,7 @@ export async function startTestSystem(
   const database = options.database ?? (await createTestDatabase(backend));
   const clock = options.clock ?? manualClock(new Date());
   // One key file per test database, so a restart finds the same vault keys.
-  const vaultKeyFile = options.vaultKeyFile ?? join(tmpdir(), `totalone-vault-${database.backend}-${process.pid}-${vaultCounter++}.json`);
+  const vaultKeyFile = options.vaultKeyFile ?? join(scratchFolder(), `vault-${database.backend}-${vaultCounter++}.json`);
   const logLines = options.logLines ?? [];
   const capture = new Writable({
     write(chunk, _encoding, callback) {

@@ -160,18 +160,37 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
    * It runs on the job queue's own connections, as its fetches do: the workers of every queue look
    * at the same moments (at start, and each polling interval), and on the application's pool each
    * look would open a connection of its own, held from the requests and closed again when idle.
+   * Looks asked for together (in the same turn of the event loop: the workers starting, the polls
+   * of queues with the same interval) are one query for all their queues: its planning over the
+   * job table's partitions costs most of a look (on PGlite about 0.7 ms of a 0.76 ms look).
    */
-  async function nextDueMs(name: string): Promise<number | undefined> {
+  let asked: Map<string, Array<(ms: number | undefined) => void>> | undefined;
+  function nextDueMs(name: string): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      if (!asked) {
+        asked = new Map();
+        setImmediate(() => void readDue());
+      }
+      const waiting = asked.get(name);
+      if (waiting) waiting.push(resolve);
+      else asked.set(name, [resolve]);
+    });
+  }
+
+  async function readDue(): Promise<void> {
+    const batch = asked!;
+    asked = undefined;
+    let due = new Map<string, number>();
     try {
       const { rows } = (await boss.getDb().executeSql(
-        `SELECT EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
-        [name],
-      )) as { rows: Array<{ ms: number | string | null }> };
-      const ms = rows[0]?.ms;
-      return ms === null || ms === undefined ? undefined : Number(ms);
+        `SELECT name, EXTRACT(EPOCH FROM (min(start_after) - now())) * 1000 AS ms FROM pgboss.job WHERE name = ANY($1::text[]) AND state IN ('created', 'retry') GROUP BY name`,
+        [[...batch.keys()]],
+      )) as { rows: Array<{ name: string; ms: number | string | null }> };
+      due = new Map(rows.filter((row) => row.ms !== null).map((row) => [row.name, Number(row.ms)]));
     } catch {
-      return undefined;
+      // Unknown: each worker sleeps its polling interval and looks again.
     }
+    for (const [name, waiting] of batch) for (const resolve of waiting) resolve(due.get(name));
   }
 
   /** Job bookkeeping (complete/fail) must never escape: a lost update only means the job expires and runs again. */
@@ -309,8 +328,10 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
     boss,
     async start(jobs) {
       await boss.start();
+      // Every queue's stored settings in one read, then only what is missing or changed is written.
+      const stored = new Map((await boss.getQueues()).map((queue) => [queue.name, queue]));
       for (const job of jobs) {
-        const existing = await boss.getQueue(job.name);
+        const existing = stored.get(job.name);
         if (!existing) await boss.createQueue(job.name, { name: job.name, ...job.queue });
         else if (!queueHas(existing, job.queue)) await boss.updateQueue(job.name, { name: job.name, ...job.queue });
       }

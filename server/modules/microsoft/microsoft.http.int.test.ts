@@ -145,6 +145,24 @@ describe('microsoft.http: retries and headers', () => {
     }
   });
 
+  it('hands a redirect back as it came, not following it with the bearer token', async () => {
+    script = [{ status: 302, headers: { location: `${base}/elsewhere` }, body: '' }];
+    const { http } = client();
+    const response = await http.requestJson(`${base}/x`, { token: 'secret-token' });
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('Location'), `${base}/elsewhere`);
+    assert.deepEqual(received.map((r) => r.url), ['/x']);
+  });
+
+  it('reads the answer\u2019s headers by name, whatever their case', async () => {
+    script = [{ status: 200, headers: { 'Request-Id': 'abc' }, body: '{}' }];
+    const { http } = client();
+    const response = await http.requestJson(`${base}/x`, { token: 't' });
+    assert.equal(response.headers.get('request-id'), 'abc');
+    assert.equal(response.headers.get('REQUEST-ID'), 'abc');
+    assert.equal(response.headers.get('x-missing'), null);
+  });
+
   it('retries a timeout, then answers', async () => {
     script = [{ status: 0, hang: true }, { status: 200, body: '{"ok":1}' }];
     // Long enough that a busy machine still answers the second attempt in time.

@@ -7,10 +7,11 @@ import { UnavailableError } from '../../lib/errors.ts';
 // costs a quarter of the CPU of the built-in fetch() per call (measured: about 0.15 ms against
 // 0.5-0.85 ms for a small JSON answer; a sync of 1,000 customers makes over a thousand calls).
 // Redirects are not followed: Graph and Partner Center answer these calls directly, and a 3xx
-// goes back to the caller like any other unexpected answer (never the bearer token to elsewhere). It sends the tracing headers
-// both services document, retries what Microsoft asks clients to retry (429 with Retry-After,
-// 502/503/504, timeouts) with exponential backoff and jitter, and returns every other answer to
-// the caller, whose client turns it into a typed error. Tokens and bodies are never logged.
+// goes back to the caller like any other unexpected answer (never the bearer token to elsewhere).
+// It sends the tracing headers both services document, retries what Microsoft asks clients to
+// retry (429 with Retry-After, 502/503/504, timeouts) with exponential backoff and jitter, and
+// returns every other answer to the caller, whose client turns it into a typed error. Tokens and
+// bodies are never logged.
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 

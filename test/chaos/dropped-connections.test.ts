@@ -11,9 +11,9 @@ import { adminClient, childAppEnv, databaseName, dropAllConnections, startChildA
 import { createTestDatabase } from '../support/database.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { scratchDir } from '../support/scratch.ts';
 import { connectPartner } from '../support/sync.ts';
 import { startTestSystem } from '../support/system.ts';
-import { scratchDir } from '../support/scratch.ts';
 
 // PostgreSQL sessions ended under a running app (pg_terminate_backend: what a failover, a
 // restarted pooler or an operator does). The app runs as its real entry point in a child process:

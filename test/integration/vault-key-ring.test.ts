@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { ROOT_FIELD } from '../../server/modules/vault/vault.fns.ts';
 import { createLocalKeyFileProvider } from '../../server/modules/vault/vault.keys.local.ts';
 import { testBackends } from '../support/database.ts';
-import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { scratchDir } from '../support/scratch.ts';
+import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The vault key ring and the database belong together. A key file that is missing (moved, a volume
 // mounted late, an ephemeral path) or another ring in its place must stop the start with a message

@@ -4,6 +4,7 @@
 import asyncHooks from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { processTreeCpuMs } from './test-plan.mjs';
 
 // node:test (Node 20) enables an async hook with init and destroy callbacks for the whole process,
 // only to tell which test an uncaught error came from. With a destroy callback, every promise the
@@ -52,6 +53,7 @@ globalThis[Symbol.for('test-worker.at-end')] = atEnd;
 for (let file = await nextFile(); file; file = await nextFile()) {
   current = file;
   const cpuBefore = process.cpuUsage();
+  const withProcessesBefore = processTreeCpuMs();
   try {
     await import(pathToFileURL(resolve(file)).href);
   } catch (error) {
@@ -61,11 +63,13 @@ for (let file = await nextFile(); file; file = await nextFile()) {
   }
   // Top-level tests run one at a time in the order they were declared: this one runs once every
   // test of the file has ended. The parent reads its name as the file's end.
-  // It also tells the parent how much CPU this process spent on the file.
+  // It also tells the parent how much CPU this process spent on the file, alone and with the
+  // processes it started.
   await new Promise((ended) =>
     test(`[test file done] ${file}`, () => {
       const { user, system } = process.cpuUsage(cpuBefore);
-      console.log(`[test file cpu] ${file} ${Math.round((user + system) / 1000)}`);
+      const withProcesses = withProcessesBefore === undefined ? undefined : (processTreeCpuMs() ?? withProcessesBefore) - withProcessesBefore;
+      console.log(`[test file cpu] ${file} ${Math.round((user + system) / 1000)}${withProcesses === undefined ? '' : ` ${withProcesses}`}`);
       ended();
     }),
   );

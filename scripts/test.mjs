@@ -9,10 +9,11 @@
 // one of a few worker processes, the longest first (as measured by the last run here,
 // .tmp/test-durations.json, or the run recorded in test/durations.json).
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { nextFileIndex } from './test-plan.mjs';
 
 const roots = ['server', 'contracts', 'emulator', 'web/src', 'test'];
 const skip = new Set(['node_modules', 'dist', 'data']);
@@ -46,12 +47,10 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-// Up to four files at a time (the fourth only while the processors have room, see below): most test
-// files spend much of their time waiting (a retry's backoff, a throttled page, a child process
+// Up to four files at a time (as many as fit the processors, see below): most test files spend
+// much of their time waiting (a retry's backoff, a throttled page, a child process
 // starting), and waiting costs next to no CPU since job workers are woken rather than polled.
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? '4');
-// How many of the workers get a file only while the processors have room (see handOut below).
-const gatedWorkers = Number(process.env.TEST_GATED_WORKERS ?? '1');
 const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
 if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 
@@ -65,14 +64,30 @@ const otherFiles = files.filter((f) => !isUnit(f));
 const durationsFile = join('.tmp', 'test-durations.json');
 // How long each file took: measured by the last run here, else by the run recorded in the
 // repository (test/durations.json, refreshed with `cp .tmp/test-durations.json test/durations.json`
-// after a full run), so a fresh checkout (CI) also starts the longest files first and no long file
-// is left to run alone at the end.
+// after a full run on both databases, as CI runs), so a fresh checkout (CI) also starts the longest
+// files first and no long file is left to run alone at the end.
+// Each entry is [wall ms, CPU ms of the file with the processes it started] (or, as once written,
+// the wall time alone).
 let measured = {};
 for (const file of [join('test', 'durations.json'), durationsFile]) {
   try { measured = { ...measured, ...JSON.parse(readFileSync(file, 'utf8')) }; } catch { /* not there */ }
 }
+const wallOf = (f) => (Array.isArray(measured[f]) ? measured[f][0] : measured[f]);
 // Never measured (a new file): browser journeys are the longest, then the larger files.
-const estimate = (f) => measured[f] ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
+const estimate = (f) => wallOf(f) ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
+const cores = availableParallelism();
+// The processors' worth of work handed out at once (see handOut below).
+const capacity = cores * Number(process.env.TEST_LOAD ?? '0.8');
+/**
+ * How many processors a file keeps busy while it runs (its CPU, with the browser and processes it
+ * starts, over its wall time): most files wait much of the time (a retry's backoff, a process
+ * restarting, a throttled page), a few keep more than one processor busy (a browser journey).
+ * Never measured: about one processor.
+ */
+const loadOf = (f) => {
+  const [ms, cpuMs] = Array.isArray(measured[f]) ? measured[f] : [];
+  return ms > 0 && cpuMs !== undefined ? Math.min(cores, cpuMs / ms) : f.startsWith('test/browser/') ? 1.2 : 0.9;
+};
 const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
 const started = Date.now();
 
@@ -99,7 +114,7 @@ const failedFiles = [];
 const durations = {};
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const done = /\[test file done\] (\S+)/;
-const fileCpu = /^\[test file cpu\] \S+ (\d+)$/;
+const fileCpu = /^\[test file cpu\] \S+ (\d+)(?: (\d+))?$/;
 
 /** Runs a process, printing its output in blocks: one per test file (or all of it at the end). */
 function runProcess(args, { onFile, onMessage } = {}) {
@@ -109,6 +124,7 @@ function runProcess(args, { onFile, onMessage } = {}) {
     let partial = '';
     let fileStarted = Date.now();
     let cpuMs;
+    let withProcessesMs;
     let filesDone = 0;
     let exitTimer;
     const flush = () => {
@@ -124,17 +140,20 @@ function runProcess(args, { onFile, onMessage } = {}) {
         const cpu = fileCpu.exec(plain);
         if (cpu) {
           cpuMs = Number(cpu[1]);
+          withProcessesMs = cpu[2] === undefined ? undefined : Number(cpu[2]);
           continue;
         }
         const file = done.exec(plain)?.[1];
         if (file) {
           filesDone++;
           const ms = Date.now() - fileStarted;
-          durations[file] = ms;
+          durations[file] = withProcessesMs === undefined ? ms : [ms, withProcessesMs];
           if (block.some((l) => /^\s*(✖|not ok)/.test(l.replace(/\x1b\[[0-9;]*m/g, '')))) failedFiles.push(file);
-          // CPU: the test process's own, not that of the browser, database or processes it starts.
-          block.push(`── ${file} (${(ms / 1000).toFixed(1)} s${cpuMs === undefined ? '' : `, ${(cpuMs / 1000).toFixed(1)} s of CPU`})`);
+          // CPU: the test process's own, then with the browser and processes it started (not the database server's).
+          const seconds = (value) => (value / 1000).toFixed(1);
+          block.push(`── ${file} (${seconds(ms)} s${cpuMs === undefined ? '' : `, ${seconds(cpuMs)} s of CPU`}${withProcessesMs === undefined ? '' : `, ${seconds(withProcessesMs)} s with its processes`})`);
           cpuMs = undefined;
+          withProcessesMs = undefined;
           flush();
           fileStarted = Date.now();
           onFile?.(file);
@@ -167,11 +186,14 @@ function runProcess(args, { onFile, onMessage } = {}) {
   });
 }
 
-// Files are handed out as workers ask. All but one worker always get the next file; the last one
-// only while the processors have room (under 90% busy over the last second). A file that mostly
-// waits (a retry's backoff, a reconnect) leaves room for another, but one more file on a full
-// machine only adds the cost of sharing it: on the 2-core CI machine the suite used 541-551 s of CPU
-// with four files always running, 510 s with three (but 58 s of it idle), 525 s this way.
+// Files are handed out as workers ask, the longest first, while what they keep busy fits the
+// processors: each file's load (loadOf, as last measured) is counted against `capacity`, and a file
+// that does not fit leaves its turn to a shorter one that does. So files that mostly wait run beside
+// those that keep a processor busy, rather than several waiting ones together leaving the processors
+// idle, or several busy ones sharing them (which only adds the cost of sharing: on the 2-core CI
+// machine the suite used 541-551 s of CPU with four files always running, 510 s with three).
+// Estimates are only estimates: while the processors were mostly idle over the last second (under
+// 75% busy), the next file is handed out even if it does not fit.
 const queue = [...ordered];
 const runs = [];
 if (unitFiles.length > 0) runs.push(runProcess(['--test-reporter=spec', ...unitArgs(unitFiles)]));
@@ -182,15 +204,15 @@ const cpuTimes = () => cpus().reduce((sum, { times }) => {
 }, { busy: 0, all: 0 });
 let lastTimes = cpuTimes();
 let busy = 1;
-const running = new Set();
+const running = new Map();
 const asking = [];
 function handOut() {
   while (asking.length > 0) {
-    const full = running.size >= concurrency || (running.size >= Math.max(1, concurrency - gatedWorkers) && busy >= 0.9);
-    if (queue.length > 0 && full) return;
+    const index = queue.length === 0 ? 0 : nextFileIndex(queue, [...running.values()], loadOf, capacity, busy < 0.75);
+    if (index < 0) return;
     const child = asking.shift();
-    const file = queue.shift();
-    if (file) running.add(child);
+    const [file] = queue.splice(index, 1);
+    if (file) running.set(child, loadOf(file));
     child.send(file ?? '');
   }
 }

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { nextFileIndex, processTreeCpuMs } from '../../scripts/test-plan.mjs';
+
+// How the test runner (scripts/test.mjs) plans a run: what it measures of a file, and which file it
+// hands out next.
+
+describe('the test runner\u2019s plan', () => {
+  const loads: Record<string, number> = { long: 0.9, waiting: 0.1, busy: 0.7, short: 0.3 };
+  const loadOf = (file: string) => loads[file]!;
+
+  it('hands out the longest file that fits beside the running ones, a shorter one when it does not fit, and none when nothing fits', () => {
+    const queue = ['long', 'waiting', 'busy', 'short'];
+    assert.equal(nextFileIndex(queue, [], loadOf, 1.6, false), 0);
+    assert.equal(nextFileIndex(queue, [0.9], loadOf, 1.6, false), 1, 'the long one does not fit beside 0.9: the waiting one does');
+    assert.equal(nextFileIndex(queue, [0.9, 0.5], loadOf, 1.6, false), 1);
+    assert.equal(nextFileIndex(['long', 'busy', 'short'], [0.9, 0.5], loadOf, 1.6, false), -1, 'nothing fits: wait for a file to end');
+    assert.equal(nextFileIndex([], [], loadOf, 1.6, false), -1);
+  });
+
+  it('hands out the longest file anyway when nothing runs or the processors were mostly idle', () => {
+    assert.equal(nextFileIndex(['long', 'busy'], [], loadOf, 0.5, false), 0);
+    assert.equal(nextFileIndex(['long', 'busy'], [1.5], loadOf, 1.6, true), 0);
+  });
+
+  it('counts the CPU of the processes a file started, running or ended', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const before = processTreeCpuMs()!;
+    // A child that keeps a processor busy for about 400 ms, then ends.
+    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);']);
+    await new Promise((resolve) => child.once('exit', resolve));
+    const after = processTreeCpuMs()!;
+    assert.ok(after - before >= 250, `${after - before} ms counted for a child that ran about 400 ms`);
+    assert.equal(processTreeCpuMs(2 ** 22 + 1), undefined, 'no such process');
+  });
+});

@@ -6,8 +6,8 @@
 // needs no database, HTTP server, emulator, child process or browser; a file that does is named
 // *.int.test.ts, and --unit refuses to run a unit-named file that reaches for one of them.
 // Without --unit the unit files still run together in one process, and every other file runs in
-// one of a few worker processes, the longest first (as measured by the last run here,
-// .tmp/test-durations.json, or the run recorded in test/durations.json).
+// one of a few worker processes, the longest first while its load fits the processors (as
+// measured by the last run here, .tmp/test-durations.json, or the run recorded in test/durations.json).
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, relative } from 'node:path';

@@ -216,10 +216,23 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
 
   function runWorker<T, D>(job: JobDefinition<T, D>, settings: WorkerSettings, deps: D) {
     const inFlight = new Map<string, { name: string }>();
+    // Set while the worker waits (asleep, or for a slot of its full batch): wakes it.
     let wake: (() => void) | undefined;
     let stopped = false;
-    // Set by a notification that arrives while the worker is busy fetching: it looks again before sleeping.
+    // Set by a notification that arrives while the worker is looking (not waiting): it looks again
+    // before it waits. A notification that wakes a waiting worker is used up by that wake.
     let nudged = false;
+    // The worker's last look found a job ready to start that the fetch did not give it: held back by
+    // the queue's policy (one active import per partner) until a job of the queue ends.
+    let heldBack = false;
+    /** Waits until woken. */
+    const waitForWake = () =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          wake = undefined;
+          resolve();
+        };
+      });
     /** Sleeps `ms` or until woken; true when the time ran out (nothing woke the worker). */
     const sleep = (ms: number) =>
       new Promise<boolean>((resolve) => {
@@ -232,7 +245,8 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         wake = done;
       });
 
-    async function runOne(entry: FetchedJob): Promise<void> {
+    /** Runs a fetched job and records how it ended: true when it completed, false when it failed. */
+    async function runOne(entry: FetchedJob): Promise<boolean> {
       const jobLogger = logger.child({ job: job.name, jobId: entry.id });
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -246,10 +260,12 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         await Promise.race([job.handler(deps, payload, { id: entry.id, logger: jobLogger }), timeout]);
         clearTimeout(timer);
         await settle('complete', job.name, entry.id, () => boss.complete(job.name, entry.id));
+        return true;
       } catch (error) {
         clearTimeout(timer);
         jobLogger.warn({ err: error }, 'job failed; pg-boss will retry it');
         await settle('fail', job.name, entry.id, () => boss.fail(job.name, entry.id, { message: error instanceof Error ? error.message : String(error) }));
+        return false;
       }
     }
 
@@ -278,11 +294,16 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
           }
           for (const entry of fetched) {
             inFlight.set(entry.id, { name: job.name });
-            void runOne(entry).finally(() => {
+            void runOne(entry).then((completed) => {
+              const wasFull = inFlight.size >= settings.batchSize;
               inFlight.delete(entry.id);
-              // A finished job may let a held-back one run (one active import per partner): every
-              // worker of the queue in this process looks again.
-              wakeQueue(job.name);
+              // The worker looks again unless the end changes nothing it would find: a job that
+              // completed while the worker sleeps with free slots and nothing held back. Such a look
+              // would cost a fetch and a read for nothing (a job inserted meanwhile, a follow-up of
+              // this one too, wakes the worker itself). A full batch had stopped looking, a worker
+              // looking now may read what was before the end, and a failed job's retry time is read
+              // by the look that follows it.
+              if (!completed || wasFull || heldBack || !wake || stopped) wakeQueue(job.name);
             });
           }
         }
@@ -293,10 +314,13 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
           nudged = false;
           continue;
         }
-        if (free > 0 && fetched.length === free) await new Promise<void>((resolve) => (wake = resolve));
+        if (free > 0 && fetched.length === free) await waitForWake();
         else {
           const pollMs = settings.pollingIntervalSeconds * 1000;
-          if (fetching) dueMs = await nextDueMs(job.name);
+          if (fetching) {
+            dueMs = await nextDueMs(job.name);
+            heldBack = dueMs !== undefined && dueMs <= 0;
+          }
           if (nudged || stopped) continue;
           // A job that may start now but was not fetched is held back by its queue's policy (one
           // active import per partner): the job that holds it wakes the worker when it ends here,
@@ -305,7 +329,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         }
       }
       // Let running jobs finish (stop() bounds the wait).
-      while (inFlight.size > 0) await new Promise<void>((resolve) => (wake = resolve));
+      while (inFlight.size > 0) await waitForWake();
     }
 
     const done = loop().catch((error) => logger.error({ err: error, job: job.name }, 'job worker stopped unexpectedly'));
@@ -318,8 +342,8 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         wake?.();
       },
       nudge() {
-        nudged = true;
-        wake?.();
+        if (wake) wake();
+        else nudged = true;
       },
     };
   }

@@ -229,3 +229,79 @@ if (testBackends().includes('postgres')) {
     });
   });
 }
+
+// What a job's end wakes: a job that simply completed tells its sleeping worker nothing new, so the
+// worker does not fetch again for it (one fetch per job woken by its notification). A job held back
+// by its queue's policy (pg-boss' `singleton`: one active job at a time), and a job waiting for a
+// slot of a full batch, start as soon as the job before them ends, not at the next poll a minute later.
+const slowJobs: Array<{ n: number; started: number; ended: number }> = [];
+const slowJob = (name: string, policy: 'standard' | 'singleton', batchSize: number) =>
+  defineJob({
+    name,
+    payload: z.object({ n: z.number().int(), ms: z.number().int() }),
+    queue: { policy, retryLimit: 0, expireInSeconds: 60 },
+    worker: { batchSize, pollingIntervalSeconds: 60 },
+    async handler(_deps: unknown, payload) {
+      const started = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, payload.ms));
+      slowJobs.push({ n: payload.n, started, ended: Date.now() });
+    },
+  });
+const quickJob = slowJob('test.ends.quick', 'standard', 2);
+const singletonJob = slowJob('test.ends.singleton', 'singleton', 2);
+const oneSlotJob = slowJob('test.ends.one-slot', 'standard', 1);
+const slowRunOf = (n: number) => waitFor(`job ${n} to end`, async () => slowJobs.find((r) => r.n === n), 10_000);
+
+for (const backend of testBackends()) {
+  describe(`what a job's end wakes (${backend})`, () => {
+    let started: Awaited<ReturnType<typeof startQueue>>;
+    const fetches = new Map<string, number>();
+
+    before(async () => {
+      started = await startQueue(backend, [quickJob, singletonJob, oneSlotJob], (queue) => {
+        const fetch = queue.boss.fetch.bind(queue.boss);
+        queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
+          fetches.set(name, (fetches.get(name) ?? 0) + 1);
+          return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
+        }) as typeof queue.boss.fetch;
+      });
+    });
+    after(() => stopQueue(started));
+
+    it('a job that completes costs its worker one fetch: the end of a job wakes no look', async () => {
+      // The workers' first looks at start-up are over once a first job has run.
+      const first = ++counter;
+      await started.queue.enqueue(quickJob, { n: first, ms: 50 });
+      await slowRunOf(first);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = fetches.get(quickJob.name) ?? 0;
+      for (let i = 0; i < 3; i++) {
+        const n = ++counter;
+        await started.queue.enqueue(quickJob, { n, ms: 50 });
+        await slowRunOf(n);
+        // Time for a look the job's end would have woken.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.equal((fetches.get(quickJob.name) ?? 0) - before, 3, 'one fetch per job (its notification), none after its end');
+    });
+
+    it('a job held back by its queue\u2019s policy (one active at a time) starts as soon as the one before it ends', async () => {
+      const [a, b] = [++counter, ++counter];
+      await started.queue.enqueue(singletonJob, { n: a, ms: 700 });
+      await started.queue.enqueue(singletonJob, { n: b, ms: 10 });
+      const [runA, runB] = [await slowRunOf(a), await slowRunOf(b)];
+      const [firstRun, secondRun] = runA.started <= runB.started ? [runA, runB] : [runB, runA];
+      assert.ok(secondRun.started >= firstRun.ended - 5, 'never both active at once');
+      assert.ok(secondRun.started - firstRun.ended < 3000, `the held-back job started ${secondRun.started - firstRun.ended} ms after the first ended (the queue polls once a minute)`);
+    });
+
+    it('a job waiting for a slot of a full batch starts as soon as a slot is free', async () => {
+      const [a, b] = [++counter, ++counter];
+      await started.queue.enqueue(oneSlotJob, { n: a, ms: 700 });
+      await started.queue.enqueue(oneSlotJob, { n: b, ms: 10 });
+      const [runA, runB] = [await slowRunOf(a), await slowRunOf(b)];
+      const [firstRun, secondRun] = runA.started <= runB.started ? [runA, runB] : [runB, runA];
+      assert.ok(secondRun.started - firstRun.ended < 3000, `the second job started ${secondRun.started - firstRun.ended} ms after the first ended (the queue polls once a minute)`);
+    });
+  });
+}

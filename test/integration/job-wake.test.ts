@@ -285,22 +285,23 @@ for (const backend of testBackends()) {
       assert.equal((fetches.get(quickJob.name) ?? 0) - before, 3, 'one fetch per job (its notification), none after its end');
     });
 
-    it('a job held back by its queue\u2019s policy (one active at a time) starts as soon as the one before it ends', async () => {
+    /** A 700 ms job of `job`'s queue, then a short one: their runs, in the order they started. */
+    async function twoInARow(job: typeof quickJob) {
       const [a, b] = [++counter, ++counter];
-      await started.queue.enqueue(singletonJob, { n: a, ms: 700 });
-      await started.queue.enqueue(singletonJob, { n: b, ms: 10 });
+      await started.queue.enqueue(job, { n: a, ms: 700 });
+      await started.queue.enqueue(job, { n: b, ms: 10 });
       const [runA, runB] = [await slowRunOf(a), await slowRunOf(b)];
-      const [firstRun, secondRun] = runA.started <= runB.started ? [runA, runB] : [runB, runA];
+      return runA.started <= runB.started ? ([runA, runB] as const) : ([runB, runA] as const);
+    }
+
+    it('a job held back by its queue\u2019s policy (one active at a time) starts as soon as the one before it ends', async () => {
+      const [firstRun, secondRun] = await twoInARow(singletonJob);
       assert.ok(secondRun.started >= firstRun.ended - 5, 'never both active at once');
       assert.ok(secondRun.started - firstRun.ended < 3000, `the held-back job started ${secondRun.started - firstRun.ended} ms after the first ended (the queue polls once a minute)`);
     });
 
     it('a job waiting for a slot of a full batch starts as soon as a slot is free', async () => {
-      const [a, b] = [++counter, ++counter];
-      await started.queue.enqueue(oneSlotJob, { n: a, ms: 700 });
-      await started.queue.enqueue(oneSlotJob, { n: b, ms: 10 });
-      const [runA, runB] = [await slowRunOf(a), await slowRunOf(b)];
-      const [firstRun, secondRun] = runA.started <= runB.started ? [runA, runB] : [runB, runA];
+      const [firstRun, secondRun] = await twoInARow(oneSlotJob);
       assert.ok(secondRun.started - firstRun.ended < 3000, `the second job started ${secondRun.started - firstRun.ended} ms after the first ended (the queue polls once a minute)`);
     });
   });

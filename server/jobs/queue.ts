@@ -143,7 +143,7 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
   });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
 
-  const workers: Array<{ name: string; stop(): void; nudge(): void; done: Promise<void>; inFlight: Map<string, { name: string }> }> = [];
+  const workers: Array<{ name: string; stop(): void; nudge(): void; jobEnded(): void; done: Promise<void>; inFlight: Map<string, { name: string }> }> = [];
   let stopping = false;
   const wakeQueue = (name: string) => {
     for (const worker of workers) if (worker.name === name) worker.nudge();
@@ -297,13 +297,14 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
             void runOne(entry).then((completed) => {
               const wasFull = inFlight.size >= settings.batchSize;
               inFlight.delete(entry.id);
-              // The worker looks again unless the end changes nothing it would find: a job that
-              // completed while the worker sleeps with free slots and nothing held back. Such a look
-              // would cost a fetch and a read for nothing (a job inserted meanwhile, a follow-up of
-              // this one too, wakes the worker itself). A full batch had stopped looking, a worker
-              // looking now may read what was before the end, and a failed job's retry time is read
-              // by the look that follows it.
-              if (!completed || wasFull || heldBack || !wake || stopped) wakeQueue(job.name);
+              // The queue's workers look again unless the end changes nothing they would find: a job
+              // that completed, its worker's batch not full. Then only a worker that found a job held
+              // back, or is looking now (it may read what was before the end), looks again (jobEnded);
+              // for the others a look would cost a fetch and a read for nothing (a job inserted
+              // meanwhile, a follow-up of this one too, wakes them itself). A full batch had stopped
+              // looking, and a failed job's retry time is read by the look that follows it.
+              if (!completed || wasFull || stopped) wakeQueue(job.name);
+              else for (const worker of workers) if (worker.name === job.name) worker.jobEnded();
             });
           }
         }
@@ -332,6 +333,11 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
       while (inFlight.size > 0) await waitForWake();
     }
 
+    function nudge() {
+      if (wake) wake();
+      else nudged = true;
+    }
+
     const done = loop().catch((error) => logger.error({ err: error, job: job.name }, 'job worker stopped unexpectedly'));
     return {
       name: job.name,
@@ -341,9 +347,9 @@ export function createJobQueue(database: DatabaseHandle, logger: Logger, options
         stopped = true;
         wake?.();
       },
-      nudge() {
-        if (wake) wake();
-        else nudged = true;
+      nudge,
+      jobEnded() {
+        if (heldBack || !wake) nudge();
       },
     };
   }

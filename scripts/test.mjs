@@ -72,9 +72,10 @@ let measured = {};
 for (const file of [join('test', 'durations.json'), durationsFile]) {
   try { measured = { ...measured, ...JSON.parse(readFileSync(file, 'utf8')) }; } catch { /* not there */ }
 }
-const wallOf = (f) => (Array.isArray(measured[f]) ? measured[f][0] : measured[f]);
+/** A file's last measurement in either form: { wallMs, cpuMs } (either undefined when not measured). */
+const measurementOf = (f) => (Array.isArray(measured[f]) ? { wallMs: measured[f][0], cpuMs: measured[f][1] } : { wallMs: measured[f], cpuMs: undefined });
 // Never measured (a new file): browser journeys are the longest, then the larger files.
-const estimate = (f) => wallOf(f) ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
+const estimate = (f) => measurementOf(f).wallMs ?? statSync(f).size * (f.startsWith('test/browser/') ? 8 : 4);
 const cores = availableParallelism();
 // The processors' worth of work handed out at once (see handOut below).
 const capacity = cores * Number(process.env.TEST_LOAD ?? '0.8');
@@ -85,8 +86,8 @@ const capacity = cores * Number(process.env.TEST_LOAD ?? '0.8');
  * Never measured: about one processor.
  */
 const loadOf = (f) => {
-  const [ms, cpuMs] = Array.isArray(measured[f]) ? measured[f] : [];
-  return ms > 0 && cpuMs !== undefined ? Math.min(cores, cpuMs / ms) : f.startsWith('test/browser/') ? 1.2 : 0.9;
+  const { wallMs, cpuMs } = measurementOf(f);
+  return wallMs > 0 && cpuMs !== undefined ? Math.min(cores, cpuMs / wallMs) : f.startsWith('test/browser/') ? 1.2 : 0.9;
 };
 const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
 const started = Date.now();

@@ -44,6 +44,15 @@ async function startQueue(backend: Backend, jobs: readonly AnyJob[], prepare?: (
   return { testDb, database, queue };
 }
 
+/** Calls `seen` with the queue's name at every fetch of the job queue's workers. */
+function onFetch(queue: JobQueue, seen: (name: string) => void) {
+  const fetch = queue.boss.fetch.bind(queue.boss);
+  queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
+    seen(name);
+    return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
+  }) as typeof queue.boss.fetch;
+}
+
 async function stopQueue({ testDb, database, queue }: { testDb: TestDatabase; database: DatabaseHandle; queue: JobQueue }) {
   await queue.stop({ graceful: false, timeoutMs: 1000 });
   await database.close();
@@ -171,13 +180,11 @@ for (const backend of testBackends()) {
     let fetches = 0;
 
     before(async () => {
-      ({ testDb, database, queue } = await startQueue(backend, [pollJob], (queue) => {
-        const fetch = queue.boss.fetch.bind(queue.boss);
-        queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
+      ({ testDb, database, queue } = await startQueue(backend, [pollJob], (queue) =>
+        onFetch(queue, (name) => {
           if (name === pollJob.name) fetches++;
-          return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
-        }) as typeof queue.boss.fetch;
-      }));
+        }),
+      ));
     });
     after(() => stopQueue({ testDb, database, queue }));
 
@@ -234,8 +241,8 @@ if (testBackends().includes('postgres')) {
 // worker does not fetch again for it (one fetch per job woken by its notification). A job held back
 // by its queue's policy (pg-boss' `singleton`: one active job at a time), and a job waiting for a
 // slot of a full batch, start as soon as the job before them ends, not at the next poll a minute later.
-const slowJobs: Array<{ n: number; started: number; ended: number }> = [];
-const slowJob = (name: string, policy: 'standard' | 'singleton', batchSize: number) =>
+const timedRuns: Array<{ n: number; started: number; ended: number }> = [];
+const timedJob = (name: string, policy: 'standard' | 'singleton', batchSize: number) =>
   defineJob({
     name,
     payload: z.object({ n: z.number().int(), ms: z.number().int() }),
@@ -244,13 +251,13 @@ const slowJob = (name: string, policy: 'standard' | 'singleton', batchSize: numb
     async handler(_deps: unknown, payload) {
       const started = Date.now();
       await new Promise((resolve) => setTimeout(resolve, payload.ms));
-      slowJobs.push({ n: payload.n, started, ended: Date.now() });
+      timedRuns.push({ n: payload.n, started, ended: Date.now() });
     },
   });
-const quickJob = slowJob('test.ends.quick', 'standard', 2);
-const singletonJob = slowJob('test.ends.singleton', 'singleton', 2);
-const oneSlotJob = slowJob('test.ends.one-slot', 'standard', 1);
-const slowRunOf = (n: number) => waitFor(`job ${n} to end`, async () => slowJobs.find((r) => r.n === n), 10_000);
+const quickJob = timedJob('test.ends.quick', 'standard', 2);
+const singletonJob = timedJob('test.ends.singleton', 'singleton', 2);
+const oneSlotJob = timedJob('test.ends.one-slot', 'standard', 1);
+const timedRunOf = (n: number) => waitFor(`job ${n} to end`, async () => timedRuns.find((r) => r.n === n), 10_000);
 
 for (const backend of testBackends()) {
   describe(`what a job's end wakes (${backend})`, () => {
@@ -258,13 +265,9 @@ for (const backend of testBackends()) {
     const fetches = new Map<string, number>();
 
     before(async () => {
-      started = await startQueue(backend, [quickJob, singletonJob, oneSlotJob], (queue) => {
-        const fetch = queue.boss.fetch.bind(queue.boss);
-        queue.boss.fetch = ((name: string, ...rest: unknown[]) => {
-          fetches.set(name, (fetches.get(name) ?? 0) + 1);
-          return (fetch as (...args: unknown[]) => unknown)(name, ...rest);
-        }) as typeof queue.boss.fetch;
-      });
+      started = await startQueue(backend, [quickJob, singletonJob, oneSlotJob], (queue) =>
+        onFetch(queue, (name) => fetches.set(name, (fetches.get(name) ?? 0) + 1)),
+      );
     });
     after(() => stopQueue(started));
 
@@ -272,13 +275,13 @@ for (const backend of testBackends()) {
       // The workers' first looks at start-up are over once a first job has run.
       const first = ++counter;
       await started.queue.enqueue(quickJob, { n: first, ms: 50 });
-      await slowRunOf(first);
+      await timedRunOf(first);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const before = fetches.get(quickJob.name) ?? 0;
       for (let i = 0; i < 3; i++) {
         const n = ++counter;
         await started.queue.enqueue(quickJob, { n, ms: 50 });
-        await slowRunOf(n);
+        await timedRunOf(n);
         // Time for a look the job's end would have woken.
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
@@ -290,7 +293,7 @@ for (const backend of testBackends()) {
       const [a, b] = [++counter, ++counter];
       await started.queue.enqueue(job, { n: a, ms: 700 });
       await started.queue.enqueue(job, { n: b, ms: 10 });
-      const [runA, runB] = [await slowRunOf(a), await slowRunOf(b)];
+      const [runA, runB] = [await timedRunOf(a), await timedRunOf(b)];
       return runA.started <= runB.started ? ([runA, runB] as const) : ([runB, runA] as const);
     }
 

@@ -138,10 +138,13 @@ postgres('customer sync across worker processes (postgres)', () => {
       workers.push(await startWorker(system, emulator, `worker-${workers.length + 1}`, { SYNC_REQUESTS_PER_MINUTE: '600' }));
     }
     const partners = [];
-    for (let i = 0; i < 3; i++) partners.push(await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 600 }, { op: 'setFaults', faults: { latencyMs: 20 } }] }));
+    for (let i = 0; i < 3; i++) partners.push(await connectPartner(system, emulator, { prepare, patches: [{ op: 'setCustomers', count: 600 }, { op: 'setFaults', faults: { latencyMs: 100 } }] }));
     const db = system.database.db;
-    // While an import runs in a worker, this process's own attempt must find the lock taken.
-    const running = await waitFor('an import running', async () => db.selectFrom('sync_runs').selectAll().where('status', '=', 'running').executeTakeFirst(), 30_000);
+    // While an import runs in a worker, this process's own attempt must find the lock taken. The run
+    // is caught early (at most 5 of its 30 pages, each answered after 100 ms, so seconds before its
+    // end): one caught near its end could finish before the attempt, which would then find the
+    // previous import still ending, or none and start another.
+    const running = await waitFor('an import running, early', async () => db.selectFrom('sync_runs').selectAll().where('status', '=', 'running').where('pages', '<=', 5).executeTakeFirst(), 30_000);
     await system.services.sync.runJob({ partnerId: running.partner_id, reason: 'operator' });
     for (const { partner } of partners) await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active', 90_000);
 

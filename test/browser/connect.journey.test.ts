@@ -7,6 +7,7 @@ import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTena
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { newTenant } from '../support/journeys.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 3 as a partner lives it, in Chromium, against the Microsoft emulator (scenario `ready`):
@@ -21,7 +22,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
     // TEST_WEB_DIST: a build made elsewhere (e.g. while web/ holds someone's unfinished work).
-    system = await startTestSystem('pglite', { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
+    system = await startTestSystem(preferredBackend(), { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
     chromium = await launchChromium();
   });
   after(async () => {

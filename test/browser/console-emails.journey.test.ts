@@ -6,6 +6,7 @@ import { expectAccessible, launchChromium, screenshot } from '../support/browser
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { waitFor } from '../support/sync.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn } from '../integration/operators.helpers.ts';
 
@@ -19,7 +20,7 @@ describe('browser journey: undelivered emails in the console overview', () => {
 
   before(async () => {
     catcher = await startMailCatcher({ port: 0, refuse: (address) => (address.startsWith('nobody.') ? { code: 550, message: '5.1.1 No such user here' } : undefined) });
-    system = await startTestSystem('pglite', { webDist: 'web/dist', env: { SMTP_URL: catcher.smtpUrl } });
+    system = await startTestSystem(preferredBackend(), { webDist: 'web/dist', env: { SMTP_URL: catcher.smtpUrl } });
     system.catcher = catcher; // the helpers read invitations from it
     chromium = await launchChromium();
   });

@@ -6,6 +6,7 @@ import type { Browser as Chromium, Page } from 'playwright-core';
 import { expectAccessible, launchChromium, screenshot, showingFailure } from '../support/browser.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn, waitForInvite } from '../integration/operators.helpers.ts';
 
@@ -27,7 +28,7 @@ describe('browser journey: the operator console', () => {
   let chromium: Chromium;
 
   before(async () => {
-    system = await startTestSystem('pglite', { webDist: 'web/dist' });
+    system = await startTestSystem(preferredBackend(), { webDist: 'web/dist' });
     chromium = await launchChromium();
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The Partner Center web app's key ends in five days; the same day the daily check finds a Graph
@@ -23,7 +24,7 @@ describe('browser journey: a new Partner Center secret from the reminder email',
   before(async () => {
     const clock = manualClock(new Date());
     emulator = await startEmulator({ scenario: 'ready', now: () => clock.now() });
-    system = await startTestSystem('pglite', { emulator, clock, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
+    system = await startTestSystem(preferredBackend(), { emulator, clock, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
     chromium = await launchChromium();
   });
   after(async () => {

@@ -7,6 +7,7 @@ import { expectAccessible, launchChromium, screenshot, screenshotsWanted } from 
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // "Set up Microsoft for me" in Chromium, on an emulator tenant where only the service account and
@@ -22,7 +23,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'setup-service-account-only' });
-    system = await startTestSystem('pglite', { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
+    system = await startTestSystem(preferredBackend(), { webDist: process.env.TEST_WEB_DIST ?? 'web/dist', emulator });
     chromium = await launchChromium();
   });
   after(async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { linkToken } from '../support/factories.ts';
 import { expectAccessible, fillSignupForm, launchChromium, screenshot } from '../support/browser.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 1 as a partner lives it, in Chromium: the form (with one mistake corrected), the
@@ -13,7 +14,7 @@ describe('browser journey: sign up, verify, open the signup link, start', () => 
   let chromium: Chromium;
 
   before(async () => {
-    system = await startTestSystem('pglite', { webDist: 'web/dist' });
+    system = await startTestSystem(preferredBackend(), { webDist: 'web/dist' });
     chromium = await launchChromium();
   });
   after(async () => {

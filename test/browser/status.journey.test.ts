@@ -4,6 +4,7 @@ import type { Browser as Chromium } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { connectPartner } from '../support/sync.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // After the connection: the status page shows the import moving and then the ready state; the
@@ -18,7 +19,7 @@ describe('browser journey: status page and tenant view', () => {
   before(async () => {
     // 30% of the customers have no active GDAP relationship: the status and tenant view say which and why.
     emulator = await startEmulator({ scenario: 'gdap-partial' });
-    system = await startTestSystem('pglite', { emulator, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
+    system = await startTestSystem(preferredBackend(), { emulator, webDist: process.env.TEST_WEB_DIST ?? 'web/dist' });
     chromium = await launchChromium();
   });
   after(async () => {

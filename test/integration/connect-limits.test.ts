@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { acceptTerms, entraAppInput } from '../support/connect.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup, newTenant } from '../support/journeys.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The app checks of the wizard send what was typed to Microsoft's token endpoint: bounded per
@@ -15,7 +16,7 @@ describe('connect wizard: the tenant must be the company\u2019s own; app checks 
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
-    system = await startTestSystem('pglite', { emulator });
+    system = await startTestSystem(preferredBackend(), { emulator });
   });
   after(async () => {
     await system.dispose();

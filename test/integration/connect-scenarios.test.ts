@@ -4,11 +4,12 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Each way a partner's Microsoft setup can be wrong: the wizard names the failed check and its fix;
 // after the partner fixes it in Microsoft (a patch of the emulator's scenario), a re-run is green.
-// These run on PGlite: the database plays no part in what differs between the scenarios.
+// These run on one database (preferredBackend): it plays no part in what differs between the scenarios.
 
 type Check = { id: string; status: string; required: boolean; found: string; fix?: string };
 
@@ -18,7 +19,7 @@ describe('Step 3, connect: every setup mistake gets its check and its fix', () =
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
-    system = await startTestSystem('pglite', { emulator });
+    system = await startTestSystem(preferredBackend(), { emulator });
   });
   after(async () => {
     await system.dispose();

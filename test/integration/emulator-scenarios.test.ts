@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { connectPartner, waitFor } from '../support/sync.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The emulator scenarios made for the product's journeys do what their names promise when the
@@ -13,7 +14,7 @@ describe('emulator scenario secret-expires-during-sync, through the product', ()
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
-    system = await startTestSystem('pglite', { emulator });
+    system = await startTestSystem(preferredBackend(), { emulator });
   });
   after(async () => {
     await system.dispose();

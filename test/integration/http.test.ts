@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../support/http.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 describe('HTTP surface', () => {
   let system: TestSystem;
   let browser: Browser;
   before(async () => {
-    system = await startTestSystem('pglite');
+    system = await startTestSystem(preferredBackend());
     browser = new Browser(system.url!);
   });
   after(() => system.dispose());

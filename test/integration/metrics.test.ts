@@ -5,6 +5,7 @@ import { createHttpApp } from '../../server/app/http.ts';
 import { createMetrics } from '../../server/app/metrics.ts';
 import { createLogger } from '../../server/lib/logger.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // /metrics in Prometheus' text format: read after a signup and a customer import, as a scraper
@@ -23,7 +24,7 @@ describe('metrics', () => {
 
   before(async () => {
     emulator = await startEmulator({ scenario: 'ready' });
-    system = await startTestSystem('pglite', { emulator, env: { METRICS_TOKEN: token } });
+    system = await startTestSystem(preferredBackend(), { emulator, env: { METRICS_TOKEN: token } });
   });
   after(async () => {
     await system.dispose();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { signupRequest } from '../support/factories.ts';
+import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The built web app over HTTP: compressed once at build time and chosen by Accept-Encoding,
@@ -44,7 +45,7 @@ describe('web app delivery: compression and caching', () => {
   before(async () => {
     if (!existsSync(join(dist, 'index.html'))) throw new Error('web/dist is missing: run `npm run build:web` first');
     script = readdirSync(join(dist, 'assets')).find((name) => /^index-[\w-]+\.js$/.test(name))!;
-    system = await startTestSystem('pglite', { roles: ['web'], webDist: dist });
+    system = await startTestSystem(preferredBackend(), { roles: ['web'], webDist: dist });
   });
   after(() => system.dispose());
 

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { openDatabase } from '../../../server/db/database.ts';
 import { defaultSignupLimits } from '../../../server/modules/signup/signup.service.ts';
 import { Browser } from '../../support/http.ts';
+import { preferredBackend } from '../../support/database.ts';
 import { startTestSystem } from '../../support/system.ts';
 
 // Deployment settings an attacker could use: which proxies may name the client's address (every
@@ -24,7 +25,7 @@ async function supportRequests(url: string, forwardedFor: (i: number) => string,
 
 describe('Security: deployment settings', () => {
   it('TRUST_PROXY=1: the address the proxy appended counts, not the ones a client forged before it', async () => {
-    const system = await startTestSystem('pglite', { env: { TRUST_PROXY: '1' }, limits: defaultSignupLimits });
+    const system = await startTestSystem(preferredBackend(), { env: { TRUST_PROXY: '1' }, limits: defaultSignupLimits });
     try {
       // The test plays the one proxy: it appends the real client (203.0.113.9) to what the client sent.
       const statuses = await supportRequests(system.url!, (i) => `198.51.100.${i}, 203.0.113.9`, 12);
@@ -37,7 +38,7 @@ describe('Security: deployment settings', () => {
   });
 
   it('TRUST_PROXY=<addresses>: a peer that is not a listed proxy cannot name the client', async () => {
-    const system = await startTestSystem('pglite', { env: { TRUST_PROXY: '10.9.9.9, 192.168.0.0/16' }, limits: defaultSignupLimits });
+    const system = await startTestSystem(preferredBackend(), { env: { TRUST_PROXY: '10.9.9.9, 192.168.0.0/16' }, limits: defaultSignupLimits });
     try {
       const statuses = await supportRequests(system.url!, (i) => `198.51.100.${i}`, 12);
       assert.deepEqual(statuses, [...Array(10).fill(201), 429, 429]);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../../support/http.ts';
 import { claimedSignup } from '../../support/journeys.ts';
+import { preferredBackend } from '../../support/database.ts';
 import { startTestSystem, type TestSystem } from '../../support/system.ts';
 
 // Partner answers carry company names, customers and session state: no browser or shared cache
@@ -11,7 +12,7 @@ describe('Security: partner JSON answers are never stored', () => {
   let system: TestSystem;
 
   before(async () => {
-    system = await startTestSystem('pglite');
+    system = await startTestSystem(preferredBackend());
   });
   after(() => system.dispose());
 

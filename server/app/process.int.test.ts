@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { compiledEntry } from '../../test/support/compiled.ts';
+import { compiledCommand } from '../../test/support/compiled.ts';
 
 // Each case runs in its own process (test/support/guarded-process.ts): the guards act on the
 // whole process, and the test runner has guards of its own.
 async function run(mode: string) {
-  const entry = await compiledEntry('guarded-process');
+  const command = await compiledCommand('guarded-process');
   const result = await new Promise<{ status: number | null; output: string }>((resolve) => {
-    execFile(process.execPath, [entry, mode], { encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...command, mode], { encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` });
     });
   });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { startTicks, takeDataFolderLock } from '../../server/db/data-folder-lock.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
-import { compiledEntry } from '../support/compiled.ts';
+import { compiledCommand } from '../support/compiled.ts';
 import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../support/database.ts';
 
 for (const backend of testBackends()) {
@@ -118,7 +118,7 @@ describe('PGlite data folder lock', () => {
   it('a second process refuses to open a data folder that is in use, and a stale lock is taken over', async () => {
     const first = await openDatabase({ dataDir: dir });
     try {
-      const child = await execFileAsync(process.execPath, [await compiledEntry('open-database'), dir], { encoding: 'utf8' });
+      const child = await execFileAsync(process.execPath, [...(await compiledCommand('open-database')), dir], { encoding: 'utf8' });
       assert.match(child.stdout, /REFUSED: The data folder is in use by another process/, child.stderr);
       await assert.rejects(openDatabase({ dataDir: dir }), /already open in this process/);
     } finally {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runOperatorCli } from '../../server/modules/operators/operators.cli.main.ts';
 import { migratedDemoDataFolder, testBackends } from '../support/database.ts';
-import { compiledEntry } from '../support/compiled.ts';
+import { compiledCommand } from '../support/compiled.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { acceptInvite, operatorEmail, signIn, strongPassword, waitForInvite } from './operators.helpers.ts';
@@ -25,7 +25,7 @@ const baseEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? ''
 /** `npm run operator -- ...` as a process of its own. */
 async function cliProcess(args: string[], env: Record<string, string>) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [await compiledEntry('operators'), ...args], { env: baseEnv(env), timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [...(await compiledCommand('operators')), ...args], { env: baseEnv(env), timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

@@ -9,7 +9,7 @@ import { acceptTerms, signInAs } from '../support/connect.ts';
 import { migratedDemoDataFolder } from '../support/database.ts';
 import { demoEnv, mfaCode, startDemo, waitForInboxEmail, type Demo, type DemoValues } from '../support/demo.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
-import { compiledEntry } from '../support/compiled.ts';
+import { compiledCommand } from '../support/compiled.ts';
 import { Browser } from '../support/http.ts';
 import { comparableStartup, readme, readmeStartupSample } from '../support/readme.ts';
 import { waitFor } from '../support/sync.ts';
@@ -162,7 +162,7 @@ describe('the README demo', () => {
       assert.ok(command, 'the README says how to get a new invitation');
       // `npm run operator` runs the compiled command-line tool (`npm start` builds it); the run's compiled one, here.
       assert.equal(scripts.operator, 'node scripts/start.mjs operators');
-      const created = await runCommand(process.execPath, [await compiledEntry('operators'), ...command[1]!.split(' ')], demoEnv(options));
+      const created = await runCommand(process.execPath, [...(await compiledCommand('operators')), ...command[1]!.split(' ')], demoEnv(options));
       assert.equal(created.code, 0, created.output);
       demo = await startDemo(options);
       assert.match(demo.printed.join('\n'), /Invitation used or lost\?/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator, type ScenarioTenant } from '../../emulator/index.ts';
-import { compiledEntry } from '../support/compiled.ts';
+import { compiledCommand } from '../support/compiled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 
@@ -16,7 +16,7 @@ interface Worker {
 }
 
 async function startWorker(system: TestSystem, emulator: Emulator, name: string, env: Record<string, string> = {}): Promise<Worker> {
-  const child = spawn(process.execPath, [await compiledEntry('sync-worker')], {
+  const child = spawn(process.execPath, await compiledCommand('sync-worker'), {
     env: {
       PATH: process.env.PATH ?? '',
       APP_MODE: 'demo',

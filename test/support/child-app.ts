@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { compiledEntry } from './compiled.ts';
+import { compiledCommand } from './compiled.ts';
 import { scratchDir } from './scratch.ts';
 
 // The real entry point (server/main.ts: configuration, process guards, the system; compiled, as
@@ -46,7 +46,7 @@ export function childAppEnv(overrides: Record<string, string>): Record<string, s
 }
 
 export async function startChildApp(options: ChildAppOptions): Promise<ChildApp> {
-  const child = spawn(process.execPath, options.args ?? [await compiledEntry('main')], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, options.args ?? (await compiledCommand('main')), { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let started = false;
   const app: ChildApp = {

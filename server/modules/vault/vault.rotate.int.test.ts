@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { compiledEntry } from '../../../test/support/compiled.ts';
+import { compiledCommand } from '../../../test/support/compiled.ts';
 import { createTestDatabase, migratedDemoDataFolder, testBackends, type TestDatabase } from '../../../test/support/database.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../db/database.ts';
 import { systemClock } from '../../lib/clock.ts';
@@ -27,9 +27,9 @@ async function runInProcess(args: string[], env: Record<string, string>): Promis
 }
 
 async function runScript(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const entry = await compiledEntry('vault-rotate');
+  const command = await compiledCommand('vault-rotate');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry, ...args], {
+    const child = spawn(process.execPath, [...command, ...args], {
       cwd: process.cwd(),
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', START_EMULATOR: 'false', ...env },
     });

@@ -6,11 +6,18 @@ import { readFileSync, readdirSync } from 'node:fs';
  * The index in `queue` (longest first) of the file to hand out next: the first whose load fits
  * beside the loads already running, else the first when nothing runs or the processors were mostly
  * idle (`idle`), else -1 (wait for a running file to end).
+ * For the last free worker (`lastWorker`), the busiest file that fits rather than the longest:
+ * with every worker running a file that mostly waits (a retry's backoff, a process restarting),
+ * the processors would stay idle until one of them ends.
  */
-export function nextFileIndex(queue, runningLoads, loadOf, capacity, idle) {
+export function nextFileIndex(queue, runningLoads, loadOf, capacity, idle, lastWorker = false) {
   if (queue.length === 0) return -1;
   const used = runningLoads.reduce((sum, load) => sum + load, 0);
-  const index = queue.findIndex((file) => used + loadOf(file) <= capacity);
+  const fits = (file) => used + loadOf(file) <= capacity;
+  let index = queue.findIndex(fits);
+  if (index >= 0 && lastWorker) {
+    for (let i = index + 1; i < queue.length; i++) if (fits(queue[i]) && loadOf(queue[i]) > loadOf(queue[index])) index = i;
+  }
   if (index >= 0) return index;
   return runningLoads.length === 0 || idle ? 0 : -1;
 }

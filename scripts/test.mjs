@@ -193,6 +193,10 @@ function runProcess(args, { onFile, onMessage } = {}) {
 // those that keep a processor busy, rather than several waiting ones together leaving the processors
 // idle, or several busy ones sharing them (which only adds the cost of sharing: on the 2-core CI
 // machine the suite used 541-551 s of CPU with four files always running, 510 s with three).
+// The last free worker gets the busiest file that fits rather than the longest: four files that
+// mostly wait, each the longest at its turn, once left the processors nearly idle for seconds.
+// More workers are no cure: five or six used 27-59 s more CPU than four for the whole suite
+// (each runs the server's code cold once more; more processes share the two processors).
 // Estimates are only estimates: while the processors were mostly idle over the last second (under
 // 75% busy), the next file is handed out even if it does not fit.
 const queue = [...ordered];
@@ -206,10 +210,11 @@ const cpuTimes = () => cpus().reduce((sum, { times }) => {
 let lastTimes = cpuTimes();
 let busy = 1;
 const running = new Map();
+const workers = Math.min(concurrency, queue.length);
 const asking = [];
 function handOut() {
   while (asking.length > 0) {
-    const index = queue.length === 0 ? 0 : nextFileIndex(queue, [...running.values()], loadOf, capacity, busy < 0.75);
+    const index = queue.length === 0 ? 0 : nextFileIndex(queue, [...running.values()], loadOf, capacity, busy < 0.75, running.size === workers - 1);
     if (index < 0) return;
     const child = asking.shift();
     const [file] = queue.splice(index, 1);
@@ -230,7 +235,7 @@ const sampler = setInterval(() => {
 // process, and a test process does not live long enough for that to pay off (five PGlite-heavy
 // files, measured twice each: 15% less CPU with it).
 const workerFlags = ['--max-semi-space-size=32', '--liftoff-only'];
-for (let i = 0; i < Math.min(concurrency, queue.length); i++) {
+for (let i = 0; i < workers; i++) {
   runs.push(runProcess([...workerFlags, '--import', 'tsx', '--test-reporter=spec', worker], {
     onMessage: (child) => {
       running.delete(child);

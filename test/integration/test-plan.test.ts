@@ -19,6 +19,15 @@ describe('the test runner\u2019s plan', () => {
     assert.equal(nextFileIndex([], [], loadOf, 1.6, false), -1);
   });
 
+  it('hands the last free worker the busiest file that fits, so that files that mostly wait do not take every worker', () => {
+    const queue = ['long', 'waiting', 'busy', 'short'];
+    assert.equal(nextFileIndex(queue, [0.1, 0.1, 0.3], loadOf, 1.6, false, true), 0, 'the long one is the busiest that fits');
+    assert.equal(nextFileIndex(queue, [0.1, 0.3, 0.4], loadOf, 1.6, false, true), 2, 'the long one does not fit beside 0.8: the busy one does');
+    assert.equal(nextFileIndex(['waiting', 'short', 'busy'], [0.1, 0.1, 0.3], loadOf, 1.6, false, true), 2, 'not the longest, a waiting one');
+    assert.equal(nextFileIndex(['waiting', 'short', 'busy'], [0.1, 0.1], loadOf, 1.6, false, false), 0, 'another worker is free: the longest');
+    assert.equal(nextFileIndex(['long', 'busy'], [0.9, 0.5], loadOf, 1.6, false, true), -1, 'nothing fits: wait, as for any worker');
+  });
+
   it('hands out the longest file anyway when nothing runs or the processors were mostly idle', () => {
     assert.equal(nextFileIndex(['long', 'busy'], [], loadOf, 0.5, false), 0);
     assert.equal(nextFileIndex(['long', 'busy'], [1.5], loadOf, 1.6, true), 0);

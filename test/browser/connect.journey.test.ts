@@ -4,10 +4,10 @@ import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
+import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { newTenant } from '../support/journeys.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 3 as a partner lives it, in Chromium, against the Microsoft emulator (scenario `ready`):

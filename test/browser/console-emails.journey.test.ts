@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { startMailCatcher, type MailCatcher } from '../../server/modules/mail/mail.catcher.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { preferredBackend } from '../support/database.ts';
 import { signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { waitFor } from '../support/sync.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn } from '../integration/operators.helpers.ts';
 

@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { expectAccessible, launchChromium, screenshot, showingFailure } from '../support/browser.ts';
+import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 import { activeOperator, signIn, waitForInvite } from '../integration/operators.helpers.ts';
 

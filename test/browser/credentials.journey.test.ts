@@ -4,8 +4,8 @@ import type { Browser as Chromium } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { manualClock } from '../../server/lib/clock.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 import { preferredBackend } from '../support/database.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The Partner Center web app's key ends in five days; the same day the daily check finds a Graph

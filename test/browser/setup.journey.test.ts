@@ -5,9 +5,9 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
 import { expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
+import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // "Set up Microsoft for me" in Chromium, on an emulator tenant where only the service account and

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
+import { preferredBackend } from '../support/database.ts';
 import { linkToken } from '../support/factories.ts';
 import { expectAccessible, fillSignupForm, launchChromium, screenshot } from '../support/browser.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 1 as a partner lives it, in Chromium: the form (with one mistake corrected), the

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
-import { connectPartner } from '../support/sync.ts';
 import { preferredBackend } from '../support/database.ts';
+import { connectPartner } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // After the connection: the status page shows the import moving and then the ready state; the

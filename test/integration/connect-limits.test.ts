@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { acceptTerms, entraAppInput } from '../support/connect.ts';
+import { preferredBackend } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup, newTenant } from '../support/journeys.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The app checks of the wizard send what was typed to Microsoft's token endpoint: bounded per

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { acceptTerms, entraAppInput, partnerCenterAppInput, signInWithMicrosoft } from '../support/connect.ts';
+import { preferredBackend } from '../support/database.ts';
 import { Browser } from '../support/http.ts';
 import { claimedSignup } from '../support/journeys.ts';
-import { preferredBackend } from '../support/database.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Each way a partner's Microsoft setup can be wrong: the wizard names the failed check and its fix;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
-import { connectPartner, waitFor } from '../support/sync.ts';
 import { preferredBackend } from '../support/database.ts';
+import { connectPartner, waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The emulator scenarios made for the product's journeys do what their names promise when the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../support/http.ts';
 import { preferredBackend } from '../support/database.ts';
+import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 describe('HTTP surface', () => {

@@ -4,8 +4,8 @@ import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { createHttpApp } from '../../server/app/http.ts';
 import { createMetrics } from '../../server/app/metrics.ts';
 import { createLogger } from '../../server/lib/logger.ts';
-import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 import { preferredBackend } from '../support/database.ts';
+import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // /metrics in Prometheus' text format: read after a signup and a customer import, as a scraper

@@ -4,8 +4,8 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { signupRequest } from '../support/factories.ts';
 import { preferredBackend } from '../support/database.ts';
+import { signupRequest } from '../support/factories.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The built web app over HTTP: compressed once at build time and chosen by Accept-Encoding,

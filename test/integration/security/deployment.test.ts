@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDatabase } from '../../../server/db/database.ts';
 import { defaultSignupLimits } from '../../../server/modules/signup/signup.service.ts';
-import { Browser } from '../../support/http.ts';
 import { preferredBackend } from '../../support/database.ts';
+import { Browser } from '../../support/http.ts';
 import { startTestSystem } from '../../support/system.ts';
 
 // Deployment settings an attacker could use: which proxies may name the client's address (every

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { preferredBackend } from '../../support/database.ts';
 import { Browser } from '../../support/http.ts';
 import { claimedSignup } from '../../support/journeys.ts';
-import { preferredBackend } from '../../support/database.ts';
 import { startTestSystem, type TestSystem } from '../../support/system.ts';
 
 // Partner answers carry company names, customers and session state: no browser or shared cache

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { assertEventually, expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
 import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
@@ -468,13 +468,4 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function assertEventually(condition: () => Promise<boolean>, message: string, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(message);
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
-import { expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
+import { assertEventually, expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
@@ -246,13 +246,4 @@ async function panelShots(page: Page, name: string) {
   } finally {
     if (before) await page.setViewportSize(before);
   }
-}
-
-async function assertEventually(condition: () => Promise<boolean>, message: string, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting for ${message}`);
 }

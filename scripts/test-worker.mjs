@@ -4,6 +4,7 @@
 import asyncHooks from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compiledTestFile, testFilesVariable } from './test-build.mjs';
 import { processTreeCpuMs } from './test-plan.mjs';
 
 // node:test (Node 20) enables an async hook with init and destroy callbacks for the whole process,
@@ -34,6 +35,9 @@ const { test } = await import('node:test');
 asyncHooks.createHook = createHook;
 asyncHooks.AsyncResource = AsyncResource;
 
+// The run's test files compiled to JavaScript (scripts/test.mjs), else the TypeScript files themselves.
+const compiledFiles = process.env[testFilesVariable];
+
 let current = '';
 for (const event of ['uncaughtException', 'unhandledRejection']) {
   process.on(event, (error) => console.log(`✖ ${current}: an error escaped its test (${event}): ${error?.stack ?? error}`));
@@ -55,7 +59,7 @@ for (let file = await nextFile(); file; file = await nextFile()) {
   const cpuBefore = process.cpuUsage();
   const withProcessesBefore = processTreeCpuMs();
   try {
-    await import(pathToFileURL(resolve(file)).href);
+    await import(pathToFileURL(compiledFiles ? compiledTestFile(compiledFiles, file) : resolve(file)).href);
   } catch (error) {
     test(`${file} loads`, () => {
       throw error;

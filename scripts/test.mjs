@@ -8,7 +8,7 @@
 // Without --unit the unit files still run together in one process, and every other file runs in
 // one of a few worker processes, the longest first while its load fits the processors (as
 // measured by the last run here, .tmp/test-durations.json, or the run recorded in test/durations.json).
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -51,11 +51,49 @@ if (files.length === 0) {
 // much of their time waiting (a retry's backoff, a throttled page, a child process
 // starting), and waiting costs next to no CPU since job workers are woken rather than polled.
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? '4');
-const unitArgs = (unitFiles) => ['--import', 'tsx', '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
+const isolated = process.env.TEST_ISOLATION === 'process';
+const started = Date.now();
+
+// The test files, with the modules of ours they import, compiled to JavaScript for this run
+// (scripts/test-build.mjs), so the test processes run without the TypeScript loader; and the entry
+// points some tests start as processes. Built together, before any test starts (about half a second).
+// TEST_ISOLATION=process runs the TypeScript files themselves through the loader, as `node --test` does.
+const { buildTestEntries, buildTestFiles, compiledTestFile, testBuildVariable, testFilesVariable } = await import('./test-build.mjs');
+/** `.tmp/<name>-<pid>`, removed at exit; those of runs that ended without removing theirs (Ctrl-C) go now. */
+const temporaryFolder = (name) => {
+  for (const entry of existsSync('.tmp') ? readdirSync('.tmp') : []) {
+    const pid = Number(new RegExp(`^${name}-(\\d+)$`).exec(entry)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0); // that run is still going
+    } catch {
+      rmSync(join('.tmp', entry), { recursive: true, force: true });
+    }
+  }
+  const folder = join(process.cwd(), '.tmp', `${name}-${process.pid}`);
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  return folder;
+};
+const needsEntries = !unit && files.some((f) => !isUnit(f)) && !process.env[testBuildVariable];
+const compiledFiles = isolated ? undefined : temporaryFolder('test-files');
+try {
+  await Promise.all([
+    compiledFiles && buildTestFiles(files, compiledFiles),
+    needsEntries && buildTestEntries((process.env[testBuildVariable] = temporaryFolder('test-build'))),
+  ]);
+} catch (error) {
+  console.error(`The tests could not be compiled to JavaScript:\n${error?.message ?? error}`);
+  process.exit(1);
+}
+if (compiledFiles) process.env[testFilesVariable] = compiledFiles;
+// Compiled files keep stack traces pointing at the TypeScript through their source maps.
+const loaderArgs = compiledFiles ? ['--enable-source-maps'] : ['--import', 'tsx'];
+const importUrl = (f) => pathToFileURL(compiledFiles ? compiledTestFile(compiledFiles, f) : f).href;
+const unitArgs = (unitFiles) => [...loaderArgs, '--input-type=module', '-e', unitFiles.map((f) => `await import(${JSON.stringify(importUrl(f))});`).join('\n')];
 if (unit) process.exit(spawnSync(process.execPath, unitArgs(files), { stdio: 'inherit' }).status ?? 1);
 
 // The other files are handed out, the longest first, to `concurrency` worker processes that import
-// them one after another (scripts/test-worker.mjs): starting a process, the TypeScript loader and
+// them one after another (scripts/test-worker.mjs): starting a process and loading
 // the server's modules costs seconds, and a process that has run a few tests runs the next ones on
 // warm code. TEST_ISOLATION=process runs a process per file instead (node --test), to rule out one
 // file disturbing another. The unit files run together in a process of their own alongside.
@@ -90,18 +128,8 @@ const loadOf = (f) => {
   return wallMs > 0 && cpuMs !== undefined ? Math.min(cores, cpuMs / wallMs) : f.startsWith('test/browser/') ? 1.2 : 0.9;
 };
 const ordered = [...otherFiles].sort((a, b) => estimate(b) - estimate(a));
-const started = Date.now();
 
-// The entry points some tests start as processes, compiled once for the run (scripts/test-build.mjs).
-const { buildTestEntries, testBuildVariable } = await import('./test-build.mjs');
-if (ordered.length > 0 && !process.env[testBuildVariable]) {
-  const folder = join(process.cwd(), '.tmp', `test-build-${process.pid}`);
-  await buildTestEntries(folder);
-  process.env[testBuildVariable] = folder;
-  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-}
-
-if (process.env.TEST_ISOLATION === 'process') {
+if (isolated) {
   let status = unitFiles.length > 0 ? spawnSync(process.execPath, unitArgs(unitFiles), { stdio: 'inherit' }).status ?? 1 : 0;
   if (ordered.length > 0) {
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...ordered], { stdio: 'inherit' });
@@ -236,7 +264,7 @@ const sampler = setInterval(() => {
 // files, measured twice each: 15% less CPU with it).
 const workerFlags = ['--max-semi-space-size=32', '--liftoff-only'];
 for (let i = 0; i < workers; i++) {
-  runs.push(runProcess([...workerFlags, '--import', 'tsx', '--test-reporter=spec', worker], {
+  runs.push(runProcess([...workerFlags, ...loaderArgs, '--test-reporter=spec', worker], {
     onMessage: (child) => {
       running.delete(child);
       asking.push(child);

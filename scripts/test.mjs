@@ -59,17 +59,18 @@ const started = Date.now();
 // points some tests start as processes. Built together, before any test starts (about half a second).
 // TEST_ISOLATION=process runs the TypeScript files themselves through the loader, as `node --test` does.
 const { buildTestEntries, buildTestFiles, compiledTestFile, testBuildVariable, testFilesVariable } = await import('./test-build.mjs');
-/** `.tmp/<name>-<pid>`, removed at exit; those of runs that ended without removing theirs (Ctrl-C) go now. */
-const temporaryFolder = (name) => {
-  for (const entry of existsSync('.tmp') ? readdirSync('.tmp') : []) {
-    const pid = Number(new RegExp(`^${name}-(\\d+)$`).exec(entry)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0); // that run is still going
-    } catch {
-      rmSync(join('.tmp', entry), { recursive: true, force: true });
-    }
+// The build folders of runs that ended without removing theirs (Ctrl-C) go now.
+for (const entry of existsSync('.tmp') ? readdirSync('.tmp') : []) {
+  const pid = Number(/^test-(?:build|files)-(\d+)$/.exec(entry)?.[1]);
+  if (!pid || pid === process.pid) continue;
+  try {
+    process.kill(pid, 0); // that run is still going
+  } catch (error) {
+    if (error.code === 'ESRCH') rmSync(join('.tmp', entry), { recursive: true, force: true });
   }
+}
+/** `.tmp/<name>-<pid>`, removed when this run exits. */
+const temporaryFolder = (name) => {
   const folder = join(process.cwd(), '.tmp', `${name}-${process.pid}`);
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   return folder;

@@ -8,6 +8,9 @@ import { isAbsolute, join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const defaultOutDir = join(root, 'dist/server');
 
+/** Bare specifiers (packages, node: built-ins): not compiled in, loaded from node_modules at run time. */
+export const fromNodeModules = (id) => !id.startsWith('.') && !isAbsolute(id) && !id.startsWith('\0');
+
 export const entries = {
   main: 'server/main.ts',
   operators: 'server/modules/operators/operators.cli.ts',
@@ -24,8 +27,7 @@ export async function buildServer(outDir = defaultOutDir, input = entries) {
     cwd: root,
     input: Object.fromEntries(Object.entries(input).map(([name, path]) => [name, join(root, path)])),
     platform: 'node',
-    // Bare specifiers (packages, node: built-ins) are loaded from node_modules at run time.
-    external: (id) => !id.startsWith('.') && !isAbsolute(id) && !id.startsWith('\0'),
+    external: fromNodeModules,
     transform: { target: 'node20' },
     logLevel: 'warn',
     output: {

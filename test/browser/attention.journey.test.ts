@@ -6,6 +6,7 @@ import { manualClock } from '../../server/lib/clock.ts';
 import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { preferredBackend } from '../support/database.ts';
 import { connectPartner, partnerState, waitFor } from '../support/sync.ts';
+import { settled } from '../support/settled.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // The Partner Center web app's key expires: the email's link opens the status page with the
@@ -32,6 +33,8 @@ describe('browser journey: a finding on the status page, fixed with "Check again
   it('shows the finding and its fix from the email link; check again resumes the import after the fix', { timeout: 180_000 }, async () => {
     const { partner, email, tenant } = await connectPartner(system, emulator);
     await waitFor('partner active', async () => (await partnerState(system, partner.id)) === 'active');
+    // The first import's job has ended (its partner lock is released after the partner is active).
+    await settled(system);
     tenant.patch({ op: 'setSecretExpiry', appId: tenant.facts.partnerCenter.webAppId, endDateTime: '2020-01-01T00:00:00Z' });
     system.clock.advance(2 * 3_600_000);
     await system.services.sync.runJob({ partnerId: partner.id, reason: 'scheduled' });

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { listScenarios, startEmulator, totpCode, type Emulator } from '../../emulator/index.ts';
-import { assertEventually, expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot } from '../support/browser.ts';
 import { entraAppInput, partnerCenterAppInput, webAppSecretEnd, type PartnerTenant } from '../support/connect.ts';
 import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { newTenant } from '../support/journeys.ts';
+import { waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 3 as a partner lives it, in Chromium, against the Microsoft emulator (scenario `ready`):
@@ -65,7 +66,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
   }
 
   async function expectFocused(page: Page, name: string | RegExp) {
-    await assertEventually(async () => (await page.evaluate(() => document.activeElement?.id)) === 'step-heading', `focus on the step heading ${name}`);
+    await waitFor(`focus on the step heading ${name}`, async () => (await page.evaluate(() => document.activeElement?.id)) === 'step-heading', 10_000);
     const text = await page.locator('#step-heading').innerText();
     assert.match(text, typeof name === 'string' ? new RegExp(name) : name);
   }
@@ -107,7 +108,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // Microsoft asks for consent once; a second sign-in of the same account goes straight back.
     const consent = page.getByRole('heading', { name: 'Permissions requested' });
     const back = () => page.url() === `${system.url}/connect`;
-    await assertEventually(async () => back() || (await consent.isVisible()), 'the consent page or the way back', 30_000);
+    await waitFor('the consent page or the way back', async () => back() || (await consent.isVisible()), 30_000);
     if (!back() && (await consent.isVisible())) {
       if (options.shots) await screenshot(page, 'connect-07-microsoft-consent');
       await page.getByRole('button', { name: 'Accept' }).click();
@@ -156,7 +157,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // A wrong secret: Microsoft refuses it, and the answer lands next to the secret field.
     await secret.fill(`${entra.clientSecret.slice(0, -4)}abcd`);
     await page.getByRole('button', { name: 'Check and continue' }).click();
-    await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'Microsoft\u2019s refusal is shown at the secret', 20_000);
+    await waitFor('Microsoft\u2019s refusal is shown at the secret', async () => (await secret.getAttribute('aria-invalid')) === 'true', 20_000);
     assert.ok((await page.locator('#field-clientSecret-error').innerText()).length > 20);
     await expectAccessible(page, 'entra app refused by Microsoft');
     await screenshot(page, 'connect-02b-entra-app-wrong-secret');
@@ -210,7 +211,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.goBack();
     await stepHeading(page, 'Sign in with Microsoft');
     const signInButton = page.getByRole('button', { name: 'Sign in with Microsoft' });
-    await assertEventually(() => signInButton.isEnabled(), 'the sign-in button is usable again');
+    await waitFor('the sign-in button is usable again', () => signInButton.isEnabled(), 10_000);
     await signInButton.click();
 
     await signInAtMicrosoft(page, tenant, { totp: () => tenant.totp(), shots: true });
@@ -232,7 +233,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
 
     // Run again without starting over.
     await page.getByRole('button', { name: 'Run the checks again' }).click();
-    await assertEventually(async () => /All \d+ required checks passed/.test(await summary.innerText()), 'the checks ran again');
+    await waitFor('the checks ran again', async () => /All \d+ required checks passed/.test(await summary.innerText()), 10_000);
     const complete = page.getByRole('button', { name: 'Complete the connection' });
     assert.equal(await complete.isEnabled(), true);
     await complete.click();
@@ -281,7 +282,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.keyboard.press('Enter');
 
     const secret = page.getByLabel('Client secret');
-    await assertEventually(async () => (await secret.getAttribute('aria-invalid')) === 'true', 'the secret field is marked invalid');
+    await waitFor('the secret field is marked invalid', async () => (await secret.getAttribute('aria-invalid')) === 'true', 10_000);
     // After the failed submit the error summary has focus; its link leads to the field.
     assert.equal(await page.evaluate(() => document.activeElement?.className), 'error-summary');
     await page.keyboard.press('Tab');
@@ -304,7 +305,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.goto(`${system.url}/#prepare-microsoft`);
     const guidance = page.locator('#prepare-microsoft');
     const replyAddress = `${system.publicUrl}/api/connect/microsoft/callback`;
-    await assertEventually(async () => (await guidance.innerText()).includes(replyAddress), 'the reply address is shown');
+    await waitFor('the reply address is shown', async () => (await guidance.innerText()).includes(replyAddress), 10_000);
     assert.match(await guidance.innerText(), /App registrations > All applications > the Partner Center web app .*> Authentication > Add a platform > Web/s);
     // The MFA timeline, in plain words (what the sign-in's amr_values=mfa request is for).
     assert.match(await guidance.innerText(), /15 October 2024.*8 September 2025.*1 April 2026/s);
@@ -315,7 +316,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.getByRole('link', { name: 'Open the printable checklist' }).click();
     await page.getByRole('heading', { level: 1, name: 'Checklist: prepare Microsoft for TotalOne' }).waitFor();
     const checklist = page.locator('.checklist-page');
-    await assertEventually(async () => (await checklist.innerText()).includes(replyAddress), 'the printable checklist shows the reply address');
+    await waitFor('the printable checklist shows the reply address', async () => (await checklist.innerText()).includes(replyAddress), 10_000);
     assert.equal(await page.locator('.checklist-page .checklist > li').count(), await countOnLanding(), 'the same items as the landing page');
     assert.match(await checklist.innerText(), /gear icon > Account settings > App management > Web app/);
     assert.match(await page.locator('main').innerText(), /3\.3 Partner Center app\s+Web App ID/);
@@ -371,7 +372,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     assert.ok((await error.innerText()).includes(replyAddress));
     assert.match(await error.innerText(), /Authentication/);
     assert.equal(await page.getByLabel('Reply address', { exact: true }).getAttribute('aria-invalid'), 'true');
-    await assertEventually(async () => page.evaluate(() => document.activeElement?.classList.contains('reply-address') ?? false), 'the reply address with its fix has focus');
+    await waitFor('the reply address with its fix has focus', async () => page.evaluate(() => document.activeElement?.classList.contains('reply-address') ?? false), 10_000);
     // From there the keyboard reaches the address, its copy button and the sign-in button again.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-replyAddress');
@@ -391,7 +392,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     await page.keyboard.press('Enter');
     await signInAtMicrosoft(page, tenant, { totp: () => tenant.totp() });
     await stepHeading(page, 'Checks');
-    await assertEventually(async () => /All \d+ required checks passed/.test(await page.locator('.checks-summary').innerText().catch(() => '')), 'the checks passed', 30_000);
+    await waitFor('the checks passed', async () => /All \d+ required checks passed/.test(await page.locator('.checks-summary').innerText().catch(() => '')), 30_000);
     await page.getByRole('button', { name: 'Complete the connection' }).click();
     await stepHeading(page, 'Your Microsoft tenant is connected');
     await context.close();
@@ -424,7 +425,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
 
     // "Fix it for me": TotalOne makes the membership change in the directory itself.
     await membership.getByRole('button', { name: 'Add it to AdminAgents for me' }).click();
-    await assertEventually(async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 'the check passes after the fix');
+    await waitFor('the check passes after the fix', async () => /Passed/i.test(await membership.locator('.check__status').innerText()), 10_000);
     await expectAccessible(page, 'after the fix');
     assert.equal(await complete.isEnabled(), true);
     await context.close();
@@ -450,7 +451,7 @@ describe('browser journey: connect Microsoft (scenario ready)', () => {
     // Asked for MFA (amr_values=mfa), an account without a method must register one (AADSTS50079).
     assert.match(await alert.innerText(), /register a multi-factor authentication method/);
     assert.match(await alert.innerText(), /AADSTS50079/);
-    await assertEventually(async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 'the error has focus');
+    await waitFor('the error has focus', async () => page.evaluate(() => document.activeElement?.contains(document.querySelector('[role="alert"]')) ?? false), 10_000);
     await expectAccessible(page, 'sign-in refused');
     await screenshot(page, 'connect-11-sign-in-without-mfa');
 

@@ -3,11 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
 import { join } from 'node:path';
-import { assertEventually, expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
+import { expectAccessible, launchChromium, screenshot, screenshotsWanted } from '../support/browser.ts';
 import { partnerCenterAppInput, tenantInWorld } from '../support/connect.ts';
 import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
+import { waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // "Set up Microsoft for me" in Chromium, on an emulator tenant where only the service account and
@@ -81,7 +82,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     }
     const consent = page.getByRole('heading', { name: 'Permissions requested' });
     const back = () => backOnConnect(new URL(page.url()));
-    await assertEventually(async () => back() || (await consent.isVisible()), 'the consent page or the way back', 30_000);
+    await waitFor('the consent page or the way back', async () => back() || (await consent.isVisible()), 30_000);
     if (!back() && (await consent.isVisible())) {
       if (options.consent === 'cancel') {
         await page.getByRole('button', { name: 'Cancel' }).click();
@@ -124,7 +125,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     const actions = page.locator('.setup-panel .setup-action:not(.setup-action--working)');
     await page.getByText('Setting up Microsoft for TotalOne\u2026').waitFor();
     await slowSecret.reached;
-    await assertEventually(async () => (await actions.count()) === 8, 'the eight actions done before the secret');
+    await waitFor('the eight actions done before the secret', async () => (await actions.count()) === 8, 10_000);
     assert.match(await page.locator('.setup-action--working').innerText(), /Working on the next action[\s\S]*8 of 9 done/);
     assert.equal(await page.getByRole('button', { name: /Run the setup again|Set up Microsoft for me/ }).count(), 0, 'no second run while one runs');
     // A reload shows the progress so far, and keeps following the run. (Quick: the product gives
@@ -132,7 +133,7 @@ describe('browser journey: Set up Microsoft for me (scenario setup-service-accou
     await screenshot(page.locator('.setup-panel'), 'setup-03-running');
     await page.reload();
     await stepHeading(page, 'Entra app');
-    await assertEventually(async () => (await actions.count()) === 8, 'the progress so far after a reload');
+    await waitFor('the progress so far after a reload', async () => (await actions.count()) === 8, 10_000);
     slowSecret.release();
     const done = page.locator('.notice--success', { hasText: 'Microsoft is set up for TotalOne' });
     await done.waitFor({ timeout: 20_000 }).catch(async (error: Error) => {

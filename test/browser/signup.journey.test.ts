@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser as Chromium } from 'playwright-core';
 import { preferredBackend } from '../support/database.ts';
 import { linkToken } from '../support/factories.ts';
-import { assertEventually, expectAccessible, fillSignupForm, launchChromium, screenshot } from '../support/browser.ts';
+import { expectAccessible, fillSignupForm, launchChromium, screenshot } from '../support/browser.ts';
+import { waitFor } from '../support/sync.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
 
 // Step 1 as a partner lives it, in Chromium: the form (with one mistake corrected), the
@@ -39,7 +40,7 @@ describe('browser journey: sign up, verify, open the signup link, start', () => 
     await page.getByRole('button', { name: 'Submit signup' }).click();
 
     const domainField = company.getByLabel('Entra primary domain');
-    await assertEventually(async () => (await domainField.getAttribute('aria-invalid')) === 'true', 'the domain field is marked invalid', 5_000);
+    await waitFor('the domain field is marked invalid', async () => (await domainField.getAttribute('aria-invalid')) === 'true', 5_000);
     const describedBy = (await domainField.getAttribute('aria-describedby')) ?? '';
     const errorText = await page.locator(describedBy.split(' ').map((id) => `#${id}`).join(', ')).allInnerTexts();
     assert.match(errorText.join(' '), /onmicrosoft\.com/);

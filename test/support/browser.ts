@@ -100,16 +100,6 @@ function disabledFeatures(): string[] {
   return [...new Set([...playwrights, ...notWanted])];
 }
 
-/** Fails, saying what was awaited, unless `condition` holds within `timeoutMs` (asked every 100 ms). */
-export async function assertEventually(condition: () => Promise<boolean>, message: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out after ${timeoutMs} ms waiting for ${message}`);
-}
-
 /** Whether the journeys keep their screenshots (TEST_SCREENSHOTS=1). */
 export const screenshotsWanted = process.env.TEST_SCREENSHOTS === '1';
 

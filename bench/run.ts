@@ -96,7 +96,11 @@ async function main() {
     console.log(line('POST /api/signups over HTTP', http));
     console.log(`  ratio signups / direct SQL     ${(http.perSecond / direct.perSecond).toFixed(2)}   (target >= 0.6 on PostgreSQL)`);
     console.log(`  ratio signups / trivial route  ${(http.perSecond / trivial.perSecond).toFixed(3)}`);
-    console.log(`  p99 signup latency             ${http.p99.toFixed(1)} ms   (target < 50 ms)`);
+    // In a closed loop every connection waits for its answer before sending again, so the mean
+    // latency is at least connections / rate (Little's law): below 50 ms only above 1,000 signups/s
+    // at 50 connections. The open loop below is the latency a visitor sees at a given load.
+    const floor = (1000 * connections) / http.perSecond;
+    console.log(`  p99 signup latency             ${http.p99.toFixed(1)} ms   (target < 50 ms): ${http.p99 < 50 ? 'met' : `not met; ${connections} connections at ${http.perSecond.toFixed(0)}/s wait ${floor.toFixed(0)} ms on average by Little's law`}`);
     if (figures.open) {
       const o = figures.open;
       console.log(line(`open loop, ${openRate} signups/s`, o));

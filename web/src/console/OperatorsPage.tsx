@@ -168,7 +168,7 @@ function InviteOperator({ onInvited }: { onInvited: (message: string) => void })
     setFailure(undefined);
     try {
       const invited = await consoleApi.createOperator(data.email, data.role);
-      reset({ email: '', role: 'support' });
+      reset({ email: '', role: 'support' }, { keepFieldsRef: true }); // what is typed at once is kept (see ReasonDialog)
       onInvited(invited.message);
     } catch (error) {
       const problem = asApiError(error);

@@ -154,7 +154,7 @@ function SupportRequestView({ initial }: { initial: SupportDetail }) {
     try {
       const updated = await consoleApi.replySupport(request.id, data.message, request.status === 'open' ? markHandled : false);
       setRequest(updated);
-      reset({ message: '' });
+      reset({ message: '' }, { keepFieldsRef: true }); // what is typed at once is kept (see ReasonDialog)
       show(`Your reply is on its way to ${updated.email}${updated.status === 'handled' ? ' and the request is marked handled' : ''}.`);
     } catch (error) {
       setReplyError(asApiError(error));

@@ -216,7 +216,9 @@ export function ReasonDialog({
     const dialog = ref.current;
     if (!dialog) return;
     if (open && !dialog.open) {
-      reset({ reason: '' });
+      // keepFieldsRef: a plain reset forgets the form's fields until the next render, and text
+      // typed before it (the dialog shows at once) would be dropped, then wiped from the field.
+      reset({ reason: '' }, { keepFieldsRef: true });
       setFailure(undefined);
       dialog.showModal();
     } else if (!open && dialog.open) dialog.close();
@@ -232,8 +234,14 @@ export function ReasonDialog({
     }
   }
 
+  // A dialog closed and at once opened again (the next action on the page) still gets the close
+  // event of its closing: only the close event of a dialog that is closed closes it.
+  function closed() {
+    if (!ref.current?.open) onClose();
+  }
+
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose} onCancel={onClose}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={closed} onCancel={onClose}>
       <form noValidate onSubmit={handleSubmit(submit)} className="dialog__form">
         <h2 id={titleId} className="dialog__title">
           {title}

@@ -35,11 +35,11 @@ describe('the test runner\u2019s plan', () => {
 
   it('counts the CPU of the processes a file started, running or ended', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
     const before = processTreeCpuMs()!;
-    // A child that keeps a processor busy for about 400 ms, then ends.
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);']);
+    // A child that uses 400 ms of CPU (by its own count, however busy the machine is), then ends.
+    const child = spawn(process.execPath, ['-e', 'const start = process.cpuUsage(); for (;;) { const used = process.cpuUsage(start); if (used.user + used.system >= 400_000) break; }']);
     await new Promise((resolve) => child.once('exit', resolve));
     const after = processTreeCpuMs()!;
-    assert.ok(after - before >= 250, `${after - before} ms counted for a child that ran about 400 ms`);
+    assert.ok(after - before >= 380, `${after - before} ms counted for a child that used 400 ms of CPU`);
     assert.equal(processTreeCpuMs(2 ** 22 + 1), undefined, 'no such process');
   });
 });

@@ -8,6 +8,7 @@ import { preferredBackend } from '../support/database.ts';
 import { linkToken, signupRequest } from '../support/factories.ts';
 import { Browser } from '../support/http.ts';
 import { startTestSystem, type TestSystem } from '../support/system.ts';
+import { waitFor } from '../support/sync.ts';
 import { activeOperator, signIn, waitForInvite } from '../integration/operators.helpers.ts';
 
 // The operator console as an operator lives it, in Chromium: an operator created the way the CLI does it, the
@@ -71,7 +72,7 @@ describe('browser journey: the operator console', () => {
       await page.getByLabel('New password').fill('too short');
       await page.getByRole('button', { name: 'Save password and continue' }).click();
       const passwordField = page.getByLabel('New password');
-      await waitUntil(async () => (await passwordField.getAttribute('aria-invalid')) === 'true', 'the password field shows the policy error');
+      await waitFor('the password field shows the policy error', async () => (await passwordField.getAttribute('aria-invalid')) === 'true', 5_000);
       await look(page, 'console-02-invite-password-refused', 'invitation: password refused');
       await passwordField.fill(password);
       await page.getByRole('button', { name: 'Save password and continue' }).click();
@@ -117,10 +118,11 @@ describe('browser journey: the operator console', () => {
       assert.match(await header.innerText(), new RegExp(email.replace(/\./g, '\\.')));
       assert.match(await header.innerText(), /Admin/);
       // The funnel fills in once its figures arrive.
-      await waitUntil(async () => /Signup link sent\s+1/.test(await page.getByRole('table', { name: /stage by stage/ }).innerText()), 'the funnel counts the partner at "Signup link sent"', 15_000, async () => page.locator('main').innerText());
+      // (showingFailure adds what the page shows to a failure.)
+      await waitFor('the funnel counts the partner at "Signup link sent"', async () => /Signup link sent\s+1/.test(await page.getByRole('table', { name: /stage by stage/ }).innerText()), 15_000);
       await look(page, 'console-07-overview', 'overview');
       await page.getByRole('button', { name: '7 days' }).click();
-      await waitUntil(async () => /last 7 days/.test(await page.locator('main').innerText()), 'the period changes to 7 days');
+      await waitFor('the period changes to 7 days', async () => /last 7 days/.test(await page.locator('main').innerText()), 5_000);
 
       // --- find it in the console ---
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Signups' }).click();
@@ -223,7 +225,7 @@ describe('browser journey: the operator console', () => {
       await look(page, 'console-17-operators-disable', 'disable dialog');
       await disableDialog.getByRole('button', { name: 'Disable operator' }).click();
       await page.getByText(`${colleague} is disabled; their sessions have ended.`).waitFor();
-      await waitUntil(async () => /disabled/.test(await colleagueRow.innerText()), 'the row shows the operator disabled');
+      await waitFor('the row shows the operator disabled', async () => /disabled/.test(await colleagueRow.innerText()), 5_000);
       // The last active administrator cannot step down: the dialog says why and stays open.
       await page.getByRole('row', { name: /you/ }).getByRole('button', { name: /Make support/ }).click();
       const selfDialog = page.getByRole('dialog', { name: `Make ${email} a support operator` });
@@ -307,15 +309,6 @@ describe('browser journey: the operator console', () => {
     await context.close();
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, message: string, timeoutMs = 5000, shown?: () => Promise<string>) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(shown ? `${message}; the page shows:\n${await shown()}` : message);
-}
 
 type Step = { click: string; dialog?: 'opens' | 'closes' } | { type: string };
 
